@@ -1,0 +1,1106 @@
+package dev.errand;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.errand.spi.ClaimedJob;
+import dev.errand.spi.Completion;
+import dev.errand.spi.EnqueueResult;
+import dev.errand.spi.JobStore;
+import dev.errand.spi.LeaseRef;
+import dev.errand.spi.NewJob;
+import dev.errand.spi.Rescue;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The Errand engine: registers job types, enqueues jobs, runs workers for its queues and manages
+ * stored jobs. Thread-safe. One per store per JVM is typical; several on one database form a
+ * cluster.
+ *
+ * <pre>{@code
+ * Errand errand = Errand.builder()
+ *     .store(SqliteJobStore.file(Path.of("errand.db")))
+ *     .queue("default", 8).queue("email", 2)
+ *     .build();
+ * JobType<Email> sendEmail = errand.register(
+ *     JobType.of("send-email", Email.class, (ctx, email) -> mailer.send(email)).queue("email"));
+ * errand.start();
+ * errand.enqueue(sendEmail, new Email(to, subject, body));
+ * }</pre>
+ *
+ * <p>Lifecycle: NEW → RUNNING ({@link #start()}) → STOPPING → TERMINATED ({@link #close()}).
+ * Enqueueing and management work in every state but TERMINATED, so a node without queues can
+ * be a pure producer. Delivery is at least once: a job runs again if its node dies mid-run.
+ */
+public final class Errand implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Errand.class);
+  private static final Logger jobLog = LoggerFactory.getLogger("errand.job");
+
+  /** Lifecycle states. */
+  public enum Lifecycle {
+    NEW,
+    RUNNING,
+    STOPPING,
+    TERMINATED
+  }
+
+  private final JobStore store;
+  private final Clock clock;
+  private final Settings settings;
+  private final Meters meters;
+  private final ObjectMapper mapper;
+  private final Map<String, JobType<?>> types = new ConcurrentHashMap<>();
+  private final Map<String, QueueWorker> workers = new LinkedHashMap<>();
+  private final Map<Long, Execution> active = new ConcurrentHashMap<>();
+  private final Completer completer;
+  private final Watcher watcher;
+  private final EventDispatcher events;
+  private final ScheduledExecutorService timer;
+  private final Object lifecycleLock = new Object();
+  private volatile Lifecycle lifecycle = Lifecycle.NEW;
+  private volatile boolean opened;
+  private ExecutorService handlers;
+  private AutoCloseable subscription;
+  private Node node;
+
+  private Errand(Builder b, Settings settings) {
+    this.store = b.store;
+    this.clock = b.clock;
+    this.settings = settings;
+    this.meters = new Meters(b.registry);
+    this.mapper = b.mapper;
+    this.completer = new Completer(this);
+    this.watcher = new Watcher(this);
+    this.events = new EventDispatcher(meters);
+    this.timer = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-timer", true));
+    settings.queues().forEach((q, n) -> workers.put(q, new QueueWorker(this, q, n)));
+  }
+
+  /** A builder with every default; only {@link Builder#store} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ---------------------------------------------------------------- registration and lifecycle
+
+  /**
+   * Registers a job type so that this engine can enqueue it and, if it serves the type's queue,
+   * run it. Returns {@code type} for convenience.
+   *
+   * @throws IllegalArgumentException if a different type with the same name is registered
+   */
+  public <T> JobType<T> register(JobType<T> type) {
+    Objects.requireNonNull(type, "type");
+    JobType<?> prior = types.putIfAbsent(type.name(), type);
+    if (prior != null && prior != type) {
+      throw new IllegalArgumentException(
+          "job type '" + type.name() + "' is already registered (" + prior + "); type names must be"
+              + " unique");
+    }
+    return type;
+  }
+
+  /** The registered type named {@code name}, if any. */
+  public Optional<JobType<?>> type(String name) {
+    return Optional.ofNullable(types.get(name));
+  }
+
+  /** Registered type names, sorted. */
+  public Set<String> typeNames() {
+    return Collections.unmodifiableSet(new TreeSet<>(types.keySet()));
+  }
+
+  /**
+   * Starts the workers of every configured queue, the heartbeats, the rescuer and the pruner.
+   * Prepares the store first (migrations when enabled).
+   *
+   * @throws IllegalStateException unless the engine is NEW
+   */
+  public Errand start() {
+    synchronized (lifecycleLock) {
+      if (lifecycle != Lifecycle.NEW) {
+        throw new IllegalStateException("start() needs a NEW engine; this one is " + lifecycle);
+      }
+      ensureOpen();
+      node = new Node(settings.nodeId(), hostName(), ProcessHandle.current().pid(),
+          clock.instant(), clock.instant(), settings.queues());
+      store.heartbeatNode(node);
+      handlers = Threads.perTask("errand-worker");
+      completer.start();
+      subscription = store.subscribe(this::wake);
+      workers.values().forEach(QueueWorker::start);
+      every(settings.heartbeatInterval(), "heartbeat", this::heartbeatLeases);
+      every(settings.rescueInterval(), "rescue", this::rescue);
+      every(settings.nodeHeartbeatInterval(), "node heartbeat", this::heartbeatNode);
+      every(settings.pruneInterval(), "prune", this::prune);
+      every(settings.depthInterval(), "queue depth", this::refreshDepth);
+      lifecycle = Lifecycle.RUNNING;
+      log.info("errand: started node {} on {} with queues {}, lease {}, heartbeat {}, rescue every"
+              + " {}, poll {}, claim batch {}, shutdown grace {}, quarantine after {} rescues,"
+              + " retention succeeded {} failed {}, {} threads",
+          settings.nodeId(), store.getClass().getSimpleName(), settings.queues(), settings.lease(),
+          settings.heartbeatInterval(), settings.rescueInterval(), settings.pollInterval(),
+          settings.claimBatch(), settings.shutdownGrace(), settings.quarantineAfter(),
+          settings.succeededRetention(), settings.failedRetention(),
+          Threads.virtual() ? "virtual" : "platform");
+      return this;
+    }
+  }
+
+  /**
+   * Stops gracefully: stops claiming, lets running handlers finish within the shutdown grace, then
+   * interrupts the rest and releases their jobs at once (without spending an attempt) so another
+   * node takes them; writes every pending outcome; deregisters the node and closes the store.
+   * Idempotent; later calls return at once.
+   */
+  @Override
+  public void close() {
+    synchronized (lifecycleLock) {
+      if (lifecycle == Lifecycle.TERMINATED || lifecycle == Lifecycle.STOPPING) {
+        return;
+      }
+      boolean wasRunning = lifecycle == Lifecycle.RUNNING;
+      lifecycle = Lifecycle.STOPPING;
+      try {
+        if (wasRunning) {
+          shutdownWorkers();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        timer.shutdownNow();
+        watcher.stop();
+        try {
+          events.stop();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        if (wasRunning) {
+          closeQuietly(subscription);
+          try {
+            store.removeNode(settings.nodeId());
+          } catch (RuntimeException e) {
+            log.warn("errand: could not deregister node {}", settings.nodeId(), e);
+          }
+        }
+        store.close();
+        lifecycle = Lifecycle.TERMINATED;
+        log.info("errand: node {} stopped", settings.nodeId());
+      }
+    }
+  }
+
+  private void shutdownWorkers() throws InterruptedException {
+    for (QueueWorker w : workers.values()) {
+      w.stopClaiming();
+    }
+    long deadline = System.nanoTime() + settings.shutdownGrace().toNanos();
+    boolean idle = true;
+    for (QueueWorker w : workers.values()) {
+      idle &= w.awaitIdle(deadline);
+    }
+    if (!idle) {
+      log.info("errand: {} jobs still running after the {} grace; interrupting and releasing them",
+          active.values().stream().filter(e -> !e.settled.get()).count(), settings.shutdownGrace());
+      active.values().forEach(e -> e.stop(Execution.Stop.SHUTDOWN));
+      long second = System.nanoTime() + Math.min(settings.shutdownGrace().toNanos(), 2_000_000_000L);
+      for (QueueWorker w : workers.values()) {
+        w.awaitIdle(second);
+      }
+      for (Execution e : active.values()) {
+        if (e.settled.compareAndSet(false, true)) {
+          log.warn("errand: job {} ({}) ignored its interrupt; releasing it while its thread still runs",
+              e.job.id(), e.job.type());
+          completer.submit(new Completer.Pending(e, Completion.release(e.job.id(), e.fence()), "released", 0));
+        }
+      }
+    }
+    completer.stop();
+    handlers.shutdownNow();
+  }
+
+  /** The engine's lifecycle state. */
+  public Lifecycle lifecycle() {
+    return lifecycle;
+  }
+
+  /** This engine's node id. */
+  public String nodeId() {
+    return settings.nodeId();
+  }
+
+  /** The clock this engine reads. */
+  public Clock clock() {
+    return clock;
+  }
+
+  /** The meter registry Errand's meters are in. */
+  public MeterRegistry meterRegistry() {
+    return meters.registry();
+  }
+
+  /** The store this engine uses. */
+  public JobStore store() {
+    return store;
+  }
+
+  // ------------------------------------------------------------------------------ enqueue
+
+  /** Enqueues one job to run as soon as a worker is free. */
+  public <T> JobHandle enqueue(JobType<T> type, T payload) {
+    return enqueue(type, payload, Enqueue.now());
+  }
+
+  /**
+   * Enqueues one job.
+   *
+   * @throws IllegalArgumentException if the type is not registered here or the payload does not map
+   *     to JSON and back to the type's payload class
+   * @throws IllegalStateException if the engine is terminated
+   */
+  public <T> JobHandle enqueue(JobType<T> type, T payload, Enqueue options) {
+    return enqueueAll(null, type, List.of(nonNull(payload, 0)), options).get(0);
+  }
+
+  /**
+   * Enqueues many jobs of one type with one store operation (one transaction). The options apply
+   * to every job; with a unique key, only the first is created and the others return it.
+   */
+  public <T> List<JobHandle> enqueueAll(JobType<T> type, List<T> payloads, Enqueue options) {
+    return enqueueAll(null, type, payloads, options);
+  }
+
+  /**
+   * Enqueues one job on the caller's JDBC connection, inside the caller's transaction: the job
+   * exists if and only if that transaction commits. Errand never commits, rolls back or closes the
+   * connection. Across processes the job is announced on commit (PostgreSQL NOTIFY); on SQLite the
+   * workers find it by their next poll.
+   *
+   * @throws IllegalStateException if the store is not a JDBC store
+   */
+  public <T> JobHandle enqueue(Connection connection, JobType<T> type, T payload, Enqueue options) {
+    Objects.requireNonNull(connection, "connection");
+    return enqueueAll(connection, type, List.of(nonNull(payload, 0)), options).get(0);
+  }
+
+  /** Like {@link #enqueueAll(JobType, List, Enqueue)} inside the caller's transaction. */
+  public <T> List<JobHandle> enqueueAll(
+      Connection connection, JobType<T> type, List<T> payloads, Enqueue options) {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(payloads, "payloads");
+    Objects.requireNonNull(options, "options");
+    requireRegistered(type);
+    List<String> json = new ArrayList<>(payloads.size());
+    for (int i = 0; i < payloads.size(); i++) {
+      json.add(payloadJson(type, nonNull(payloads.get(i), i)));
+    }
+    return store(connection, type, json, options);
+  }
+
+  /**
+   * Enqueues a job by type name with a JSON payload, as remote callers do. The JSON must map to
+   * the type's payload class (unknown fields are rejected).
+   *
+   * @throws IllegalArgumentException naming the registered types if {@code typeName} is unknown,
+   *     or saying what does not map
+   */
+  public JobHandle enqueueJson(String typeName, String payloadJson, Enqueue options) {
+    JobType<?> type = types.get(typeName);
+    if (type == null) {
+      throw new IllegalArgumentException(
+          "unknown job type '" + typeName + "'; register it with errand.register(JobType.of(\""
+              + typeName + "\", Payload.class, handler)) first (registered: " + typeNames() + ")");
+    }
+    Objects.requireNonNull(payloadJson, "payloadJson");
+    String canonical;
+    try {
+      canonical = mapper.writeValueAsString(mapper.readValue(payloadJson, type.payloadClass()));
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("payload for job type '" + typeName + "' does not map to "
+          + type.payloadClass().getSimpleName() + ": " + e.getOriginalMessage(), e);
+    }
+    return store(null, type, List.of(canonical), Objects.requireNonNull(options, "options")).get(0);
+  }
+
+  private List<JobHandle> store(Connection c, JobType<?> type, List<String> json, Enqueue o) {
+    if (lifecycle == Lifecycle.TERMINATED) {
+      throw new IllegalStateException("this Errand is terminated; enqueue on a running one");
+    }
+    ensureOpen();
+    Instant now = clock.instant();
+    Instant runAt = o.runAt(now);
+    String queue = o.queue() != null ? o.queue() : type.queue();
+    int priority = o.priority() != null ? o.priority() : type.priority();
+    int maxAttempts = o.maxAttempts() != null ? o.maxAttempts() : type.maxAttempts();
+    List<NewJob> jobs = new ArrayList<>(json.size());
+    for (String j : json) {
+      jobs.add(new NewJob(type.name(), queue, j, priority, maxAttempts, runAt, o.uniqueKey(), o.tags(), null));
+    }
+    List<EnqueueResult> results = c == null ? store.enqueue(jobs) : store.enqueue(c, jobs);
+    long created = results.stream().filter(EnqueueResult::created).count();
+    meters.count("enqueued", type.name(), queue, created);
+    List<JobHandle> handles = new ArrayList<>(results.size());
+    for (EnqueueResult r : results) {
+      handles.add(new JobHandle(this, r.id(), r.created()));
+      if (r.created()) {
+        events.publish(new JobEvent(JobEvent.Kind.ENQUEUED, r.id(), type.name(), queue, 0, now, nodeId(), null));
+      }
+    }
+    wakeAt(queue, runAt, now);
+    return handles;
+  }
+
+  private void wakeAt(String queue, Instant runAt, Instant now) {
+    QueueWorker w = workers.get(queue);
+    if (w == null || lifecycle == Lifecycle.TERMINATED) {
+      return;
+    }
+    long delay = Duration.between(now, runAt).toMillis();
+    if (delay <= 0) {
+      w.wake();
+    } else if (delay < settings.pollInterval().toMillis() * 1000L) {
+      try {
+        timer.schedule(w::wake, delay, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException ignored) {
+        // stopping: nothing to wake
+      }
+    }
+  }
+
+  /** Asks this engine's worker for {@code queue} to look for due jobs now. Any thread. */
+  public void wake(String queue) {
+    QueueWorker w = workers.get(queue);
+    if (w != null) {
+      w.wake();
+    }
+  }
+
+  private void requireRegistered(JobType<?> type) {
+    JobType<?> known = types.get(type.name());
+    if (known == null) {
+      throw new IllegalArgumentException("job type '" + type.name() + "' is not registered with"
+          + " this Errand; call errand.register(type) before enqueueing (registered: " + typeNames() + ")");
+    }
+  }
+
+  private String payloadJson(JobType<?> type, Object payload) {
+    if (!type.payloadClass().isInstance(payload)) {
+      throw new IllegalArgumentException("payload for job type '" + type.name() + "' must be a "
+          + type.payloadClass().getName() + ", got " + payload.getClass().getName());
+    }
+    String json = toJson(payload, "payload for job type '" + type.name() + "'");
+    try {
+      mapper.readValue(json, type.payloadClass());
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("payload for job type '" + type.name() + "' does not map"
+          + " back from JSON to " + type.payloadClass().getSimpleName() + ": " + e.getOriginalMessage()
+          + "; use a record or a class Jackson can read", e);
+    }
+    return json;
+  }
+
+  String toJson(Object value, String what) {
+    try {
+      return mapper.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(what + " cannot be written as JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static <T> T nonNull(T payload, int index) {
+    if (payload == null) {
+      throw new IllegalArgumentException("payload " + index + " is null; every job needs a payload"
+          + " (use an empty record for none)");
+    }
+    return payload;
+  }
+
+  // ------------------------------------------------------------------------------ running
+
+  void launch(QueueWorker worker, ClaimedJob claim) {
+    Job job = claim.job();
+    Execution e = new Execution(this, claim, types.get(job.type()), worker);
+    active.put(job.id(), e);
+    meters.count("started", job.type(), job.queue(), 1);
+    if (job.startedAt() != null) {
+      meters.latency(job.type(), job.queue(), Duration.between(job.runAt(), job.startedAt()));
+    }
+    events.publish(new JobEvent(JobEvent.Kind.STARTED, job.id(), job.type(), job.queue(), job.attempt(), clock.instant(), nodeId(), null));
+    if (e.type != null && e.type.timeout() != null) {
+      e.timeoutTask = timer.schedule(() -> e.stop(Execution.Stop.TIMEOUT), e.type.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    try {
+      handlers.execute(() -> run(e));
+    } catch (RuntimeException rejected) {
+      e.settled.set(true);
+      completer.submit(new Completer.Pending(e, Completion.release(job.id(), e.fence()), "released", 0));
+      worker.slotFreed();
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void run(Execution e) {
+    Job job = e.job;
+    e.thread = Thread.currentThread();
+    MDC.put("errand.job_id", Long.toString(job.id()));
+    MDC.put("errand.job_type", job.type());
+    MDC.put("errand.queue", job.queue());
+    MDC.put("errand.attempt", job.attempt() + "/" + job.maxAttempts());
+    long start = System.nanoTime();
+    Throwable error = null;
+    try {
+      if (e.type == null) {
+        throw new IllegalStateException("no handler registered for job type '" + job.type()
+            + "' on node " + nodeId() + "; register it on every node serving queue '" + job.queue() + "'");
+      }
+      Object payload;
+      try {
+        payload = mapper.readValue(job.payload(), e.type.payloadClass());
+      } catch (JsonProcessingException ex) {
+        throw new PermanentFailure("stored payload no longer maps to "
+            + e.type.payloadClass().getSimpleName() + ": " + ex.getOriginalMessage(), ex);
+      }
+      if (e.stopReason == null) {
+        ((JobHandler) e.type.handler()).handle(e, payload);
+      }
+    } catch (Throwable t) {
+      error = t;
+    } finally {
+      if (e.timeoutTask != null) {
+        e.timeoutTask.cancel(false);
+      }
+      e.thread = null;
+      Thread.interrupted();
+      long nanos = System.nanoTime() - start;
+      try {
+        finish(e, error, nanos);
+      } finally {
+        MDC.remove("errand.job_id");
+        MDC.remove("errand.job_type");
+        MDC.remove("errand.queue");
+        MDC.remove("errand.attempt");
+        e.worker.slotFreed();
+      }
+    }
+  }
+
+  private void finish(Execution e, Throwable error, long nanos) {
+    if (!e.settled.compareAndSet(false, true)) {
+      return; // shutdown already released it
+    }
+    Job job = e.job;
+    Execution.Stop stop = e.stopReason;
+    Completion c;
+    String outcome;
+    if (stop == Execution.Stop.LEASE_LOST) {
+      jobLog.warn("job.lease_lost id={} type={} queue={} attempt={}/{} duration_ms={} node={}",
+          job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), nanos / 1_000_000, nodeId());
+      meters.count("errand.lease.lost");
+      events.publish(new JobEvent(JobEvent.Kind.LEASE_LOST, job.id(), job.type(), job.queue(), job.attempt(), clock.instant(), nodeId(), null));
+      active.remove(job.id());
+      return;
+    }
+    if (e.completedInTransaction && error == null) {
+      c = null;
+      outcome = "succeeded";
+    } else if (stop == Execution.Stop.SHUTDOWN && (error != null || e.snooze != null)) {
+      c = Completion.release(job.id(), e.fence());
+      outcome = "released";
+    } else if (error == null && stop == Execution.Stop.TIMEOUT) {
+      error = new java.util.concurrent.TimeoutException("timed out after " + e.type.timeout());
+      c = failure(e, error, "timeout");
+      outcome = c.outcome() == Completion.Outcome.RETRY ? "retry" : "failed";
+    } else if (error == null) {
+      c = e.snooze != null
+          ? Completion.snooze(job.id(), e.fence(), clock.instant().plus(e.snooze))
+          : Completion.succeeded(job.id(), e.fence(), e.resultJson);
+      outcome = e.snooze != null ? "snoozed" : "succeeded";
+    } else {
+      String kind = stop == Execution.Stop.TIMEOUT ? "timeout"
+          : e.type != null && e.type.isPermanent(error) ? "permanent" : "error";
+      if (stop == Execution.Stop.TIMEOUT) {
+        error = new java.util.concurrent.TimeoutException("timed out after " + e.type.timeout() + " (" + describe(error) + ")");
+      }
+      c = failure(e, error, kind);
+      outcome = c.outcome() == Completion.Outcome.RETRY ? "retry" : "failed";
+    }
+    String message = error == null ? null : describe(error);
+    if (error == null) {
+      jobLog.info("job.finished id={} type={} queue={} attempt={}/{} outcome={} duration_ms={}",
+          job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), outcome, nanos / 1_000_000);
+    } else {
+      jobLog.warn("job.finished id={} type={} queue={} attempt={}/{} outcome={} duration_ms={} error=\"{}\"",
+          job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), outcome, nanos / 1_000_000, message);
+    }
+    completer.submit(new Completer.Pending(e, c, outcome, nanos));
+  }
+
+  private Completion failure(Execution e, Throwable error, String kind) {
+    Job job = e.job;
+    Instant now = clock.instant();
+    AttemptError ae = new AttemptError(job.attempt(), now, kind, describe(error), stackTrace(error));
+    boolean permanent = "permanent".equals(kind);
+    if (permanent || job.attempt() >= job.maxAttempts()) {
+      return Completion.fail(job.id(), e.fence(), ae);
+    }
+    Backoff backoff = e.type != null ? e.type.backoff() : JobType.DEFAULT_BACKOFF;
+    return Completion.retry(job.id(), e.fence(), now.plus(backoff.delay(job.attempt())), ae);
+  }
+
+  /** Called by the completer once an outcome is written (or rejected). */
+  void settle(Completer.Pending p, boolean accepted) {
+    Execution e = p.execution();
+    Job job = e.job;
+    active.remove(job.id());
+    Instant now = clock.instant();
+    if (!accepted) {
+      meters.count("errand.lease.rejected");
+      jobLog.warn("job.write_rejected id={} type={} queue={} attempt={}/{} outcome={} reason=\"lease"
+          + " no longer held: the job was rescued, cancelled or claimed again\"",
+          job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), p.outcome());
+      events.publish(new JobEvent(JobEvent.Kind.LEASE_LOST, job.id(), job.type(), job.queue(), job.attempt(), now, nodeId(), null));
+      return;
+    }
+    meters.duration(job.type(), job.queue(), p.outcome(), p.durationNanos());
+    Completion c = p.completion();
+    Completion.Outcome o = c == null ? Completion.Outcome.SUCCEEDED : c.outcome();
+    String error = c != null && c.error() != null ? c.error().message() : null;
+    JobEvent.Kind kind;
+    switch (o) {
+      case SUCCEEDED -> {
+        meters.count("succeeded", job.type(), job.queue(), 1);
+        kind = JobEvent.Kind.SUCCEEDED;
+      }
+      case RETRY -> {
+        meters.count("failed", job.type(), job.queue(), 1);
+        meters.count("retried", job.type(), job.queue(), 1);
+        kind = JobEvent.Kind.RETRY_SCHEDULED;
+        wakeAt(job.queue(), c.runAt(), now);
+      }
+      case FAIL -> {
+        meters.count("failed", job.type(), job.queue(), 1);
+        meters.count("dead", job.type(), job.queue(), 1);
+        kind = JobEvent.Kind.FAILED;
+        jobLog.error("job.dead id={} type={} queue={} attempts={}/{} error=\"{}\"",
+            job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), error);
+      }
+      case SNOOZE -> {
+        meters.count("snoozed", job.type(), job.queue(), 1);
+        kind = JobEvent.Kind.SNOOZED;
+        wakeAt(job.queue(), c.runAt(), now);
+      }
+      default -> {
+        meters.count("released", job.type(), job.queue(), 1);
+        kind = JobEvent.Kind.RELEASED;
+      }
+    }
+    events.publish(new JobEvent(kind, job.id(), job.type(), job.queue(), job.attempt(), now, nodeId(), error));
+    if ((o == Completion.Outcome.SUCCEEDED || o == Completion.Outcome.FAIL) && watcher.isWatched(job.id())) {
+      watcher.nudge();
+    }
+  }
+
+  static String describe(Throwable t) {
+    String m = t.getMessage();
+    return t.getClass().getName() + (m == null ? "" : ": " + m);
+  }
+
+  private static String stackTrace(Throwable t) {
+    StringWriter w = new StringWriter();
+    t.printStackTrace(new PrintWriter(w));
+    String s = w.toString();
+    return s.length() > 4000 ? s.substring(0, 4000) + "\n\t..." : s;
+  }
+
+  // ------------------------------------------------------------------------------ maintenance
+
+  private void every(Duration interval, String what, Runnable task) {
+    long ms = interval.toMillis();
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        task.run();
+      } catch (Throwable t) {
+        meters.storeError(what);
+        log.warn("errand: {} failed; will try again in {}", what, interval, t);
+      }
+    }, ms, ms, TimeUnit.MILLISECONDS);
+  }
+
+  private void heartbeatLeases() {
+    if (active.isEmpty()) {
+      return;
+    }
+    List<LeaseRef> leases = new ArrayList<>(active.size());
+    for (Execution e : active.values()) {
+      leases.add(new LeaseRef(e.job.id(), e.fence(), e.progress));
+    }
+    Set<Long> lost = store.heartbeat(leases, settings.lease());
+    for (Long id : lost) {
+      Execution e = active.get(id);
+      if (e != null && !e.settled.get()) {
+        log.warn("errand: lost the lease of job {} ({}); stopping its handler", id, e.job.type());
+        e.stop(Execution.Stop.LEASE_LOST);
+      }
+    }
+  }
+
+  private void rescue() {
+    List<Rescue> rescued;
+    do {
+      rescued = store.rescueExpired(settings.quarantineAfter(), 500);
+      Instant now = clock.instant();
+      for (Rescue r : rescued) {
+        meters.count("rescued", r.type(), r.queue(), 1);
+        if (r.state() == JobState.FAILED) {
+          meters.count("dead", r.type(), r.queue(), 1);
+          jobLog.error("job.dead id={} type={} queue={} attempt={} reason=\"{}\" node={}", r.id(), r.type(), r.queue(),
+              r.attempt(), r.quarantined() ? "quarantined after " + settings.quarantineAfter() + " rescues" : "lease expired on the last attempt", r.nodeId());
+        } else {
+          jobLog.warn("job.rescued id={} type={} queue={} attempt={} node={} reason=\"lease expired\"",
+              r.id(), r.type(), r.queue(), r.attempt(), r.nodeId());
+          wake(r.queue());
+        }
+        events.publish(new JobEvent(r.state() == JobState.FAILED ? JobEvent.Kind.FAILED : JobEvent.Kind.RESCUED,
+            r.id(), r.type(), r.queue(), r.attempt(), now, nodeId(), "lease expired on node " + r.nodeId()));
+      }
+    } while (rescued.size() == 500);
+  }
+
+  private void heartbeatNode() {
+    store.heartbeatNode(node);
+    store.pruneNodes(settings.nodeHeartbeatInterval().multipliedBy(6));
+  }
+
+  private void prune() {
+    Instant now = store.now();
+    pruneAll(JobState.SUCCEEDED, now.minus(settings.succeededRetention()));
+    pruneAll(JobState.FAILED, now.minus(settings.failedRetention()));
+    pruneAll(JobState.CANCELLED, now.minus(settings.failedRetention()));
+  }
+
+  private void pruneAll(JobState state, Instant before) {
+    for (int round = 0; round < 100; round++) {
+      if (store.prune(state, before, 1000) < 1000) {
+        return;
+      }
+    }
+  }
+
+  private void refreshDepth() {
+    meters.depth(store.liveCounts(), workers.keySet());
+  }
+
+  // ------------------------------------------------------------------------------ management
+
+  /** The job as stored now, or empty if there is none with this id. */
+  public Optional<Job> job(long id) {
+    return store.find(id);
+  }
+
+  /** A handle on an existing job (it need not exist; reads will say so). */
+  public JobHandle handle(long id) {
+    return new JobHandle(this, id, false);
+  }
+
+  /** One page of jobs, newest first. */
+  public JobPage jobs(JobQuery query) {
+    return store.list(Objects.requireNonNull(query, "query"));
+  }
+
+  /** Counts by queue, type and state. */
+  public JobCounts counts() {
+    return store.counts();
+  }
+
+  /** Nodes that are alive (heartbeat within the last six node-heartbeat intervals). */
+  public List<Node> nodes() {
+    return store.nodes();
+  }
+
+  /**
+   * Moves a FAILED or CANCELLED job back to QUEUED to run now; if it has no attempt left it gets
+   * one more.
+   *
+   * @throws IllegalStateException saying why if the job does not exist or is in another state
+   */
+  public Job retry(long id) {
+    if (!store.retry(id)) {
+      throw refused(id, "retried", "only FAILED or CANCELLED jobs can be retried (a job with the"
+          + " same unique key may also be live)");
+    }
+    Job j = store.find(id).orElseThrow();
+    events.publish(new JobEvent(JobEvent.Kind.RETRIED, id, j.type(), j.queue(), j.attempt(), clock.instant(), nodeId(), null));
+    wake(j.queue());
+    return j;
+  }
+
+  /**
+   * Cancels a job that is not final. A running handler is interrupted at its node's next heartbeat
+   * and its outcome is discarded.
+   *
+   * @throws IllegalStateException saying why if the job does not exist or is already final
+   */
+  public Job cancel(long id) {
+    if (!store.cancel(id)) {
+      throw refused(id, "cancelled", "it is already final");
+    }
+    Job j = store.find(id).orElseThrow();
+    events.publish(new JobEvent(JobEvent.Kind.CANCELLED, id, j.type(), j.queue(), j.attempt(), clock.instant(), nodeId(), null));
+    Execution e = active.get(id);
+    if (e != null) {
+      e.stop(Execution.Stop.LEASE_LOST);
+    }
+    if (watcher.isWatched(id)) {
+      watcher.nudge();
+    }
+    return j;
+  }
+
+  /**
+   * Deletes a job that is not RUNNING (cancel it first).
+   *
+   * @throws IllegalStateException saying why if the job does not exist or is running
+   */
+  public void delete(long id) {
+    Optional<Job> before = store.find(id);
+    if (!store.delete(id)) {
+      throw refused(id, "deleted", "RUNNING jobs cannot be deleted; cancel it first");
+    }
+    before.ifPresent(j -> events.publish(new JobEvent(JobEvent.Kind.DELETED, id, j.type(), j.queue(), j.attempt(), clock.instant(), nodeId(), null)));
+  }
+
+  private IllegalStateException refused(long id, String verb, String rule) {
+    Optional<Job> j = store.find(id);
+    if (j.isEmpty()) {
+      return new IllegalStateException("job " + id + " does not exist");
+    }
+    return new IllegalStateException("job " + id + " is " + j.get().state() + " and cannot be " + verb + ": " + rule);
+  }
+
+  /** Pauses {@code queue} on every node: no new claims until resumed; running jobs finish. */
+  public void pause(String queue) {
+    JobType.requireName("queue name", queue);
+    store.setPaused(queue, true);
+  }
+
+  /** Resumes a paused queue on every node. */
+  public void resume(String queue) {
+    JobType.requireName("queue name", queue);
+    store.setPaused(queue, false);
+    wake(queue);
+  }
+
+  /** Names of queues paused cluster-wide. */
+  public Set<String> pausedQueues() {
+    return store.pausedQueues();
+  }
+
+  /** Subscribes to job events seen by this engine; close the result to unsubscribe. */
+  public AutoCloseable subscribe(JobEventListener listener) {
+    return events.subscribe(Objects.requireNonNull(listener, "listener"));
+  }
+
+  CompletableFuture<Job> watch(long id) {
+    return watcher.watch(id);
+  }
+
+  void whenFinal(long id, Consumer<Job> callback) {
+    watch(id).thenAccept(j -> events.callback(() -> callback.accept(j)));
+  }
+
+  // ------------------------------------------------------------------------------ internals
+
+  Settings settings() {
+    return settings;
+  }
+
+  Meters meters() {
+    return meters;
+  }
+
+  private void ensureOpen() {
+    if (!opened) {
+      synchronized (lifecycleLock) {
+        if (!opened) {
+          store.open();
+          opened = true;
+        }
+      }
+    }
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      return "unknown";
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("errand: closing {} failed", c, e);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------ builder
+
+  /**
+   * Configures an {@link Errand}. Every setter validates its value and throws {@link
+   * IllegalArgumentException} naming it; {@link #build()} checks the combination.
+   */
+  public static final class Builder {
+    /** Lease of a claimed job; a dead node's jobs are rescued within lease + rescue interval. */
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
+    public static final Duration DEFAULT_RESCUE_INTERVAL = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+    public static final int DEFAULT_CLAIM_BATCH = 100;
+    public static final int DEFAULT_COMPLETION_BATCH = 1000;
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    public static final int DEFAULT_QUARANTINE_AFTER = 3;
+    public static final Duration DEFAULT_SUCCEEDED_RETENTION = Duration.ofDays(1);
+    public static final Duration DEFAULT_FAILED_RETENTION = Duration.ofDays(14);
+
+    private JobStore store;
+    private Clock clock = Clock.systemUTC();
+    private MeterRegistry registry;
+    private ObjectMapper mapper;
+    private final Map<String, Integer> queues = new LinkedHashMap<>();
+    private String nodeId;
+    private Duration lease = DEFAULT_LEASE;
+    private Duration heartbeat;
+    private Duration rescueInterval = DEFAULT_RESCUE_INTERVAL;
+    private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+    private int claimBatch = DEFAULT_CLAIM_BATCH;
+    private int completionBatch = DEFAULT_COMPLETION_BATCH;
+    private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+    private int quarantineAfter = DEFAULT_QUARANTINE_AFTER;
+    private Duration succeededRetention = DEFAULT_SUCCEEDED_RETENTION;
+    private Duration failedRetention = DEFAULT_FAILED_RETENTION;
+    private Duration pruneInterval = Duration.ofMinutes(1);
+    private Duration nodeHeartbeat = Duration.ofSeconds(10);
+    private Duration watchInterval = Duration.ofMillis(200);
+
+    private Builder() {}
+
+    /** Where jobs live. Required. The engine opens it on start and closes it on close. */
+    public Builder store(JobStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * Serves {@code name} on this node with up to {@code concurrency} jobs at once. A node without
+     * queues only enqueues and manages.
+     */
+    public Builder queue(String name, int concurrency) {
+      JobType.requireName("queue name", name);
+      if (concurrency < 1 || concurrency > 10_000) {
+        throw new IllegalArgumentException("concurrency of queue '" + name + "' must be 1-10000, got " + concurrency);
+      }
+      if (queues.putIfAbsent(name, concurrency) != null) {
+        throw new IllegalArgumentException("queue '" + name + "' is configured twice");
+      }
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Where meters go; a private {@code SimpleMeterRegistry} if not set. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * The mapper for payloads and results. The default fails on unknown properties and on nulls
+     * for primitives, and writes java.time values as ISO strings.
+     */
+    public Builder objectMapper(ObjectMapper mapper) {
+      this.mapper = Objects.requireNonNull(mapper, "mapper");
+      return this;
+    }
+
+    /** This node's id in the node registry and in jobs; a random one by default. */
+    public Builder nodeId(String nodeId) {
+      JobType.requireName("node id", nodeId);
+      this.nodeId = nodeId;
+      return this;
+    }
+
+    /**
+     * How long a claim holds a job without a heartbeat (default 15 s). A dead node's jobs are
+     * rescued after at most lease + rescue interval. At least 1 s.
+     */
+    public Builder lease(Duration lease) {
+      this.lease = atLeast("lease", lease, Duration.ofSeconds(1));
+      return this;
+    }
+
+    /** How often leases of running jobs are renewed; lease / 3 by default, and below lease / 2. */
+    public Builder heartbeatInterval(Duration interval) {
+      this.heartbeat = atLeast("heartbeatInterval", interval, Duration.ofMillis(100));
+      return this;
+    }
+
+    /** How often expired leases are looked for (default 5 s). */
+    public Builder rescueInterval(Duration interval) {
+      this.rescueInterval = atLeast("rescueInterval", interval, Duration.ofMillis(100));
+      return this;
+    }
+
+    /**
+     * How often an idle worker looks for due jobs without being woken (default 1 s). Wake-ups make
+     * this a fallback: enqueues in this JVM and PostgreSQL notifications wake workers at once.
+     */
+    public Builder pollInterval(Duration interval) {
+      this.pollInterval = atLeast("pollInterval", interval, Duration.ofMillis(10));
+      return this;
+    }
+
+    /** Most jobs claimed in one store call (default 100). */
+    public Builder claimBatch(int n) {
+      this.claimBatch = range("claimBatch", n, 1, 10_000);
+      return this;
+    }
+
+    /** Most outcomes written in one store call (default 1000). */
+    public Builder completionBatch(int n) {
+      this.completionBatch = range("completionBatch", n, 1, 10_000);
+      return this;
+    }
+
+    /** How long close() lets running jobs finish before interrupting and releasing them (10 s). */
+    public Builder shutdownGrace(Duration grace) {
+      this.shutdownGrace = atLeast("shutdownGrace", grace, Duration.ZERO);
+      return this;
+    }
+
+    /**
+     * After how many lease expiries a job is quarantined to FAILED instead of run again (3): a job
+     * that keeps killing its node stops cycling.
+     */
+    public Builder quarantineAfterRescues(int n) {
+      this.quarantineAfter = range("quarantineAfterRescues", n, 1, 1000);
+      return this;
+    }
+
+    /** How long SUCCEEDED jobs are kept (1 day), and FAILED and CANCELLED ones (14 days). */
+    public Builder retention(Duration succeeded, Duration failedOrCancelled) {
+      this.succeededRetention = atLeast("succeeded retention", succeeded, Duration.ZERO);
+      this.failedRetention = atLeast("failed retention", failedOrCancelled, Duration.ZERO);
+      return this;
+    }
+
+    /** How often finished jobs past their retention are deleted, in batches of 1000 (1 min). */
+    public Builder pruneInterval(Duration interval) {
+      this.pruneInterval = atLeast("pruneInterval", interval, Duration.ofMillis(100));
+      return this;
+    }
+
+    /** How often this node refreshes its registry entry (10 s); six missed beats remove it. */
+    public Builder nodeHeartbeatInterval(Duration interval) {
+      this.nodeHeartbeat = atLeast("nodeHeartbeatInterval", interval, Duration.ofMillis(100));
+      return this;
+    }
+
+    /** How often handles watching jobs run by other nodes read their state (200 ms). */
+    public Builder watchInterval(Duration interval) {
+      this.watchInterval = atLeast("watchInterval", interval, Duration.ofMillis(10));
+      return this;
+    }
+
+    /**
+     * Builds the engine (nothing runs until {@link Errand#start()}).
+     *
+     * @throws IllegalStateException if no store is set or the heartbeat is not below lease / 2
+     */
+    public Errand build() {
+      if (store == null) {
+        throw new IllegalStateException("no store: call .store(SqliteJobStore.file(path)),"
+            + " .store(PostgresJobStore.create(dataSource)) or .store(MemoryJobStore.create())");
+      }
+      Duration hb = heartbeat != null ? heartbeat : lease.dividedBy(3);
+      if (hb.compareTo(lease.dividedBy(2)) >= 0) {
+        throw new IllegalStateException("heartbeatInterval " + hb + " must be below half the lease "
+            + lease + ", or leases expire between heartbeats");
+      }
+      Settings s = new Settings(
+          nodeId != null ? nodeId : "node-" + UUID.randomUUID().toString().substring(0, 8),
+          Map.copyOf(queues), lease, hb, rescueInterval, pollInterval, claimBatch, completionBatch,
+          shutdownGrace, quarantineAfter, succeededRetention, failedRetention, pruneInterval,
+          nodeHeartbeat, watchInterval, Duration.ofSeconds(5));
+      if (registry == null) {
+        registry = new SimpleMeterRegistry();
+      }
+      if (mapper == null) {
+        mapper = defaultMapper();
+      }
+      return new Errand(this, s);
+    }
+
+    private static Duration atLeast(String what, Duration d, Duration min) {
+      Objects.requireNonNull(d, what);
+      if (d.compareTo(min) < 0) {
+        throw new IllegalArgumentException(what + " must be at least " + min + ", got " + d);
+      }
+      return d;
+    }
+
+    private static int range(String what, int n, int min, int max) {
+      if (n < min || n > max) {
+        throw new IllegalArgumentException(what + " must be " + min + "-" + max + ", got " + n);
+      }
+      return n;
+    }
+  }
+
+  /** The default payload mapper (see {@link Builder#objectMapper}). */
+  public static ObjectMapper defaultMapper() {
+    return JsonMapper.builder()
+        .addModule(new JavaTimeModule())
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .build();
+  }
+}

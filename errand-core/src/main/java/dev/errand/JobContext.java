@@ -1,0 +1,61 @@
+package dev.errand;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * What a running handler knows about its job and how it talks back. One instance per attempt,
+ * used only from the handler's thread (progress may be set from any thread).
+ */
+public interface JobContext {
+  long jobId();
+
+  String type();
+
+  String queue();
+
+  /** This attempt's number, 1 for the first run. */
+  int attempt();
+
+  int maxAttempts();
+
+  Set<String> tags();
+
+  /** The node running the job. */
+  String nodeId();
+
+  /**
+   * Reports progress in percent; stored with the next lease heartbeat.
+   *
+   * @throws IllegalArgumentException unless {@code 0 <= percent <= 100}
+   */
+  void progress(int percent);
+
+  /**
+   * Sets a small result stored with the job on success (mapped to JSON with the engine's mapper).
+   *
+   * @throws IllegalArgumentException if the value cannot be mapped to JSON
+   */
+  void result(Object value);
+
+  /**
+   * Asks to run this job again after {@code delay} without spending an attempt. Takes effect when
+   * the handler returns normally; a handler that throws afterwards fails as usual.
+   *
+   * @throws IllegalArgumentException if {@code delay} is negative
+   */
+  void snooze(Duration delay);
+
+  /**
+   * Runs {@code work} in one database transaction that also marks this job SUCCEEDED, so its
+   * effects are committed exactly once even though the job may be delivered more than once: if
+   * this worker's lease was lost (another worker has the job now), the transaction rolls back and
+   * a {@link LeaseLostException} is thrown. After it returns, the handler should return too.
+   *
+   * @throws IllegalStateException if the store has no database transactions (the memory store)
+   */
+  <R> R inTransaction(TransactionWork<R> work) throws Exception;
+
+  /** True once Errand wants this attempt to stop (timeout, shutdown, lost lease). */
+  boolean isStopRequested();
+}

@@ -1,0 +1,43 @@
+package dev.errand;
+
+import java.time.Instant;
+
+/**
+ * A state change of a job, as seen by this engine. Delivered to {@link JobEventListener}s on the
+ * engine's event thread, in the order this engine saw them.
+ *
+ * @param kind what happened
+ * @param jobId the job
+ * @param type its type
+ * @param queue its queue
+ * @param attempt the attempt concerned (0 before the first run)
+ * @param at when the engine saw it
+ * @param nodeId the node that saw it
+ * @param error the error message for failures, or null
+ */
+public record JobEvent(
+    Kind kind, long jobId, String type, String queue, int attempt, Instant at, String nodeId,
+    String error) {
+
+  /** What happened to the job. */
+  public enum Kind {
+    ENQUEUED,
+    STARTED,
+    SUCCEEDED,
+    /** An attempt failed and the job waits for its backoff (RETRYING). */
+    RETRY_SCHEDULED,
+    /** The job was dead-lettered to FAILED. */
+    FAILED,
+    SNOOZED,
+    /** Shutdown handed the job back without spending its attempt. */
+    RELEASED,
+    /** Its lease had expired; the rescuer spent the attempt and made it due again (or FAILED). */
+    RESCUED,
+    CANCELLED,
+    /** Retried by hand from FAILED or CANCELLED. */
+    RETRIED,
+    DELETED,
+    /** This worker's write was rejected because another claim or a cancel superseded it. */
+    LEASE_LOST
+  }
+}

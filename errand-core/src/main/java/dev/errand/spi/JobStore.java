@@ -1,0 +1,143 @@
+package dev.errand.spi;
+
+import dev.errand.Job;
+import dev.errand.JobCounts;
+import dev.errand.JobPage;
+import dev.errand.JobQuery;
+import dev.errand.JobState;
+import dev.errand.Node;
+import dev.errand.TransactionWork;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The one interface between the engine and storage. Every method is one atomic store operation
+ * and safe to call from many threads and many processes at once; lease and expiry decisions use
+ * the store's own clock ({@link #now()}), never the caller's. Implementations: {@code
+ * MemoryJobStore}, {@code SqliteJobStore}, {@code PostgresJobStore}; each passes the conformance
+ * suite {@code JobStoreContract}.
+ */
+public interface JobStore extends AutoCloseable {
+
+  /** Prepares storage (runs migrations when enabled). Idempotent. */
+  void open();
+
+  /** The store's clock: what leases, claims and rescues are judged by. */
+  Instant now();
+
+  /**
+   * Stores jobs in one operation, in order. A job whose unique key matches a live job (not
+   * final) is not stored; the live job's id is returned with {@code created = false}.
+   */
+  List<EnqueueResult> enqueue(List<NewJob> jobs);
+
+  /**
+   * Like {@link #enqueue(List)} but on the caller's connection and inside the caller's
+   * transaction: the jobs exist if and only if that transaction commits. Never commits.
+   *
+   * @throws IllegalStateException if this store is not a JDBC store
+   */
+  List<EnqueueResult> enqueue(Connection connection, List<NewJob> jobs);
+
+  /**
+   * Claims up to {@code limit} due jobs of {@code queue}, highest priority first, then earliest
+   * {@code runAt}, then lowest id; marks them RUNNING with {@code attempt + 1}, a new fence and a
+   * lease of {@code lease} from now. Returns nothing while the queue is paused. Two claimers never
+   * get the same job.
+   */
+  List<ClaimedJob> claim(String queue, int limit, String nodeId, Duration lease);
+
+  /**
+   * Writes attempt outcomes, each only if its job is still RUNNING under its fence.
+   *
+   * @return ids whose write was rejected (lease lost: rescued, cancelled or re-claimed)
+   */
+  Set<Long> complete(List<Completion> completions);
+
+  /**
+   * Runs {@code work} and marks the job SUCCEEDED in one transaction; rolls back and throws {@link
+   * dev.errand.LeaseLostException} if the fence no longer holds.
+   *
+   * @throws IllegalStateException if this store has no database transactions
+   */
+  <R> R completeInTransaction(Completion success, TransactionWork<R> work) throws Exception;
+
+  /**
+   * Extends the leases of RUNNING jobs to {@code lease} from now, storing progress where given.
+   *
+   * @return ids whose lease is no longer held under that fence
+   */
+  Set<Long> heartbeat(Collection<LeaseRef> leases, Duration lease);
+
+  /**
+   * Finds RUNNING jobs whose lease expired (by the store clock) and spends their attempt: they go
+   * to RETRYING due at once, or to FAILED when no attempts are left or when they have now been
+   * rescued {@code quarantineAfter} times. At most {@code limit} jobs per call.
+   */
+  List<Rescue> rescueExpired(int quarantineAfter, int limit);
+
+  Optional<Job> find(long id);
+
+  /** The jobs with these ids that exist, in no particular order. */
+  List<Job> findAll(Collection<Long> ids);
+
+  JobPage list(JobQuery query);
+
+  JobCounts counts();
+
+  /**
+   * Counts of jobs in waiting and running states (SCHEDULED, QUEUED, RUNNING, RETRYING) only:
+   * cheap enough to call every few seconds for the queue-depth gauges.
+   */
+  JobCounts liveCounts();
+
+  /** FAILED or CANCELLED → QUEUED now, with one more attempt allowed if none is left. */
+  boolean retry(long id);
+
+  /** Any non-final state → CANCELLED; a running worker's later writes are rejected. */
+  boolean cancel(long id);
+
+  /** Deletes a job that is not RUNNING. */
+  boolean delete(long id);
+
+  /** Deletes up to {@code limit} jobs in final state {@code state} finished before {@code before}. */
+  int prune(JobState state, Instant before, int limit);
+
+  void setPaused(String queue, boolean paused);
+
+  /** Names of paused queues. */
+  Set<String> pausedQueues();
+
+  /** Registers a node or refreshes its heartbeat. */
+  void heartbeatNode(Node node);
+
+  void removeNode(String nodeId);
+
+  List<Node> nodes();
+
+  /** Removes nodes without a heartbeat for {@code staleAfter}; returns how many. */
+  int pruneNodes(Duration staleAfter);
+
+  /**
+   * Tells {@code listener} (on a store thread) the queue names that got new due jobs from another
+   * process. Stores without a cross-process channel return a no-op subscription; the engine polls.
+   */
+  default AutoCloseable subscribe(Consumer<String> listener) {
+    return () -> {};
+  }
+
+  /** Whether {@link #enqueue(Connection, List)} and {@link #completeInTransaction} work. */
+  default boolean supportsTransactions() {
+    return false;
+  }
+
+  /** Releases the store's own resources (not a caller's DataSource). */
+  @Override
+  void close();
+}

@@ -1,0 +1,532 @@
+package dev.errand;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.spi.JobStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+
+/**
+ * Engine behaviour on a real store: every store module runs this suite against its store.
+ * Subclasses give a fresh store; {@link #sharedStore()} gives another instance on the same
+ * database for multi-engine tests.
+ */
+public abstract class EngineContract {
+  public record Msg(String text, int n) {}
+
+  public record Holder(Runnable notJson) {}
+
+  protected final List<Errand> engines = new ArrayList<>();
+  protected final MeterRegistry registry = new SimpleMeterRegistry();
+
+  /** A fresh empty store. */
+  protected abstract JobStore newStore() throws Exception;
+
+  /** Another store instance on the database of the last {@link #newStore()}. */
+  protected abstract JobStore sharedStore() throws Exception;
+
+  @AfterEach
+  void closeEngines() {
+    engines.forEach(Errand::close);
+  }
+
+  protected Errand engine(JobStore store, Consumer<Errand.Builder> config) {
+    Errand.Builder b = Errand.builder().store(store).meterRegistry(registry)
+        .pollInterval(Duration.ofMillis(200)).lease(Duration.ofSeconds(3))
+        .rescueInterval(Duration.ofMillis(300)).shutdownGrace(Duration.ofSeconds(2));
+    config.accept(b);
+    Errand e = b.build();
+    engines.add(e);
+    return e;
+  }
+
+  protected Errand engine(Consumer<Errand.Builder> config) throws Exception {
+    return engine(newStore(), config);
+  }
+
+  protected static Job finish(JobHandle h) throws Exception {
+    return h.await(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void job_runs_once_and_its_handle_reports_success_and_result() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    List<Msg> seen = new CopyOnWriteArrayList<>();
+    JobType<Msg> type = errand.register(JobType.of("echo", Msg.class, (ctx, m) -> {
+      seen.add(m);
+      ctx.progress(100);
+      ctx.result(Map.of("echo", m.text()));
+    }));
+    errand.start();
+    CountDownLatch callback = new CountDownLatch(1);
+    JobHandle h = errand.enqueue(type, new Msg("hi", 1)).onSuccess(j -> callback.countDown());
+    Job done = finish(h);
+    assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(done.result()).isEqualTo("{\"echo\":\"hi\"}");
+    assertThat(done.attempt()).isEqualTo(1);
+    assertThat(seen).containsExactly(new Msg("hi", 1));
+    assertThat(callback.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(h.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(registry.counter("errand.jobs.succeeded", "type", "echo", "queue", "default").count()).isEqualTo(1);
+    assertThat(registry.counter("errand.jobs.enqueued", "type", "echo", "queue", "default").count()).isEqualTo(1);
+    assertThat(registry.counter("errand.jobs.started", "type", "echo", "queue", "default").count()).isEqualTo(1);
+    assertThat(registry.find("errand.jobs.duration").tag("outcome", "succeeded").timer().count()).isEqualTo(1);
+    assertThat(registry.find("errand.jobs.latency").timer().count()).isEqualTo(1);
+  }
+
+  @Test
+  void failed_attempts_back_off_exponentially_and_keep_every_error() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    AtomicInteger calls = new AtomicInteger();
+    List<Instant> starts = new CopyOnWriteArrayList<>();
+    JobType<Msg> type = errand.register(JobType.of("flaky", Msg.class, (ctx, m) -> {
+      starts.add(Instant.now());
+      if (calls.incrementAndGet() < 3) {
+        throw new IllegalStateException("try " + ctx.attempt());
+      }
+    }).backoff(Backoff.exponential(Duration.ofMillis(300))).maxAttempts(5));
+    errand.start();
+    Job done = finish(errand.enqueue(type, new Msg("x", 0)));
+    assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(done.attempt()).isEqualTo(3);
+    assertThat(done.errors()).extracting(AttemptError::message)
+        .containsExactly("java.lang.IllegalStateException: try 1", "java.lang.IllegalStateException: try 2");
+    assertThat(done.errors().get(0).stackTrace()).contains("IllegalStateException");
+    // the waits are at least 300 ms and 600 ms: the backoff decides when the job is due again
+    assertThat(Duration.between(starts.get(0), starts.get(1))).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    assertThat(Duration.between(starts.get(1), starts.get(2))).isGreaterThanOrEqualTo(Duration.ofMillis(600));
+    assertThat(registry.counter("errand.jobs.retried", "type", "flaky", "queue", "default").count()).isEqualTo(2);
+  }
+
+  @Test
+  void exhausted_attempts_dead_letter_the_job_and_call_on_failure() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    JobType<Msg> type = errand.register(JobType.of("doomed", Msg.class, (ctx, m) -> {
+      throw new java.io.IOException("smtp down");
+    }).maxAttempts(2).backoff(Backoff.fixed(Duration.ofMillis(50))));
+    errand.start();
+    CountDownLatch failed = new CountDownLatch(1);
+    List<Job> reported = new CopyOnWriteArrayList<>();
+    JobHandle h = errand.enqueue(type, new Msg("x", 0)).onFailure(j -> {
+      reported.add(j);
+      failed.countDown();
+    });
+    Job done = finish(h);
+    assertThat(done.state()).isEqualTo(JobState.FAILED);
+    assertThat(done.attempt()).isEqualTo(2);
+    assertThat(done.errors()).hasSize(2);
+    assertThat(done.lastError()).isEqualTo("java.io.IOException: smtp down");
+    assertThat(failed.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(reported.get(0).lastError()).contains("smtp down");
+    assertThat(registry.counter("errand.jobs.dead", "type", "doomed", "queue", "default").count()).isEqualTo(1);
+  }
+
+  @Test
+  void permanent_failures_skip_the_remaining_attempts() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    JobType<Msg> explicit = errand.register(JobType.of("perm", Msg.class, (ctx, m) -> {
+      throw new PermanentFailure("no such user");
+    }));
+    JobType<Msg> configured = errand.register(JobType.of("perm2", Msg.class, (ctx, m) -> {
+      throw new IllegalArgumentException("bad input");
+    }).permanentOn(IllegalArgumentException.class));
+    errand.start();
+    Job a = finish(errand.enqueue(explicit, new Msg("x", 0)));
+    Job b = finish(errand.enqueue(configured, new Msg("x", 0)));
+    for (Job j : List.of(a, b)) {
+      assertThat(j.state()).isEqualTo(JobState.FAILED);
+      assertThat(j.attempt()).isEqualTo(1);
+      assertThat(j.errors()).singleElement().extracting(AttemptError::kind).isEqualTo("permanent");
+    }
+  }
+
+  @Test
+  void timeout_interrupts_the_handler_and_counts_as_a_failed_attempt() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    AtomicInteger interrupted = new AtomicInteger();
+    JobType<Msg> type = errand.register(JobType.of("slow", Msg.class, (ctx, m) -> {
+      try {
+        new CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        interrupted.incrementAndGet();
+        throw e;
+      }
+    }).timeout(Duration.ofMillis(200)).maxAttempts(2).backoff(Backoff.fixed(Duration.ofMillis(50))));
+    errand.start();
+    Job done = finish(errand.enqueue(type, new Msg("x", 0)));
+    assertThat(done.state()).isEqualTo(JobState.FAILED);
+    assertThat(interrupted.get()).isEqualTo(2);
+    assertThat(done.errors()).extracting(AttemptError::kind).containsExactly("timeout", "timeout");
+    assertThat(done.lastError()).contains("timed out after PT0.2S");
+  }
+
+  @Test
+  void snooze_runs_again_later_without_spending_an_attempt() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    AtomicInteger calls = new AtomicInteger();
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    JobType<Msg> type = errand.register(JobType.of("snoozy", Msg.class, (ctx, m) -> {
+      attempts.add(ctx.attempt());
+      if (calls.incrementAndGet() < 3) {
+        ctx.snooze(Duration.ofMillis(100));
+      }
+    }).maxAttempts(1));
+    errand.start();
+    Job done = finish(errand.enqueue(type, new Msg("x", 0)));
+    assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(attempts).containsExactly(1, 1, 1);
+    assertThat(done.errors()).isEmpty();
+  }
+
+  @Test
+  void shutdown_releases_unfinished_jobs_without_spending_an_attempt() throws Exception {
+    JobStore store = newStore();
+    Errand errand = engine(store, b -> b.queue("default", 2).shutdownGrace(Duration.ofMillis(200)));
+    CountDownLatch started = new CountDownLatch(1);
+    JobType<Msg> type = errand.register(JobType.of("long", Msg.class, (ctx, m) -> {
+      started.countDown();
+      new CountDownLatch(1).await();
+    }));
+    errand.start();
+    long id = errand.enqueue(type, new Msg("x", 0)).id();
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+    errand.close();
+    JobStore again = sharedStore();
+    again.open();
+    try {
+      Job j = again.find(id).orElseThrow();
+      assertThat(j.state()).isEqualTo(JobState.QUEUED);
+      assertThat(j.attempt()).isZero();
+      assertThat(again.nodes()).isEmpty();
+    } finally {
+      again.close();
+    }
+  }
+
+  @Test
+  void handler_that_finishes_within_the_grace_completes_normally() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 1).shutdownGrace(Duration.ofSeconds(10)));
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JobType<Msg> type = errand.register(JobType.of("short", Msg.class, (ctx, m) -> {
+      started.countDown();
+      release.await();
+    }));
+    errand.start();
+    JobHandle h = errand.enqueue(type, new Msg("x", 0));
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+    Thread closer = new Thread(errand::close);
+    closer.start();
+    await().atMost(Duration.ofSeconds(5)).until(() -> errand.lifecycle() == Errand.Lifecycle.STOPPING);
+    release.countDown();
+    closer.join(15_000);
+    assertThat(errand.lifecycle()).isEqualTo(Errand.Lifecycle.TERMINATED);
+    assertThat(closer.isAlive()).isFalse();
+    JobStore again = sharedStore();
+    again.open();
+    try {
+      assertThat(again.find(h.id()).orElseThrow().state()).isEqualTo(JobState.SUCCEEDED);
+    } finally {
+      again.close();
+    }
+  }
+
+  @Test
+  void paused_queue_runs_nothing_until_resumed() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    AtomicInteger runs = new AtomicInteger();
+    JobType<Msg> type = errand.register(JobType.of("p", Msg.class, (ctx, m) -> runs.incrementAndGet()));
+    errand.start();
+    errand.pause("default");
+    assertThat(errand.pausedQueues()).containsExactly("default");
+    JobHandle h = errand.enqueue(type, new Msg("x", 0));
+    await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(5)).until(() -> runs.get() == 0);
+    assertThat(h.state()).isEqualTo(JobState.QUEUED);
+    errand.resume("default");
+    assertThat(finish(h).state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
+  void unique_key_enqueue_returns_the_first_job() throws Exception {
+    Errand errand = engine(b -> {});
+    JobType<Msg> type = errand.register(JobType.of("u", Msg.class, (ctx, m) -> {}));
+    JobHandle a = errand.enqueue(type, new Msg("x", 0), Enqueue.after(Duration.ofMinutes(5)).uniqueKey("welcome:7"));
+    JobHandle b = errand.enqueue(type, new Msg("y", 0), Enqueue.now().uniqueKey("welcome:7"));
+    assertThat(a.created()).isTrue();
+    assertThat(b.created()).isFalse();
+    assertThat(b.id()).isEqualTo(a.id());
+    assertThat(a.state()).isEqualTo(JobState.SCHEDULED);
+  }
+
+  @Test
+  void delayed_and_timed_jobs_wait_for_their_time() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    Map<Long, Instant> ranAt = new ConcurrentHashMap<>();
+    JobType<Msg> type = errand.register(JobType.of("later", Msg.class, (ctx, m) -> ranAt.put(ctx.jobId(), Instant.now())));
+    errand.start();
+    Instant before = Instant.now();
+    JobHandle delayed = errand.enqueue(type, new Msg("d", 0), Enqueue.after(Duration.ofMillis(500)));
+    JobHandle timed = errand.enqueue(type, new Msg("t", 0), Enqueue.at(before.plusMillis(700)));
+    finish(delayed);
+    finish(timed);
+    assertThat(ranAt.get(delayed.id())).isAfterOrEqualTo(before.plusMillis(500));
+    assertThat(ranAt.get(timed.id())).isAfterOrEqualTo(before.plusMillis(700));
+  }
+
+  @Test
+  void bad_input_is_rejected_at_enqueue_with_a_message_that_says_what_to_fix() throws Exception {
+    Errand errand = engine(b -> {});
+    JobType<Msg> type = errand.register(JobType.of("ok", Msg.class, (ctx, m) -> {}));
+    JobType<Holder> unmappable = errand.register(JobType.of("unmappable", Holder.class, (ctx, m) -> {}));
+    JobType<Msg> unregistered = JobType.of("nobody", Msg.class, (ctx, m) -> {});
+    assertThatThrownBy(() -> errand.enqueue(unregistered, new Msg("x", 0)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'nobody' is not registered")
+        .hasMessageContaining("errand.register");
+    assertThatThrownBy(() -> errand.enqueueJson("missing", "{}", Enqueue.now()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown job type 'missing'")
+        .hasMessageContaining("ok");
+    assertThatThrownBy(() -> errand.enqueueJson("ok", "{\"text\":\"a\",\"n\":1,\"extra\":2}", Enqueue.now()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not map to Msg")
+        .hasMessageContaining("extra");
+    assertThatThrownBy(() -> errand.enqueueJson("ok", "{\"text\":", Enqueue.now()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not map to Msg");
+    assertThatThrownBy(() -> errand.enqueue(unmappable, new Holder(() -> {})))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'unmappable'");
+    assertThatThrownBy(() -> errand.enqueue(type, null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("payload 0 is null");
+    assertThatThrownBy(() -> Enqueue.after(Duration.ofSeconds(-5)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be zero or positive");
+    assertThatThrownBy(() -> Enqueue.now().maxAttempts(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxAttempts must be at least 1, got 0");
+    assertThatThrownBy(() -> type.maxAttempts(-1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1");
+    assertThat(errand.counts().rows()).as("nothing was stored").isEmpty();
+    Job ok = errand.enqueueJson("ok", "{\"text\":\"a\",\"n\":1}", Enqueue.now()).job().orElseThrow();
+    assertThat(ok.payload()).isEqualTo("{\"text\":\"a\",\"n\":1}");
+  }
+
+  @Test
+  void batch_enqueue_stores_thousands_with_one_call_and_all_run_once() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 8));
+    Map<Integer, AtomicInteger> runs = new ConcurrentHashMap<>();
+    JobType<Msg> type = errand.register(JobType.of("bulk", Msg.class,
+        (ctx, m) -> runs.computeIfAbsent(m.n(), k -> new AtomicInteger()).incrementAndGet()));
+    List<Msg> payloads = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      payloads.add(new Msg("m", i));
+    }
+    List<JobHandle> handles = errand.enqueueAll(type, payloads, Enqueue.now().tags("bulk"));
+    assertThat(handles).hasSize(3000);
+    errand.start();
+    await().atMost(Duration.ofSeconds(60)).until(() -> errand.counts().count(JobState.SUCCEEDED) == 3000);
+    assertThat(runs).hasSize(3000);
+    assertThat(runs.values()).allMatch(c -> c.get() == 1);
+  }
+
+  @Test
+  void a_queue_never_runs_more_jobs_at_once_than_its_concurrency() throws Exception {
+    Errand errand = engine(b -> b.queue("narrow", 3).queue("default", 1));
+    AtomicInteger now = new AtomicInteger();
+    AtomicInteger max = new AtomicInteger();
+    JobType<Msg> type = errand.register(JobType.of("n", Msg.class, (ctx, m) -> {
+      int c = now.incrementAndGet();
+      max.accumulateAndGet(c, Math::max);
+      Thread.onSpinWait();
+      for (int i = 0; i < 1000 && !Thread.currentThread().isInterrupted(); i++) {
+        Thread.yield();
+      }
+      now.decrementAndGet();
+    }).queue("narrow"));
+    List<Msg> payloads = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      payloads.add(new Msg("m", i));
+    }
+    errand.enqueueAll(type, payloads, Enqueue.now());
+    errand.start();
+    await().atMost(Duration.ofSeconds(60)).until(() -> errand.counts().count(JobState.SUCCEEDED) == 300);
+    assertThat(max.get()).isBetween(1, 3);
+  }
+
+  @Test
+  void several_engines_on_one_database_run_every_job_exactly_once() throws Exception {
+    JobStore first = newStore();
+    Map<Integer, AtomicInteger> runs = new ConcurrentHashMap<>();
+    List<Errand> nodes = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      JobStore s = i == 0 ? first : sharedStore();
+      Errand e = engine(s, b -> b.queue("default", 4));
+      e.register(JobType.of("multi", Msg.class, (ctx, m) -> runs.computeIfAbsent(m.n(), k -> new AtomicInteger()).incrementAndGet()));
+      nodes.add(e);
+    }
+    @SuppressWarnings("unchecked")
+    JobType<Msg> type = (JobType<Msg>) nodes.get(0).type("multi").orElseThrow();
+    nodes.forEach(Errand::start);
+    List<Msg> payloads = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      payloads.add(new Msg("m", i));
+    }
+    nodes.get(0).enqueueAll(type, payloads, Enqueue.now());
+    await().atMost(Duration.ofSeconds(90)).until(() -> nodes.get(0).counts().count(JobState.SUCCEEDED) == 2000);
+    assertThat(runs).hasSize(2000);
+    assertThat(runs.values()).allMatch(c -> c.get() == 1);
+    assertThat(nodes.get(0).nodes()).hasSize(3);
+  }
+
+  @Test
+  void handler_sees_its_job_in_the_mdc_and_context() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 1).nodeId("node-mdc"));
+    Map<String, String> seen = new ConcurrentHashMap<>();
+    JobType<Msg> type = errand.register(JobType.of("mdc", Msg.class, (ctx, m) -> {
+      seen.put("id", MDC.get("errand.job_id"));
+      seen.put("type", MDC.get("errand.job_type"));
+      seen.put("queue", MDC.get("errand.queue"));
+      seen.put("attempt", MDC.get("errand.attempt"));
+      seen.put("node", ctx.nodeId());
+      seen.put("tags", String.join(",", ctx.tags()));
+    }).maxAttempts(4));
+    errand.start();
+    JobHandle h = errand.enqueue(type, new Msg("x", 0), Enqueue.now().tags("t1"));
+    finish(h);
+    assertThat(seen).containsEntry("id", Long.toString(h.id())).containsEntry("type", "mdc")
+        .containsEntry("queue", "default").containsEntry("attempt", "1/4")
+        .containsEntry("node", "node-mdc").containsEntry("tags", "t1");
+  }
+
+  @Test
+  void cancelling_a_running_job_interrupts_its_handler() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 1).lease(Duration.ofSeconds(3)));
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    JobType<Msg> type = errand.register(JobType.of("cancel-me", Msg.class, (ctx, m) -> {
+      started.countDown();
+      try {
+        new CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        interrupted.countDown();
+      }
+    }));
+    errand.start();
+    JobHandle h = errand.enqueue(type, new Msg("x", 0));
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+    errand.cancel(h.id());
+    assertThat(interrupted.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(finish(h).state()).isEqualTo(JobState.CANCELLED);
+    assertThatThrownBy(() -> errand.cancel(h.id())).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("is CANCELLED");
+  }
+
+  @Test
+  void failed_job_retried_by_hand_runs_again() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 1));
+    AtomicInteger calls = new AtomicInteger();
+    JobType<Msg> type = errand.register(JobType.of("once-bad", Msg.class, (ctx, m) -> {
+      if (calls.incrementAndGet() == 1) {
+        throw new IllegalStateException("first time fails");
+      }
+    }).maxAttempts(1));
+    errand.start();
+    JobHandle h = errand.enqueue(type, new Msg("x", 0));
+    assertThat(finish(h).state()).isEqualTo(JobState.FAILED);
+    Job retried = errand.retry(h.id());
+    assertThat(retried.state()).isEqualTo(JobState.QUEUED);
+    assertThat(finish(errand.handle(h.id())).state()).isEqualTo(JobState.SUCCEEDED);
+    assertThatThrownBy(() -> errand.retry(h.id())).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("only FAILED or CANCELLED");
+    errand.delete(h.id());
+    assertThat(errand.job(h.id())).isEmpty();
+    assertThatThrownBy(() -> errand.delete(h.id())).hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void events_follow_each_transition() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 1));
+    List<JobEvent.Kind> kinds = new CopyOnWriteArrayList<>();
+    errand.subscribe(e -> kinds.add(e.kind()));
+    AtomicInteger calls = new AtomicInteger();
+    JobType<Msg> type = errand.register(JobType.of("ev", Msg.class, (ctx, m) -> {
+      if (calls.incrementAndGet() == 1) {
+        throw new IllegalStateException("once");
+      }
+    }).backoff(Backoff.fixed(Duration.ofMillis(50))));
+    errand.start();
+    finish(errand.enqueue(type, new Msg("x", 0)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> kinds.contains(JobEvent.Kind.SUCCEEDED));
+    assertThat(kinds).containsExactly(JobEvent.Kind.ENQUEUED, JobEvent.Kind.STARTED,
+        JobEvent.Kind.RETRY_SCHEDULED, JobEvent.Kind.STARTED, JobEvent.Kind.SUCCEEDED);
+  }
+
+  @Test
+  void finished_jobs_are_pruned_after_their_retention() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2).retention(Duration.ZERO, Duration.ofDays(1))
+        .pruneInterval(Duration.ofMillis(200)));
+    JobType<Msg> ok = errand.register(JobType.of("ok", Msg.class, (ctx, m) -> {}));
+    JobType<Msg> bad = errand.register(JobType.of("bad", Msg.class, (ctx, m) -> {
+      throw new PermanentFailure("no");
+    }));
+    errand.start();
+    JobHandle a = errand.enqueue(ok, new Msg("x", 0));
+    JobHandle b = errand.enqueue(bad, new Msg("x", 0));
+    finish(b);
+    await().atMost(Duration.ofSeconds(20)).until(() -> a.job().isEmpty());
+    assertThat(b.job()).isPresent();
+  }
+
+  @Test
+  void context_transactions_need_a_database_store() throws Exception {
+    JobStore store = newStore();
+    Errand errand = engine(store, b -> b.queue("default", 1));
+    JobType<Msg> type = errand.register(JobType.of("tx", Msg.class, (ctx, m) -> ctx.inTransaction(c -> {
+      try (var st = c.createStatement()) {
+        st.execute("CREATE TABLE IF NOT EXISTS tx_effects (n INTEGER)");
+        st.execute("INSERT INTO tx_effects (n) VALUES (" + m.n() + ")");
+      }
+      return null;
+    })).maxAttempts(1));
+    errand.start();
+    Job done = finish(errand.enqueue(type, new Msg("x", 7)));
+    if (store.supportsTransactions()) {
+      assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+    } else {
+      assertThat(done.state()).isEqualTo(JobState.FAILED);
+      assertThat(done.lastError()).contains("has no database transactions");
+    }
+  }
+
+  @Test
+  void builder_rejects_bad_configuration_with_the_value_named() {
+    assertThatThrownBy(() -> Errand.builder().build()).hasMessageContaining("no store");
+    assertThatThrownBy(() -> Errand.builder().queue("q", 0)).hasMessageContaining("got 0");
+    assertThatThrownBy(() -> Errand.builder().queue("bad name!", 1)).hasMessageContaining("'bad name!'");
+    assertThatThrownBy(() -> Errand.builder().lease(Duration.ofMillis(10))).hasMessageContaining("lease must be at least");
+    assertThatThrownBy(() -> Errand.builder().store(MemoryJobStore.create()).lease(Duration.ofSeconds(2))
+        .heartbeatInterval(Duration.ofSeconds(1)).build()).hasMessageContaining("below half the lease");
+    assertThatThrownBy(() -> Errand.builder().queue("q", 1).queue("q", 2)).hasMessageContaining("twice");
+  }
+
+  @Test
+  void registering_a_second_type_with_the_same_name_is_rejected() throws Exception {
+    Errand errand = engine(b -> {});
+    errand.register(JobType.of("same", Msg.class, (ctx, m) -> {}));
+    assertThatThrownBy(() -> errand.register(JobType.of("same", Msg.class, (ctx, m) -> {})))
+        .hasMessageContaining("already registered");
+    assertThat(errand.typeNames()).containsExactly("same");
+    assertThat(Set.copyOf(errand.typeNames())).hasSize(1);
+  }
+}

@@ -1,0 +1,694 @@
+package dev.errand;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.spi.ClaimedJob;
+import dev.errand.spi.Completion;
+import dev.errand.spi.EnqueueResult;
+import dev.errand.spi.JobStore;
+import dev.errand.spi.LeaseRef;
+import dev.errand.spi.NewJob;
+import dev.errand.spi.Rescue;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The store conformance suite: every {@link JobStore} must pass it against a real database.
+ * Subclasses create a fresh, empty store per test; {@link #secondStore()} opens another instance
+ * on the same database (another "node") where the store supports it.
+ */
+public abstract class JobStoreContract {
+  protected static final Duration LEASE = Duration.ofSeconds(30);
+  protected JobStore store;
+
+  /** A fresh, empty, not yet opened store. */
+  protected abstract JobStore newStore() throws Exception;
+
+  /** Another instance on the same database as {@link #store}; by default the same instance. */
+  protected JobStore secondStore() throws Exception {
+    return store;
+  }
+
+  @BeforeEach
+  void openStore() throws Exception {
+    store = newStore();
+    store.open();
+  }
+
+  @AfterEach
+  void closeStore() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  protected static NewJob job(String queue) {
+    return job(queue, Instant.now().minusMillis(1));
+  }
+
+  protected static NewJob job(String queue, Instant runAt) {
+    return new NewJob("t", queue, "{\"n\":1}", 0, 3, runAt, null, Set.of(), null);
+  }
+
+  protected static NewJob withKey(String queue, String key) {
+    return new NewJob("t", queue, "{}", 0, 3, Instant.now().minusMillis(1), key, Set.of(), null);
+  }
+
+  protected long enqueueOne(NewJob j) {
+    return store.enqueue(List.of(j)).get(0).id();
+  }
+
+  protected ClaimedJob claimOne(String queue) {
+    List<ClaimedJob> c = store.claim(queue, 1, "n1", LEASE);
+    assertThat(c).hasSize(1);
+    return c.get(0);
+  }
+
+  protected Job get(long id) {
+    return store.find(id).orElseThrow();
+  }
+
+  protected static AttemptError err(int attempt, String msg) {
+    return new AttemptError(attempt, Instant.now(), "error", msg, "at x");
+  }
+
+  // ------------------------------------------------------------------ enqueue
+
+  @Test
+  void enqueued_job_reads_back_with_every_field() {
+    Instant runAt = Instant.now().minusSeconds(1).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    NewJob n = new NewJob("send-email", "email", "{\"to\":\"a@b\"}", 5, 7, runAt, "k-1", Set.of("a", "b"), "sched-1");
+    EnqueueResult r = store.enqueue(List.of(n)).get(0);
+    assertThat(r.created()).isTrue();
+    Job j = get(r.id());
+    assertThat(j.type()).isEqualTo("send-email");
+    assertThat(j.queue()).isEqualTo("email");
+    assertThat(j.payload()).isEqualTo("{\"to\":\"a@b\"}");
+    assertThat(j.state()).isEqualTo(JobState.QUEUED);
+    assertThat(j.priority()).isEqualTo(5);
+    assertThat(j.attempt()).isZero();
+    assertThat(j.maxAttempts()).isEqualTo(7);
+    assertThat(j.runAt()).isEqualTo(runAt);
+    assertThat(j.uniqueKey()).isEqualTo("k-1");
+    assertThat(j.tags()).containsExactlyInAnyOrder("a", "b");
+    assertThat(j.scheduleId()).isEqualTo("sched-1");
+    assertThat(j.createdAt()).isNotNull();
+    assertThat(j.errors()).isEmpty();
+    assertThat(j.lastError()).isNull();
+    assertThat(j.rescues()).isZero();
+  }
+
+  @Test
+  void job_due_later_is_scheduled_and_not_claimable_until_due() {
+    long id = enqueueOne(job("q", Instant.now().plusSeconds(3600)));
+    assertThat(get(id).state()).isEqualTo(JobState.SCHEDULED);
+    assertThat(store.claim("q", 10, "n1", LEASE)).isEmpty();
+  }
+
+  @Test
+  void batch_enqueue_returns_ids_in_input_order() {
+    List<NewJob> batch = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      batch.add(new NewJob("t", "q", "{\"i\":" + i + "}", 0, 3, Instant.now(), null, Set.of(), null));
+    }
+    List<EnqueueResult> r = store.enqueue(batch);
+    assertThat(r).hasSize(2000).allMatch(EnqueueResult::created);
+    assertThat(r.stream().map(EnqueueResult::id).distinct().count()).isEqualTo(2000);
+    for (int i : new int[] {0, 1, 999, 1999}) {
+      assertThat(get(r.get(i).id()).payload()).isEqualTo("{\"i\":" + i + "}");
+    }
+  }
+
+  @Test
+  void unique_key_returns_the_live_job_until_it_is_final() {
+    long first = enqueueOne(withKey("q", "k"));
+    EnqueueResult again = store.enqueue(List.of(withKey("q", "k"))).get(0);
+    assertThat(again.created()).isFalse();
+    assertThat(again.id()).isEqualTo(first);
+
+    ClaimedJob c = claimOne("q");
+    assertThat(store.enqueue(List.of(withKey("q", "k"))).get(0).id()).isEqualTo(first);
+    assertThat(store.complete(List.of(Completion.succeeded(c.job().id(), c.fence(), null)))).isEmpty();
+
+    EnqueueResult after = store.enqueue(List.of(withKey("q", "k"))).get(0);
+    assertThat(after.created()).isTrue();
+    assertThat(after.id()).isNotEqualTo(first);
+  }
+
+  @Test
+  void unique_key_repeated_within_one_batch_creates_one_job() {
+    List<EnqueueResult> r = store.enqueue(List.of(withKey("q", "dup"), withKey("q", "dup"), withKey("q", "other")));
+    assertThat(r.get(0).created()).isTrue();
+    assertThat(r.get(1).created()).isFalse();
+    assertThat(r.get(1).id()).isEqualTo(r.get(0).id());
+    assertThat(r.get(2).created()).isTrue();
+  }
+
+  @Test
+  void concurrent_enqueues_with_one_unique_key_admit_one_live_job() throws Exception {
+    JobStore other = secondStore();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      for (int round = 0; round < 5; round++) {
+        String key = "race-" + round;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<EnqueueResult>> fs = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          JobStore s = t % 2 == 0 ? store : other;
+          fs.add(pool.submit(() -> {
+            go.await();
+            return s.enqueue(List.of(withKey("q", key))).get(0);
+          }));
+        }
+        go.countDown();
+        Set<Long> ids = new HashSet<>();
+        int created = 0;
+        for (Future<EnqueueResult> f : fs) {
+          EnqueueResult r = f.get(30, TimeUnit.SECONDS);
+          ids.add(r.id());
+          created += r.created() ? 1 : 0;
+        }
+        assertThat(ids).as("round %d ids", round).hasSize(1);
+        assertThat(created).as("round %d created", round).isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  // ------------------------------------------------------------------ claim
+
+  @Test
+  void claim_takes_highest_priority_then_earliest_run_at_then_lowest_id() {
+    Instant t0 = Instant.now().minusSeconds(60);
+    long low = enqueueOne(new NewJob("t", "q", "{}", 0, 3, t0, null, Set.of(), null));
+    long high = enqueueOne(new NewJob("t", "q", "{}", 9, 3, t0.plusSeconds(10), null, Set.of(), null));
+    long earlier = enqueueOne(new NewJob("t", "q", "{}", 0, 3, t0.minusSeconds(10), null, Set.of(), null));
+    long sameAsLow = enqueueOne(new NewJob("t", "q", "{}", 0, 3, t0, null, Set.of(), null));
+    List<Long> order = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      order.add(claimOne("q").job().id());
+    }
+    assertThat(order).containsExactly(high, earlier, low, sameAsLow);
+  }
+
+  @Test
+  void claim_marks_running_with_attempt_fence_lease_and_node() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c = claimOne("q");
+    assertThat(c.job().id()).isEqualTo(id);
+    assertThat(c.job().state()).isEqualTo(JobState.RUNNING);
+    assertThat(c.job().attempt()).isEqualTo(1);
+    assertThat(c.job().nodeId()).isEqualTo("n1");
+    assertThat(c.job().startedAt()).isNotNull();
+    Job stored = get(id);
+    assertThat(stored.state()).isEqualTo(JobState.RUNNING);
+    assertThat(stored.leaseUntil()).isAfter(store.now().plusSeconds(20));
+  }
+
+  @Test
+  void claim_respects_queue_and_limit() {
+    for (int i = 0; i < 5; i++) {
+      enqueueOne(job("a"));
+    }
+    enqueueOne(job("b"));
+    assertThat(store.claim("a", 3, "n1", LEASE)).hasSize(3).allMatch(c -> c.job().queue().equals("a"));
+    assertThat(store.claim("a", 10, "n1", LEASE)).hasSize(2);
+    assertThat(store.claim("a", 10, "n1", LEASE)).isEmpty();
+    assertThat(store.claim("b", 10, "n1", LEASE)).hasSize(1);
+  }
+
+  @Test
+  void paused_queue_gives_nothing_until_resumed() throws Exception {
+    enqueueOne(job("p"));
+    store.setPaused("p", true);
+    assertThat(store.pausedQueues()).contains("p");
+    assertThat(secondStore().claim("p", 10, "n2", LEASE)).isEmpty();
+    store.setPaused("p", false);
+    assertThat(store.pausedQueues()).doesNotContain("p");
+    assertThat(secondStore().claim("p", 10, "n2", LEASE)).hasSize(1);
+  }
+
+  @Test
+  void two_claimers_never_get_the_same_job() throws Exception {
+    int total = 600;
+    List<NewJob> batch = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      batch.add(job("race"));
+    }
+    store.enqueue(batch);
+    JobStore other = secondStore();
+    Map<Long, String> claimedBy = new ConcurrentHashMap<>();
+    List<Long> duplicates = Collections.synchronizedList(new ArrayList<>());
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<?>> fs = new ArrayList<>();
+    for (int t = 0; t < 6; t++) {
+      JobStore s = t % 2 == 0 ? store : other;
+      String name = "w" + t;
+      fs.add(pool.submit(() -> {
+        go.await();
+        while (true) {
+          List<ClaimedJob> got = s.claim("race", 7, name, LEASE);
+          if (got.isEmpty()) {
+            return null;
+          }
+          for (ClaimedJob c : got) {
+            if (claimedBy.putIfAbsent(c.job().id(), name) != null) {
+              duplicates.add(c.job().id());
+            }
+          }
+        }
+      }));
+    }
+    go.countDown();
+    for (Future<?> f : fs) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdownNow();
+    assertThat(duplicates).isEmpty();
+    assertThat(claimedBy).hasSize(total);
+  }
+
+  // ------------------------------------------------------------------ completion and fencing
+
+  @Test
+  void success_is_written_with_result_and_finish_time() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c = claimOne("q");
+    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence(), "{\"ok\":true}")))).isEmpty();
+    Job j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(j.result()).isEqualTo("{\"ok\":true}");
+    assertThat(j.finishedAt()).isNotNull();
+    assertThat(j.leaseUntil()).isNull();
+  }
+
+  @Test
+  void write_with_a_stale_fence_is_rejected_and_changes_nothing() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c = claimOne("q");
+    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence() + 1, null)))).containsExactly(id);
+    assertThat(get(id).state()).isEqualTo(JobState.RUNNING);
+    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence(), null)))).isEmpty();
+    assertThat(store.complete(List.of(Completion.fail(id, c.fence(), err(1, "late"))))).containsExactly(id);
+    assertThat(get(id).state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
+  void batch_completion_writes_accepted_and_reports_only_rejected() {
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ids.add(enqueueOne(job("q")));
+    }
+    List<ClaimedJob> cs = store.claim("q", 5, "n1", LEASE);
+    assertThat(cs).hasSize(5);
+    Instant later = Instant.now().plusSeconds(3600);
+    List<Completion> batch = List.of(
+        Completion.succeeded(cs.get(0).job().id(), cs.get(0).fence(), null),
+        Completion.retry(cs.get(1).job().id(), cs.get(1).fence(), later, err(1, "boom")),
+        Completion.fail(cs.get(2).job().id(), cs.get(2).fence(), err(1, "dead")),
+        Completion.snooze(cs.get(3).job().id(), cs.get(3).fence(), later),
+        Completion.succeeded(cs.get(4).job().id(), cs.get(4).fence() + 5, null));
+    assertThat(store.complete(batch)).containsExactly(cs.get(4).job().id());
+    assertThat(get(cs.get(0).job().id()).state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(get(cs.get(1).job().id()).state()).isEqualTo(JobState.RETRYING);
+    assertThat(get(cs.get(2).job().id()).state()).isEqualTo(JobState.FAILED);
+    assertThat(get(cs.get(3).job().id()).state()).isEqualTo(JobState.SCHEDULED);
+    assertThat(get(cs.get(4).job().id()).state()).isEqualTo(JobState.RUNNING);
+  }
+
+  @Test
+  void retry_keeps_every_error_and_runs_again_when_due() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c1 = claimOne("q");
+    Instant soon = store.now().plusMillis(300);
+    store.complete(List.of(Completion.retry(id, c1.fence(), soon, err(1, "first"))));
+    Job j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.RETRYING);
+    assertThat(j.lastError()).isEqualTo("first");
+    assertThat(j.runAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)).isEqualTo(soon.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    assertThat(store.claim("q", 1, "n1", LEASE)).isEmpty();
+    List<ClaimedJob> again = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      again.addAll(store.claim("q", 1, "n1", LEASE));
+      return !again.isEmpty();
+    });
+    ClaimedJob c2 = again.get(0);
+    assertThat(c2.job().attempt()).isEqualTo(2);
+    assertThat(c2.fence()).isGreaterThan(c1.fence());
+    store.complete(List.of(Completion.fail(id, c2.fence(), err(2, "second"))));
+    j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.FAILED);
+    assertThat(j.errors()).extracting(AttemptError::message).containsExactly("first", "second");
+    assertThat(j.errors()).extracting(AttemptError::attempt).containsExactly(1, 2);
+    assertThat(j.lastError()).isEqualTo("second");
+    assertThat(j.finishedAt()).isNotNull();
+  }
+
+  @Test
+  void snooze_and_release_give_the_attempt_back() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c1 = claimOne("q");
+    store.complete(List.of(Completion.snooze(id, c1.fence(), store.now().minusMillis(1))));
+    Job j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.SCHEDULED);
+    assertThat(j.attempt()).isZero();
+    ClaimedJob c2 = claimOne("q");
+    assertThat(c2.job().attempt()).isEqualTo(1);
+    assertThat(c2.fence()).isGreaterThan(c1.fence());
+    store.complete(List.of(Completion.release(id, c2.fence())));
+    j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.QUEUED);
+    assertThat(j.attempt()).isZero();
+    ClaimedJob c3 = claimOne("q");
+    assertThat(c3.job().attempt()).isEqualTo(1);
+    assertThat(store.complete(List.of(Completion.succeeded(id, c2.fence(), null)))).containsExactly(id);
+  }
+
+  // ------------------------------------------------------------------ leases
+
+  @Test
+  void heartbeat_extends_the_lease_and_reports_lost_leases() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c = store.claim("q", 1, "n1", Duration.ofSeconds(2)).get(0);
+    Instant before = get(id).leaseUntil();
+    Set<Long> lost = store.heartbeat(List.of(new LeaseRef(id, c.fence(), 40), new LeaseRef(999_999L, 1, null)), Duration.ofMinutes(5));
+    assertThat(lost).containsExactly(999_999L);
+    Job j = get(id);
+    assertThat(j.leaseUntil()).isAfter(before);
+    assertThat(j.progress()).isEqualTo(40);
+    assertThat(store.heartbeat(List.of(new LeaseRef(id, c.fence() - 1, null)), LEASE)).containsExactly(id);
+  }
+
+  @Test
+  void expired_lease_is_rescued_spending_the_attempt() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c = store.claim("q", 1, "dead-node", Duration.ofSeconds(1)).get(0);
+    assertThat(store.rescueExpired(3, 100)).isEmpty();
+    List<Rescue> rescued = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      rescued.addAll(store.rescueExpired(3, 100));
+      return !rescued.isEmpty();
+    });
+    Rescue r = rescued.get(0);
+    assertThat(r.id()).isEqualTo(id);
+    assertThat(r.state()).isEqualTo(JobState.RETRYING);
+    assertThat(r.nodeId()).isEqualTo("dead-node");
+    assertThat(r.quarantined()).isFalse();
+    Job j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.RETRYING);
+    assertThat(j.rescues()).isEqualTo(1);
+    assertThat(j.attempt()).isEqualTo(1);
+    assertThat(j.errors()).singleElement().satisfies(e -> {
+      assertThat(e.kind()).isEqualTo("rescued");
+      assertThat(e.message()).contains("dead-node");
+    });
+    // the frozen worker wakes up: its late write is rejected
+    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence(), null)))).containsExactly(id);
+    assertThat(store.heartbeat(List.of(new LeaseRef(id, c.fence(), null)), LEASE)).containsExactly(id);
+    ClaimedJob next = claimOne("q");
+    assertThat(next.job().attempt()).isEqualTo(2);
+  }
+
+  @Test
+  void job_rescued_too_often_is_quarantined() {
+    long id = enqueueOne(new NewJob("t", "q", "{}", 0, 10, Instant.now(), null, Set.of(), null));
+    for (int i = 1; i <= 2; i++) {
+      store.claim("q", 1, "n", Duration.ofSeconds(1));
+      List<Rescue> r = new ArrayList<>();
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        r.addAll(store.rescueExpired(2, 100));
+        return !r.isEmpty();
+      });
+      if (i == 1) {
+        assertThat(r.get(0).state()).isEqualTo(JobState.RETRYING);
+      } else {
+        assertThat(r.get(0).state()).isEqualTo(JobState.FAILED);
+        assertThat(r.get(0).quarantined()).isTrue();
+      }
+    }
+    Job j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.FAILED);
+    assertThat(j.lastError()).contains("quarantined");
+    assertThat(j.finishedAt()).isNotNull();
+  }
+
+  @Test
+  void rescue_on_the_last_attempt_dead_letters_the_job() {
+    long id = enqueueOne(new NewJob("t", "q", "{}", 0, 1, Instant.now(), null, Set.of(), null));
+    store.claim("q", 1, "n", Duration.ofSeconds(1));
+    List<Rescue> r = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      r.addAll(store.rescueExpired(5, 100));
+      return !r.isEmpty();
+    });
+    assertThat(r.get(0).state()).isEqualTo(JobState.FAILED);
+    assertThat(r.get(0).quarantined()).isFalse();
+    assertThat(get(id).state()).isEqualTo(JobState.FAILED);
+  }
+
+  @Test
+  void completion_racing_the_rescuer_leaves_one_outcome() throws Exception {
+    int n = 40;
+    List<NewJob> batch = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      batch.add(job("race"));
+    }
+    store.enqueue(batch);
+    List<ClaimedJob> claimed = store.claim("race", n, "n1", Duration.ofSeconds(1));
+    assertThat(claimed).hasSize(n);
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.now().isAfter(claimed.get(0).job().startedAt().plusMillis(1200)));
+    JobStore other = secondStore();
+    CountDownLatch go = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    Future<Set<Long>> completing = pool.submit(() -> {
+      go.await();
+      List<Completion> cs = new ArrayList<>();
+      for (ClaimedJob c : claimed) {
+        cs.add(Completion.succeeded(c.job().id(), c.fence(), null));
+      }
+      return store.complete(cs);
+    });
+    Future<List<Rescue>> rescuing = pool.submit(() -> {
+      go.await();
+      return other.rescueExpired(3, 1000);
+    });
+    go.countDown();
+    Set<Long> rejected = completing.get(30, TimeUnit.SECONDS);
+    List<Rescue> rescued = rescuing.get(30, TimeUnit.SECONDS);
+    pool.shutdownNow();
+    Set<Long> rescuedIds = new HashSet<>();
+    rescued.forEach(r -> rescuedIds.add(r.id()));
+    assertThat(rejected).isEqualTo(rescuedIds);
+    for (ClaimedJob c : claimed) {
+      Job j = get(c.job().id());
+      if (rescuedIds.contains(j.id())) {
+        assertThat(j.state()).isEqualTo(JobState.RETRYING);
+        assertThat(j.attempt()).isEqualTo(1);
+      } else {
+        assertThat(j.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(j.rescues()).isZero();
+      }
+    }
+  }
+
+  @Test
+  void manual_retry_racing_a_rescue_leaves_one_attempt() throws Exception {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c = store.claim("q", 1, "n1", Duration.ofSeconds(1)).get(0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.now().isAfter(c.job().startedAt().plusMillis(1200)));
+    JobStore other = secondStore();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    CountDownLatch go = new CountDownLatch(1);
+    Future<Set<Long>> failing = pool.submit(() -> {
+      go.await();
+      return store.complete(List.of(Completion.retry(id, c.fence(), store.now(), err(1, "boom"))));
+    });
+    Future<List<Rescue>> rescuing = pool.submit(() -> {
+      go.await();
+      return other.rescueExpired(3, 10);
+    });
+    go.countDown();
+    boolean retried = failing.get(30, TimeUnit.SECONDS).isEmpty();
+    boolean rescued = !rescuing.get(30, TimeUnit.SECONDS).isEmpty();
+    pool.shutdownNow();
+    assertThat(retried ^ rescued).as("exactly one of retry and rescue wins").isTrue();
+    Job j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.RETRYING);
+    assertThat(j.attempt()).isEqualTo(1);
+    assertThat(j.errors()).hasSize(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !store.claim("q", 1, "n1", LEASE).isEmpty());
+    assertThat(get(id).attempt()).isEqualTo(2);
+  }
+
+  // ------------------------------------------------------------------ management
+
+  @Test
+  void failed_job_can_be_retried_by_hand_with_one_more_attempt() {
+    long id = enqueueOne(new NewJob("t", "q", "{}", 0, 1, Instant.now(), null, Set.of(), null));
+    assertThat(store.retry(id)).as("queued jobs are not retried").isFalse();
+    ClaimedJob c = claimOne("q");
+    store.complete(List.of(Completion.fail(id, c.fence(), err(1, "x"))));
+    assertThat(store.retry(id)).isTrue();
+    Job j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.QUEUED);
+    assertThat(j.maxAttempts()).isEqualTo(2);
+    assertThat(j.finishedAt()).isNull();
+    assertThat(claimOne("q").job().attempt()).isEqualTo(2);
+  }
+
+  @Test
+  void cancel_stops_a_live_job_and_rejects_its_worker() {
+    long waiting = enqueueOne(job("q"));
+    assertThat(store.cancel(waiting)).isTrue();
+    assertThat(get(waiting).state()).isEqualTo(JobState.CANCELLED);
+    assertThat(store.cancel(waiting)).isFalse();
+    long running = enqueueOne(job("q"));
+    ClaimedJob c = claimOne("q");
+    assertThat(store.cancel(running)).isTrue();
+    assertThat(store.complete(List.of(Completion.succeeded(running, c.fence(), null)))).containsExactly(running);
+    assertThat(store.heartbeat(List.of(new LeaseRef(running, c.fence(), null)), LEASE)).containsExactly(running);
+    assertThat(get(running).state()).isEqualTo(JobState.CANCELLED);
+    assertThat(store.retry(running)).isTrue();
+    assertThat(get(running).state()).isEqualTo(JobState.QUEUED);
+  }
+
+  @Test
+  void cancelled_unique_job_frees_its_key_and_retry_refuses_while_another_holds_it() {
+    long first = enqueueOne(withKey("q", "u"));
+    store.cancel(first);
+    EnqueueResult second = store.enqueue(List.of(withKey("q", "u"))).get(0);
+    assertThat(second.created()).isTrue();
+    assertThat(store.retry(first)).isFalse();
+    assertThat(get(first).state()).isEqualTo(JobState.CANCELLED);
+  }
+
+  @Test
+  void running_job_cannot_be_deleted_others_can() {
+    long running = enqueueOne(job("q"));
+    claimOne("q");
+    long queued = enqueueOne(job("q"));
+    assertThat(store.delete(running)).isFalse();
+    assertThat(store.delete(queued)).isTrue();
+    assertThat(store.find(queued)).isEmpty();
+    assertThat(store.delete(queued)).isFalse();
+  }
+
+  @Test
+  void list_filters_and_pages_newest_first() {
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      ids.add(enqueueOne(new NewJob(i % 2 == 0 ? "even" : "odd", "q" + (i % 3), "{}", 0, 3, Instant.now(), null,
+          i == 3 ? Set.of("vip", "x_y") : Set.of(), null)));
+    }
+    JobPage p1 = store.list(JobQuery.all().limit(3));
+    assertThat(p1.jobs()).extracting(Job::id).containsExactly(ids.get(6), ids.get(5), ids.get(4));
+    JobPage p2 = store.list(JobQuery.all().limit(3).before(p1.nextCursor()));
+    assertThat(p2.jobs()).extracting(Job::id).containsExactly(ids.get(3), ids.get(2), ids.get(1));
+    JobPage p3 = store.list(JobQuery.all().limit(3).before(p2.nextCursor()));
+    assertThat(p3.jobs()).extracting(Job::id).containsExactly(ids.get(0));
+    assertThat(p3.nextCursor()).isNull();
+    assertThat(store.list(JobQuery.all().type("even")).jobs()).hasSize(4);
+    assertThat(store.list(JobQuery.all().queue("q1")).jobs()).extracting(Job::id).containsExactly(ids.get(4), ids.get(1));
+    assertThat(store.list(JobQuery.all().tag("vip")).jobs()).extracting(Job::id).containsExactly(ids.get(3));
+    assertThat(store.list(JobQuery.all().tag("x%y")).jobs()).isEmpty();
+    assertThat(store.list(JobQuery.all().tag("x_y")).jobs()).hasSize(1);
+    claimOne("q0");
+    assertThat(store.list(JobQuery.all().states(JobState.RUNNING)).jobs()).hasSize(1);
+    assertThat(store.list(JobQuery.all().states(JobState.QUEUED, JobState.RUNNING)).jobs()).hasSize(7);
+  }
+
+  @Test
+  void counts_group_by_queue_type_and_state() {
+    enqueueOne(job("a"));
+    enqueueOne(job("a"));
+    enqueueOne(job("b"));
+    ClaimedJob c = claimOne("b");
+    store.complete(List.of(Completion.succeeded(c.job().id(), c.fence(), null)));
+    JobCounts counts = store.counts();
+    assertThat(counts.byState().get(JobState.QUEUED)).isEqualTo(2);
+    assertThat(counts.byState().get(JobState.SUCCEEDED)).isEqualTo(1);
+    assertThat(counts.byQueue().get("a").get(JobState.QUEUED)).isEqualTo(2);
+    assertThat(store.liveCounts().count(JobState.SUCCEEDED)).isZero();
+    assertThat(store.liveCounts().count(JobState.QUEUED)).isEqualTo(2);
+  }
+
+  @Test
+  void prune_deletes_only_old_jobs_of_the_state_in_batches() {
+    List<NewJob> batch = new ArrayList<>();
+    IntStream.range(0, 25).forEach(i -> batch.add(job("q")));
+    store.enqueue(batch);
+    List<ClaimedJob> cs = store.claim("q", 25, "n", LEASE);
+    List<Completion> done = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      done.add(Completion.succeeded(cs.get(i).job().id(), cs.get(i).fence(), null));
+    }
+    for (int i = 20; i < 25; i++) {
+      done.add(Completion.fail(cs.get(i).job().id(), cs.get(i).fence(), err(1, "x")));
+    }
+    store.complete(done);
+    long live = enqueueOne(job("q"));
+    Instant cutoff = store.now().plusSeconds(1);
+    assertThat(store.prune(JobState.SUCCEEDED, store.now().minusSeconds(3600), 100)).isZero();
+    assertThat(store.prune(JobState.SUCCEEDED, cutoff, 8)).isEqualTo(8);
+    assertThat(store.prune(JobState.SUCCEEDED, cutoff, 100)).isEqualTo(12);
+    assertThat(store.counts().count(JobState.FAILED)).isEqualTo(5);
+    assertThat(store.find(live)).isPresent();
+  }
+
+  @Test
+  void nodes_register_heartbeat_and_are_removed() {
+    Node n = new Node("node-a", "host", 42, Instant.now(), Instant.now(), Map.of("default", 8));
+    store.heartbeatNode(n);
+    store.heartbeatNode(n);
+    assertThat(store.nodes()).singleElement().satisfies(x -> {
+      assertThat(x.id()).isEqualTo("node-a");
+      assertThat(x.pid()).isEqualTo(42);
+      assertThat(x.queues()).containsEntry("default", 8);
+    });
+    assertThat(store.pruneNodes(Duration.ofMinutes(5))).isZero();
+    store.removeNode("node-a");
+    assertThat(store.nodes()).isEmpty();
+  }
+
+  @Test
+  void stale_nodes_are_pruned() {
+    store.heartbeatNode(new Node("old", "h", 1, Instant.now(), Instant.now(), Map.of()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.pruneNodes(Duration.ofMillis(200)) == 1);
+    assertThat(store.nodes()).isEmpty();
+  }
+
+  @Test
+  void find_all_returns_existing_jobs_only() {
+    long a = enqueueOne(job("q"));
+    long b = enqueueOne(job("q"));
+    assertThat(store.findAll(List.of(a, b, 123_456_789L))).extracting(Job::id).containsExactlyInAnyOrder(a, b);
+  }
+
+  @Test
+  void transactional_store_refuses_nothing_and_memory_store_says_why() {
+    if (!store.supportsTransactions()) {
+      assertThatThrownBy(() -> store.enqueue((java.sql.Connection) null, List.of(job("q"))))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("transaction");
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.errand.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+
+/** The one transaction helper of the JDBC stores. */
+final class Sql {
+  private Sql() {}
+
+  /** Work on a connection that may throw {@link SQLException}. */
+  @FunctionalInterface
+  interface Work<R> {
+    R run(Connection c) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in a transaction on a connection from {@code ds}: commits if it returns,
+   * rolls back if it throws, restores auto-commit and closes the connection either way.
+   *
+   * @throws StoreException wrapping any {@link SQLException}, with its SQLState
+   */
+  static <R> R inTransaction(DataSource ds, String operation, Work<R> work) {
+    try (Connection c = ds.getConnection()) {
+      return inTransaction(c, operation, work);
+    } catch (SQLException e) {
+      throw new StoreException(operation, e);
+    }
+  }
+
+  /** Like {@link #inTransaction(DataSource, String, Work)} on a connection the caller owns. */
+  static <R> R inTransaction(Connection c, String operation, Work<R> work) {
+    try {
+      boolean auto = c.getAutoCommit();
+      if (auto) {
+        c.setAutoCommit(false);
+      }
+      try {
+        R r = work.run(c);
+        c.commit();
+        return r;
+      } catch (SQLException | RuntimeException | Error e) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      } finally {
+        if (auto) {
+          c.setAutoCommit(true);
+        }
+      }
+    } catch (SQLException e) {
+      throw new StoreException(operation, e);
+    }
+  }
+}
