@@ -1,0 +1,34 @@
+package dev.errand.jdbc;
+
+import dev.errand.JobStoreContract;
+import dev.errand.spi.JobStore;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store conformance suite on a SQLite file; the second store is another instance on it. */
+class SqliteJobStoreContractTest extends JobStoreContract {
+  @TempDir Path dir;
+  private SqliteJobStore second;
+
+  @Override
+  protected JobStore newStore() {
+    return SqliteJobStore.file(dir.resolve("jobs.db"));
+  }
+
+  @Override
+  protected JobStore secondStore() {
+    if (second == null) {
+      second = SqliteJobStore.file(dir.resolve("jobs.db"));
+      second.open();
+    }
+    return second;
+  }
+
+  @AfterEach
+  void closeSecondStore() {
+    if (second != null) {
+      second.close();
+    }
+  }
+}
