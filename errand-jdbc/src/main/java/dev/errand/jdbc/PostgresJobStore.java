@@ -1,0 +1,1093 @@
+package dev.errand.jdbc;
+
+import dev.errand.Job;
+import dev.errand.JobCounts;
+import dev.errand.JobPage;
+import dev.errand.JobQuery;
+import dev.errand.JobState;
+import dev.errand.LeaseLostException;
+import dev.errand.Node;
+import dev.errand.TransactionWork;
+import dev.errand.spi.ClaimedJob;
+import dev.errand.spi.Completion;
+import dev.errand.spi.EnqueueResult;
+import dev.errand.spi.JobStore;
+import dev.errand.spi.LeaseRef;
+import dev.errand.spi.NewJob;
+import dev.errand.spi.Rescue;
+import dev.errand.spi.StoreCodec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link JobStore} on PostgreSQL (12 or later; tested on 14 and 15), for any number of nodes
+ * sharing one database.
+ *
+ * <p>What it guarantees:
+ *
+ * <ul>
+ *   <li><b>One atomic statement per transition.</b> A claim is a single {@code UPDATE … WHERE id IN
+ *       (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING …}: two claimers, in this process or
+ *       any other, never get the same job, and a claimer never waits for another. Completions,
+ *       heartbeats and rescues are each one statement for many jobs and are fenced: a write
+ *       carrying a stale fence (the job was rescued, cancelled or claimed again) changes nothing
+ *       and is reported as rejected.
+ *   <li><b>The database clock.</b> Due times, leases, rescues and node heartbeats are judged by
+ *       PostgreSQL's {@code now()}, never by the clock of the JVM that calls; {@link #now()}
+ *       returns it. Instants are stored as {@code timestamptz} with microsecond precision (finer
+ *       digits are truncated), whatever the session time zone.
+ *   <li><b>Unique keys</b> are enforced by a partial unique index over live jobs: concurrent
+ *       enqueues with one key, on any number of nodes, admit exactly one live job, and the others
+ *       get its id with {@code created = false}.
+ *   <li><b>Transactional enqueue.</b> {@link #enqueue(Connection, List)} writes on the caller's
+ *       connection and never commits, rolls back or closes it: the jobs, and the {@code NOTIFY}
+ *       that wakes other nodes, exist if and only if the caller commits.
+ *   <li><b>Push wake-up.</b> Enqueues of due jobs (and releases and rescues) send {@code NOTIFY
+ *       errand_jobs} with the queue name, once per queue per statement, delivered on commit. {@link
+ *       #subscribe} listens on one dedicated connection taken from the DataSource for as long as
+ *       the subscription is open, and reconnects by itself.
+ *   <li><b>Finished jobs do not slow the fetch:</b> the fetch reads a partial index of waiting
+ *       jobs only; see {@code V1__jobs.sql} for every index and why.
+ * </ul>
+ *
+ * <p>Thread safety: every method may be called from any thread; the store keeps no connection of
+ * its own except a subscription's. Failures surface as {@link StoreException} carrying the
+ * SQLState. {@link #close()} stops subscriptions; it never closes the DataSource.
+ */
+public final class PostgresJobStore implements JobStore {
+  /** The NOTIFY channel; the payload is a queue name. */
+  public static final String CHANNEL = "errand_jobs";
+
+  static final String DIALECT = "postgresql";
+  /** {@code pg_advisory_xact_lock} key of schema migrations: "errand" in ASCII. */
+  static final long MIGRATION_LOCK = 0x65_72_72_61_6e_64L;
+  /** Rounds of insert-then-look-up before an enqueue with unique keys gives up. */
+  static final int MAX_ENQUEUE_ROUNDS = 16;
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
+
+  private static final String LIVE = "('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING')";
+  private static final String WAITING = "('SCHEDULED', 'QUEUED', 'RETRYING')";
+  private static final String COLUMNS = "id, type, queue, payload, state, priority, attempt,"
+      + " max_attempts, run_at, unique_key, lease_until, node_id, created_at, started_at,"
+      + " finished_at, last_error, errors, progress, result, schedule_id, tags, rescues, fence";
+  private static final String MICROS = " * interval '1 microsecond'";
+
+  static final String ENQUEUE_SQL = """
+      WITH input AS (
+        SELECT nextval('errand_jobs_id_seq') AS id, t.ord, t.type, t.queue, t.payload, t.priority,
+               t.max_attempts, t.run_at::timestamptz AS run_at, t.unique_key, t.tags, t.schedule_id
+        FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[],
+                    ?::text[], ?::text[])
+             WITH ORDINALITY AS t(type, queue, payload, priority, max_attempts, run_at, unique_key,
+                                  tags, schedule_id, ord)
+      ), ins AS (
+        INSERT INTO errand_jobs (id, type, queue, payload, state, priority, max_attempts, run_at,
+                                 unique_key, created_at, tags, schedule_id)
+        SELECT id, type, queue, payload,
+               CASE WHEN run_at > now() THEN 'SCHEDULED' ELSE 'QUEUED' END,
+               priority, max_attempts, run_at, unique_key, now(), tags, schedule_id
+        FROM input ORDER BY ord
+        ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL
+          AND state IN ('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING') DO NOTHING
+        RETURNING id, queue, state
+      ), woken AS (
+        SELECT count(pg_notify('errand_jobs', d.queue)) AS n
+        FROM (SELECT DISTINCT queue FROM ins WHERE state = 'QUEUED') d
+      )
+      SELECT input.ord, input.id, ins.id IS NOT NULL AS created
+      FROM input LEFT JOIN ins ON ins.id = input.id CROSS JOIN woken
+      ORDER BY input.ord""";
+
+  static final String LIVE_HOLDERS_SQL = "SELECT unique_key, id FROM errand_jobs"
+      + " WHERE unique_key = ANY(?::text[]) AND state IN " + LIVE;
+
+  static final String CLAIM_SQL = """
+      UPDATE errand_jobs
+      SET state = 'RUNNING', attempt = attempt + 1, fence = fence + 1,
+          lease_until = now() + ?::bigint * interval '1 microsecond', node_id = ?,
+          started_at = now()
+      WHERE id IN (
+        SELECT id FROM errand_jobs
+        WHERE queue = ? AND state IN ('SCHEDULED', 'QUEUED', 'RETRYING') AND run_at <= now()
+          AND NOT EXISTS (SELECT 1 FROM errand_queues q WHERE q.name = ? AND q.paused)
+        ORDER BY priority DESC, run_at, id
+        LIMIT ?
+        FOR UPDATE SKIP LOCKED)
+      RETURNING\s""" + COLUMNS;
+
+  private static final String FENCED =
+      " WHERE j.id = v.id AND j.fence = v.fence AND j.state = 'RUNNING'";
+
+  private static final String SUCCEED_SQL = "UPDATE errand_jobs j SET state = 'SUCCEEDED',"
+      + " finished_at = now(), result = v.result, lease_until = NULL"
+      + " FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, result)" + FENCED
+      + " RETURNING j.id";
+  private static final String RETRY_SQL = "UPDATE errand_jobs j SET state = 'RETRYING',"
+      + " run_at = v.run_at::timestamptz, lease_until = NULL, errors = j.errors || v.error::jsonb,"
+      + " last_error = v.message"
+      + " FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])"
+      + " AS v(id, fence, run_at, error, message)" + FENCED + " RETURNING j.id";
+  private static final String FAIL_SQL = "UPDATE errand_jobs j SET state = 'FAILED',"
+      + " finished_at = now(), lease_until = NULL, errors = j.errors || v.error::jsonb,"
+      + " last_error = v.message"
+      + " FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])"
+      + " AS v(id, fence, error, message)" + FENCED + " RETURNING j.id";
+  private static final String SNOOZE_SQL = "UPDATE errand_jobs j SET state = 'SCHEDULED',"
+      + " run_at = v.run_at::timestamptz, attempt = j.attempt - 1, lease_until = NULL"
+      + " FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, run_at)" + FENCED
+      + " RETURNING j.id";
+  private static final String RELEASE_SQL = "WITH r AS (UPDATE errand_jobs j SET state = 'QUEUED',"
+      + " run_at = now(), attempt = j.attempt - 1, lease_until = NULL"
+      + " FROM unnest(?::bigint[], ?::bigint[]) AS v(id, fence)" + FENCED
+      + " RETURNING j.id, j.queue),"
+      + " woken AS (SELECT count(pg_notify('" + CHANNEL + "', d.queue)) AS n"
+      + " FROM (SELECT DISTINCT queue FROM r) d)"
+      + " SELECT r.id FROM r CROSS JOIN woken";
+  private static final String SUCCEED_ONE_SQL = "UPDATE errand_jobs SET state = 'SUCCEEDED',"
+      + " finished_at = now(), result = ?, lease_until = NULL"
+      + " WHERE id = ? AND fence = ? AND state = 'RUNNING'";
+
+  static final String HEARTBEAT_SQL = "UPDATE errand_jobs j"
+      + " SET lease_until = now() + ?::bigint" + MICROS + ","
+      + " progress = COALESCE(v.progress, j.progress)"
+      + " FROM unnest(?::bigint[], ?::bigint[], ?::int[]) AS v(id, fence, progress)" + FENCED
+      + " RETURNING j.id";
+
+  /** Shared wording with {@code MemoryJobStore.rescueError}. */
+  static final String RESCUE_SQL = """
+      WITH p AS (SELECT ?::int AS quarantine_after),
+      expired AS (
+        SELECT id FROM errand_jobs
+        WHERE state = 'RUNNING' AND lease_until < now()
+        ORDER BY id
+        LIMIT ?
+        FOR UPDATE SKIP LOCKED
+      ), r AS (
+        UPDATE errand_jobs j SET
+          rescues = j.rescues + 1,
+          state = CASE WHEN j.rescues + 1 >= x.quarantine_after OR j.attempt >= j.max_attempts
+                       THEN 'FAILED' ELSE 'RETRYING' END,
+          finished_at = CASE WHEN j.rescues + 1 >= x.quarantine_after OR j.attempt >= j.max_attempts
+                             THEN now() ELSE j.finished_at END,
+          run_at = CASE WHEN j.rescues + 1 >= x.quarantine_after OR j.attempt >= j.max_attempts
+                        THEN j.run_at ELSE now() END,
+          lease_until = NULL,
+          errors = j.errors || jsonb_build_array(jsonb_build_object(
+            'attempt', j.attempt,
+            'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+            'kind', CASE WHEN j.rescues + 1 >= x.quarantine_after
+                         THEN 'quarantined' ELSE 'rescued' END,
+            'message', CASE WHEN j.rescues + 1 >= x.quarantine_after
+              THEN 'quarantined: the lease expired ' || (j.rescues + 1) || ' times (limit '
+                   || x.quarantine_after || '), last on node ' || COALESCE(j.node_id, 'null')
+              ELSE 'lease expired on node ' || COALESCE(j.node_id, 'null')
+                   || ' (node presumed dead)' END,
+            'stackTrace', '')),
+          last_error = CASE WHEN j.rescues + 1 >= x.quarantine_after
+              THEN 'quarantined: the lease expired ' || (j.rescues + 1) || ' times (limit '
+                   || x.quarantine_after || '), last on node ' || COALESCE(j.node_id, 'null')
+              ELSE 'lease expired on node ' || COALESCE(j.node_id, 'null')
+                   || ' (node presumed dead)' END
+        FROM expired e CROSS JOIN p x
+        WHERE j.id = e.id AND j.state = 'RUNNING'
+        RETURNING j.id, j.type, j.queue, j.attempt, j.state, j.node_id,
+                  j.rescues >= x.quarantine_after AS quarantined
+      ), woken AS (
+        SELECT count(pg_notify('errand_jobs', d.queue)) AS n
+        FROM (SELECT DISTINCT queue FROM r WHERE state = 'RETRYING') d
+      )
+      SELECT r.* FROM r CROSS JOIN woken
+      ORDER BY r.id""";
+
+  private static final String RETRY_BY_HAND_SQL = "WITH r AS (UPDATE errand_jobs j"
+      + " SET state = 'QUEUED', run_at = now(), finished_at = NULL,"
+      + " max_attempts = GREATEST(j.max_attempts, j.attempt + 1)"
+      + " WHERE j.id = ? AND j.state IN ('FAILED', 'CANCELLED')"
+      + " AND (j.unique_key IS NULL OR NOT EXISTS (SELECT 1 FROM errand_jobs o"
+      + " WHERE o.unique_key = j.unique_key AND o.state IN " + LIVE + " AND o.id <> j.id))"
+      + " RETURNING j.queue)"
+      + " SELECT count(pg_notify('" + CHANNEL + "', r.queue)) FROM r";
+
+  private static final String PRUNE_SQL = "DELETE FROM errand_jobs WHERE id IN ("
+      + "SELECT id FROM errand_jobs WHERE state = ? AND finished_at < ?"
+      + " ORDER BY finished_at LIMIT ? FOR UPDATE SKIP LOCKED)";
+
+  private static final Comparator<Job> CLAIM_ORDER =
+      Comparator.<Job>comparingInt(j -> -j.priority())
+          .thenComparing(Job::runAt)
+          .thenComparingLong(Job::id);
+
+  private final DataSource dataSource;
+  private final SchemaMode schemaMode;
+  private final Set<PostgresListener> listeners = ConcurrentHashMap.newKeySet();
+
+  private PostgresJobStore(Builder b) {
+    this.dataSource = b.dataSource;
+    this.schemaMode = b.schemaMode;
+  }
+
+  /** A store on {@code dataSource} that migrates the schema on {@link #open()}. */
+  public static PostgresJobStore create(DataSource dataSource) {
+    return builder(dataSource).build();
+  }
+
+  /** A builder for a store on {@code dataSource}, which the store uses but never closes. */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
+  /** Options of a {@link PostgresJobStore}. */
+  public static final class Builder {
+    /** What {@link PostgresJobStore#open()} does about the schema unless told otherwise. */
+    public static final SchemaMode DEFAULT_SCHEMA_MODE = SchemaMode.MIGRATE;
+
+    private final DataSource dataSource;
+    private SchemaMode schemaMode = DEFAULT_SCHEMA_MODE;
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    }
+
+    /** MIGRATE (default), VALIDATE or NONE; see {@link SchemaMode}. */
+    public Builder schemaMode(SchemaMode schemaMode) {
+      this.schemaMode = Objects.requireNonNull(schemaMode, "schemaMode");
+      return this;
+    }
+
+    public PostgresJobStore build() {
+      return new PostgresJobStore(this);
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * Prepares the schema according to the {@link SchemaMode}: MIGRATE applies pending migrations in
+   * one transaction under {@code pg_advisory_xact_lock}, so that one node migrates while the
+   * others wait and then find nothing to do; VALIDATE fails naming the pending versions; NONE
+   * does nothing. Idempotent.
+   *
+   * @throws IllegalStateException in VALIDATE mode when migrations are pending
+   */
+  @Override
+  public void open() {
+    switch (schemaMode) {
+      case NONE -> log.info(
+          "errand: PostgresJobStore opened (schema mode NONE: schema managed outside Errand)");
+      case VALIDATE -> {
+        List<Migrations.Script> pending =
+            run("validate schema", c -> Migrations.pending(c, DIALECT));
+        if (!pending.isEmpty()) {
+          throw new IllegalStateException("errand PostgreSQL schema is not current: pending"
+              + " migrations "
+              + pending.stream().map(s -> "V" + s.version() + " (" + s.name() + ")")
+                  .collect(Collectors.joining(", "))
+              + "; open with SchemaMode.MIGRATE, or apply those files from errand-jdbc's"
+              + " dev/errand/jdbc/migrations/postgresql/ with your migration tool");
+        }
+        log.info("errand: PostgresJobStore opened (schema mode VALIDATE: schema is current)");
+      }
+      case MIGRATE -> {
+        List<Migrations.Script> applied = Sql.inTransaction(dataSource, "migrate schema", c -> {
+          try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+            ps.setLong(1, MIGRATION_LOCK);
+            ps.execute();
+          }
+          return Migrations.apply(c, DIALECT);
+        });
+        log.info("errand: PostgresJobStore opened (schema mode MIGRATE: {})", applied.isEmpty()
+            ? "schema already current"
+            : "applied " + applied.stream().map(Migrations.Script::name).toList());
+      }
+    }
+  }
+
+  /** Stops this store's subscriptions. The DataSource stays open: it is the caller's. */
+  @Override
+  public void close() {
+    List<PostgresListener> open = List.copyOf(listeners);
+    open.forEach(PostgresListener::requestClose);
+    open.forEach(PostgresListener::close);
+  }
+
+  @Override
+  public Instant now() {
+    return run("now", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT now()");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return instant(rs, 1);
+      }
+    });
+  }
+
+  @Override
+  public boolean supportsTransactions() {
+    return true;
+  }
+
+  // ------------------------------------------------------------------ enqueue
+
+  @Override
+  public List<EnqueueResult> enqueue(List<NewJob> jobs) {
+    if (jobs.isEmpty()) {
+      return List.of();
+    }
+    boolean anyKey = jobs.stream().anyMatch(j -> j.uniqueKey() != null);
+    // Without unique keys the whole batch is one statement; with them a conflict may need a
+    // look-up and a retry, which must see the same transaction.
+    return anyKey
+        ? Sql.inTransaction(dataSource, "enqueue", c -> insert(c, jobs))
+        : run("enqueue", c -> insert(c, jobs));
+  }
+
+  /**
+   * Enqueues on the caller's connection, in the caller's transaction (or as its own statements
+   * when the connection is in auto-commit). Never commits, rolls back or closes {@code
+   * connection}; after a {@link StoreException} the caller's transaction is aborted and the
+   * caller must roll it back.
+   */
+  @Override
+  public List<EnqueueResult> enqueue(Connection connection, List<NewJob> jobs) {
+    Objects.requireNonNull(connection, "connection");
+    if (jobs.isEmpty()) {
+      return List.of();
+    }
+    try {
+      return insert(connection, jobs);
+    } catch (SQLException e) {
+      throw new StoreException("enqueue on caller's connection", e);
+    }
+  }
+
+  private List<EnqueueResult> insert(Connection c, List<NewJob> jobs) throws SQLException {
+    EnqueueResult[] out = new EnqueueResult[jobs.size()];
+    List<Integer> pending = new ArrayList<>(jobs.size());
+    for (int i = 0; i < jobs.size(); i++) {
+      pending.add(i);
+    }
+    for (int round = 1; !pending.isEmpty(); round++) {
+      if (round > MAX_ENQUEUE_ROUNDS) {
+        throw new IllegalStateException("enqueue gave up after " + MAX_ENQUEUE_ROUNDS + " rounds:"
+            + " the live jobs holding unique keys " + keysOf(jobs, pending) + " kept finishing"
+            + " between the insert and the look-up");
+      }
+      List<Integer> conflicted = insertRound(c, jobs, pending, out);
+      if (conflicted.isEmpty()) {
+        break;
+      }
+      // The key is held by a live job, which may have been committed by another transaction
+      // after this statement's snapshot: look it up in a new statement. If it finished (or was
+      // deleted) meanwhile, the key is free: insert again.
+      Map<String, Long> holders = liveHolders(c, keysOf(jobs, conflicted));
+      pending = new ArrayList<>();
+      for (int i : conflicted) {
+        Long holder = holders.get(jobs.get(i).uniqueKey());
+        if (holder != null) {
+          out[i] = new EnqueueResult(holder, false);
+        } else {
+          pending.add(i);
+        }
+      }
+    }
+    return List.of(out);
+  }
+
+  /** Inserts the jobs at {@code indexes}; fills {@code out} for those created, returns the rest. */
+  private static List<Integer> insertRound(
+      Connection c, List<NewJob> jobs, List<Integer> indexes, EnqueueResult[] out)
+      throws SQLException {
+    int n = indexes.size();
+    String[] types = new String[n];
+    String[] queues = new String[n];
+    String[] payloads = new String[n];
+    Integer[] priorities = new Integer[n];
+    Integer[] maxAttempts = new Integer[n];
+    String[] runAts = new String[n];
+    String[] keys = new String[n];
+    String[] tags = new String[n];
+    String[] schedules = new String[n];
+    for (int k = 0; k < n; k++) {
+      NewJob j = jobs.get(indexes.get(k));
+      types[k] = j.type();
+      queues[k] = j.queue();
+      payloads[k] = j.payload();
+      priorities[k] = j.priority();
+      maxAttempts[k] = j.maxAttempts();
+      runAts[k] = isoMicros(j.runAt());
+      keys[k] = j.uniqueKey();
+      tags[k] = StoreCodec.tagsToColumn(j.tags());
+      schedules[k] = j.scheduleId();
+    }
+    List<Integer> conflicted = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(ENQUEUE_SQL)) {
+      ps.setArray(1, c.createArrayOf("text", types));
+      ps.setArray(2, c.createArrayOf("text", queues));
+      ps.setArray(3, c.createArrayOf("text", payloads));
+      ps.setArray(4, c.createArrayOf("int4", priorities));
+      ps.setArray(5, c.createArrayOf("int4", maxAttempts));
+      ps.setArray(6, c.createArrayOf("text", runAts));
+      ps.setArray(7, c.createArrayOf("text", keys));
+      ps.setArray(8, c.createArrayOf("text", tags));
+      ps.setArray(9, c.createArrayOf("text", schedules));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          int index = indexes.get(rs.getInt(1) - 1);
+          if (rs.getBoolean(3)) {
+            out[index] = new EnqueueResult(rs.getLong(2), true);
+          } else if (jobs.get(index).uniqueKey() == null) {
+            throw new IllegalStateException("job " + index + " of the batch has no unique key but"
+                + " was not inserted");
+          } else {
+            conflicted.add(index);
+          }
+        }
+      }
+    }
+    return conflicted;
+  }
+
+  private static Map<String, Long> liveHolders(Connection c, Set<String> keys) throws SQLException {
+    Map<String, Long> out = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(LIVE_HOLDERS_SQL)) {
+      ps.setArray(1, c.createArrayOf("text", keys.toArray(String[]::new)));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> keysOf(List<NewJob> jobs, List<Integer> indexes) {
+    Set<String> keys = new LinkedHashSet<>();
+    indexes.forEach(i -> keys.add(jobs.get(i).uniqueKey()));
+    return keys;
+  }
+
+  // ------------------------------------------------------------------ claim and outcomes
+
+  @Override
+  public List<ClaimedJob> claim(String queue, int limit, String nodeId, Duration lease) {
+    Objects.requireNonNull(queue, "queue");
+    Objects.requireNonNull(nodeId, "nodeId");
+    requirePositive(lease, "lease");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
+    if (limit == 0) {
+      return List.of();
+    }
+    return run("claim", c -> {
+      List<ClaimedJob> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(CLAIM_SQL)) {
+        ps.setLong(1, micros(lease));
+        ps.setString(2, nodeId);
+        ps.setString(3, queue);
+        ps.setString(4, queue);
+        ps.setInt(5, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new ClaimedJob(readJob(rs), rs.getLong("fence")));
+          }
+        }
+      }
+      out.sort(Comparator.comparing(ClaimedJob::job, CLAIM_ORDER));
+      return out;
+    });
+  }
+
+  @Override
+  public Set<Long> complete(List<Completion> completions) {
+    if (completions.isEmpty()) {
+      return Set.of();
+    }
+    Map<Completion.Outcome, List<Completion>> byOutcome = new EnumMap<>(Completion.Outcome.class);
+    for (Completion comp : completions) {
+      byOutcome.computeIfAbsent(comp.outcome(), o -> new ArrayList<>()).add(comp);
+    }
+    Sql.Work<Set<Long>> work = c -> {
+      Set<Long> accepted = new HashSet<>();
+      for (Map.Entry<Completion.Outcome, List<Completion>> e : byOutcome.entrySet()) {
+        accepted.addAll(completeAll(c, e.getKey(), e.getValue()));
+      }
+      Set<Long> rejected = new HashSet<>();
+      for (Completion comp : completions) {
+        if (!accepted.contains(comp.id())) {
+          rejected.add(comp.id());
+        }
+      }
+      return rejected;
+    };
+    // One kind is one statement; several kinds commit together.
+    return byOutcome.size() == 1
+        ? run("complete", work)
+        : Sql.inTransaction(dataSource, "complete", work);
+  }
+
+  private static List<Long> completeAll(
+      Connection c, Completion.Outcome outcome, List<Completion> cs) throws SQLException {
+    int n = cs.size();
+    Long[] ids = new Long[n];
+    Long[] fences = new Long[n];
+    String[] runAts = new String[n];
+    String[] results = new String[n];
+    String[] errors = new String[n];
+    String[] messages = new String[n];
+    for (int i = 0; i < n; i++) {
+      Completion comp = cs.get(i);
+      ids[i] = comp.id();
+      fences[i] = comp.fence();
+      runAts[i] = comp.runAt() == null ? null : isoMicros(comp.runAt());
+      results[i] = comp.result();
+      errors[i] = comp.error() == null ? null : StoreCodec.errorToJsonArray(comp.error());
+      messages[i] = comp.error() == null ? null : comp.error().message();
+    }
+    String sql = switch (outcome) {
+      case SUCCEEDED -> SUCCEED_SQL;
+      case RETRY -> RETRY_SQL;
+      case FAIL -> FAIL_SQL;
+      case SNOOZE -> SNOOZE_SQL;
+      case RELEASE -> RELEASE_SQL;
+    };
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setArray(1, c.createArrayOf("int8", ids));
+      ps.setArray(2, c.createArrayOf("int8", fences));
+      switch (outcome) {
+        case SUCCEEDED -> ps.setArray(3, c.createArrayOf("text", results));
+        case RETRY -> {
+          ps.setArray(3, c.createArrayOf("text", runAts));
+          ps.setArray(4, c.createArrayOf("text", errors));
+          ps.setArray(5, c.createArrayOf("text", messages));
+        }
+        case FAIL -> {
+          ps.setArray(3, c.createArrayOf("text", errors));
+          ps.setArray(4, c.createArrayOf("text", messages));
+        }
+        case SNOOZE -> ps.setArray(3, c.createArrayOf("text", runAts));
+        case RELEASE -> { }
+      }
+      return ids(ps);
+    }
+  }
+
+  @Override
+  public <R> R completeInTransaction(Completion success, TransactionWork<R> work) throws Exception {
+    Objects.requireNonNull(success, "success");
+    Objects.requireNonNull(work, "work");
+    if (success.outcome() != Completion.Outcome.SUCCEEDED) {
+      throw new IllegalArgumentException("completeInTransaction writes a SUCCEEDED outcome, got "
+          + success.outcome() + " for job " + success.id());
+    }
+    try {
+      return Sql.inTransaction(dataSource, "complete in transaction", c -> {
+        R r;
+        try {
+          r = work.run(c);
+        } catch (Exception e) {
+          throw new WorkFailed(e);
+        }
+        try (PreparedStatement ps = c.prepareStatement(SUCCEED_ONE_SQL)) {
+          ps.setString(1, success.result());
+          ps.setLong(2, success.id());
+          ps.setLong(3, success.fence());
+          if (ps.executeUpdate() == 0) {
+            throw new LeaseLostException(success.id(), "job " + success.id() + " is no longer"
+                + " RUNNING under fence " + success.fence() + " (rescued after its lease expired,"
+                + " or cancelled); the transaction was rolled back");
+          }
+        }
+        return r;
+      });
+    } catch (WorkFailed e) {
+      throw e.work;
+    }
+  }
+
+  /** Carries the user's exception out of {@link Sql#inTransaction} after the rollback. */
+  private static final class WorkFailed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient Exception work;
+
+    WorkFailed(Exception work) {
+      super(work);
+      this.work = work;
+    }
+  }
+
+  @Override
+  public Set<Long> heartbeat(Collection<LeaseRef> leases, Duration lease) {
+    requirePositive(lease, "lease");
+    if (leases.isEmpty()) {
+      return Set.of();
+    }
+    int n = leases.size();
+    Long[] ids = new Long[n];
+    Long[] fences = new Long[n];
+    Integer[] progress = new Integer[n];
+    int i = 0;
+    for (LeaseRef l : leases) {
+      ids[i] = l.id();
+      fences[i] = l.fence();
+      progress[i] = l.progress();
+      i++;
+    }
+    List<Long> held = run("heartbeat", c -> {
+      try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
+        ps.setLong(1, micros(lease));
+        ps.setArray(2, c.createArrayOf("int8", ids));
+        ps.setArray(3, c.createArrayOf("int8", fences));
+        ps.setArray(4, c.createArrayOf("int4", progress));
+        return ids(ps);
+      }
+    });
+    Set<Long> lost = new HashSet<>();
+    Set<Long> heldSet = new HashSet<>(held);
+    for (LeaseRef l : leases) {
+      if (!heldSet.contains(l.id())) {
+        lost.add(l.id());
+      }
+    }
+    return lost;
+  }
+
+  @Override
+  public List<Rescue> rescueExpired(int quarantineAfter, int limit) {
+    if (quarantineAfter < 1) {
+      throw new IllegalArgumentException("quarantineAfter must be >= 1, got " + quarantineAfter);
+    }
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
+    if (limit == 0) {
+      return List.of();
+    }
+    return run("rescue expired leases", c -> {
+      List<Rescue> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(RESCUE_SQL)) {
+        ps.setInt(1, quarantineAfter);
+        ps.setInt(2, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new Rescue(rs.getLong("id"), rs.getString("type"), rs.getString("queue"),
+                rs.getInt("attempt"), JobState.valueOf(rs.getString("state")),
+                rs.getString("node_id"), rs.getBoolean("quarantined")));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  @Override
+  public Optional<Job> find(long id) {
+    return run("find job", c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT " + COLUMNS + " FROM errand_jobs WHERE id = ?")) {
+        ps.setLong(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(readJob(rs)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<Job> findAll(Collection<Long> ids) {
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    Long[] array = ids.toArray(Long[]::new);
+    return run("find jobs", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT " + COLUMNS + " FROM errand_jobs WHERE id = ANY(?::bigint[])")) {
+        ps.setArray(1, c.createArrayOf("int8", array));
+        return jobs(ps);
+      }
+    });
+  }
+
+  @Override
+  public JobPage list(JobQuery q) {
+    // Only fixed fragments are appended; every value is bound.
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM errand_jobs WHERE TRUE");
+    List<Object> params = new ArrayList<>();
+    if (!q.states().isEmpty()) {
+      sql.append(" AND state = ANY(?::text[])");
+      params.add(q.states().stream().map(Enum::name).toArray(String[]::new));
+    }
+    if (q.queue() != null) {
+      sql.append(" AND queue = ?");
+      params.add(q.queue());
+    }
+    if (q.type() != null) {
+      sql.append(" AND type = ?");
+      params.add(q.type());
+    }
+    if (q.tag() != null) {
+      // strpos, not LIKE: a tag may contain % or _.
+      sql.append(" AND strpos(tags, ?) > 0");
+      params.add("," + q.tag() + ",");
+    }
+    if (q.before() != null) {
+      sql.append(" AND id < ?");
+      params.add(q.before());
+    }
+    sql.append(" ORDER BY id DESC LIMIT ?");
+    params.add(q.limit() + 1);
+    List<Job> found = run("list jobs", c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < params.size(); i++) {
+          Object p = params.get(i);
+          if (p instanceof String[] a) {
+            ps.setArray(i + 1, c.createArrayOf("text", a));
+          } else {
+            ps.setObject(i + 1, p);
+          }
+        }
+        return jobs(ps);
+      }
+    });
+    boolean more = found.size() > q.limit();
+    List<Job> page = more ? found.subList(0, q.limit()) : found;
+    return new JobPage(page, more ? page.get(page.size() - 1).id() : null);
+  }
+
+  @Override
+  public JobCounts counts() {
+    return counts("count jobs",
+        "SELECT queue, type, state, count(*) FROM errand_jobs GROUP BY queue, type, state");
+  }
+
+  @Override
+  public JobCounts liveCounts() {
+    // Two halves, each answered from its partial index, however many finished jobs there are.
+    return counts("count live jobs",
+        "SELECT queue, type, state, count(*) FROM errand_jobs WHERE state IN " + WAITING
+            + " GROUP BY queue, type, state"
+            + " UNION ALL SELECT queue, type, state, count(*) FROM errand_jobs"
+            + " WHERE state = 'RUNNING' GROUP BY queue, type, state");
+  }
+
+  private JobCounts counts(String operation, String sql) {
+    return run(operation, c -> {
+      List<JobCounts.Row> rows = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.add(new JobCounts.Row(rs.getString(1), rs.getString(2),
+              JobState.valueOf(rs.getString(3)), rs.getLong(4)));
+        }
+      }
+      return new JobCounts(rows);
+    });
+  }
+
+  // ------------------------------------------------------------------ management
+
+  @Override
+  public boolean retry(long id) {
+    try {
+      return run("retry job", c -> {
+        try (PreparedStatement ps = c.prepareStatement(RETRY_BY_HAND_SQL)) {
+          ps.setLong(1, id);
+          try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() && rs.getLong(1) > 0;
+          }
+        }
+      });
+    } catch (StoreException e) {
+      if ("23505".equals(e.sqlState())) {
+        // another live job took the key between the check and the write
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public boolean cancel(long id) {
+    return update("cancel job", "UPDATE errand_jobs SET state = 'CANCELLED', finished_at = now(),"
+        + " lease_until = NULL WHERE id = ? AND state IN " + LIVE, id) > 0;
+  }
+
+  @Override
+  public boolean delete(long id) {
+    return update("delete job",
+        "DELETE FROM errand_jobs WHERE id = ? AND state <> 'RUNNING'", id) > 0;
+  }
+
+  @Override
+  public int prune(JobState state, Instant before, int limit) {
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(before, "before");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
+    if (limit == 0) {
+      return 0;
+    }
+    return update("prune jobs", PRUNE_SQL, state.name(), timestamp(before), limit);
+  }
+
+  @Override
+  public void setPaused(String queue, boolean paused) {
+    Objects.requireNonNull(queue, "queue");
+    run("pause queue", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO errand_queues (name, paused, updated_at) VALUES (?, ?, now())"
+              + " ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = now()")) {
+        ps.setString(1, queue);
+        ps.setBoolean(2, paused);
+        ps.executeUpdate();
+      }
+      if (!paused) {
+        // resumed: wake every node's fetcher for this queue
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify('" + CHANNEL + "', ?)")) {
+          ps.setString(1, queue);
+          ps.execute();
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Set<String> pausedQueues() {
+    return run("list paused queues", c -> {
+      Set<String> out = new LinkedHashSet<>();
+      try (PreparedStatement ps = c.prepareStatement(
+              "SELECT name FROM errand_queues WHERE paused ORDER BY name");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return Set.copyOf(out);
+    });
+  }
+
+  // ------------------------------------------------------------------ nodes
+
+  @Override
+  public void heartbeatNode(Node node) {
+    Objects.requireNonNull(node, "node");
+    String[] names = node.queues().keySet().stream().sorted().toArray(String[]::new);
+    Integer[] slots = new Integer[names.length];
+    for (int i = 0; i < names.length; i++) {
+      slots[i] = node.queues().get(names[i]);
+    }
+    run("node heartbeat", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO errand_nodes (id, host, pid, started_at, heartbeat_at, queue_names,"
+              + " queue_slots) VALUES (?, ?, ?, ?, now(), ?::text[], ?::int[])"
+              + " ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
+              + " started_at = excluded.started_at, heartbeat_at = now(),"
+              + " queue_names = excluded.queue_names, queue_slots = excluded.queue_slots")) {
+        ps.setString(1, node.id());
+        ps.setString(2, node.host());
+        ps.setLong(3, node.pid());
+        ps.setObject(4, timestamp(node.startedAt()));
+        ps.setArray(5, c.createArrayOf("text", names));
+        ps.setArray(6, c.createArrayOf("int4", slots));
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void removeNode(String nodeId) {
+    update("remove node", "DELETE FROM errand_nodes WHERE id = ?", nodeId);
+  }
+
+  @Override
+  public List<Node> nodes() {
+    return run("list nodes", c -> {
+      List<Node> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT id, host, pid, started_at,"
+              + " heartbeat_at, queue_names, queue_slots FROM errand_nodes"
+              + " ORDER BY started_at, id");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String[] names = (String[]) rs.getArray(6).getArray();
+          Integer[] slots = (Integer[]) rs.getArray(7).getArray();
+          Map<String, Integer> queues = new LinkedHashMap<>();
+          for (int i = 0; i < names.length; i++) {
+            queues.put(names[i], slots[i]);
+          }
+          out.add(new Node(rs.getString(1), rs.getString(2), rs.getLong(3), instant(rs, 4),
+              instant(rs, 5), queues));
+        }
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public int pruneNodes(Duration staleAfter) {
+    Objects.requireNonNull(staleAfter, "staleAfter");
+    return update("prune nodes",
+        "DELETE FROM errand_nodes WHERE heartbeat_at < now() - ?::bigint" + MICROS,
+        micros(staleAfter));
+  }
+
+  // ------------------------------------------------------------------ notifications
+
+  /**
+   * Listens for {@code NOTIFY errand_jobs} on a dedicated connection taken from the DataSource
+   * (held until the subscription is closed) and calls {@code listener} with each queue name on the
+   * daemon thread {@value PostgresListener#THREAD_NAME}. Reconnects by itself with backoff;
+   * notifications sent while disconnected are lost, so the engine keeps polling as a fallback.
+   * Closing the returned handle, or this store, stops the thread.
+   */
+  @Override
+  public AutoCloseable subscribe(Consumer<String> listener) {
+    Objects.requireNonNull(listener, "listener");
+    PostgresListener[] self = new PostgresListener[1];
+    PostgresListener l =
+        new PostgresListener(dataSource, listener, () -> listeners.remove(self[0]));
+    self[0] = l;
+    listeners.add(l);
+    l.start();
+    return l;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /**
+   * Runs single-statement (or read-only) work on a connection of its own: in auto-commit, so one
+   * statement is one round trip, or in a committed transaction if the DataSource hands out
+   * connections with auto-commit off.
+   */
+  private <R> R run(String operation, Sql.Work<R> work) {
+    try (Connection c = dataSource.getConnection()) {
+      if (!c.getAutoCommit()) {
+        return Sql.inTransaction(c, operation, work);
+      }
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new StoreException(operation, e);
+    }
+  }
+
+  private int update(String operation, String sql, Object... params) {
+    return run(operation, c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < params.length; i++) {
+          ps.setObject(i + 1, params[i]);
+        }
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  private static List<Long> ids(PreparedStatement ps) throws SQLException {
+    List<Long> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(rs.getLong(1));
+      }
+    }
+    return out;
+  }
+
+  private static List<Job> jobs(PreparedStatement ps) throws SQLException {
+    List<Job> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(readJob(rs));
+      }
+    }
+    return out;
+  }
+
+  static Job readJob(ResultSet rs) throws SQLException {
+    return new Job(
+        rs.getLong("id"),
+        rs.getString("type"),
+        rs.getString("queue"),
+        rs.getString("payload"),
+        JobState.valueOf(rs.getString("state")),
+        rs.getInt("priority"),
+        rs.getInt("attempt"),
+        rs.getInt("max_attempts"),
+        instant(rs, "run_at"),
+        rs.getString("unique_key"),
+        instant(rs, "lease_until"),
+        rs.getString("node_id"),
+        instant(rs, "created_at"),
+        instant(rs, "started_at"),
+        instant(rs, "finished_at"),
+        rs.getString("last_error"),
+        StoreCodec.errorsFromJson(rs.getString("errors")),
+        (Integer) rs.getObject("progress"),
+        rs.getString("result"),
+        rs.getString("schedule_id"),
+        StoreCodec.tagsFromColumn(rs.getString("tags")),
+        rs.getInt("rescues"));
+  }
+
+  private static Instant instant(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+
+  private static Instant instant(ResultSet rs, int column) throws SQLException {
+    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+
+  /** An instant as bound to a {@code timestamptz} parameter: UTC, microseconds. */
+  static OffsetDateTime timestamp(Instant instant) {
+    return OffsetDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
+  }
+
+  /**
+   * An instant as an element of a {@code text[]} parameter cast to {@code timestamptz}: ISO-8601
+   * with an explicit {@code Z}, so the session time zone plays no part.
+   */
+  static String isoMicros(Instant instant) {
+    return instant.truncatedTo(ChronoUnit.MICROS).toString();
+  }
+
+  private static long micros(Duration d) {
+    return d.toNanos() / 1_000;
+  }
+
+  private static void requirePositive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, got " + d);
+    }
+  }
+}

@@ -1,0 +1,191 @@
+package dev.errand.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code LISTEN} subscription: a dedicated connection from the store's DataSource and a daemon
+ * thread, {@value #THREAD_NAME}, that waits for notifications on {@link
+ * PostgresJobStore#CHANNEL} and hands each payload (a queue name) to the listener on that thread.
+ *
+ * <p>When the connection dies (PostgreSQL restarted, backend terminated, network cut) the thread
+ * opens a new one with exponential backoff between {@link #MIN_BACKOFF} and {@link #MAX_BACKOFF},
+ * logging one warning when the outage starts and one line when it ends. Notifications sent while
+ * no connection listens are lost; the engine's polling covers that gap. An idle connection is
+ * checked every {@link #PING_INTERVAL}, so a silently dropped one is noticed too.
+ */
+final class PostgresListener implements AutoCloseable {
+  static final String THREAD_NAME = "errand-pg-listen";
+  static final Duration POLL = Duration.ofMillis(500);
+  static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+  static final Duration PING_INTERVAL = Duration.ofSeconds(15);
+  private static final Logger log = LoggerFactory.getLogger(PostgresListener.class);
+
+  private final DataSource dataSource;
+  private final Consumer<String> listener;
+  private final Runnable onClose;
+  private final Object wakeUp = new Object();
+  private final Thread thread;
+  private volatile boolean closed;
+  /** True while a LISTEN is in effect; read by tests and diagnostics. */
+  private volatile boolean listening;
+
+  PostgresListener(DataSource dataSource, Consumer<String> listener, Runnable onClose) {
+    this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    this.listener = Objects.requireNonNull(listener, "listener");
+    this.onClose = onClose;
+    this.thread = new Thread(this::run, THREAD_NAME);
+    thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  boolean isListening() {
+    return listening;
+  }
+
+  private void run() {
+    Duration backoff = MIN_BACKOFF;
+    long outageStarted = 0;
+    while (!closed) {
+      try (Connection c = dataSource.getConnection()) {
+        listen(c);
+        if (outageStarted != 0) {
+          log.info("errand: LISTEN {} restored after {} ms", PostgresJobStore.CHANNEL,
+              (System.nanoTime() - outageStarted) / 1_000_000);
+          outageStarted = 0;
+        }
+        backoff = MIN_BACKOFF;
+        receive(c);
+        unlisten(c);
+      } catch (VirtualMachineError e) {
+        listening = false;
+        log.error("errand: LISTEN thread stopped by a fatal error", e);
+        throw e;
+      } catch (Throwable e) {
+        listening = false;
+        if (closed) {
+          break;
+        }
+        if (outageStarted == 0) {
+          outageStarted = System.nanoTime();
+          log.warn("errand: LISTEN {} connection failed (SQLState {}); reconnecting with backoff"
+                  + " up to {} s, cross-node wake-ups fall back to polling meanwhile",
+              PostgresJobStore.CHANNEL, e instanceof SQLException s ? s.getSQLState() : null,
+              MAX_BACKOFF.toSeconds(), e);
+        } else {
+          log.debug("errand: LISTEN reconnect failed", e);
+        }
+        pause(backoff);
+        Duration doubled = backoff.multipliedBy(2);
+        backoff = doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
+      }
+    }
+    listening = false;
+  }
+
+  private void listen(Connection c) throws SQLException {
+    // LISTEN inside an open transaction only takes effect at commit, and notifications are
+    // delivered between transactions: this connection runs in auto-commit.
+    c.setAutoCommit(true);
+    try (Statement st = c.createStatement()) {
+      st.execute("LISTEN " + PostgresJobStore.CHANNEL);
+    }
+    listening = true;
+  }
+
+  private void receive(Connection c) throws SQLException {
+    PGConnection pg = c.unwrap(PGConnection.class);
+    long lastTraffic = System.nanoTime();
+    while (!closed) {
+      PGNotification[] notifications = pg.getNotifications((int) POLL.toMillis());
+      if (notifications != null && notifications.length > 0) {
+        lastTraffic = System.nanoTime();
+        for (PGNotification n : notifications) {
+          deliver(n.getParameter());
+        }
+      } else if (System.nanoTime() - lastTraffic > PING_INTERVAL.toNanos()) {
+        try (Statement st = c.createStatement()) {
+          st.execute("SELECT 1");
+        }
+        lastTraffic = System.nanoTime();
+      }
+    }
+  }
+
+  /**
+   * Leaves the connection as it was found before it goes back to a pool: a pooled connection
+   * still listening would collect notifications for its next user.
+   */
+  private void unlisten(Connection c) {
+    listening = false;
+    try (Statement st = c.createStatement()) {
+      st.execute("UNLISTEN *");
+      c.unwrap(PGConnection.class).getNotifications();
+    } catch (SQLException e) {
+      log.warn("errand: UNLISTEN failed on close; the connection goes back to its pool", e);
+    }
+  }
+
+  private void deliver(String queue) {
+    try {
+      listener.accept(queue);
+    } catch (Throwable t) {
+      log.error("errand: job notification listener failed for queue '{}'", queue, t);
+    }
+  }
+
+  private void pause(Duration d) {
+    synchronized (wakeUp) {
+      long end = System.nanoTime() + d.toNanos();
+      long left;
+      while (!closed && (left = end - System.nanoTime()) > 0) {
+        try {
+          wakeUp.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** Tells the thread to stop, without waiting for it. */
+  void requestClose() {
+    closed = true;
+    synchronized (wakeUp) {
+      wakeUp.notifyAll();
+    }
+  }
+
+  /**
+   * Stops the thread, waiting for it (about {@link #POLL} at most) to UNLISTEN and give its
+   * connection back. Idempotent.
+   */
+  @Override
+  public void close() {
+    requestClose();
+    if (Thread.currentThread() != thread && thread.isAlive()) {
+      try {
+        thread.join(POLL.toMillis() * 4);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (onClose != null) {
+      onClose.run();
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package dev.errand.jdbc;
+
+import dev.errand.JobStoreContract;
+import dev.errand.spi.JobStore;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The store conformance suite on PostgreSQL; the second store is another node with its own
+ * pool.
+ */
+class PostgresJobStoreContractTest extends JobStoreContract {
+  private static PgTestDatabase db;
+  private static DataSource otherNode;
+  private final List<JobStore> others = new ArrayList<>();
+
+  @BeforeAll
+  static void createDatabase() {
+    db = PgTestDatabase.create();
+    otherNode = db.newDataSource("errand-contract-node-2");
+  }
+
+  @AfterAll
+  static void dropDatabase() {
+    db.close();
+  }
+
+  @Override
+  protected JobStore newStore() {
+    db.truncateErrandTables();
+    return PostgresJobStore.create(db.dataSource());
+  }
+
+  @Override
+  protected JobStore secondStore() {
+    PostgresJobStore s = PostgresJobStore.create(otherNode);
+    s.open();
+    others.add(s);
+    return s;
+  }
+
+  @AfterEach
+  void closeOtherStores() {
+    others.forEach(JobStore::close);
+    others.clear();
+  }
+}
