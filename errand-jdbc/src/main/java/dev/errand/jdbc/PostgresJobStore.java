@@ -20,6 +20,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -74,6 +75,11 @@ import org.slf4j.LoggerFactory;
  *       the subscription is open, and reconnects by itself.
  *   <li><b>Finished jobs do not slow the fetch:</b> the fetch reads a partial index of waiting
  *       jobs only; see {@code V1__jobs.sql} for every index and why.
+ *   <li><b>Durability.</b> Enqueues, outcomes and management writes commit synchronously. Claims,
+ *       heartbeats and rescues commit with {@code synchronous_commit = off}: losing one in a
+ *       server crash is harmless under at-least-once delivery (a lost claim leaves the job
+ *       waiting and the worker's later writes fail on the fence; a lost heartbeat or rescue is
+ *       redone), and every synchronous commit flushes the WAL through them.
  * </ul>
  *
  * <p>Thread safety: every method may be called from any thread; the store keeps no connection of
@@ -506,7 +512,7 @@ public final class PostgresJobStore implements JobStore {
     if (limit == 0) {
       return List.of();
     }
-    return run("claim", c -> {
+    return runRelaxed("claim", c -> {
       List<ClaimedJob> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(CLAIM_SQL)) {
         ps.setLong(1, micros(lease));
@@ -660,7 +666,7 @@ public final class PostgresJobStore implements JobStore {
       progress[i] = l.progress();
       i++;
     }
-    List<Long> held = run("heartbeat", c -> {
+    List<Long> held = runRelaxed("heartbeat", c -> {
       try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
         ps.setLong(1, micros(lease));
         ps.setArray(2, c.createArrayOf("int8", ids));
@@ -690,7 +696,7 @@ public final class PostgresJobStore implements JobStore {
     if (limit == 0) {
       return List.of();
     }
-    return run("rescue expired leases", c -> {
+    return runRelaxed("rescue expired leases", c -> {
       List<Rescue> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(RESCUE_SQL)) {
         ps.setInt(1, quarantineAfter);
@@ -998,6 +1004,22 @@ public final class PostgresJobStore implements JobStore {
     } catch (SQLException e) {
       throw new StoreException(operation, e);
     }
+  }
+
+  /**
+   * Runs {@code work} in a transaction that commits without waiting for the WAL flush ({@code
+   * synchronous_commit = off}). Only for writes whose loss in a server crash is harmless under
+   * at-least-once delivery: a lost claim leaves the job waiting (the worker's later writes fail on
+   * the fence), a lost heartbeat or rescue is redone. Every synchronous commit flushes the WAL
+   * through the earlier asynchronous ones, so a durable outcome never depends on a lost claim.
+   */
+  private <R> R runRelaxed(String operation, Sql.Work<R> work) {
+    return Sql.inTransaction(dataSource, operation, c -> {
+      try (Statement st = c.createStatement()) {
+        st.execute("SET LOCAL synchronous_commit = off");
+      }
+      return work.run(c);
+    });
   }
 
   private int update(String operation, String sql, Object... params) {

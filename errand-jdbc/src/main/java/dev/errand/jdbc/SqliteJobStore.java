@@ -90,6 +90,12 @@ import org.slf4j.LoggerFactory;
  * acknowledged jobs on a machine crash is acceptable. The same setting applies to connections of
  * {@link #dataSource()}, which is what makes a transactional enqueue durable.
  *
+ * <p>Claims, heartbeats, rescues and pruning commit without fsync even under FULL: losing one of
+ * them to a power loss is harmless under at-least-once delivery (a lost claim leaves the job
+ * waiting and rejects the worker's later writes by fence; a lost heartbeat or rescue is redone),
+ * and the next FULL commit syncs the WAL through them anyway. Enqueues, outcomes, cancels,
+ * retries and deletes are FULL.
+ *
  * <h2>Threads and processes</h2>
  *
  * <p>Every method is safe to call from any number of threads. All writes of this store go through
@@ -405,7 +411,7 @@ public final class SqliteJobStore implements JobStore {
                 + mode
                 + "); put it on a local file system");
       }
-      return new SqliteWriter(c);
+      return new SqliteWriter(c, synchronous == Synchronous.FULL);
     } catch (SQLException e) {
       closeQuietly(c);
       throw new StoreException("open " + path, e);
@@ -666,7 +672,7 @@ public final class SqliteJobStore implements JobStore {
       return List.of();
     }
     SqliteWriter w = writer();
-    return w.inTransaction(
+    return w.inRelaxedTransaction(
         "claim from queue " + queue,
         c -> {
           long now = nowMicros();
@@ -815,7 +821,7 @@ public final class SqliteJobStore implements JobStore {
       return Set.of();
     }
     SqliteWriter w = writer();
-    return w.inTransaction(
+    return w.inRelaxedTransaction(
         "heartbeat " + leases.size() + " leases",
         c -> {
           long until = nowMicros() + micros(lease);
@@ -844,7 +850,7 @@ public final class SqliteJobStore implements JobStore {
       return List.of();
     }
     SqliteWriter w = writer();
-    return w.inTransaction(
+    return w.inRelaxedTransaction(
         "rescue expired leases",
         c -> {
           long now = nowMicros();
@@ -1111,7 +1117,7 @@ public final class SqliteJobStore implements JobStore {
       return 0;
     }
     SqliteWriter w = writer();
-    return w.inTransaction(
+    return w.inRelaxedTransaction(
         "prune " + state + " jobs",
         c -> {
           PreparedStatement ps = w.prepare(PRUNE);
@@ -1216,7 +1222,7 @@ public final class SqliteJobStore implements JobStore {
   public int pruneNodes(Duration staleAfter) {
     Objects.requireNonNull(staleAfter, "staleAfter");
     SqliteWriter w = writer();
-    return w.inTransaction(
+    return w.inRelaxedTransaction(
         "prune stale nodes",
         c -> {
           PreparedStatement ps = w.prepare("DELETE FROM errand_nodes WHERE heartbeat_at < ?");

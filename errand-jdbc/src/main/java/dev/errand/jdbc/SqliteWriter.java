@@ -24,16 +24,33 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Prepared statements are cached per SQL text; they are used only by the thread that holds the
  * lock.
+ *
+ * <p>Relaxed transactions ({@link #inRelaxedTransaction}) commit with {@code synchronous=NORMAL}
+ * even when the store is {@code FULL}: they are for writes whose loss in a power failure is
+ * harmless under at-least-once delivery (a lost claim leaves the job waiting; a lost heartbeat or
+ * rescue is redone). In WAL mode the next FULL commit fsyncs the WAL up to itself, so an
+ * acknowledged durable write never depends on a relaxed one.
  */
 final class SqliteWriter implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Connection connection;
   private final Map<String, PreparedStatement> statements = new HashMap<>();
   private final Statement control;
+  private final boolean full;
+  private boolean relaxed; // guarded by lock: the connection currently commits with NORMAL
 
-  SqliteWriter(Connection connection) throws SQLException {
+  SqliteWriter(Connection connection, boolean full) throws SQLException {
     this.connection = connection;
     this.control = connection.createStatement();
+    this.full = full;
+  }
+
+  /**
+   * Like {@link #inTransaction} but committed without fsync (see the class docs). Only for claims,
+   * heartbeats, rescues and pruning.
+   */
+  <R> R inRelaxedTransaction(String operation, Sql.Work<R> work) {
+    return inTransaction(operation, true, work);
   }
 
   /**
@@ -43,9 +60,14 @@ final class SqliteWriter implements AutoCloseable {
    * @throws StoreException wrapping any {@link SQLException}
    */
   <R> R inTransaction(String operation, Sql.Work<R> work) {
+    return inTransaction(operation, false, work);
+  }
+
+  private <R> R inTransaction(String operation, boolean relax, Sql.Work<R> work) {
     try {
       return inTransactionChecked(
           operation,
+          relax,
           c -> {
             try {
               return work.run(c);
@@ -71,6 +93,11 @@ final class SqliteWriter implements AutoCloseable {
    * failure to begin or commit is a {@link StoreException}.
    */
   <R> R inTransactionChecked(String operation, CheckedWork<R> work) throws Exception {
+    return inTransactionChecked(operation, false, work);
+  }
+
+  private <R> R inTransactionChecked(String operation, boolean relax, CheckedWork<R> work)
+      throws Exception {
     if (lock.isHeldByCurrentThread()) {
       throw new IllegalStateException(
           "cannot "
@@ -82,6 +109,10 @@ final class SqliteWriter implements AutoCloseable {
     lock.lock();
     try {
       try {
+        if (full && relax != relaxed) {
+          control.execute(relax ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
+          relaxed = relax;
+        }
         control.execute("BEGIN IMMEDIATE");
       } catch (SQLException e) {
         throw new StoreException(operation + " (begin)", e);
