@@ -87,7 +87,12 @@ public final class Errand implements AutoCloseable {
   private final Completer completer;
   private final Watcher watcher;
   private final EventDispatcher events;
+  /** Timeouts and delayed wake-ups only: never blocks on the store. */
   private final ScheduledExecutorService timer;
+  /** Lease heartbeats only, so that slow maintenance never lets a lease lapse. */
+  private final ScheduledExecutorService heartbeat;
+  /** Rescue, node heartbeat, pruning, queue-depth gauges. */
+  private final ScheduledExecutorService maintenance;
   private final Object lifecycleLock = new Object();
   private volatile Lifecycle lifecycle = Lifecycle.NEW;
   private volatile boolean opened;
@@ -105,6 +110,8 @@ public final class Errand implements AutoCloseable {
     this.watcher = new Watcher(this);
     this.events = new EventDispatcher(meters);
     this.timer = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-timer", true));
+    this.heartbeat = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-heartbeat", true));
+    this.maintenance = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-maintenance", true));
     settings.queues().forEach((q, n) -> workers.put(q, new QueueWorker(this, q, n)));
   }
 
@@ -161,11 +168,11 @@ public final class Errand implements AutoCloseable {
       completer.start();
       subscription = store.subscribe(this::wake);
       workers.values().forEach(QueueWorker::start);
-      every(settings.heartbeatInterval(), "heartbeat", this::heartbeatLeases);
-      every(settings.rescueInterval(), "rescue", this::rescue);
-      every(settings.nodeHeartbeatInterval(), "node heartbeat", this::heartbeatNode);
-      every(settings.pruneInterval(), "prune", this::prune);
-      every(settings.depthInterval(), "queue depth", this::refreshDepth);
+      every(heartbeat, settings.heartbeatInterval(), "heartbeat", this::heartbeatLeases);
+      every(maintenance, settings.rescueInterval(), "rescue", this::rescue);
+      every(maintenance, settings.nodeHeartbeatInterval(), "node heartbeat", this::heartbeatNode);
+      every(maintenance, settings.pruneInterval(), "prune", this::prune);
+      every(maintenance, settings.depthInterval(), "queue depth", this::refreshDepth);
       lifecycle = Lifecycle.RUNNING;
       log.info("errand: started node {} on {} with queues {}, lease {}, heartbeat {}, rescue every"
               + " {}, poll {}, claim batch {}, shutdown grace {}, quarantine after {} rescues,"
@@ -201,6 +208,8 @@ public final class Errand implements AutoCloseable {
         Thread.currentThread().interrupt();
       } finally {
         timer.shutdownNow();
+        heartbeat.shutdownNow();
+        maintenance.shutdownNow();
         watcher.stop();
         try {
           events.stop();
@@ -646,9 +655,9 @@ public final class Errand implements AutoCloseable {
 
   // ------------------------------------------------------------------------------ maintenance
 
-  private void every(Duration interval, String what, Runnable task) {
+  private void every(ScheduledExecutorService on, Duration interval, String what, Runnable task) {
     long ms = interval.toMillis();
-    timer.scheduleWithFixedDelay(() -> {
+    on.scheduleWithFixedDelay(() -> {
       try {
         task.run();
       } catch (Throwable t) {
