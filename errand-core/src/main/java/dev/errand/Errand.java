@@ -233,7 +233,7 @@ public final class Errand implements AutoCloseable {
 
   private void shutdownWorkers() throws InterruptedException {
     for (QueueWorker w : workers.values()) {
-      w.stopClaiming();
+      w.stopClaiming().forEach(this::release);
     }
     long deadline = System.nanoTime() + settings.shutdownGrace().toNanos();
     boolean idle = true;
@@ -249,10 +249,10 @@ public final class Errand implements AutoCloseable {
         w.awaitIdle(second);
       }
       for (Execution e : active.values()) {
-        if (e.settled.compareAndSet(false, true)) {
+        if (!e.settled.get()) {
           log.warn("errand: job {} ({}) ignored its interrupt; releasing it while its thread still runs",
               e.job.id(), e.job.type());
-          completer.submit(new Completer.Pending(e, Completion.release(e.job.id(), e.fence()), "released", 0));
+          release(e);
         }
       }
     }
@@ -458,35 +458,51 @@ public final class Errand implements AutoCloseable {
 
   // ------------------------------------------------------------------------------ running
 
-  void launch(QueueWorker worker, ClaimedJob claim) {
-    Job job = claim.job();
-    Execution e = new Execution(this, claim, types.get(job.type()), worker);
-    active.put(job.id(), e);
-    meters.count("started", job.type(), job.queue(), 1);
-    if (job.startedAt() != null) {
-      meters.latency(job.type(), job.queue(), Duration.between(job.runAt(), job.startedAt()));
-    }
-    events.publish(new JobEvent(JobEvent.Kind.STARTED, job.id(), job.type(), job.queue(), job.attempt(), clock.instant(), nodeId(), null));
-    if (e.type != null && e.type.timeout() != null) {
-      e.timeoutTask = timer.schedule(() -> e.stop(Execution.Stop.TIMEOUT), e.type.timeout().toMillis(), TimeUnit.MILLISECONDS);
-    }
+  /** Holds a claimed job: from here until its outcome is written its lease is heartbeated. */
+  Execution hold(QueueWorker worker, ClaimedJob claim) {
+    Execution e = new Execution(this, claim, types.get(claim.job().type()), worker);
+    active.put(claim.job().id(), e);
+    return e;
+  }
+
+  /** Runs {@code first} on a new handler thread, then whatever the queue's buffer hands it. */
+  void execute(Execution first) {
     try {
-      handlers.execute(() -> run(e));
+      handlers.execute(() -> {
+        Execution e = first;
+        while (e != null) {
+          long nanos = run(e);
+          e = e.worker.next(nanos);
+        }
+      });
     } catch (RuntimeException rejected) {
-      e.settled.set(true);
-      completer.submit(new Completer.Pending(e, Completion.release(job.id(), e.fence()), "released", 0));
-      worker.slotFreed();
+      release(first);
+      first.worker.next(0);
+    }
+  }
+
+  /** Gives a held job back without running it (shutdown); spends no attempt. */
+  private void release(Execution e) {
+    if (e.settled.compareAndSet(false, true)) {
+      completer.submit(new Completer.Pending(e, Completion.release(e.job.id(), e.fence()), "released", 0));
     }
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private void run(Execution e) {
+  private long run(Execution e) {
     Job job = e.job;
-    e.thread = Thread.currentThread();
+    e.attach();
     MDC.put("errand.job_id", Long.toString(job.id()));
     MDC.put("errand.job_type", job.type());
     MDC.put("errand.queue", job.queue());
     MDC.put("errand.attempt", job.attempt() + "/" + job.maxAttempts());
+    meters.count("started", job.type(), job.queue(), 1);
+    Instant now = clock.instant();
+    meters.latency(job.type(), job.queue(), Duration.between(job.runAt(), now));
+    events.publish(new JobEvent(JobEvent.Kind.STARTED, job.id(), job.type(), job.queue(), job.attempt(), now, nodeId(), null));
+    if (e.type != null && e.type.timeout() != null) {
+      e.timeoutTask = timer.schedule(() -> e.stop(Execution.Stop.TIMEOUT), e.type.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
     long start = System.nanoTime();
     Throwable error = null;
     try {
@@ -510,19 +526,18 @@ public final class Errand implements AutoCloseable {
       if (e.timeoutTask != null) {
         e.timeoutTask.cancel(false);
       }
-      e.thread = null;
-      Thread.interrupted();
-      long nanos = System.nanoTime() - start;
-      try {
-        finish(e, error, nanos);
-      } finally {
-        MDC.remove("errand.job_id");
-        MDC.remove("errand.job_type");
-        MDC.remove("errand.queue");
-        MDC.remove("errand.attempt");
-        e.worker.slotFreed();
-      }
+      e.detach();
     }
+    long nanos = System.nanoTime() - start;
+    try {
+      finish(e, error, nanos);
+    } finally {
+      MDC.remove("errand.job_id");
+      MDC.remove("errand.job_type");
+      MDC.remove("errand.queue");
+      MDC.remove("errand.attempt");
+    }
+    return nanos;
   }
 
   private void finish(Execution e, Throwable error, long nanos) {

@@ -27,7 +27,7 @@ final class Execution implements JobContext {
   final long claimedNanos = System.nanoTime();
   final AtomicBoolean settled = new AtomicBoolean();
 
-  volatile Thread thread;
+  private Thread thread; // guarded by this
   volatile Stop stopReason;
   volatile Integer progress;
   volatile ScheduledFuture<?> timeoutTask;
@@ -50,14 +50,27 @@ final class Execution implements JobContext {
   }
 
   /** Asks the handler to stop for {@code reason} unless another reason came first. */
-  void stop(Stop reason) {
+  synchronized void stop(Stop reason) {
     if (stopReason == null) {
       stopReason = reason;
     }
-    Thread t = thread;
-    if (t != null) {
-      t.interrupt();
+    if (thread != null) {
+      thread.interrupt();
     }
+  }
+
+  /** Binds the attempt to the calling handler thread. */
+  synchronized void attach() {
+    thread = Thread.currentThread();
+  }
+
+  /**
+   * Unbinds the handler thread and clears its interrupt flag. Synchronized with {@link #stop}, so a
+   * late timeout or lease loss can never interrupt the thread's next job.
+   */
+  synchronized void detach() {
+    thread = null;
+    Thread.interrupted();
   }
 
   @Override
