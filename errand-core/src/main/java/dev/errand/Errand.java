@@ -85,6 +85,7 @@ public final class Errand implements AutoCloseable {
   private final Map<String, QueueWorker> workers = new LinkedHashMap<>();
   private final Map<Long, Execution> active = new ConcurrentHashMap<>();
   private final Completer completer;
+  private final EnqueueCombiner combiner;
   private final Watcher watcher;
   private final EventDispatcher events;
   /** Timeouts and delayed wake-ups only: never blocks on the store. */
@@ -107,6 +108,7 @@ public final class Errand implements AutoCloseable {
     this.meters = new Meters(b.registry);
     this.mapper = b.mapper;
     this.completer = new Completer(this);
+    this.combiner = new EnqueueCombiner(store);
     this.watcher = new Watcher(this);
     this.events = new EventDispatcher(meters);
     this.timer = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-timer", true));
@@ -377,7 +379,7 @@ public final class Errand implements AutoCloseable {
     for (String j : json) {
       jobs.add(new NewJob(type.name(), queue, j, priority, maxAttempts, runAt, o.uniqueKey(), o.tags(), null));
     }
-    List<EnqueueResult> results = c == null ? store.enqueue(jobs) : store.enqueue(c, jobs);
+    List<EnqueueResult> results = c == null ? combiner.enqueue(jobs) : store.enqueue(c, jobs);
     long created = results.stream().filter(EnqueueResult::created).count();
     meters.count("enqueued", type.name(), queue, created);
     List<JobHandle> handles = new ArrayList<>(results.size());
