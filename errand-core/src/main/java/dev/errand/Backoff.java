@@ -96,14 +96,17 @@ public final class Backoff {
     return d;
   }
 
+  /** The first wait (and every wait of {@link #fixed}). */
   public Duration base() {
     return base;
   }
 
+  /** The longest single wait. */
   public Duration cap() {
     return cap;
   }
 
+  /** The jitter fraction, 0 for none. */
   public double jitter() {
     return jitter;
   }

@@ -8,17 +8,22 @@ import java.util.Set;
  * used only from the handler's thread (progress may be set from any thread).
  */
 public interface JobContext {
+  /** The job's id. */
   long jobId();
 
+  /** The job's type name. */
   String type();
 
+  /** The queue the job runs on. */
   String queue();
 
   /** This attempt's number, 1 for the first run. */
   int attempt();
 
+  /** Attempts allowed in all; after a failed last attempt the job is FAILED. */
   int maxAttempts();
 
+  /** The tags given at enqueue. */
   Set<String> tags();
 
   /** The node running the job. */

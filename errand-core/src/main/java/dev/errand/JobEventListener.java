@@ -6,5 +6,6 @@ package dev.errand;
  */
 @FunctionalInterface
 public interface JobEventListener {
+  /** Called once per event, in the order this engine saw them. */
   void onEvent(JobEvent event);
 }

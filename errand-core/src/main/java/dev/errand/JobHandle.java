@@ -24,6 +24,7 @@ public final class JobHandle {
     this.created = created;
   }
 
+  /** The job's id. */
   public long id() {
     return id;
   }

@@ -14,5 +14,12 @@ package dev.errand;
  */
 @FunctionalInterface
 public interface JobHandler<T> {
+  /**
+   * Runs one attempt.
+   *
+   * @param ctx this attempt's context
+   * @param payload the job's payload, mapped from its stored JSON
+   * @throws Exception to fail the attempt
+   */
   void handle(JobContext ctx, T payload) throws Exception;
 }

@@ -35,26 +35,32 @@ public record JobQuery(
     return new JobQuery(Set.of(), null, null, null, null, 100);
   }
 
+  /** Only jobs in these stored states. */
   public JobQuery states(JobState... states) {
     return new JobQuery(Set.of(states), queue, type, tag, before, limit);
   }
 
+  /** Only jobs of this queue; null for all. */
   public JobQuery queue(String queue) {
     return new JobQuery(states, queue, type, tag, before, limit);
   }
 
+  /** Only jobs of this type; null for all. */
   public JobQuery type(String type) {
     return new JobQuery(states, queue, type, tag, before, limit);
   }
 
+  /** Only jobs with this tag; null for all. */
   public JobQuery tag(String tag) {
     return new JobQuery(states, queue, type, tag, before, limit);
   }
 
+  /** Only jobs with ids below {@code cursor} (a page's {@code nextCursor}); null from the top. */
   public JobQuery before(Long cursor) {
     return new JobQuery(states, queue, type, tag, cursor, limit);
   }
 
+  /** Page size, 1–{@value #MAX_LIMIT}. */
   public JobQuery limit(int limit) {
     return new JobQuery(states, queue, type, tag, before, limit);
   }

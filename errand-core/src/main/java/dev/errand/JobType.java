@@ -101,6 +101,7 @@ public final class JobType<T> {
     return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
   }
 
+  /** Waits between attempts; {@link #DEFAULT_BACKOFF} unless set. */
   public JobType<T> backoff(Backoff backoff) {
     Objects.requireNonNull(backoff, "backoff");
     return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
@@ -129,30 +130,37 @@ public final class JobType<T> {
     return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, all);
   }
 
+  /** The type's name, as stored with its jobs. */
   public String name() {
     return name;
   }
 
+  /** The payload class jobs are mapped to and from. */
   public Class<T> payloadClass() {
     return payloadClass;
   }
 
+  /** The handler that runs attempts. */
   public JobHandler<T> handler() {
     return handler;
   }
 
+  /** The queue jobs of this type run on unless an enqueue overrides it. */
   public String queue() {
     return queue;
   }
 
+  /** The priority jobs of this type get unless an enqueue overrides it. */
   public int priority() {
     return priority;
   }
 
+  /** Attempts allowed unless an enqueue overrides it. */
   public int maxAttempts() {
     return maxAttempts;
   }
 
+  /** The backoff between attempts. */
   public Backoff backoff() {
     return backoff;
   }
@@ -162,6 +170,7 @@ public final class JobType<T> {
     return timeout;
   }
 
+  /** Exception classes that fail a job at once. */
   public List<Class<? extends Throwable>> permanentOn() {
     return permanentOn;
   }

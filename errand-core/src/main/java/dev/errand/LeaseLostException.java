@@ -8,11 +8,13 @@ public class LeaseLostException extends RuntimeException {
   private static final long serialVersionUID = 1L;
   private final long jobId;
 
+  /** A lost lease of job {@code jobId}, described by {@code message}. */
   public LeaseLostException(long jobId, String message) {
     super(message);
     this.jobId = jobId;
   }
 
+  /** The job whose lease was lost. */
   public long jobId() {
     return jobId;
   }

@@ -8,10 +8,12 @@ package dev.errand;
 public class PermanentFailure extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** A permanent failure described by {@code message}, stored as the job's last error. */
   public PermanentFailure(String message) {
     super(message);
   }
 
+  /** A permanent failure with its cause. */
   public PermanentFailure(String message, Throwable cause) {
     super(message, cause);
   }

@@ -41,22 +41,27 @@ public record Completion(
     }
   }
 
+  /** RUNNING → SUCCEEDED with an optional result. */
   public static Completion succeeded(long id, long fence, String result) {
     return new Completion(id, fence, Outcome.SUCCEEDED, null, result, null);
   }
 
+  /** RUNNING → RETRYING, due at {@code runAt}. */
   public static Completion retry(long id, long fence, Instant runAt, AttemptError error) {
     return new Completion(id, fence, Outcome.RETRY, runAt, null, error);
   }
 
+  /** RUNNING → FAILED. */
   public static Completion fail(long id, long fence, AttemptError error) {
     return new Completion(id, fence, Outcome.FAIL, null, null, error);
   }
 
+  /** RUNNING → SCHEDULED at {@code runAt}, attempt given back. */
   public static Completion snooze(long id, long fence, Instant runAt) {
     return new Completion(id, fence, Outcome.SNOOZE, runAt, null, null);
   }
 
+  /** RUNNING → QUEUED now, attempt given back. */
   public static Completion release(long id, long fence) {
     return new Completion(id, fence, Outcome.RELEASE, null, null, null);
   }

@@ -82,13 +82,16 @@ public interface JobStore extends AutoCloseable {
    */
   List<Rescue> rescueExpired(int quarantineAfter, int limit);
 
+  /** The job with this id, if it exists. */
   Optional<Job> find(long id);
 
   /** The jobs with these ids that exist, in no particular order. */
   List<Job> findAll(Collection<Long> ids);
 
+  /** One page of jobs matching {@code query}, newest first. */
   JobPage list(JobQuery query);
 
+  /** Counts of all jobs by queue, type and state. */
   JobCounts counts();
 
   /**
@@ -109,6 +112,7 @@ public interface JobStore extends AutoCloseable {
   /** Deletes up to {@code limit} jobs in final state {@code state} finished before {@code before}. */
   int prune(JobState state, Instant before, int limit);
 
+  /** Pauses or resumes {@code queue} for every node: claims return nothing while paused. */
   void setPaused(String queue, boolean paused);
 
   /** Names of paused queues. */
@@ -117,8 +121,10 @@ public interface JobStore extends AutoCloseable {
   /** Registers a node or refreshes its heartbeat. */
   void heartbeatNode(Node node);
 
+  /** Removes a node's registry entry (it stopped). */
   void removeNode(String nodeId);
 
+  /** Registered nodes. */
   List<Node> nodes();
 
   /** Removes nodes without a heartbeat for {@code staleAfter}; returns how many. */

@@ -24,6 +24,7 @@ public final class StoreCodec {
 
   private StoreCodec() {}
 
+  /** The error history as a JSON array. */
   public static String errorsToJson(List<AttemptError> errors) {
     try {
       return MAPPER.writeValueAsString(errors);
@@ -46,6 +47,7 @@ public final class StoreCodec {
     }
   }
 
+  /** Reads an error history written by {@link #errorsToJson}; null or empty gives none. */
   public static List<AttemptError> errorsFromJson(String json) {
     if (json == null || json.isEmpty()) {
       return List.of();
@@ -57,10 +59,12 @@ public final class StoreCodec {
     }
   }
 
+  /** Tags as {@code ",a,b,"}, or empty for none. */
   public static String tagsToColumn(Set<String> tags) {
     return tags.isEmpty() ? "" : "," + String.join(",", tags) + ",";
   }
 
+  /** Reads tags written by {@link #tagsToColumn}. */
   public static Set<String> tagsFromColumn(String column) {
     if (column == null || column.isEmpty()) {
       return Set.of();
