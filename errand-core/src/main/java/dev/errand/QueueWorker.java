@@ -59,11 +59,14 @@ final class QueueWorker {
     thread.start();
   }
 
-  /** Makes the loop look for work now. Any thread. */
+  /**
+   * Makes the loop look for work now, or, if every slot is busy, as soon as one frees. Any thread.
+   */
   void wake() {
     lock.lock();
     try {
       signalled = true;
+      maybeMore = true;
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -83,9 +86,11 @@ final class QueueWorker {
       if (e == null) {
         busy--;
       }
-      if (busy == 0 || (maybeMore && buffer.size() <= prefetch() / 2)) {
-        signalled = true;
+      if (maybeMore && buffer.size() <= prefetch() / 2) {
+        signalled = true; // the last claim was full: fetch more
         changed.signalAll();
+      } else if (busy == 0) {
+        changed.signalAll(); // for shutdown waiters only; the loop sleeps on
       }
       return e;
     } finally {
