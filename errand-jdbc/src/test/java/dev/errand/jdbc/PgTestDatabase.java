@@ -170,6 +170,14 @@ public final class PgTestDatabase implements AutoCloseable {
     return new HikariDataSource(config);
   }
 
+  /**
+   * A JDBC URL of the test server's administrative database, for tests that create and drop
+   * databases of their own (the benchmark smoke test). Starts the server if needed.
+   */
+  public static String adminUrl() {
+    return server().adminUrl();
+  }
+
   private static synchronized Server server() {
     if (server == null) {
       server = startServer();

@@ -1,0 +1,382 @@
+package dev.errand.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The five workloads. Each measured run of each system gets a fresh database, opens the system,
+ * measures, closes it and drops the database. Results go to the {@link Report}; a run that fails
+ * or times out is recorded as failed with its reason and the benchmark goes on.
+ */
+final class Workloads {
+  private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  /** A drain in which no job started for this long has failed. */
+  private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(60);
+  /** Most jobs one mixed-workload producer enqueues, whatever the time (a bound, never reached). */
+  private static final long MIXED_MAX_JOBS = 50_000_000L;
+
+  private final BenchOptions o;
+  private final PgServer pg;
+  private final Path sqliteDir;
+  private final Report report;
+  private final PrintStream progress;
+
+  Workloads(BenchOptions o, PgServer pg, Path sqliteDir, Report report, PrintStream progress) {
+    this.o = o;
+    this.pg = pg;
+    this.sqliteDir = sqliteDir;
+    this.report = report;
+    this.progress = progress;
+  }
+
+  /** Runs one measured run of {@code workload} for {@code system} on {@code kind}. */
+  void run(StoreKind kind, String workload, int run, JobSystem system) {
+    long t0 = System.nanoTime();
+    progress.printf(Locale.ROOT, "[%s] %s run %d/%d: %s …%n", kind.label(), workload, run, o.runs(),
+        system.name());
+    Map<Metric, Double> result = new EnumMap<>(Metric.class);
+    try {
+      switch (workload) {
+        case "enqueue" -> enqueue(kind, system, result);
+        case "drain" -> {
+          try (Database db = fresh(kind, system, workload)) {
+            drain(kind, system, db, result, Metric.DRAIN);
+          }
+        }
+        case "latency" -> latency(kind, system, result);
+        case "mixed" -> mixed(kind, system, result);
+        case "bloat" -> bloat(kind, system, result);
+        default -> throw new IllegalArgumentException("unknown workload " + workload);
+      }
+      result.forEach((m, v) -> report.add(kind, m, system.name(), v));
+      progress.printf(Locale.ROOT, "[%s] %s run %d/%d: %s done in %.1f s: %s%n", kind.label(),
+          workload, run, o.runs(), system.name(), (System.nanoTime() - t0) / 1e9, summary(result));
+    } catch (Exception | AssertionError e) {
+      for (Metric m : Metric.values()) {
+        if (m.workload.equals(workload) && m.direction != Metric.Direction.INFO) {
+          report.add(kind, m, system.name(), Double.NaN);
+        }
+      }
+      String why = e.getClass().getSimpleName() + ": " + e.getMessage();
+      report.note(kind, workload, system.name() + " run " + run + " failed: " + why);
+      progress.printf(Locale.ROOT, "[%s] %s run %d/%d: %s FAILED: %s%n", kind.label(), workload, run,
+          o.runs(), system.name(), why);
+      e.printStackTrace(progress);
+    }
+  }
+
+  private static String summary(Map<Metric, Double> r) {
+    List<String> parts = new ArrayList<>();
+    r.forEach((m, v) -> parts.add(m.name().toLowerCase(Locale.ROOT) + "=" + Report.format(v, m) + " " + m.unit));
+    return String.join(", ", parts);
+  }
+
+  private Database fresh(StoreKind kind, JobSystem system, String workload) throws Exception {
+    String name = o.dbPrefix() + "_" + system.name().replace('-', '_') + "_" + workload;
+    return kind == StoreKind.POSTGRES ? pg.fresh(name) : Database.sqlite(sqliteDir, name);
+  }
+
+  private long deadline() {
+    return System.nanoTime() + o.timeout().toNanos();
+  }
+
+  // ---------------------------------------------------------------------------- enqueue
+
+  private void enqueue(StoreKind kind, JobSystem system, Map<Metric, Double> result) throws Exception {
+    int n = o.singleJobs();
+    try (Database db = fresh(kind, system, "enqueue_single");
+        JobSystem.Session s = system.open(db, o.threads())) {
+      long deadline = deadline();
+      long t0 = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        s.enqueue(i, Probe.wallMicros());
+        if (System.nanoTime() - deadline > 0) {
+          throw new IllegalStateException("only " + (i + 1) + " of " + n + " single enqueues within " + o.timeout());
+        }
+      }
+      double rate = n / seconds(System.nanoTime() - t0);
+      requireStored(s, n);
+      result.put(Metric.SINGLE_ENQUEUE, rate);
+    }
+    int total = o.batchJobs();
+    try (Database db = fresh(kind, system, "enqueue_batch");
+        JobSystem.Session s = system.open(db, o.threads())) {
+      long t0 = System.nanoTime();
+      fill(s, total);
+      double rate = total / seconds(System.nanoTime() - t0);
+      requireStored(s, total);
+      result.put(Metric.BATCH_ENQUEUE, rate);
+    }
+  }
+
+  /** Enqueues {@code n} jobs with the batch API in batches of {@code --batch-size}. */
+  private void fill(JobSystem.Session s, int n) throws Exception {
+    long deadline = deadline();
+    for (int first = 0; first < n; first += o.batchSize()) {
+      s.enqueueBatch(first, Math.min(o.batchSize(), n - first), Probe.wallMicros());
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("enqueueing " + n + " jobs took longer than " + o.timeout());
+      }
+    }
+  }
+
+  private static void requireStored(JobSystem.Session s, long n) throws Exception {
+    long stored = s.unfinished();
+    if (stored != n) {
+      throw new IllegalStateException("enqueued " + n + " jobs but the database holds " + stored
+          + " unfinished ones");
+    }
+  }
+
+  // ---------------------------------------------------------------------------- drain
+
+  /** Queues {@code --drain-jobs} jobs, starts the workers and times until all are finished. */
+  private void drain(StoreKind kind, JobSystem system, Database db, Map<Metric, Double> result,
+      Metric metric) throws Exception {
+    try (JobSystem.Session s = system.open(db, o.threads())) {
+      if (metric == Metric.BLOAT_DRAIN) {
+        long t = System.nanoTime();
+        s.insertFinished(o.bloatRows());
+        analyze(db);
+        result.put(Metric.BLOAT_INSERT, seconds(System.nanoTime() - t));
+      }
+      int n = o.drainJobs();
+      fill(s, n);
+      requireStored(s, n);
+      Probe probe = Probe.install(n);
+      long startMicros = Probe.wallMicros();
+      long t0 = System.nanoTime();
+      long deadline = t0 + o.timeout().toNanos();
+      s.startWorkers();
+      if (!probe.awaitCount(n, deadline, STALL_NANOS)) {
+        throw new IllegalStateException("only " + probe.count() + " of " + n + " jobs started (limit "
+            + o.timeout().toSeconds() + " s, or " + TimeUnit.NANOSECONDS.toSeconds(STALL_NANOS)
+            + " s without any start)");
+      }
+      awaitAllFinished(s, deadline);
+      double rate = n / seconds(System.nanoTime() - t0);
+      long first = Long.MAX_VALUE;
+      for (int i = 0; i < n; i++) {
+        first = Math.min(first, probe.startedMicros(i));
+      }
+      result.put(metric, rate);
+      if (metric == Metric.DRAIN) {
+        result.put(Metric.DRAIN_FIRST_START, (first - startMicros) / 1000.0);
+      }
+    }
+  }
+
+  private static void awaitAllFinished(JobSystem.Session s, long deadline) throws Exception {
+    while (true) {
+      long left = s.unfinished();
+      if (left == 0) {
+        return;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException(left + " jobs still unfinished in the database at the deadline");
+      }
+      LockSupport.parkNanos(POLL_NANOS);
+    }
+  }
+
+  /** Fresh statistics after a bulk insert, as autovacuum would give a table that grew over time. */
+  private static void analyze(Database db) throws Exception {
+    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+      st.execute(db.kind == StoreKind.POSTGRES ? "VACUUM ANALYZE" : "ANALYZE");
+    }
+  }
+
+  // ---------------------------------------------------------------------------- bloat
+
+  private void bloat(StoreKind kind, JobSystem system, Map<Metric, Double> result) throws Exception {
+    try (Database db = fresh(kind, system, "bloat")) {
+      drain(kind, system, db, result, Metric.BLOAT_DRAIN);
+    }
+    var empty = report.median(kind, Metric.DRAIN, system.name());
+    if (empty.isPresent()) {
+      result.put(Metric.BLOAT_RATIO, 100.0 * result.get(Metric.BLOAT_DRAIN) / empty.getAsDouble());
+    }
+  }
+
+  // ---------------------------------------------------------------------------- latency
+
+  /**
+   * Enqueues at {@code --latency-rate} jobs/s, paced by the clock, and measures each job's start
+   * (by its handler) minus the wall-clock time just before its enqueue call. On PostgreSQL the
+   * workers run in another JVM; on SQLite (one process by design) in this one.
+   */
+  private void latency(StoreKind kind, JobSystem system, Map<Metric, Double> result) throws Exception {
+    int warm = o.latencyWarmupJobs();
+    int measured = o.latencyJobs();
+    int total = warm + measured;
+    long[] before = new long[total];
+    long[] after = new long[total];
+    long[] started;
+    // after the last enqueue, how long the last jobs may take to start (JobRunr polls every 5 s)
+    Duration tail = o.timeout().compareTo(Duration.ofSeconds(60)) < 0 ? o.timeout() : Duration.ofSeconds(60);
+    try (Database db = fresh(kind, system, "latency");
+        JobSystem.Session producer = system.open(db, o.threads())) {
+      if (kind == StoreKind.POSTGRES) {
+        Duration workerLimit = Duration.ofSeconds(120).plus(o.latencyWarmup())
+            .plus(o.latencyDuration()).plus(tail);
+        NotifyListener listener = NotifyListener.CHANNEL.isEmpty() ? null : new NotifyListener(db.jdbcUrl);
+        try (WorkerProcess worker = WorkerProcess.start(system, db, o.threads(), total,
+            workerLimit, o.workerJvmOptions())) {
+          worker.awaitReady(System.nanoTime() + TimeUnit.SECONDS.toNanos(120));
+          pace(producer, total, before, after);
+          started = worker.awaitStarts(total, System.nanoTime() + tail.toNanos());
+        } finally {
+          if (listener != null) {
+            listener.close();
+          }
+        }
+        if (listener != null) {
+          List<Double> d = listener.delaysAfterReturn(before, after, warm);
+          double[] sorted = Report.sorted(d.stream().filter(x -> !x.isNaN()).toList());
+          report.note(kind, "latency", String.format(Locale.ROOT, "%s: NOTIFY on '%s' reached a"
+              + " listener in the benchmark JVM %.2f ms (p50) / %.2f ms (p99) after the enqueue call"
+              + " returned (%d of %d calls matched)", system.name(), NotifyListener.CHANNEL,
+              Report.percentile(sorted, 50), Report.percentile(sorted, 99), sorted.length, d.size()));
+        }
+      } else {
+        Probe probe = Probe.install(total);
+        producer.startWorkers();
+        pace(producer, total, before, after);
+        probe.awaitCount(total, System.nanoTime() + tail.toNanos());
+        started = new long[total];
+        for (int i = 0; i < total; i++) {
+          started[i] = probe.startedMicros(i);
+        }
+      }
+    }
+    List<Double> fromCall = new ArrayList<>();
+    List<Double> fromReturn = new ArrayList<>();
+    List<Double> call = new ArrayList<>();
+    int missing = 0;
+    for (int i = warm; i < total; i++) {
+      call.add((after[i] - before[i]) / 1000.0);
+      if (started[i] == 0) {
+        missing++;
+        continue;
+      }
+      fromCall.add((started[i] - before[i]) / 1000.0);
+      fromReturn.add((started[i] - after[i]) / 1000.0);
+    }
+    if (fromCall.isEmpty()) {
+      throw new IllegalStateException("none of the " + measured + " measured jobs started");
+    }
+    double[] s = Report.sorted(fromCall);
+    result.put(Metric.LATENCY_P50, Report.percentile(s, 50));
+    result.put(Metric.LATENCY_P99, Report.percentile(s, 99));
+    result.put(Metric.LATENCY_MAX, s[s.length - 1]);
+    double[] r = Report.sorted(fromReturn);
+    double[] c = Report.sorted(call);
+    result.put(Metric.LATENCY_COMMIT_P50, Report.percentile(r, 50));
+    result.put(Metric.LATENCY_COMMIT_P99, Report.percentile(r, 99));
+    result.put(Metric.LATENCY_ENQUEUE_P50, Report.percentile(c, 50));
+    result.put(Metric.LATENCY_ENQUEUE_P99, Report.percentile(c, 99));
+    result.put(Metric.LATENCY_MISSING, (double) missing);
+    if (missing > 0) {
+      report.note(kind, "latency", system.name() + ": " + missing + " of " + measured
+          + " measured jobs had not started by the deadline; percentiles are over the others");
+    }
+  }
+
+  /** Enqueues jobs 0..n-1 one per call at the configured rate, recording the wall clock around each call. */
+  private void pace(JobSystem.Session s, int n, long[] before, long[] after) throws Exception {
+    double periodNanos = 1e9 / o.latencyRate();
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      long target = start + (long) (i * periodNanos);
+      for (long left = target - System.nanoTime(); left > 0; left = target - System.nanoTime()) {
+        LockSupport.parkNanos(left);
+      }
+      before[i] = Probe.wallMicros();
+      s.enqueue(i, before[i]);
+      after[i] = Probe.wallMicros();
+    }
+  }
+
+  // ---------------------------------------------------------------------------- mixed
+
+  /**
+   * {@code --mixed-producers} threads enqueue one job per call as fast as they can for {@code
+   * --mixed-seconds} while the workers run in the same JVM. Completed = enqueued minus what the
+   * database holds unfinished at the end.
+   */
+  private void mixed(StoreKind kind, JobSystem system, Map<Metric, Double> result) throws Exception {
+    try (Database db = fresh(kind, system, "mixed");
+        JobSystem.Session s = system.open(db, o.threads())) {
+      Probe probe = Probe.install(0);
+      s.startWorkers();
+      AtomicLong enqueued = new AtomicLong();
+      AtomicLong seq = new AtomicLong();
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      long t0 = System.nanoTime();
+      long end = t0 + o.mixedDuration().toNanos();
+      List<Thread> producers = new ArrayList<>();
+      for (int p = 0; p < o.mixedProducers(); p++) {
+        Thread t = new Thread(() -> {
+          try {
+            for (long i = 0; i < MIXED_MAX_JOBS && failure.get() == null && System.nanoTime() - end < 0; i++) {
+              s.enqueue(seq.getAndIncrement(), Probe.wallMicros());
+              enqueued.incrementAndGet();
+            }
+          } catch (Throwable e) {
+            failure.compareAndSet(null, e);
+          }
+        }, "bench-producer-" + p);
+        t.setDaemon(true);
+        producers.add(t);
+        t.start();
+      }
+      long maxBacklog = 0;
+      List<Long> trend = new ArrayList<>();
+      long nextMark = t0 + TimeUnit.SECONDS.toNanos(5);
+      while (System.nanoTime() - end < 0) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        long backlog = Math.max(0, enqueued.get() - probe.count());
+        maxBacklog = Math.max(maxBacklog, backlog);
+        if (System.nanoTime() - nextMark >= 0) {
+          trend.add(backlog);
+          nextMark += TimeUnit.SECONDS.toNanos(5);
+        }
+      }
+      for (Thread t : producers) {
+        t.join(30_000);
+        if (t.isAlive()) {
+          throw new IllegalStateException(t.getName() + " still inside an enqueue call 30 s after the end");
+        }
+      }
+      double elapsed = seconds(System.nanoTime() - t0);
+      if (failure.get() != null) {
+        throw new IllegalStateException("a producer failed: " + failure.get(), failure.get());
+      }
+      long unfinished = s.unfinished();
+      long done = enqueued.get() - unfinished;
+      result.put(Metric.MIXED_COMPLETED, done / elapsed);
+      result.put(Metric.MIXED_ENQUEUED, enqueued.get() / elapsed);
+      result.put(Metric.MIXED_BACKLOG_MAX, (double) maxBacklog);
+      result.put(Metric.MIXED_BACKLOG_END, (double) unfinished);
+      report.note(kind, "mixed", system.name() + ": backlog (enqueued, not started) every 5 s: "
+          + trend + "; " + enqueued.get() + " enqueued, " + done + " finished in " 
+          + String.format(Locale.ROOT, "%.1f", elapsed) + " s");
+    }
+  }
+
+  private static double seconds(long nanos) {
+    return nanos / 1e9;
+  }
+}

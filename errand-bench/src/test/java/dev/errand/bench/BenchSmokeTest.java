@@ -1,0 +1,68 @@
+package dev.errand.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs every workload once at tiny sizes for every system on PostgreSQL (the latency workload
+ * with its worker JVM) and on SQLite, so a broken benchmark fails the build without spending
+ * minutes. The benchmark's databases get a random prefix, so this test collides with nothing else
+ * on the server, and are dropped afterwards.
+ */
+class BenchSmokeTest {
+  /** ERRAND_TEST_PG_URL when set, else the embedded PostgreSQL the other tests use. */
+  private static final String PG_URL = dev.errand.jdbc.PgTestDatabase.adminUrl();
+
+  @TempDir Path sqliteDir;
+
+  @Test
+  void every_workload_runs_once_for_every_system_on_postgres_and_sqlite() throws Exception {
+    String prefix = "errand_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    BenchOptions o = BenchOptions.parse(
+        "--store", "postgres,sqlite", "--pg-url", PG_URL, "--runs", "1",
+        "--single-jobs", "200", "--batch-jobs", "400", "--batch-size", "200",
+        "--drain-jobs", "200", "--latency-rate", "25", "--latency-seconds", "1",
+        "--latency-warmup-seconds", "0.4", "--mixed-seconds", "2", "--bloat-rows", "2000",
+        "--timeout-seconds", "60", "--db-prefix", prefix, "--sqlite-dir", sqliteDir.toString());
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    Report report;
+    try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
+      report = Bench.run(o, out, System.err);
+    } finally {
+      new PgServer(PG_URL).dropAll(prefix);
+    }
+    String printed = buffer.toString(StandardCharsets.UTF_8);
+    System.out.println(printed);
+
+    for (StoreKind kind : List.of(StoreKind.POSTGRES, StoreKind.SQLITE)) {
+      for (JobSystem system : JobSystem.all()) {
+        if (system.unsupported(kind).isPresent()) {
+          assertThat(report.notes(kind, "drain")).anyMatch(n -> n.startsWith(system.name() + " skipped"));
+          continue;
+        }
+        for (Metric m : Metric.values()) {
+          if (m.direction == Metric.Direction.INFO) {
+            continue;
+          }
+          // a 2 s mix may end before JobRunr's first 5 s poll: completions can be 0 there
+          assertThat(report.values(kind, m, system.name()))
+              .as("%s on %s: %s (notes: %s)", system.name(), kind.label(), m.label,
+                  report.notes(kind, m.workload))
+              .hasSize(1)
+              .allMatch(v -> !v.isNaN() && v >= 0);
+        }
+      }
+    }
+    assertThat(printed)
+        .contains("## Machine", "PostgreSQL 1", "### Errand against the targets — postgres",
+            "### Errand against the targets — sqlite", "| drain rate (jobs/s) | db-scheduler |");
+  }
+}
