@@ -20,7 +20,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -75,11 +74,17 @@ import org.slf4j.LoggerFactory;
  *       the subscription is open, and reconnects by itself.
  *   <li><b>Finished jobs do not slow the fetch:</b> the fetch reads a partial index of waiting
  *       jobs only; see {@code V1__jobs.sql} for every index and why.
- *   <li><b>Durability.</b> Enqueues, outcomes and management writes commit synchronously. Claims,
- *       heartbeats and rescues commit with {@code synchronous_commit = off}: losing one in a
- *       server crash is harmless under at-least-once delivery (a lost claim leaves the job
- *       waiting and the worker's later writes fail on the fence; a lost heartbeat or rescue is
+ *   <li><b>Durability.</b> Enqueues, {@link #completeInTransaction} (it carries the handler's own
+ *       effects) and management writes commit synchronously. Claims, heartbeats, rescues and
+ *       attempt outcomes commit with {@code synchronous_commit = off}, set for their own
+ *       transaction in the same statement: losing one in a server crash is harmless under
+ *       at-least-once delivery (a lost claim leaves the job waiting and the worker's later writes
+ *       fail on the fence; a lost outcome makes the job run again; a lost heartbeat or rescue is
  *       redone), and every synchronous commit flushes the WAL through them.
+ *   <li><b>Notifications after commit.</b> Enqueues this store commits itself notify after the
+ *       commit, coalesced per queue ({@code PostgresNotifier}), so that they do not commit one at a
+ *       time behind PostgreSQL's notification lock; enqueues on a caller's connection notify in
+ *       the caller's transaction.
  * </ul>
  *
  * <p>Thread safety: every method may be called from any thread; the store keeps no connection of
@@ -131,14 +136,37 @@ public final class PostgresJobStore implements JobStore {
       FROM input LEFT JOIN ins ON ins.id = input.id CROSS JOIN woken
       ORDER BY input.ord""";
 
+  /**
+   * {@link #ENQUEUE_SQL} without the NOTIFY, for enqueues this store commits itself: they notify
+   * after the commit ({@link PostgresNotifier}), so that their commit does not queue on
+   * PostgreSQL's global notification lock, which is held through the commit's WAL flush.
+   */
+  static final String ENQUEUE_QUIET_SQL = ENQUEUE_SQL
+      .replace("""
+      ), woken AS (
+        SELECT count(pg_notify('errand_jobs', d.queue)) AS n
+        FROM (SELECT DISTINCT queue FROM ins WHERE state = 'QUEUED') d
+      )""", "\n      )")
+      .replace(" CROSS JOIN woken", "")
+      .replace("ins.id IS NOT NULL AS created", "ins.id IS NOT NULL AS created, ins.state = 'QUEUED' AS due, input.queue");
+
+  /**
+   * Prefix of statements whose commit need not wait for the WAL flush: {@code set_config(...,
+   * true)} sets {@code synchronous_commit = off} for the statement's own (auto-commit) transaction,
+   * in the same round trip. The statement must read {@code async} (join it) for it to run.
+   */
+  static final String ASYNC_COMMIT =
+      "WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off) ";
+
   static final String LIVE_HOLDERS_SQL = "SELECT unique_key, id FROM errand_jobs"
       + " WHERE unique_key = ANY(?::text[]) AND state IN " + LIVE;
 
-  static final String CLAIM_SQL = """
+  static final String CLAIM_SQL = ASYNC_COMMIT + """
       UPDATE errand_jobs
       SET state = 'RUNNING', attempt = attempt + 1, fence = fence + 1,
           lease_until = now() + ?::bigint * interval '1 microsecond', node_id = ?,
           started_at = now()
+      FROM async
       WHERE id IN (
         SELECT id FROM errand_jobs
         WHERE queue = ? AND state IN ('SCHEDULED', 'QUEUED', 'RETRYING') AND run_at <= now()
@@ -151,27 +179,27 @@ public final class PostgresJobStore implements JobStore {
   private static final String FENCED =
       " WHERE j.id = v.id AND j.fence = v.fence AND j.state = 'RUNNING'";
 
-  private static final String SUCCEED_SQL = "UPDATE errand_jobs j SET state = 'SUCCEEDED',"
+  private static final String SUCCEED_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j SET state = 'SUCCEEDED',"
       + " finished_at = now(), result = v.result, lease_until = NULL"
-      + " FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, result)" + FENCED
+      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, result)" + FENCED
       + " RETURNING j.id";
-  private static final String RETRY_SQL = "UPDATE errand_jobs j SET state = 'RETRYING',"
+  private static final String RETRY_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j SET state = 'RETRYING',"
       + " run_at = v.run_at::timestamptz, lease_until = NULL, errors = j.errors || v.error::jsonb,"
       + " last_error = v.message"
-      + " FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])"
+      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])"
       + " AS v(id, fence, run_at, error, message)" + FENCED + " RETURNING j.id";
-  private static final String FAIL_SQL = "UPDATE errand_jobs j SET state = 'FAILED',"
+  private static final String FAIL_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j SET state = 'FAILED',"
       + " finished_at = now(), lease_until = NULL, errors = j.errors || v.error::jsonb,"
       + " last_error = v.message"
-      + " FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])"
+      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])"
       + " AS v(id, fence, error, message)" + FENCED + " RETURNING j.id";
-  private static final String SNOOZE_SQL = "UPDATE errand_jobs j SET state = 'SCHEDULED',"
+  private static final String SNOOZE_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j SET state = 'SCHEDULED',"
       + " run_at = v.run_at::timestamptz, attempt = j.attempt - 1, lease_until = NULL"
-      + " FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, run_at)" + FENCED
+      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, run_at)" + FENCED
       + " RETURNING j.id";
-  private static final String RELEASE_SQL = "WITH r AS (UPDATE errand_jobs j SET state = 'QUEUED',"
+  private static final String RELEASE_SQL = "WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off), r AS (UPDATE errand_jobs j SET state = 'QUEUED',"
       + " run_at = now(), attempt = j.attempt - 1, lease_until = NULL"
-      + " FROM unnest(?::bigint[], ?::bigint[]) AS v(id, fence)" + FENCED
+      + " FROM async, unnest(?::bigint[], ?::bigint[]) AS v(id, fence)" + FENCED
       + " RETURNING j.id, j.queue),"
       + " woken AS (SELECT count(pg_notify('" + CHANNEL + "', d.queue)) AS n"
       + " FROM (SELECT DISTINCT queue FROM r) d)"
@@ -180,15 +208,16 @@ public final class PostgresJobStore implements JobStore {
       + " finished_at = now(), result = ?, lease_until = NULL"
       + " WHERE id = ? AND fence = ? AND state = 'RUNNING'";
 
-  static final String HEARTBEAT_SQL = "UPDATE errand_jobs j"
+  static final String HEARTBEAT_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j"
       + " SET lease_until = now() + ?::bigint" + MICROS + ","
       + " progress = COALESCE(v.progress, j.progress)"
-      + " FROM unnest(?::bigint[], ?::bigint[], ?::int[]) AS v(id, fence, progress)" + FENCED
+      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::int[]) AS v(id, fence, progress)" + FENCED
       + " RETURNING j.id";
 
   /** Shared wording with {@code MemoryJobStore.rescueError}. */
   static final String RESCUE_SQL = """
-      WITH p AS (SELECT ?::int AS quarantine_after),
+      WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off),
+      p AS (SELECT ?::int AS quarantine_after),
       expired AS (
         SELECT id FROM errand_jobs
         WHERE state = 'RUNNING' AND lease_until < now()
@@ -221,7 +250,7 @@ public final class PostgresJobStore implements JobStore {
                    || x.quarantine_after || '), last on node ' || COALESCE(j.node_id, 'null')
               ELSE 'lease expired on node ' || COALESCE(j.node_id, 'null')
                    || ' (node presumed dead)' END
-        FROM expired e CROSS JOIN p x
+        FROM expired e CROSS JOIN p x CROSS JOIN async
         WHERE j.id = e.id AND j.state = 'RUNNING'
         RETURNING j.id, j.type, j.queue, j.attempt, j.state, j.node_id,
                   j.rescues >= x.quarantine_after AS quarantined
@@ -253,6 +282,7 @@ public final class PostgresJobStore implements JobStore {
   private final DataSource dataSource;
   private final SchemaMode schemaMode;
   private final Set<PostgresListener> listeners = ConcurrentHashMap.newKeySet();
+  private PostgresNotifier notifier; // guarded by this; created by the first enqueue
 
   private PostgresJobStore(Builder b) {
     this.dataSource = b.dataSource;
@@ -335,9 +365,20 @@ public final class PostgresJobStore implements JobStore {
     }
   }
 
-  /** Stops this store's subscriptions. The DataSource stays open: it is the caller's. */
+  /**
+   * Sends pending notifications, stops this store's subscriptions. The DataSource stays open: it
+   * is the caller's.
+   */
   @Override
   public void close() {
+    PostgresNotifier n;
+    synchronized (this) {
+      n = notifier;
+      notifier = null;
+    }
+    if (n != null) {
+      n.close();
+    }
     List<PostgresListener> open = List.copyOf(listeners);
     open.forEach(PostgresListener::requestClose);
     open.forEach(PostgresListener::close);
@@ -369,9 +410,21 @@ public final class PostgresJobStore implements JobStore {
     boolean anyKey = jobs.stream().anyMatch(j -> j.uniqueKey() != null);
     // Without unique keys the whole batch is one statement; with them a conflict may need a
     // look-up and a retry, which must see the same transaction.
-    return anyKey
-        ? Sql.inTransaction(dataSource, "enqueue", c -> insert(c, jobs))
-        : run("enqueue", c -> insert(c, jobs));
+    Set<String> due = ConcurrentHashMap.newKeySet();
+    List<EnqueueResult> results = anyKey
+        ? Sql.inTransaction(dataSource, "enqueue", c -> insert(c, jobs, due))
+        : run("enqueue", c -> insert(c, jobs, due));
+    if (!due.isEmpty()) {
+      notifier().wake(due);
+    }
+    return results;
+  }
+
+  private synchronized PostgresNotifier notifier() {
+    if (notifier == null) {
+      notifier = new PostgresNotifier(dataSource);
+    }
+    return notifier;
   }
 
   /**
@@ -387,13 +440,19 @@ public final class PostgresJobStore implements JobStore {
       return List.of();
     }
     try {
-      return insert(connection, jobs);
+      return insert(connection, jobs, null);
     } catch (SQLException e) {
       throw new StoreException("enqueue on caller's connection", e);
     }
   }
 
-  private List<EnqueueResult> insert(Connection c, List<NewJob> jobs) throws SQLException {
+  /**
+   * Inserts {@code jobs}. With {@code due == null} the statement itself notifies (on the caller's
+   * connection the NOTIFY must fire on the caller's commit); otherwise it does not, and the queues
+   * that got a due job are added to {@code due} for a notification after commit.
+   */
+  private List<EnqueueResult> insert(Connection c, List<NewJob> jobs, Set<String> due)
+      throws SQLException {
     EnqueueResult[] out = new EnqueueResult[jobs.size()];
     List<Integer> pending = new ArrayList<>(jobs.size());
     for (int i = 0; i < jobs.size(); i++) {
@@ -405,7 +464,7 @@ public final class PostgresJobStore implements JobStore {
             + " the live jobs holding unique keys " + keysOf(jobs, pending) + " kept finishing"
             + " between the insert and the look-up");
       }
-      List<Integer> conflicted = insertRound(c, jobs, pending, out);
+      List<Integer> conflicted = insertRound(c, jobs, pending, out, due);
       if (conflicted.isEmpty()) {
         break;
       }
@@ -428,7 +487,7 @@ public final class PostgresJobStore implements JobStore {
 
   /** Inserts the jobs at {@code indexes}; fills {@code out} for those created, returns the rest. */
   private static List<Integer> insertRound(
-      Connection c, List<NewJob> jobs, List<Integer> indexes, EnqueueResult[] out)
+      Connection c, List<NewJob> jobs, List<Integer> indexes, EnqueueResult[] out, Set<String> due)
       throws SQLException {
     int n = indexes.size();
     String[] types = new String[n];
@@ -453,7 +512,7 @@ public final class PostgresJobStore implements JobStore {
       schedules[k] = j.scheduleId();
     }
     List<Integer> conflicted = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(ENQUEUE_SQL)) {
+    try (PreparedStatement ps = c.prepareStatement(due == null ? ENQUEUE_SQL : ENQUEUE_QUIET_SQL)) {
       ps.setArray(1, c.createArrayOf("text", types));
       ps.setArray(2, c.createArrayOf("text", queues));
       ps.setArray(3, c.createArrayOf("text", payloads));
@@ -468,6 +527,9 @@ public final class PostgresJobStore implements JobStore {
           int index = indexes.get(rs.getInt(1) - 1);
           if (rs.getBoolean(3)) {
             out[index] = new EnqueueResult(rs.getLong(2), true);
+            if (due != null && rs.getBoolean(4)) {
+              due.add(rs.getString(5));
+            }
           } else if (jobs.get(index).uniqueKey() == null) {
             throw new IllegalStateException("job " + index + " of the batch has no unique key but"
                 + " was not inserted");
@@ -512,7 +574,7 @@ public final class PostgresJobStore implements JobStore {
     if (limit == 0) {
       return List.of();
     }
-    return runRelaxed("claim", c -> {
+    return run("claim", c -> {
       List<ClaimedJob> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(CLAIM_SQL)) {
         ps.setLong(1, micros(lease));
@@ -666,7 +728,7 @@ public final class PostgresJobStore implements JobStore {
       progress[i] = l.progress();
       i++;
     }
-    List<Long> held = runRelaxed("heartbeat", c -> {
+    List<Long> held = run("heartbeat", c -> {
       try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
         ps.setLong(1, micros(lease));
         ps.setArray(2, c.createArrayOf("int8", ids));
@@ -696,7 +758,7 @@ public final class PostgresJobStore implements JobStore {
     if (limit == 0) {
       return List.of();
     }
-    return runRelaxed("rescue expired leases", c -> {
+    return run("rescue expired leases", c -> {
       List<Rescue> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(RESCUE_SQL)) {
         ps.setInt(1, quarantineAfter);
@@ -1004,22 +1066,6 @@ public final class PostgresJobStore implements JobStore {
     } catch (SQLException e) {
       throw new StoreException(operation, e);
     }
-  }
-
-  /**
-   * Runs {@code work} in a transaction that commits without waiting for the WAL flush ({@code
-   * synchronous_commit = off}). Only for writes whose loss in a server crash is harmless under
-   * at-least-once delivery: a lost claim leaves the job waiting (the worker's later writes fail on
-   * the fence), a lost heartbeat or rescue is redone. Every synchronous commit flushes the WAL
-   * through the earlier asynchronous ones, so a durable outcome never depends on a lost claim.
-   */
-  private <R> R runRelaxed(String operation, Sql.Work<R> work) {
-    return Sql.inTransaction(dataSource, operation, c -> {
-      try (Statement st = c.createStatement()) {
-        st.execute("SET LOCAL synchronous_commit = off");
-      }
-      return work.run(c);
-    });
   }
 
   private int update(String operation, String sql, Object... params) {

@@ -90,11 +90,12 @@ import org.slf4j.LoggerFactory;
  * acknowledged jobs on a machine crash is acceptable. The same setting applies to connections of
  * {@link #dataSource()}, which is what makes a transactional enqueue durable.
  *
- * <p>Claims, heartbeats, rescues and pruning commit without fsync even under FULL: losing one of
- * them to a power loss is harmless under at-least-once delivery (a lost claim leaves the job
- * waiting and rejects the worker's later writes by fence; a lost heartbeat or rescue is redone),
- * and the next FULL commit syncs the WAL through them anyway. Enqueues, outcomes, cancels,
- * retries and deletes are FULL.
+ * <p>Claims, heartbeats, rescues, attempt outcomes and pruning commit without fsync even under
+ * FULL: losing one of them to a power loss is harmless under at-least-once delivery (a lost claim
+ * leaves the job waiting; a lost outcome makes the job run again; a lost heartbeat or rescue is
+ * redone), and the next FULL commit syncs the WAL through them anyway. Enqueues, outcomes written
+ * with {@link #completeInTransaction} (they carry the handler's own effects), cancels, retries and
+ * deletes are FULL.
  *
  * <h2>Threads and processes</h2>
  *
@@ -701,7 +702,7 @@ public final class SqliteJobStore implements JobStore {
       return Set.of();
     }
     SqliteWriter w = writer();
-    return w.inTransaction(
+    return w.inRelaxedTransaction(
         "complete " + completions.size() + " jobs",
         c -> {
           long now = nowMicros();

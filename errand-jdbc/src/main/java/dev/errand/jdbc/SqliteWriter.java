@@ -27,8 +27,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Relaxed transactions ({@link #inRelaxedTransaction}) commit with {@code synchronous=NORMAL}
  * even when the store is {@code FULL}: they are for writes whose loss in a power failure is
- * harmless under at-least-once delivery (a lost claim leaves the job waiting; a lost heartbeat or
- * rescue is redone). In WAL mode the next FULL commit fsyncs the WAL up to itself, so an
+ * harmless under at-least-once delivery (a lost claim leaves the job waiting; a lost outcome makes
+ * the job run again; a lost heartbeat or rescue is redone). In WAL mode the next FULL commit fsyncs the WAL up to itself, so an
  * acknowledged durable write never depends on a relaxed one.
  */
 final class SqliteWriter implements AutoCloseable {
@@ -47,7 +47,7 @@ final class SqliteWriter implements AutoCloseable {
 
   /**
    * Like {@link #inTransaction} but committed without fsync (see the class docs). Only for claims,
-   * heartbeats, rescues and pruning.
+   * heartbeats, rescues, attempt outcomes and pruning.
    */
   <R> R inRelaxedTransaction(String operation, Sql.Work<R> work) {
     return inTransaction(operation, true, work);
