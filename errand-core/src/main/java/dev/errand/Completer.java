@@ -2,7 +2,9 @@ package dev.errand;
 
 import dev.errand.spi.Completion;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -15,6 +17,13 @@ import org.slf4j.LoggerFactory;
  * store call, so under load many jobs share one commit and at low load a job waits for no timer.
  * A failed write is retried (the batch is kept) until it succeeds or the engine stops; leases are
  * kept alive by the heartbeat meanwhile, so nothing is lost while the store is down.
+ *
+ * <p>A batch that keeps failing while the store takes this engine's other writes (claims,
+ * heartbeats, other outcomes) is refused for what it holds, not cut off: its outcomes are then
+ * written one by one, so that one the store cannot take holds back no other. An outcome refused
+ * {@value #MAX_REFUSALS} times that way is given up: its job leaves the heartbeat, so its lease
+ * expires and the rescuer runs it again (and quarantines it if that keeps happening). While the
+ * store takes no write at all (down, read-only, full), nothing is split or given up.
  */
 final class Completer {
   private static final Logger log = LoggerFactory.getLogger(Completer.class);
@@ -23,6 +32,7 @@ final class Completer {
   record Pending(Execution execution, Completion completion, String outcome, long durationNanos) {}
 
   private static final Pending POISON = new Pending(null, null, null, 0);
+  static final int MAX_REFUSALS = 3;
 
   private final Errand errand;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -68,44 +78,87 @@ final class Completer {
         return;
       } catch (Throwable t) {
         log.error("errand: completer failed unexpectedly; continuing", t);
+        // never leave a job held: its lease expires and the rescuer runs it again
+        IllegalStateException cause = new IllegalStateException("completer failed: " + t, t);
+        for (Pending p : batch) {
+          if (p != POISON) {
+            try {
+              errand.unwritten(p, cause);
+            } catch (Throwable again) {
+              log.error("errand: could not release job {} after a completer failure", p.execution().job.id(), again);
+            }
+          }
+        }
         batch.clear();
       }
     }
   }
 
   private void write(List<Pending> batch, boolean stopping) throws InterruptedException {
-    List<Completion> writes = new ArrayList<>(batch.size());
-    for (Pending p : batch) {
-      if (p.completion() != null) {
-        writes.add(p.completion());
-      }
-    }
-    Set<Long> rejected = Set.of();
-    if (!writes.isEmpty()) {
-      int failures = 0;
-      while (true) {
-        try {
-          rejected = errand.store().complete(writes);
-          break;
-        } catch (RuntimeException e) {
-          failures++;
-          errand.meters().storeError("complete");
-          if (failures == 1 || failures % 30 == 0) {
-            log.warn("errand: writing {} job outcomes failed ({} in a row); retrying", writes.size(), failures, e);
-          }
-          if (stopping && failures >= 5) {
-            log.error("errand: giving up on {} job outcomes at shutdown; their leases will expire"
-                + " and the rescuer will run them again", writes.size());
-            rejected = null;
-            break;
-          }
-          Thread.sleep(Math.min(5_000, 100L << Math.min(failures, 6)));
+    // Parts still to write, last on top: the batch, or its outcomes one by one once it is refused.
+    List<List<Pending>> parts = new ArrayList<>();
+    parts.add(batch);
+    Map<Pending, Integer> refusals = new IdentityHashMap<>();
+    int failures = 0;
+    long failingSince = 0;
+    while (!parts.isEmpty()) {
+      List<Pending> part = parts.get(parts.size() - 1);
+      List<Completion> writes = new ArrayList<>(part.size());
+      for (Pending p : part) {
+        if (p.completion() != null) {
+          writes.add(p.completion());
         }
       }
-    }
-    for (Pending p : batch) {
-      boolean accepted = rejected != null && (p.completion() == null || !rejected.contains(p.execution().job.id()));
-      errand.settle(p, accepted);
+      Set<Long> rejected;
+      try {
+        rejected = writes.isEmpty() ? Set.of() : errand.store().complete(writes);
+      } catch (RuntimeException e) {
+        failures++;
+        errand.meters().storeError("complete");
+        if (failures == 1 || failures % 30 == 0) {
+          log.warn("errand: writing {} job outcomes failed ({} in a row); retrying", writes.size(), failures, e);
+        }
+        if (failures == 1) {
+          failingSince = System.nanoTime();
+        } else if (errand.storeWroteSince(failingSince)) {
+          // Other writes went through since this part first failed: the store refuses this part.
+          if (part.size() > 1) {
+            log.warn("errand: the store takes other writes but refuses a batch of {} job outcomes;"
+                + " writing them one by one", part.size());
+            parts.remove(parts.size() - 1);
+            part.forEach(p -> parts.add(List.of(p)));
+            failures = 0;
+            continue;
+          }
+          if (refusals.merge(part.get(0), 1, Integer::sum) >= MAX_REFUSALS) {
+            parts.remove(parts.size() - 1);
+            errand.unwritten(part.get(0), e);
+            failures = 0;
+            continue;
+          }
+        }
+        if (stopping && failures >= 5) {
+          int left = 0;
+          for (List<Pending> rest : parts) {
+            left += rest.size();
+            rest.forEach(p -> errand.settle(p, false));
+          }
+          log.error("errand: giving up on {} job outcomes at shutdown; their leases will expire"
+              + " and the rescuer will run them again", left);
+          return;
+        }
+        Thread.sleep(Math.min(5_000, 100L << Math.min(failures, 6)));
+        continue;
+      }
+      if (!writes.isEmpty()) {
+        errand.storeWrote();
+      }
+      parts.remove(parts.size() - 1);
+      failures = 0;
+      for (Pending p : part) {
+        boolean accepted = p.completion() == null || !rejected.contains(p.execution().job.id());
+        errand.settle(p, accepted);
+      }
     }
   }
 }

@@ -97,6 +97,8 @@ public final class Errand implements AutoCloseable {
   private final Object lifecycleLock = new Object();
   private volatile Lifecycle lifecycle = Lifecycle.NEW;
   private volatile boolean opened;
+  /** System.nanoTime() of the last store write that went through (claim, heartbeat, outcome). */
+  private volatile long lastStoreWrite = System.nanoTime();
   private ExecutorService handlers;
   private AutoCloseable subscription;
   private Node node;
@@ -474,17 +476,20 @@ public final class Errand implements AutoCloseable {
         Execution e = first;
         while (e != null) {
           long nanos = run(e);
-          e = e.worker.next(nanos);
+          e = e.worker.next(e, nanos);
         }
       });
     } catch (RuntimeException rejected) {
       release(first);
-      first.worker.next(0);
+      first.worker.next(first, 0);
     }
   }
 
-  /** Gives a held job back without running it (shutdown); spends no attempt. */
-  private void release(Execution e) {
+  /**
+   * Gives a held job back without running it (shutdown, or claimed with a job due for its isolated
+   * run); spends no attempt.
+   */
+  void release(Execution e) {
     if (e.settled.compareAndSet(false, true)) {
       completer.submit(new Completer.Pending(e, Completion.release(e.job.id(), e.fence()), "released", 0));
     }
@@ -555,7 +560,9 @@ public final class Errand implements AutoCloseable {
           job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), nanos / 1_000_000, nodeId());
       meters.count("errand.lease.lost");
       events.publish(new JobEvent(JobEvent.Kind.LEASE_LOST, job.id(), job.type(), job.queue(), job.attempt(), clock.instant(), nodeId(), null));
-      active.remove(job.id());
+      if (active.remove(job.id(), e)) {
+        e.worker.settled();
+      }
       return;
     }
     if (e.completedInTransaction && error == null) {
@@ -605,11 +612,40 @@ public final class Errand implements AutoCloseable {
     return Completion.retry(job.id(), e.fence(), now.plus(backoff.delay(job.attempt())), ae);
   }
 
+  /**
+   * Called by the completer when the store keeps refusing an outcome while it takes other writes.
+   * The job leaves the heartbeat, so its lease expires and the rescuer runs it again.
+   */
+  void unwritten(Completer.Pending p, RuntimeException error) {
+    Job job = p.execution().job;
+    if (!active.remove(job.id(), p.execution())) {
+      return; // already settled
+    }
+    p.execution().worker.settled();
+    meters.count("errand.outcomes.unwritten");
+    jobLog.error("job.outcome_unwritten id={} type={} queue={} attempt={}/{} outcome={} error=\"{}\""
+            + " reason=\"the store refused the outcome; the job runs again once its lease expires\"",
+        job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), p.outcome(), describe(error));
+  }
+
+  /** Records that a store write went through. Any thread. */
+  void storeWrote() {
+    lastStoreWrite = System.nanoTime();
+  }
+
+  /** True if a store write went through after {@code nanos} (a System.nanoTime() value). */
+  boolean storeWroteSince(long nanos) {
+    return lastStoreWrite - nanos > 0;
+  }
+
   /** Called by the completer once an outcome is written (or rejected). */
   void settle(Completer.Pending p, boolean accepted) {
     Execution e = p.execution();
     Job job = e.job;
-    active.remove(job.id());
+    if (!active.remove(job.id(), e)) {
+      return; // already settled
+    }
+    e.worker.settled();
     Instant now = clock.instant();
     if (!accepted) {
       meters.count("errand.lease.rejected");
@@ -693,6 +729,7 @@ public final class Errand implements AutoCloseable {
       leases.add(new LeaseRef(e.job.id(), e.fence(), e.progress));
     }
     Set<Long> lost = store.heartbeat(leases, settings.lease());
+    storeWrote();
     for (Long id : lost) {
       Execution e = active.get(id);
       if (e != null && !e.settled.get()) {
@@ -1023,7 +1060,11 @@ public final class Errand implements AutoCloseable {
       return this;
     }
 
-    /** Most jobs claimed in one store call (default 100). */
+    /**
+     * Most jobs claimed in one store call (default 100). A queue holds at most concurrency +
+     * claimBatch + completionBatch jobs RUNNING in the store (running, claimed ahead, or finished
+     * with the outcome not yet written): the most a crash of its node runs again.
+     */
     public Builder claimBatch(int n) {
       this.claimBatch = range("claimBatch", n, 1, 10_000);
       return this;

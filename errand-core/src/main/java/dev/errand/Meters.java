@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * lookups. Names: {@code errand.jobs.enqueued|started|succeeded|failed|retried|dead|snoozed|
  * released|rescued} (counters), {@code errand.jobs.duration} and {@code errand.jobs.latency}
  * (timers), {@code errand.jobs.depth} (gauge by queue and state), {@code errand.lease.rejected} and
- * {@code errand.lease.lost} (counters), {@code errand.store.errors} (counter by operation).
+ * {@code errand.lease.lost} (counters), {@code errand.outcomes.unwritten} (outcomes the store kept
+ * refusing, counter), {@code errand.store.errors} (counter by operation).
  */
 final class Meters {
   private final MeterRegistry registry;

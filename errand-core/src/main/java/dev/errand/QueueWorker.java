@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -24,6 +25,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The loop sleeps until woken: an enqueue in this JVM, a store notification, a due retry, or a
  * handler that drained the buffer while the last claim was full; else until the poll interval.
+ *
+ * <p>A slot is freed when its handler returns, before the completer has written the outcome. The
+ * jobs the queue holds in the store (claimed, outcome not written: running, buffered, or waiting
+ * for the completer) are therefore bounded on their own, by {@code concurrency + claimBatch +
+ * completionBatch}: when outcomes cannot be written for a while the loop stops claiming instead of
+ * running the backlog with nothing recorded, and a crash of the node runs at most that many again.
+ *
+ * <p>A job's last run before quarantine is isolated: a job whose lease already expired {@code
+ * quarantineAfterRescues - 1} times (its node died while holding it) runs alone on its queue. The
+ * claim that returns it hands the jobs it returned after it back to the store; the queue claims
+ * nothing more, waits until it holds nothing else (no running handler, no buffered job, no outcome
+ * waiting to be written), runs it, and resumes when it ends. So a job that kills its node is
+ * quarantined after dying alone, and a job that was only held next to it (running, claimed ahead
+ * or with its outcome unwritten) never reaches the quarantine limit on its account.
  */
 final class QueueWorker {
   /** How far ahead, in expected handler time, a node claims jobs it cannot start yet. */
@@ -43,6 +58,16 @@ final class QueueWorker {
   private boolean signalled;
   private boolean maybeMore;
   private boolean running = true;
+  /** Claimed jobs whose outcome is not written yet; the loop adds, {@link #settled} removes. */
+  private final AtomicInteger held = new AtomicInteger();
+  private final int maxHeld;
+  /** True while claiming waits for outcomes to be written; {@link #settled} then wakes the loop. */
+  private volatile boolean capped;
+  /** Rescues after which a job's next run is isolated. */
+  private final int isolateAfter;
+  // guarded by lock: the job due for its isolated run, waiting for the queue to empty, or running
+  private Execution isolated;
+  private boolean isolatedRunning;
   // written by handler threads, read by the fetch loop; a lost update only skews the average
   private volatile double averageNanos;
   private Thread thread;
@@ -51,6 +76,8 @@ final class QueueWorker {
     this.errand = errand;
     this.queue = queue;
     this.concurrency = concurrency;
+    this.maxHeld = concurrency + errand.settings().claimBatch() + errand.settings().completionBatch();
+    this.isolateAfter = Math.max(1, errand.settings().quarantineAfter() - 1);
   }
 
   void start() {
@@ -74,15 +101,23 @@ final class QueueWorker {
   }
 
   /**
-   * Called by a handler thread after an attempt: records its duration and returns the next buffered
-   * job for the same thread to run, or null when the buffer is empty (the slot is then free).
+   * Called by a handler thread after an attempt of {@code finished}: records its duration and
+   * returns the next buffered job for the same thread to run, or null when the buffer is empty (the
+   * slot is then free).
    */
-  Execution next(long durationNanos) {
+  Execution next(Execution finished, long durationNanos) {
     double avg = averageNanos;
     averageNanos = avg == 0 ? durationNanos : avg * 0.9 + durationNanos * 0.1;
+    Execution e;
     lock.lock();
     try {
-      Execution e = running ? buffer.poll() : null;
+      if (finished == isolated) {
+        isolated = null;
+        isolatedRunning = false;
+        signalled = true; // the isolated run is over: claim again
+        changed.signalAll();
+      }
+      e = running ? buffer.poll() : null;
       if (e == null) {
         busy--;
       }
@@ -92,9 +127,40 @@ final class QueueWorker {
       } else if (busy == 0) {
         changed.signalAll(); // for shutdown waiters only; the loop sleeps on
       }
-      return e;
     } finally {
       lock.unlock();
+    }
+    if (e == null) {
+      startIsolatedIfAlone();
+    }
+    return e;
+  }
+
+  /** A held job's outcome was written, rejected or given up (or its lease was lost). Any thread. */
+  void settled() {
+    held.decrementAndGet();
+    if (capped) {
+      wake();
+    }
+    startIsolatedIfAlone();
+  }
+
+  /** Starts the job due for its isolated run once it is the only job this queue holds. */
+  private void startIsolatedIfAlone() {
+    Execution start = null;
+    lock.lock();
+    try {
+      if (isolated != null && !isolatedRunning && running && busy == 0 && buffer.isEmpty()
+          && held.get() == 1) {
+        isolatedRunning = true;
+        busy++;
+        start = isolated;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (start != null) {
+      errand.execute(start);
     }
   }
 
@@ -114,6 +180,10 @@ final class QueueWorker {
     try {
       List<Execution> left = new ArrayList<>(buffer);
       buffer.clear();
+      if (isolated != null && !isolatedRunning) {
+        left.add(isolated);
+        isolated = null;
+      }
       return left;
     } finally {
       lock.unlock();
@@ -149,12 +219,18 @@ final class QueueWorker {
 
   /** How many to claim now, or 0 to wait. Holds the lock. */
   private int wanted() {
+    if (isolated != null) {
+      return 0;
+    }
     int allowance = prefetch();
     int want = concurrency + allowance - busy - buffer.size();
     if (want <= 0 || (!buffer.isEmpty() && buffer.size() > allowance / 2)) {
       return 0;
     }
-    return Math.min(want, errand.settings().claimBatch());
+    capped = true; // before reading held, so that a settle in between still wakes the loop
+    int room = maxHeld - held.get();
+    capped = room < want;
+    return Math.max(0, Math.min(Math.min(want, room), errand.settings().claimBatch()));
   }
 
   private void loop() {
@@ -175,6 +251,7 @@ final class QueueWorker {
         if (want > 0) {
           List<ClaimedJob> claimed =
               errand.store().claim(queue, want, errand.nodeId(), errand.settings().lease());
+          errand.storeWrote();
           failures = 0;
           dispatch(claimed, claimed.size() == want);
           if (claimed.size() == want) {
@@ -202,15 +279,24 @@ final class QueueWorker {
     }
   }
 
-  /** Starts what fits in free slots and buffers the rest; every claimed job is held by the engine. */
+  /**
+   * Starts what fits in free slots and buffers the rest; every claimed job is held by the engine. A
+   * job due for its isolated run is kept aside, and the jobs claimed after it are handed back.
+   */
   private void dispatch(List<ClaimedJob> claimed, boolean full) {
     List<Execution> start = new ArrayList<>();
+    List<Execution> handBack = new ArrayList<>();
+    held.addAndGet(claimed.size());
     lock.lock();
     try {
       maybeMore = full;
       for (ClaimedJob c : claimed) {
         Execution e = errand.hold(this, c);
-        if (busy < concurrency) {
+        if (isolated != null) {
+          handBack.add(e);
+        } else if (c.job().rescues() >= isolateAfter) {
+          isolated = e;
+        } else if (busy < concurrency) {
           busy++;
           start.add(e);
         } else {
@@ -220,9 +306,13 @@ final class QueueWorker {
     } finally {
       lock.unlock();
     }
+    for (Execution e : handBack) {
+      errand.release(e);
+    }
     for (Execution e : start) {
       errand.execute(e);
     }
+    startIsolatedIfAlone();
   }
 
   private void awaitSignal(long nanos) throws InterruptedException {

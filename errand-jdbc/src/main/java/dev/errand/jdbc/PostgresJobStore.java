@@ -1,5 +1,6 @@
 package dev.errand.jdbc;
 
+import dev.errand.AttemptError;
 import dev.errand.Job;
 import dev.errand.JobCounts;
 import dev.errand.JobPage;
@@ -636,8 +637,9 @@ public final class PostgresJobStore implements JobStore {
       fences[i] = comp.fence();
       runAts[i] = comp.runAt() == null ? null : isoMicros(comp.runAt());
       results[i] = comp.result();
-      errors[i] = comp.error() == null ? null : StoreCodec.errorToJsonArray(comp.error());
-      messages[i] = comp.error() == null ? null : comp.error().message();
+      AttemptError error = storable(comp.error());
+      errors[i] = error == null ? null : StoreCodec.errorToJsonArray(error);
+      messages[i] = error == null ? null : error.message();
     }
     String sql = switch (outcome) {
       case SUCCEEDED -> SUCCEED_SQL;
@@ -1133,6 +1135,19 @@ public final class PostgresJobStore implements JobStore {
   private static Instant instant(ResultSet rs, int column) throws SQLException {
     OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
     return t == null ? null : t.toInstant();
+  }
+
+  /**
+   * The error as PostgreSQL can store it: {@code text} and {@code jsonb} cannot hold U+0000, which
+   * an exception message or stack trace may contain, so it becomes U+FFFD. Without this, the whole
+   * batch of outcomes that carries such an error would be refused, again at every retry.
+   */
+  static AttemptError storable(AttemptError e) {
+    if (e == null || (e.message().indexOf('\0') < 0 && e.stackTrace().indexOf('\0') < 0)) {
+      return e;
+    }
+    return new AttemptError(e.attempt(), e.at(), e.kind(), e.message().replace('\0', '\uFFFD'),
+        e.stackTrace().replace('\0', '\uFFFD'));
   }
 
   /** An instant as bound to a {@code timestamptz} parameter: UTC, microseconds. */
