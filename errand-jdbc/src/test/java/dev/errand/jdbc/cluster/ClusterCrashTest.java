@@ -8,7 +8,6 @@ import dev.errand.Enqueue;
 import dev.errand.Errand;
 import dev.errand.Job;
 import dev.errand.JobType;
-import dev.errand.jdbc.PgTestDatabase;
 import dev.errand.jdbc.PostgresJobStore;
 import dev.errand.jdbc.cluster.WorkerMain.Work;
 import java.time.Duration;
@@ -19,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * concurrency + claimBatch + completionBatch} jobs. So at most 8 + 8 + 8 here. The test records
  * which handlers had returned ({@code errand_test_runs.done_at}) to report each part.
  */
-class ClusterCrashTest {
+class ClusterCrashTest extends ClusterTestSupport {
   static final int JOBS = 3_000;
   static final int JOB_MS = 3;
   static final int CONCURRENCY = 8;
@@ -48,22 +45,6 @@ class ClusterCrashTest {
   static final long LEASE_MS = 2_000;
   static final int KILL_AFTER_RUNS = 400;
 
-  private PgTestDatabase db;
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @BeforeEach
-  void createDatabase() throws Exception {
-    db = PgTestDatabase.create();
-    WorkerMain.createRunsTable(db.dataSource());
-  }
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-    db.close();
-  }
 
   @Test
   void worker_killed_mid_drain_loses_nothing_and_reruns_only_what_it_had_in_flight() {
@@ -181,10 +162,5 @@ class ClusterCrashTest {
 
   private static Instant max(Instant a, Instant b) {
     return a == null || b.isAfter(a) ? b : a;
-  }
-
-  private <T extends AutoCloseable> T track(T resource) {
-    resources.add(resource);
-    return resource;
   }
 }

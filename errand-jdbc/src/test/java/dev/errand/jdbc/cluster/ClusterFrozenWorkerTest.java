@@ -8,7 +8,6 @@ import dev.errand.Errand;
 import dev.errand.Job;
 import dev.errand.JobState;
 import dev.errand.JobType;
-import dev.errand.jdbc.PgTestDatabase;
 import dev.errand.jdbc.PostgresJobStore;
 import dev.errand.jdbc.cluster.WorkerMain.Work;
 import java.time.Duration;
@@ -17,8 +16,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,27 +25,11 @@ import org.junit.jupiter.api.Test;
  * the handler ({@code errand.lease.lost}), or the handler returns first and the fenced completion
  * is rejected ({@code errand.lease.rejected}).
  */
-class ClusterFrozenWorkerTest {
+class ClusterFrozenWorkerTest extends ClusterTestSupport {
   static final int JOBS = 4;
   static final int JOB_MS = 3_000;
   static final long LEASE_MS = 2_000;
 
-  private PgTestDatabase db;
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @BeforeEach
-  void createDatabase() throws Exception {
-    db = PgTestDatabase.create();
-    WorkerMain.createRunsTable(db.dataSource());
-  }
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-    db.close();
-  }
 
   @Test
   void frozen_worker_resumed_after_its_lease_has_its_late_writes_rejected_and_counted() {
@@ -135,10 +116,5 @@ class ClusterFrozenWorkerTest {
     List<Job> all = new ArrayList<>(e.store().list(dev.errand.JobQuery.all().limit(100)).jobs());
     all.sort(Comparator.comparingLong(Job::id));
     return all;
-  }
-
-  private <T extends AutoCloseable> T track(T resource) {
-    resources.add(resource);
-    return resource;
   }
 }

@@ -8,43 +8,22 @@ import dev.errand.Errand;
 import dev.errand.JobHandle;
 import dev.errand.JobState;
 import dev.errand.JobType;
-import dev.errand.jdbc.PgTestDatabase;
 import dev.errand.jdbc.PostgresJobStore;
 import dev.errand.jdbc.cluster.WorkerMain.Work;
 import java.sql.Connection;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Enqueue on the caller's connection: the job exists if and only if the caller's transaction
  * commits, and a committed job runs even when nothing was there to hear its wake-up.
  */
-class ClusterTransactionalEnqueueTest {
+class ClusterTransactionalEnqueueTest extends ClusterTestSupport {
   /** Long enough that a prompt run cannot come from a periodic poll. */
   static final Duration NO_POLL = Duration.ofSeconds(60);
 
-  private PgTestDatabase db;
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @BeforeEach
-  void createDatabase() throws Exception {
-    db = PgTestDatabase.create();
-    WorkerMain.createRunsTable(db.dataSource());
-  }
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-    db.close();
-  }
 
   @Test
   void commit_by_a_process_that_dies_at_once_runs_on_an_engine_started_after_it_died() {
@@ -139,10 +118,5 @@ class ClusterTransactionalEnqueueTest {
         .findFirst()
         .orElseThrow(() -> new AssertionError("no COMMITTED line from " + child + ": "
             + child.output()));
-  }
-
-  private <T extends AutoCloseable> T track(T resource) {
-    resources.add(resource);
-    return resource;
   }
 }
