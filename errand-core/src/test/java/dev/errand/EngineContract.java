@@ -493,7 +493,9 @@ public abstract class EngineContract {
     JobHandle h = errand.enqueue(type, new Msg("x", 0));
     assertThat(finish(h).state()).isEqualTo(JobState.FAILED);
     Job retried = errand.retry(h.id());
-    assertThat(retried.state()).isEqualTo(JobState.QUEUED);
+    // read right after the retry: a worker may already have claimed (or even finished) it again
+    assertThat(retried.state()).isIn(JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED);
+    assertThat(retried.maxAttempts()).isEqualTo(2);
     assertThat(finish(errand.handle(h.id())).state()).isEqualTo(JobState.SUCCEEDED);
     assertThatThrownBy(() -> errand.retry(h.id())).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("only FAILED or CANCELLED");
