@@ -6,15 +6,20 @@ import dev.errand.spi.NewJob;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Group commit for enqueues from many threads. A caller that finds no write in progress writes at
- * once (no added latency); callers that arrive while a write is in progress queue up, and the next
+ * Group commit for enqueues from many threads. A caller that finds a free writer slot writes at
+ * once (no added latency); callers that arrive while every slot is writing queue up, and the next
  * writer stores all of them with one store call — one transaction, one fsync — then hands each
  * caller its own results. Every caller still returns only after its jobs are committed.
+ *
+ * <p>The number of slots is the store's {@link JobStore#concurrentEnqueueWrites()}. With one slot
+ * a caller that arrives during a write waits for the rest of it and then for its own, about 1.5
+ * commits; a second slot lets it start at once, and a database that merges the flushes of
+ * concurrent commits (PostgreSQL does) pays for both with about one.
  *
  * <p>If a combined write fails, each request is written again on its own, so a failure is reported
  * to the caller whose jobs caused it and to no one else. Requests of {@link #ALONE} jobs or more are
@@ -27,7 +32,7 @@ final class EnqueueCombiner {
   static final int MAX_JOBS = 5_000;
 
   private final JobStore store;
-  private final ReentrantLock writer = new ReentrantLock();
+  private final Semaphore writers;
   private final ConcurrentLinkedQueue<Request> pending = new ConcurrentLinkedQueue<>();
 
   private static final class Request {
@@ -43,7 +48,16 @@ final class EnqueueCombiner {
   }
 
   EnqueueCombiner(JobStore store) {
+    this(store, store.concurrentEnqueueWrites());
+  }
+
+  EnqueueCombiner(JobStore store, int writers) {
+    if (writers < 1) {
+      throw new IllegalArgumentException("concurrent enqueue writes must be at least 1, was "
+          + writers);
+    }
     this.store = store;
+    this.writers = new Semaphore(writers);
   }
 
   List<EnqueueResult> enqueue(List<NewJob> jobs) {
@@ -53,7 +67,7 @@ final class EnqueueCombiner {
     Request me = new Request(jobs);
     pending.add(me);
     while (!me.done) {
-      if (writer.tryLock()) {
+      if (writers.tryAcquire()) {
         try {
           // serve what is queued now, this caller's request included; bounded so no caller
           // is kept writing for others forever
@@ -61,7 +75,7 @@ final class EnqueueCombiner {
             writeQueued();
           }
         } finally {
-          writer.unlock();
+          writers.release();
         }
         Request next = pending.peek();
         if (next != null) {

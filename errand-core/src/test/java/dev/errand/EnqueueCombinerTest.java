@@ -96,4 +96,70 @@ class EnqueueCombinerTest {
         .hasRootCauseMessage("store refused the bad job");
     pool.shutdownNow();
   }
+
+  @Test
+  void with_two_writers_a_second_caller_writes_at_once_and_a_third_waits_to_be_combined()
+      throws Exception {
+    MemoryJobStore memory = MemoryJobStore.create();
+    CountDownLatch releaseOne = new CountDownLatch(1);
+    CountDownLatch releaseTwo = new CountDownLatch(1);
+    Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    List<List<String>> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    dev.errand.spi.JobStore slow = (dev.errand.spi.JobStore) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {dev.errand.spi.JobStore.class}, (proxy, m, args) -> {
+          if (m.getName().equals("enqueue") && args.length == 1) {
+            @SuppressWarnings("unchecked")
+            List<NewJob> jobs = (List<NewJob>) args[0];
+            List<String> payloads = jobs.stream().map(NewJob::payload).toList();
+            writes.add(payloads);
+            inFlight.addAll(payloads);
+            if (payloads.contains("one")) {
+              releaseOne.await();
+            } else if (payloads.contains("two")) {
+              releaseTwo.await();
+            }
+          }
+          try {
+            return m.invoke(memory, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    EnqueueCombiner combiner = new EnqueueCombiner(slow, 2);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    Future<List<EnqueueResult>> one = pool.submit(() -> combiner.enqueue(List.of(job("one", null))));
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> inFlight.contains("one"));
+    Future<List<EnqueueResult>> two = pool.submit(() -> combiner.enqueue(List.of(job("two", null))));
+    // the second slot is free: "two" is written while "one" is still in flight
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> inFlight.contains("two"));
+    Future<List<EnqueueResult>> three = pool.submit(() -> combiner.enqueue(List.of(job("three", null))));
+    Future<List<EnqueueResult>> four = pool.submit(() -> combiner.enqueue(List.of(job("four", null))));
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> combiner.queued() == 2);
+    assertThat(inFlight).containsExactlyInAnyOrder("one", "two");
+    // the writer of "one" serves the queue when its write ends, while "two" is still in flight
+    releaseOne.countDown();
+    assertThat(three.get(10, TimeUnit.SECONDS)).hasSize(1);
+    assertThat(four.get(10, TimeUnit.SECONDS)).hasSize(1);
+    assertThat(two).isNotDone();
+    releaseTwo.countDown();
+    for (var f : List.of(one, two, three, four)) {
+      assertThat(f.get(10, TimeUnit.SECONDS)).singleElement()
+          .satisfies(r -> assertThat(memory.find(r.id())).isPresent());
+    }
+    pool.shutdownNow();
+    // "three" and "four" waited while both slots were busy and went out in one write
+    assertThat(writes).contains(List.of("one"), List.of("two"));
+    assertThat(writes).anySatisfy(w -> assertThat(w).containsExactlyInAnyOrder("three", "four"));
+    assertThat(writes).hasSize(3);
+  }
+
+  @Test
+  void writers_below_one_are_rejected() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new EnqueueCombiner(MemoryJobStore.create(), 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at least 1");
+  }
 }

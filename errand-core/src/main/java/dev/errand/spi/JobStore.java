@@ -46,6 +46,16 @@ public interface JobStore extends AutoCloseable {
   List<EnqueueResult> enqueue(Connection connection, List<NewJob> jobs);
 
   /**
+   * How many enqueue writes of one engine may be in flight at once; enqueues arriving while that
+   * many are being written wait and are combined into the next write (group commit). The default,
+   * 1, suits stores that serialize writes anyway; a store whose database merges the flushes of
+   * concurrent commits may return more. Must be at least 1.
+   */
+  default int concurrentEnqueueWrites() {
+    return 1;
+  }
+
+  /**
    * Claims up to {@code limit} due jobs of {@code queue}, highest priority first, then earliest
    * {@code runAt}, then lowest id; marks them RUNNING with {@code attempt + 1}, a new fence and a
    * lease of {@code lease} from now. Returns nothing while the queue is paused. Two claimers never

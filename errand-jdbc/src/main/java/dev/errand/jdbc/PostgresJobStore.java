@@ -101,6 +101,8 @@ public final class PostgresJobStore implements JobStore {
   static final long MIGRATION_LOCK = 0x65_72_72_61_6e_64L;
   /** Rounds of insert-then-look-up before an enqueue with unique keys gives up. */
   static final int MAX_ENQUEUE_ROUNDS = 16;
+  /** Enqueue writes of one engine in flight at once; see {@link #concurrentEnqueueWrites()}. */
+  static final int CONCURRENT_ENQUEUE_WRITES = 2;
 
   private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
 
@@ -419,6 +421,16 @@ public final class PostgresJobStore implements JobStore {
       notifier().wake(due);
     }
     return results;
+  }
+
+  /**
+   * Two: PostgreSQL flushes the WAL of concurrent commits together, so a second enqueue write in
+   * flight costs little, and a caller that arrives during a write starts its own at once instead
+   * of waiting for it to end (measured in {@code docs/benchmarks.md}, workload mixed).
+   */
+  @Override
+  public int concurrentEnqueueWrites() {
+    return CONCURRENT_ENQUEUE_WRITES;
   }
 
   private synchronized PostgresNotifier notifier() {

@@ -103,6 +103,7 @@ final class PostgresListener implements AutoCloseable {
     try (Statement st = c.createStatement()) {
       st.execute("LISTEN " + PostgresJobStore.CHANNEL);
     }
+    NotificationReadAhead.apply(c);
     listening = true;
   }
 
@@ -133,6 +134,7 @@ final class PostgresListener implements AutoCloseable {
     listening = false;
     try (Statement st = c.createStatement()) {
       st.execute("UNLISTEN *");
+      NotificationReadAhead.restore(c);
       c.unwrap(PGConnection.class).getNotifications();
     } catch (SQLException e) {
       log.warn("errand: UNLISTEN failed on close; the connection goes back to its pool", e);
