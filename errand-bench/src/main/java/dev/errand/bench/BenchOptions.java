@@ -54,7 +54,7 @@ record BenchOptions(
         --drain-jobs N          drain and bloat: jobs queued before the workers start (20000)
         --latency-rate R        latency: jobs per second (25)
         --latency-seconds S     latency: measured seconds (20)
-        --latency-warmup-seconds S   latency: unmeasured seconds before (5)
+        --latency-warmup-seconds S   latency: unmeasured seconds before, at the same rate (30)
         --mixed-producers N     mixed: producer threads (4)
         --mixed-seconds S       mixed: seconds (20)
         --bloat-rows N          bloat: finished rows present before the drain (1000000)
@@ -81,7 +81,7 @@ record BenchOptions(
     m.put("drain-jobs", "20000");
     m.put("latency-rate", "25");
     m.put("latency-seconds", "20");
-    m.put("latency-warmup-seconds", "5");
+    m.put("latency-warmup-seconds", "30");
     m.put("mixed-producers", "4");
     m.put("mixed-seconds", "20");
     m.put("bloat-rows", "1000000");

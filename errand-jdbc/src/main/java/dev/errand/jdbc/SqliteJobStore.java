@@ -295,6 +295,7 @@ public final class SqliteJobStore implements JobStore {
   // written once under lifecycleLock before lifecycle becomes OPEN (volatile publication)
   private SqliteWriter writer;
   private SqliteReaders readers;
+  private SqliteCheckpointer checkpointer;
 
   private SqliteJobStore(Builder b) {
     this.path = b.path.toAbsolutePath().normalize();
@@ -360,6 +361,8 @@ public final class SqliteJobStore implements JobStore {
         List<Migrations.Script> applied = prepareSchema(w);
         writer = w;
         readers = r;
+        checkpointer = new SqliteCheckpointer(this::openCheckpointConnection, path.toString());
+        checkpointer.start();
         lifecycle = Lifecycle.OPEN;
         log.info(
             "errand: SQLite job store {} open (journal_mode=wal, synchronous={},"
@@ -412,6 +415,7 @@ public final class SqliteJobStore implements JobStore {
                 + mode
                 + "); put it on a local file system");
       }
+      SqliteCheckpointer.configureWriter(c);
       return new SqliteWriter(c, synchronous == Synchronous.FULL);
     } catch (SQLException e) {
       closeQuietly(c);
@@ -420,6 +424,30 @@ public final class SqliteJobStore implements JobStore {
       closeQuietly(c);
       throw e;
     }
+  }
+
+  private Connection openCheckpointConnection() {
+    try {
+      return internal.getConnection();
+    } catch (SQLException e) {
+      throw new StoreException("open checkpoint connection to " + path, e);
+    }
+  }
+
+  /** A {@code PRAGMA} as the writer connection sees it (for tests). */
+  String writerPragma(String name) {
+    open();
+    return writer.inRelaxedTransaction("read pragma " + name, c -> {
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("PRAGMA " + name)) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    });
+  }
+
+  /** The background checkpointer, or null before {@link #open()} (for tests). */
+  SqliteCheckpointer checkpointer() {
+    return checkpointer;
   }
 
   private Connection openReadConnection() throws SQLException {
@@ -1260,6 +1288,7 @@ public final class SqliteJobStore implements JobStore {
       boolean wasOpen = lifecycle == Lifecycle.OPEN;
       lifecycle = Lifecycle.CLOSED;
       if (wasOpen) {
+        checkpointer.close();
         readers.close();
         writer.close();
         log.info("errand: SQLite job store {} closed", path);

@@ -137,6 +137,32 @@ class SqliteJobStoreTest {
     }
   }
 
+  @Test
+  void the_wal_is_checkpointed_in_the_background_not_in_commits() {
+    SqliteJobStore store = open();
+    // the writer would checkpoint inside a commit only past the backstop
+    assertThat(store.writerPragma("wal_autocheckpoint"))
+        .isEqualTo(Integer.toString(SqliteCheckpointer.BACKSTOP_PAGES));
+    assertThat(Thread.getAllStackTraces().keySet())
+        .anyMatch(t -> t.getName().equals(SqliteCheckpointer.THREAD_NAME) && t.isDaemon());
+    SqliteCheckpointer checkpointer = store.checkpointer();
+    for (int batch = 0; batch < 10; batch++) {
+      List<NewJob> jobs = new ArrayList<>();
+      for (int i = 0; i < 500; i++) {
+        jobs.add(job("q", batch * 500 + i));
+      }
+      store.enqueue(jobs);
+    }
+    long after = checkpointer.checkpoints();
+    // a checkpoint that starts after the last commit copies the whole WAL into the file
+    await().atMost(Duration.ofSeconds(20)).until(() -> checkpointer.checkpoints() > after + 1
+        && checkpointer.walFrames() > 0 && checkpointer.copiedFrames() == checkpointer.walFrames());
+    assertThat(store.counts().count(JobState.QUEUED)).isEqualTo(5_000);
+    store.close();
+    assertThat(Thread.getAllStackTraces().keySet())
+        .noneMatch(t -> t.getName().equals(SqliteCheckpointer.THREAD_NAME) && t.isAlive());
+  }
+
   private static String pragma(Connection c, String name) throws SQLException {
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("PRAGMA " + name)) {
