@@ -67,12 +67,16 @@ public final class Enqueue {
    * While a job with this key is not final (SCHEDULED, QUEUED, RUNNING, RETRYING), enqueueing
    * another with the same key returns that job instead of creating a second one.
    *
-   * @throws IllegalArgumentException if blank or longer than 255 characters
+   * @throws IllegalArgumentException if blank, longer than 255 characters or containing NUL
    */
   public Enqueue uniqueKey(String key) {
     if (key == null || key.isBlank() || key.length() > 255) {
       throw new IllegalArgumentException(
           "unique key must be 1-255 non-blank characters, got '" + key + "'");
+    }
+    if (key.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("unique key must not contain the NUL character (U+0000),"
+          + " which databases cannot store in text; got '" + key.replace('\0', '?') + "'");
     }
     return new Enqueue(delay, at, key, tags, queue, priority, maxAttempts);
   }
@@ -80,7 +84,7 @@ public final class Enqueue {
   /**
    * Adds labels, each 1–100 characters without commas, for filtering and display.
    *
-   * @throws IllegalArgumentException for a blank, over-long or comma-containing tag
+   * @throws IllegalArgumentException for a blank, over-long, comma- or NUL-containing tag
    */
   public Enqueue tags(String... tags) {
     Set<String> all = new LinkedHashSet<>(this.tags);
@@ -88,6 +92,10 @@ public final class Enqueue {
       if (t == null || t.isBlank() || t.length() > 100 || t.indexOf(',') >= 0) {
         throw new IllegalArgumentException(
             "tag '" + t + "' is not valid: use 1-100 characters without commas");
+      }
+      if (t.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("tag '" + t.replace('\0', '?') + "' is not valid: it"
+            + " contains the NUL character (U+0000), which databases cannot store in text");
       }
       all.add(t);
     }

@@ -35,6 +35,11 @@ class JobTypeTest {
     assertThatThrownBy(() -> JobType.of("x", P.class, (c, p) -> {}).timeout(Duration.ZERO)).hasMessageContaining("timeout must be positive");
     assertThatThrownBy(() -> Enqueue.now().uniqueKey(" ")).hasMessageContaining("unique key");
     assertThatThrownBy(() -> Enqueue.now().tags("a,b")).hasMessageContaining("without commas");
+    // PostgreSQL text cannot hold NUL: say so at enqueue instead of failing in the store
+    assertThatThrownBy(() -> Enqueue.now().uniqueKey("a\u0000b"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NUL");
+    assertThatThrownBy(() -> Enqueue.now().tags("a\u0000b"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NUL");
   }
 
   @Test
