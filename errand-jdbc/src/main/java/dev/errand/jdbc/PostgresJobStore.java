@@ -140,6 +140,22 @@ public final class PostgresJobStore implements JobStore {
       ORDER BY input.ord""";
 
   /**
+   * One job, the common case of {@code enqueue}: the same insert as {@link #ENQUEUE_QUIET_SQL} with
+   * plain parameters instead of nine one-element arrays, which PostgreSQL plans and the driver
+   * encodes faster (about 0.1 ms of a 1.4 ms durable enqueue here). Returns no row when a live job
+   * holds the unique key.
+   */
+  static final String ENQUEUE_ONE_QUIET_SQL = """
+      INSERT INTO errand_jobs (type, queue, payload, state, priority, max_attempts, run_at,
+                               unique_key, created_at, tags, schedule_id)
+      SELECT ?, ?, ?, CASE WHEN r.run_at > now() THEN 'SCHEDULED' ELSE 'QUEUED' END, ?, ?,
+             r.run_at, ?, now(), ?, ?
+      FROM (SELECT ?::timestamptz AS run_at) r
+      ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL
+        AND state IN ('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING') DO NOTHING
+      RETURNING id, state = 'QUEUED' AS due""";
+
+  /**
    * {@link #ENQUEUE_SQL} without the NOTIFY, for enqueues this store commits itself: they notify
    * after the commit ({@link PostgresNotifier}), so that their commit does not queue on
    * PostgreSQL's global notification lock, which is held through the commit's WAL flush.
@@ -503,6 +519,9 @@ public final class PostgresJobStore implements JobStore {
       Connection c, List<NewJob> jobs, List<Integer> indexes, EnqueueResult[] out, Set<String> due)
       throws SQLException {
     int n = indexes.size();
+    if (n == 1 && due != null) {
+      return insertOne(c, jobs, indexes.get(0), out, due);
+    }
     String[] types = new String[n];
     String[] queues = new String[n];
     String[] payloads = new String[n];
@@ -553,6 +572,37 @@ public final class PostgresJobStore implements JobStore {
       }
     }
     return conflicted;
+  }
+
+  /** {@link #insertRound} of a single job this store commits itself ({@link #ENQUEUE_ONE_QUIET_SQL}). */
+  private static List<Integer> insertOne(
+      Connection c, List<NewJob> jobs, int index, EnqueueResult[] out, Set<String> due)
+      throws SQLException {
+    NewJob j = jobs.get(index);
+    try (PreparedStatement ps = c.prepareStatement(ENQUEUE_ONE_QUIET_SQL)) {
+      ps.setString(1, j.type());
+      ps.setString(2, j.queue());
+      ps.setString(3, j.payload());
+      ps.setInt(4, j.priority());
+      ps.setInt(5, j.maxAttempts());
+      ps.setString(6, j.uniqueKey());
+      ps.setString(7, StoreCodec.tagsToColumn(j.tags()));
+      ps.setString(8, j.scheduleId());
+      ps.setString(9, isoMicros(j.runAt()));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          out[index] = new EnqueueResult(rs.getLong(1), true);
+          if (rs.getBoolean(2)) {
+            due.add(j.queue());
+          }
+          return List.of();
+        }
+      }
+    }
+    if (j.uniqueKey() == null) {
+      throw new IllegalStateException("the job has no unique key but was not inserted");
+    }
+    return List.of(index);
   }
 
   private static Map<String, Long> liveHolders(Connection c, Set<String> keys) throws SQLException {
