@@ -953,7 +953,7 @@ public final class Errand implements AutoCloseable {
    */
   public ScheduleInfo defineSchedule(RecurringJob schedule) {
     ensureOpen();
-    return scheduler.define(schedule, false);
+    return scheduler.define(schedule);
   }
 
   /** Every stored schedule, built-in ones included, by name, with upcoming occurrences. */

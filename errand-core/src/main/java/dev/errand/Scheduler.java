@@ -57,6 +57,8 @@ final class Scheduler {
   private final SchedulerSettings settings;
   private final Object tickLock = new Object();
   private ScheduledExecutorService thread;
+  /** Written and read only by the scheduler thread. */
+  private boolean builtInsDefined;
 
   Scheduler(Errand errand, SchedulerSettings settings) {
     this.errand = errand;
@@ -78,19 +80,26 @@ final class Scheduler {
             .queue(MAINTENANCE_QUEUE).maxAttempts(3));
   }
 
-  /** Defines the built-in schedules and starts the tick; called once by {@link Errand#start()}. */
+  /**
+   * Starts the tick; called once by {@link Errand#start()}. The first pass on the scheduler thread
+   * defines the built-in schedules, then materializes; a failure there (the store is down) is
+   * logged and retried at the next pass, so start() itself never fails half-way.
+   */
   void start() {
     if (!settings.enabled()) {
       return;
-    }
-    for (String name : BUILT_INS) {
-      define(RecurringJob.builtIn(name, name, errand.toJson(new Maintenance(name), name),
-          settings.maintenance().get(name)), true);
     }
     thread = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-scheduler", true));
     long ms = settings.interval().toMillis();
     thread.scheduleWithFixedDelay(() -> {
       try {
+        if (!builtInsDefined) {
+          for (String name : BUILT_INS) {
+            define(RecurringJob.builtIn(name, name, errand.toJson(new Maintenance(name), name),
+                settings.maintenance().get(name)));
+          }
+          builtInsDefined = true;
+        }
         tick();
       } catch (Throwable t) {
         errand.meters().storeError("scheduler");
@@ -107,7 +116,7 @@ final class Scheduler {
 
   // ------------------------------------------------------------------------------ definitions
 
-  ScheduleInfo define(RecurringJob r, boolean builtIn) {
+  ScheduleInfo define(RecurringJob r) {
     Objects.requireNonNull(r, "schedule");
     JobType<?> type = errand.type(r.typeName()).orElseThrow(() -> new IllegalArgumentException(
         "schedule '" + r.name() + "' names unknown job type '" + r.typeName() + "'; register it with"
