@@ -40,6 +40,9 @@ public abstract class ScheduleEngineContract {
   /** A fresh empty store on {@code clock}. */
   protected abstract JobStore newStore(Clock clock) throws Exception;
 
+  /** Another store instance on the database of the last {@link #newStore(Clock)}, like a node. */
+  protected abstract JobStore sharedStore(Clock clock) throws Exception;
+
   private Errand engine(Instant start, Consumer<Errand.Builder> config) throws Exception {
     clock = new TestClock(start);
     Errand.Builder b = Errand.builder().store(newStore(clock)).clock(clock)
@@ -71,9 +74,17 @@ public abstract class ScheduleEngineContract {
     return errand.schedule(name).orElseThrow().upcoming().stream().map(Job::runAt).toList();
   }
 
+  /** Every stored job of schedule {@code name}, whatever its state (all pages). */
   private List<Job> all(String name) {
-    return errand.jobs(JobQuery.all().limit(1000)).jobs().stream()
-        .filter(j -> name.equals(j.scheduleId())).toList();
+    List<Job> out = new java.util.ArrayList<>();
+    JobPage page = errand.jobs(JobQuery.all().limit(1000));
+    while (true) {
+      page.jobs().stream().filter(j -> name.equals(j.scheduleId())).forEach(out::add);
+      if (page.nextCursor() == null) {
+        return out;
+      }
+      page = errand.jobs(JobQuery.all().limit(1000).before(page.nextCursor()));
+    }
   }
 
   /** Defines {@code schedule} as {@code name}, runs the scheduler once and returns the window. */
@@ -364,5 +375,57 @@ public abstract class ScheduleEngineContract {
     assertThat(rescue.result()).isEqualTo("{\"rescued\":0}");
     assertThat(errand.meterRegistry().counter("errand.jobs.succeeded", "type", "errand.prune", "queue", "errand").count())
         .isEqualTo(1);
+  }
+
+  @Test
+  void two_schedulers_stepped_in_random_order_materialize_every_fire_time_exactly_once_even_after_pruning()
+      throws Exception {
+    engine(at("2024-01-01T00:00:30Z"));
+    Errand other = Errand.builder().store(sharedStore(clock)).clock(clock)
+        .misfireThreshold(Duration.ofSeconds(1)).build();
+    try {
+      other.register(report);
+      errand.defineSchedule(RecurringJob.of("tick", report, new Report("t"),
+          Schedule.every(Duration.ofMinutes(1))).misfire(Misfire.runAll(1000)));
+      java.util.Random random = new java.util.Random(42);
+      java.util.Map<Long, Instant> seen = new java.util.HashMap<>();
+      for (int step = 0; step < 300; step++) {
+        clock.advance(Duration.ofSeconds(random.nextInt(300)));
+        (random.nextBoolean() ? errand : other).materializeSchedules();
+        if (random.nextInt(3) == 0) {
+          (random.nextBoolean() ? errand : other).materializeSchedules();
+        }
+        runDue();
+        all("tick").forEach(j -> seen.put(j.id(), j.runAt()));
+        if (random.nextInt(10) == 0) {
+          errand.store().prune(JobState.SUCCEEDED, clock.instant().plusSeconds(1), 10_000);
+        }
+      }
+      List<Instant> fireTimes = seen.values().stream().sorted().toList();
+      assertThat(fireTimes).doesNotHaveDuplicates();
+      Instant last = fireTimes.get(fireTimes.size() - 1);
+      assertThat(fireTimes).isEqualTo(Schedule.every(Duration.ofMinutes(1))
+          .occurrences(at("2024-01-01T00:00:30Z"), fireTimes.size()));
+      assertThat(last).isAfter(clock.instant());
+    } finally {
+      other.close();
+    }
+  }
+
+  @Test
+  void a_step_with_more_than_ten_thousand_occurrences_continues_at_the_next_pass() throws Exception {
+    // 15 s of fire times every millisecond since the start (23:59:45.000 … 00:00:00.000, within
+    // the threshold, so none is a misfire) and the three after now: 15,004 occurrences
+    engine(at("2024-01-01T00:00:00Z"), b -> b.misfireThreshold(Duration.ofSeconds(30)));
+    errand.defineSchedule(RecurringJob.of("fast", report, new Report("f"),
+        Schedule.every(Duration.ofMillis(1))).startAt(at("2023-12-31T23:59:45Z")).misfire(Misfire.skip()));
+    assertThat(errand.materializeSchedules()).isEqualTo(Scheduler.MAX_PER_STEP);
+    assertThat(errand.materializeSchedules()).isEqualTo(15_004 - Scheduler.MAX_PER_STEP);
+    assertThat(errand.materializeSchedules()).isZero();
+    List<Instant> times = errand.store().schedules().occurrences("fast", 20_000).stream()
+        .map(Job::runAt).toList();
+    assertThat(times).doesNotHaveDuplicates().hasSize(15_004);
+    assertThat(times.get(0)).isEqualTo(at("2023-12-31T23:59:45Z"));
+    assertThat(times.get(times.size() - 1)).isEqualTo(at("2024-01-01T00:00:00.003Z"));
   }
 }

@@ -14,4 +14,9 @@ class SqliteScheduleEngineTest extends ScheduleEngineContract {
   protected JobStore newStore(Clock clock) {
     return SqliteJobStore.builder(dir.resolve("jobs.db")).clock(clock).build();
   }
+
+  @Override
+  protected JobStore sharedStore(Clock clock) {
+    return newStore(clock);
+  }
 }
