@@ -88,6 +88,7 @@ public final class Errand implements AutoCloseable {
   private final EnqueueCombiner combiner;
   private final Watcher watcher;
   private final EventDispatcher events;
+  private final Scheduler scheduler;
   /** Timeouts and delayed wake-ups only: never blocks on the store. */
   private final ScheduledExecutorService timer;
   /** Lease heartbeats only, so that slow maintenance never lets a lease lapse. */
@@ -117,6 +118,8 @@ public final class Errand implements AutoCloseable {
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-heartbeat", true));
     this.maintenance = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-maintenance", true));
     settings.queues().forEach((q, n) -> workers.put(q, new QueueWorker(this, q, n)));
+    this.scheduler = new Scheduler(this, b.schedulerSettings());
+    scheduler.maintenanceTypes().forEach(this::register);
   }
 
   /** A builder with every default; only {@link Builder#store} is required. */
@@ -148,9 +151,14 @@ public final class Errand implements AutoCloseable {
     return Optional.ofNullable(types.get(name));
   }
 
-  /** Registered type names, sorted. */
+  /**
+   * Registered type names, sorted; the built-in maintenance types ({@code errand.prune}, {@code
+   * errand.rescue}, {@code errand.orphans}) are registered on every engine but not listed.
+   */
   public Set<String> typeNames() {
-    return Collections.unmodifiableSet(new TreeSet<>(types.keySet()));
+    TreeSet<String> names = new TreeSet<>(types.keySet());
+    names.removeAll(Scheduler.BUILT_INS);
+    return Collections.unmodifiableSet(names);
   }
 
   /**
@@ -175,9 +183,16 @@ public final class Errand implements AutoCloseable {
       every(heartbeat, settings.heartbeatInterval(), "heartbeat", this::heartbeatLeases);
       every(maintenance, settings.rescueInterval(), "rescue", this::rescue);
       every(maintenance, settings.nodeHeartbeatInterval(), "node heartbeat", this::heartbeatNode);
-      every(maintenance, settings.pruneInterval(), "prune", this::prune);
+      if (!scheduler.settings().enabled()) {
+        every(maintenance, settings.pruneInterval(), "prune", this::pruneFinished);
+      }
       every(maintenance, settings.depthInterval(), "queue depth", this::refreshDepth);
+      scheduler.start();
       lifecycle = Lifecycle.RUNNING;
+      log.info("errand: scheduler {} (every {}, misfire threshold {}, max start age {},"
+              + " maintenance {})", scheduler.settings().enabled() ? "on" : "off",
+          scheduler.settings().interval(), scheduler.settings().misfireThreshold(),
+          scheduler.settings().maxStartAge(), scheduler.settings().maintenance());
       log.info("errand: started node {} on {} with queues {}, lease {}, heartbeat {}, rescue every"
               + " {}, poll {}, claim batch {}, shutdown grace {}, quarantine after {} rescues,"
               + " retention succeeded {} failed {}, {} threads",
@@ -211,6 +226,7 @@ public final class Errand implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
+        scheduler.stop();
         timer.shutdownNow();
         heartbeat.shutdownNow();
         maintenance.shutdownNow();
@@ -356,15 +372,19 @@ public final class Errand implements AutoCloseable {
           "unknown job type '" + typeName + "'; register it with errand.register(JobType.of(\""
               + typeName + "\", Payload.class, handler)) first (registered: " + typeNames() + ")");
     }
+    String canonical = canonicalJson(type, payloadJson);
+    return store(null, type, List.of(canonical), Objects.requireNonNull(options, "options")).get(0);
+  }
+
+  /** The payload JSON as the type's mapper writes it back, or why it does not map. */
+  String canonicalJson(JobType<?> type, String payloadJson) {
     Objects.requireNonNull(payloadJson, "payloadJson");
-    String canonical;
     try {
-      canonical = mapper.writeValueAsString(mapper.readValue(payloadJson, type.payloadClass()));
+      return mapper.writeValueAsString(mapper.readValue(payloadJson, type.payloadClass()));
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("payload for job type '" + typeName + "' does not map to "
+      throw new IllegalArgumentException("payload for job type '" + type.name() + "' does not map to "
           + type.payloadClass().getSimpleName() + ": " + e.getOriginalMessage(), e);
     }
-    return store(null, type, List.of(canonical), Objects.requireNonNull(options, "options")).get(0);
   }
 
   private List<JobHandle> store(Connection c, JobType<?> type, List<String> json, Enqueue o) {
@@ -428,7 +448,7 @@ public final class Errand implements AutoCloseable {
     }
   }
 
-  private String payloadJson(JobType<?> type, Object payload) {
+  String payloadJson(JobType<?> type, Object payload) {
     if (!type.payloadClass().isInstance(payload)) {
       throw new IllegalArgumentException("payload for job type '" + type.name() + "' must be a "
           + type.payloadClass().getName() + ", got " + payload.getClass().getName());
@@ -740,6 +760,12 @@ public final class Errand implements AutoCloseable {
   }
 
   private void rescue() {
+    rescueExpired();
+  }
+
+  /** Rescues every job whose lease expired; returns how many. */
+  int rescueExpired() {
+    int total = 0;
     List<Rescue> rescued;
     do {
       rescued = store.rescueExpired(settings.quarantineAfter(), 500);
@@ -758,7 +784,9 @@ public final class Errand implements AutoCloseable {
         events.publish(new JobEvent(r.state() == JobState.FAILED ? JobEvent.Kind.FAILED : JobEvent.Kind.RESCUED,
             r.id(), r.type(), r.queue(), r.attempt(), now, nodeId(), "lease expired on node " + r.nodeId()));
       }
+      total += rescued.size();
     } while (rescued.size() == 500);
+    return total;
   }
 
   private void heartbeatNode() {
@@ -766,19 +794,24 @@ public final class Errand implements AutoCloseable {
     store.pruneNodes(settings.nodeHeartbeatInterval().multipliedBy(6));
   }
 
-  private void prune() {
+  /** Deletes finished jobs past their retention; returns how many. */
+  int pruneFinished() {
     Instant now = store.now();
-    pruneAll(JobState.SUCCEEDED, now.minus(settings.succeededRetention()));
-    pruneAll(JobState.FAILED, now.minus(settings.failedRetention()));
-    pruneAll(JobState.CANCELLED, now.minus(settings.failedRetention()));
+    return pruneAll(JobState.SUCCEEDED, now.minus(settings.succeededRetention()))
+        + pruneAll(JobState.FAILED, now.minus(settings.failedRetention()))
+        + pruneAll(JobState.CANCELLED, now.minus(settings.failedRetention()));
   }
 
-  private void pruneAll(JobState state, Instant before) {
+  private int pruneAll(JobState state, Instant before) {
+    int total = 0;
     for (int round = 0; round < 100; round++) {
-      if (store.prune(state, before, 1000) < 1000) {
-        return;
+      int n = store.prune(state, before, 1000);
+      total += n;
+      if (n < 1000) {
+        break;
       }
     }
+    return total;
   }
 
   private void refreshDepth() {
@@ -903,6 +936,113 @@ public final class Errand implements AutoCloseable {
     watch(id).thenAccept(j -> events.callback(() -> callback.accept(j)));
   }
 
+  // ------------------------------------------------------------------------------ schedules
+
+  /**
+   * Stores a schedule, or replaces the definition of the schedule with that name; every node's
+   * scheduler then keeps its next {@link RecurringJob#lookAhead()} occurrences materialized as
+   * SCHEDULED jobs. Storing an unchanged definition changes nothing. A changed definition cancels
+   * the old definition's occurrences due after now and fires by the new one from now on. Nothing
+   * is stored if the input is rejected. Callable in every state but TERMINATED; occurrences appear
+   * once a started engine's scheduler runs (within {@link Builder#schedulerInterval}).
+   *
+   * @return the schedule as stored
+   * @throws IllegalArgumentException naming the part to fix: an unknown job type, a payload that
+   *     does not map to the type's payload class, or a start further in the past than {@link
+   *     Builder#scheduleMaxStartAge} (text schedules are checked by {@link RecurringJob#ofJson})
+   */
+  public ScheduleInfo defineSchedule(RecurringJob schedule) {
+    ensureOpen();
+    return scheduler.define(schedule);
+  }
+
+  /** Every stored schedule, built-in ones included, by name, with upcoming occurrences. */
+  public List<ScheduleInfo> schedules() {
+    ensureOpen();
+    return scheduler.list();
+  }
+
+  /** The stored schedule named {@code name}, or empty. */
+  public Optional<ScheduleInfo> schedule(String name) {
+    ensureOpen();
+    return scheduler.find(name);
+  }
+
+  /**
+   * Deletes a schedule and, atomically with it, cancels its waiting occurrences (SCHEDULED,
+   * QUEUED, RETRYING); an occurrence already RUNNING finishes.
+   *
+   * @return how many occurrences were cancelled
+   * @throws IllegalArgumentException if no such schedule exists, or it is built in
+   */
+  public int deleteSchedule(String name) {
+    ensureOpen();
+    return scheduler.delete(name);
+  }
+
+  /**
+   * Pauses a schedule on every node: no new occurrences, and its occurrences due after now are
+   * cancelled (reported). Fire times while paused never run, not even after {@link
+   * #resumeSchedule}.
+   *
+   * @return how many occurrences were cancelled
+   * @throws IllegalArgumentException if no such schedule exists
+   */
+  public int pauseSchedule(String name) {
+    ensureOpen();
+    return scheduler.setPaused(name, true);
+  }
+
+  /**
+   * Resumes a paused schedule: it fires again from now on.
+   *
+   * @throws IllegalArgumentException if no such schedule exists
+   */
+  public void resumeSchedule(String name) {
+    ensureOpen();
+    scheduler.setPaused(name, false);
+  }
+
+  /**
+   * Runs one extra occurrence of a schedule now, besides its regular ones (paused or not). The job
+   * carries the schedule's name as its schedule id and has no unique key.
+   *
+   * @throws IllegalArgumentException if no such schedule exists
+   */
+  public JobHandle triggerSchedule(String name) {
+    ensureOpen();
+    return scheduler.trigger(name);
+  }
+
+  /**
+   * Runs this node's scheduler once now, on the calling thread: tops up every schedule's window
+   * and applies misfire policies. Started engines do this every {@link Builder#schedulerInterval}
+   * by themselves; this is for tests and for an explicit "process schedules" call.
+   *
+   * @return occurrences this call created (0 if another node had already created them)
+   */
+  public int materializeSchedules() {
+    ensureOpen();
+    return scheduler.tick();
+  }
+
+  /** Counts, announces and wakes for jobs a store call enqueued on the engine's behalf. */
+  void announce(List<NewJob> jobs, List<EnqueueResult> results) {
+    Instant now = clock.instant();
+    Set<List<Object>> wakes = new java.util.HashSet<>();
+    for (int i = 0; i < results.size(); i++) {
+      EnqueueResult r = results.get(i);
+      NewJob j = jobs.get(i);
+      if (r.created()) {
+        meters.count("enqueued", j.type(), j.queue(), 1);
+        events.publish(new JobEvent(JobEvent.Kind.ENQUEUED, r.id(), j.type(), j.queue(), 0, now, nodeId(), null));
+        if (wakes.add(List.of(j.queue(), j.runAt()))) {
+          wakeAt(j.queue(), j.runAt(), now);
+        }
+      }
+    }
+  }
+
   // ------------------------------------------------------------------------------ internals
 
   Settings settings() {
@@ -959,6 +1099,16 @@ public final class Errand implements AutoCloseable {
     public static final int DEFAULT_QUARANTINE_AFTER = 3;
     public static final Duration DEFAULT_SUCCEEDED_RETENTION = Duration.ofDays(1);
     public static final Duration DEFAULT_FAILED_RETENTION = Duration.ofDays(14);
+    /** How often the scheduler looks at stored schedules unless told otherwise. */
+    public static final Duration DEFAULT_SCHEDULER_INTERVAL = Duration.ofSeconds(1);
+    /** How late a fire time may be and still run as usual unless told otherwise. */
+    public static final Duration DEFAULT_MISFIRE_THRESHOLD = Duration.ofMinutes(1);
+    /** How far in the past a new schedule may start unless told otherwise. */
+    public static final Duration DEFAULT_SCHEDULE_MAX_START_AGE = Duration.ofDays(1);
+    /** Default interval of the built-in {@code errand.rescue} schedule. */
+    public static final Duration DEFAULT_RESCUE_SCHEDULE = Duration.ofMinutes(1);
+    /** Default interval of the built-in {@code errand.orphans} schedule. */
+    public static final Duration DEFAULT_ORPHANS_SCHEDULE = Duration.ofMinutes(5);
 
     private JobStore store;
     private Clock clock = Clock.systemUTC();
@@ -979,8 +1129,77 @@ public final class Errand implements AutoCloseable {
     private Duration pruneInterval = Duration.ofMinutes(1);
     private Duration nodeHeartbeat = Duration.ofSeconds(10);
     private Duration watchInterval = Duration.ofMillis(200);
+    private boolean schedulerEnabled = true;
+    private Duration schedulerInterval = DEFAULT_SCHEDULER_INTERVAL;
+    private Duration misfireThreshold = DEFAULT_MISFIRE_THRESHOLD;
+    private Duration scheduleMaxStartAge = DEFAULT_SCHEDULE_MAX_START_AGE;
+    private final Map<String, Schedule> maintenance = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Whether this node runs the scheduler (default true): it materializes every stored
+     * schedule's occurrences, defines the built-in maintenance schedules and serves their queue
+     * {@value Scheduler#MAINTENANCE_QUEUE} with one slot. Any number of nodes may run it; each fire
+     * time still runs once. Without it this node prunes on a timer every {@link #pruneInterval}.
+     */
+    public Builder scheduler(boolean enabled) {
+      this.schedulerEnabled = enabled;
+      return this;
+    }
+
+    /** How often the scheduler tops up windows and looks for misfires (default 1 s). */
+    public Builder schedulerInterval(Duration interval) {
+      this.schedulerInterval = atLeast("schedulerInterval", interval, Duration.ofMillis(10));
+      return this;
+    }
+
+    /**
+     * How late a fire time may be materialized and still run as usual (default 1 min); fire times
+     * later than that, missed while no scheduler ran, go through the schedule's {@link Misfire}
+     * policy.
+     */
+    public Builder misfireThreshold(Duration threshold) {
+      this.misfireThreshold = atLeast("misfireThreshold", threshold, Duration.ZERO);
+      return this;
+    }
+
+    /**
+     * How far in the past {@link RecurringJob#startAt} may be (default 1 day); an older start is
+     * rejected.
+     */
+    public Builder scheduleMaxStartAge(Duration age) {
+      this.scheduleMaxStartAge = atLeast("scheduleMaxStartAge", age, Duration.ZERO);
+      return this;
+    }
+
+    /**
+     * Moves a built-in maintenance schedule: {@code errand.prune} (finished jobs past their
+     * retention; default every {@link #pruneInterval}), {@code errand.rescue} (a sweep for expired
+     * leases, logged and counted as a job; default every minute, on top of the rescue timer every
+     * {@link #rescueInterval}) or {@code errand.orphans} (cancels occurrences whose schedule is
+     * gone; default every 5 minutes). E.g. {@code maintenance("errand.prune",
+     * Schedule.daily(LocalTime.of(2, 0), ZoneId.of("Europe/London")))}. Give every node the same
+     * maintenance configuration: the last node to start defines it.
+     *
+     * @throws IllegalArgumentException naming the built-in schedules if {@code name} is not one
+     */
+    public Builder maintenance(String name, Schedule schedule) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(schedule, "schedule");
+      maintenance.put(Scheduler.requireBuiltIn(name), schedule);
+      return this;
+    }
+
+    SchedulerSettings schedulerSettings() {
+      Map<String, Schedule> m = new LinkedHashMap<>();
+      m.put(Scheduler.PRUNE, Schedule.every(pruneInterval));
+      m.put(Scheduler.RESCUE, Schedule.every(DEFAULT_RESCUE_SCHEDULE));
+      m.put(Scheduler.ORPHANS, Schedule.every(DEFAULT_ORPHANS_SCHEDULE));
+      m.putAll(maintenance);
+      return new SchedulerSettings(schedulerEnabled, schedulerInterval, misfireThreshold,
+          scheduleMaxStartAge, Collections.unmodifiableMap(m));
+    }
 
     /** Where jobs live. Required. The engine opens it on start and closes it on close. */
     public Builder store(JobStore store) {
@@ -1133,7 +1352,7 @@ public final class Errand implements AutoCloseable {
       }
       Settings s = new Settings(
           nodeId != null ? nodeId : "node-" + UUID.randomUUID().toString().substring(0, 8),
-          Map.copyOf(queues), lease, hb, rescueInterval, pollInterval, claimBatch, completionBatch,
+          Map.copyOf(withMaintenanceQueue()), lease, hb, rescueInterval, pollInterval, claimBatch, completionBatch,
           shutdownGrace, quarantineAfter, succeededRetention, failedRetention, pruneInterval,
           nodeHeartbeat, watchInterval, Duration.ofSeconds(5));
       if (registry == null) {
@@ -1143,6 +1362,14 @@ public final class Errand implements AutoCloseable {
         mapper = defaultMapper();
       }
       return new Errand(this, s);
+    }
+
+    private Map<String, Integer> withMaintenanceQueue() {
+      Map<String, Integer> all = new LinkedHashMap<>(queues);
+      if (schedulerEnabled) {
+        all.putIfAbsent(Scheduler.MAINTENANCE_QUEUE, 1);
+      }
+      return all;
     }
 
     private static Duration atLeast(String what, Duration d, Duration min) {

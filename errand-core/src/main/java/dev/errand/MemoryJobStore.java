@@ -6,7 +6,12 @@ import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.JobStore;
 import dev.errand.spi.LeaseRef;
 import dev.errand.spi.NewJob;
+import dev.errand.spi.MaterializeResult;
+import dev.errand.spi.Materialization;
 import dev.errand.spi.Rescue;
+import dev.errand.spi.ScheduleStore;
+import dev.errand.spi.ScheduleWrite;
+import dev.errand.spi.StoredSchedule;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,6 +45,7 @@ public final class MemoryJobStore implements JobStore {
   private final Map<String, Long> liveUnique = new HashMap<>();
   private final Set<String> paused = new HashSet<>();
   private final Map<String, Node> nodes = new LinkedHashMap<>();
+  private final TreeMap<String, StoredSchedule> schedules = new TreeMap<>();
   private long nextId = 1;
 
   private MemoryJobStore(Clock clock) {
@@ -480,4 +486,181 @@ public final class MemoryJobStore implements JobStore {
 
   @Override
   public void close() {}
+
+  // ------------------------------------------------------------------------------ schedules
+
+  @Override
+  public ScheduleStore schedules() {
+    return scheduleStore;
+  }
+
+  /** Waiting occurrences of {@code name} that match {@code filter}, cancelled; under the lock. */
+  private int cancelOccurrences(String name, java.util.function.Predicate<Row> filter) {
+    Instant now = clock.instant();
+    int n = 0;
+    for (Row r : jobs.values()) {
+      if (name.equals(r.scheduleId) && r.state.isWaiting() && filter.test(r)) {
+        r.state = JobState.CANCELLED;
+        r.finishedAt = now;
+        r.leaseUntil = null;
+        if (r.uniqueKey != null) {
+          liveUnique.remove(r.uniqueKey, r.id);
+        }
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static Instant earlier(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
+  }
+
+  private static StoredSchedule withState(
+      StoredSchedule s, boolean paused, Instant cursor, Instant refillAt, Instant updatedAt) {
+    return new StoredSchedule(s.name(), s.type(), s.queue(), s.priority(), s.maxAttempts(),
+        s.payload(), s.schedule(), s.lookAhead(), s.misfire(), paused, cursor, refillAt,
+        s.createdAt(), updatedAt);
+  }
+
+  private final ScheduleStore scheduleStore = new ScheduleStore() {
+    @Override
+    public ScheduleWrite upsert(StoredSchedule s) {
+      synchronized (lock) {
+        Instant now = clock.instant();
+        StoredSchedule old = schedules.get(s.name());
+        if (old == null) {
+          schedules.put(s.name(), new StoredSchedule(s.name(), s.type(), s.queue(), s.priority(),
+              s.maxAttempts(), s.payload(), s.schedule(), s.lookAhead(), s.misfire(), s.paused(),
+              s.materializedThrough(), null, now, now));
+          return new ScheduleWrite(true, false, 0);
+        }
+        if (old.sameDefinition(s)) {
+          return new ScheduleWrite(false, false, 0);
+        }
+        int cancelled = cancelOccurrences(s.name(), r -> r.runAt.isAfter(now));
+        schedules.put(s.name(), new StoredSchedule(s.name(), s.type(), s.queue(), s.priority(),
+            s.maxAttempts(), s.payload(), s.schedule(), s.lookAhead(), s.misfire(), old.paused(),
+            earlier(old.materializedThrough(), now), null, old.createdAt(), now));
+        return new ScheduleWrite(false, true, cancelled);
+      }
+    }
+
+    @Override
+    public Optional<StoredSchedule> find(String name) {
+      synchronized (lock) {
+        return Optional.ofNullable(schedules.get(name));
+      }
+    }
+
+    @Override
+    public List<StoredSchedule> list() {
+      synchronized (lock) {
+        return List.copyOf(schedules.values());
+      }
+    }
+
+    @Override
+    public List<StoredSchedule> due(Instant now, String afterName, int limit) {
+      synchronized (lock) {
+        List<StoredSchedule> out = new ArrayList<>();
+        for (StoredSchedule s : schedules.tailMap(afterName, false).values()) {
+          if (out.size() == limit) {
+            break;
+          }
+          if (!s.paused() && (s.refillAt() == null || !s.refillAt().isAfter(now))) {
+            out.add(s);
+          }
+        }
+        return out;
+      }
+    }
+
+    @Override
+    public List<MaterializeResult> materialize(List<Materialization> steps) {
+      synchronized (lock) {
+        List<MaterializeResult> out = new ArrayList<>(steps.size());
+        for (Materialization m : steps) {
+          StoredSchedule s = schedules.get(m.name());
+          if (s == null || s.paused() || !s.materializedThrough().equals(m.expectedCursor())) {
+            out.add(MaterializeResult.NOT_APPLIED);
+            continue;
+          }
+          schedules.put(m.name(), withState(s, false, m.newCursor(), m.refillAt(), s.updatedAt()));
+          Set<Long> ids = Set.copyOf(m.cancel());
+          int cancelled = cancelOccurrences(m.name(), r -> ids.contains(r.id));
+          out.add(new MaterializeResult(true, enqueue(m.create()), cancelled));
+        }
+        return out;
+      }
+    }
+
+    @Override
+    public java.util.OptionalInt delete(String name) {
+      synchronized (lock) {
+        if (schedules.remove(name) == null) {
+          return java.util.OptionalInt.empty();
+        }
+        return java.util.OptionalInt.of(cancelOccurrences(name, r -> true));
+      }
+    }
+
+    @Override
+    public java.util.OptionalInt setPaused(String name, boolean pause) {
+      synchronized (lock) {
+        StoredSchedule s = schedules.get(name);
+        if (s == null) {
+          return java.util.OptionalInt.empty();
+        }
+        if (s.paused() == pause) {
+          return java.util.OptionalInt.of(0);
+        }
+        Instant now = clock.instant();
+        int cancelled = pause ? cancelOccurrences(name, r -> r.runAt.isAfter(now)) : 0;
+        Instant cursor = pause ? earlier(s.materializedThrough(), now) : later(s.materializedThrough(), now);
+        schedules.put(name, withState(s, pause, cursor, null, s.updatedAt()));
+        return java.util.OptionalInt.of(cancelled);
+      }
+    }
+
+    @Override
+    public List<Job> occurrences(String name, int limit) {
+      synchronized (lock) {
+        List<Row> live = new ArrayList<>();
+        for (Row r : jobs.values()) {
+          if (name.equals(r.scheduleId) && !r.state.isFinal()) {
+            live.add(r);
+          }
+        }
+        live.sort(Comparator.<Row, Instant>comparing(r -> r.runAt).thenComparingLong(r -> r.id));
+        return live.stream().limit(limit).map(Row::toJob).toList();
+      }
+    }
+
+    @Override
+    public int cancelOrphans(int limit) {
+      synchronized (lock) {
+        Instant now = clock.instant();
+        int n = 0;
+        for (Row r : jobs.values()) {
+          if (n == limit) {
+            break;
+          }
+          if (r.scheduleId != null && r.state.isWaiting() && !schedules.containsKey(r.scheduleId)) {
+            r.state = JobState.CANCELLED;
+            r.finishedAt = now;
+            if (r.uniqueKey != null) {
+              liveUnique.remove(r.uniqueKey, r.id);
+            }
+            n++;
+          }
+        }
+        return n;
+      }
+    }
+  };
 }

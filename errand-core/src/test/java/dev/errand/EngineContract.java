@@ -508,7 +508,11 @@ public abstract class EngineContract {
   void events_follow_each_transition() throws Exception {
     Errand errand = engine(b -> b.queue("default", 1));
     List<JobEvent.Kind> kinds = new CopyOnWriteArrayList<>();
-    errand.subscribe(e -> kinds.add(e.kind()));
+    errand.subscribe(e -> {
+      if (e.type().equals("ev")) { // not the built-in maintenance jobs
+        kinds.add(e.kind());
+      }
+    });
     AtomicInteger calls = new AtomicInteger();
     JobType<Msg> type = errand.register(JobType.of("ev", Msg.class, (ctx, m) -> {
       if (calls.incrementAndGet() == 1) {

@@ -38,6 +38,10 @@ class ScheduleTest {
       daily:10:00@UTC                      | 2024-02-01T10:00Z       | 2024-02-02T10:00Z 2024-02-03T10:00Z
       # weekly: add seven days
       weekly:THURSDAY 10:00@UTC            | 2024-02-01T10:00Z       | 2024-02-08T10:00Z 2024-02-15T10:00Z
+      # "Weekly Review" completed 2024-02-01: 02-08 and 02-15 remain, 02-22 is the new third
+      weekly:THURSDAY 10:00@UTC            | 2024-02-01T10:00Z       | 2024-02-08T10:00Z 2024-02-15T10:00Z 2024-02-22T10:00Z
+      # "Monthly Report": the three instances its deletion cascades to
+      monthly:1 10:00@UTC                  | 2024-02-15T00:00Z       | 2024-03-01T10:00Z 2024-04-01T10:00Z 2024-05-01T10:00Z
       # monthly: add one month, keeping the anchor day; a shorter month uses its last day
       monthly:15 10:00@UTC                 | 2024-01-15T10:00Z       | 2024-02-15T10:00Z 2024-03-15T10:00Z
       monthly:31 10:00@UTC                 | 2024-01-31T10:00Z       | 2024-02-29T10:00Z 2024-03-31T10:00Z 2024-04-30T10:00Z 2024-05-31T10:00Z

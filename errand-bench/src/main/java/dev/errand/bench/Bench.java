@@ -34,6 +34,10 @@ public final class Bench {
   private Bench() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("schedules")) {
+      ScheduleWorkload.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
       System.out.print(BenchOptions.USAGE);
       return;

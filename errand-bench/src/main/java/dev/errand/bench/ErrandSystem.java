@@ -39,7 +39,8 @@ final class ErrandSystem implements JobSystem {
         ? "PostgresJobStore.create(HikariCP pool of " + Database.POOL_SIZE + ")"
         : SQLITE_SYNCHRONOUS.isEmpty() ? "SqliteJobStore.file(path) (synchronous=FULL, its default)"
             : "SqliteJobStore.builder(path).synchronous(" + SQLITE_SYNCHRONOUS + ") (profiling override)";
-    return "Errand.builder().store(" + store + ").queue(\"default\", " + threads + "), every other"
+    return "Errand.builder().store(" + store + ").queue(\"default\", " + threads + ").scheduler(false)"
+        + " (no stored schedules or maintenance occurrences among the measured jobs), every other"
         + " setting at its default (claim batch " + Errand.Builder.DEFAULT_CLAIM_BATCH
         + ", completion batch " + Errand.Builder.DEFAULT_COMPLETION_BATCH + ", fallback poll "
         + Errand.Builder.DEFAULT_POLL_INTERVAL.toMillis() + " ms; wake-up by in-JVM signal"
@@ -62,7 +63,7 @@ final class ErrandSystem implements JobSystem {
             : SqliteJobStore.builder(db.file())
                 .synchronous(SqliteJobStore.Synchronous.valueOf(SQLITE_SYNCHRONOUS)).build();
     store.open(); // migrations now, not inside the first timed enqueue
-    Errand errand = Errand.builder().store(store).queue("default", threads).build();
+    Errand errand = Errand.builder().store(store).queue("default", threads).scheduler(false).build();
     JobType<Noop> type = errand.register(
         JobType.of("bench-noop", Noop.class, (ctx, p) -> Probe.current().started(p.seq())));
     return new ErrandSession(db, errand, type);

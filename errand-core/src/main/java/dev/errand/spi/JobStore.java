@@ -148,6 +148,12 @@ public interface JobStore extends AutoCloseable {
     return () -> {};
   }
 
+  /**
+   * The stored schedules, in the same storage as the jobs (their occurrences are jobs of this
+   * store). The same instance on every call.
+   */
+  ScheduleStore schedules();
+
   /** Whether {@link #enqueue(Connection, List)} and {@link #completeInTransaction} work. */
   default boolean supportsTransactions() {
     return false;

@@ -16,6 +16,7 @@ import dev.errand.spi.JobStore;
 import dev.errand.spi.LeaseRef;
 import dev.errand.spi.NewJob;
 import dev.errand.spi.Rescue;
+import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.StoreCodec;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -1115,6 +1116,81 @@ public final class PostgresJobStore implements JobStore {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  // ------------------------------------------------------------------ schedules
+
+  private volatile ScheduleStore schedules; // created on first use
+
+  /**
+   * The stored schedules ({@code errand_schedules}, migration V2). Each method is one transaction
+   * on a pooled connection; concurrent schedulers on many nodes serialize on the schedule's row
+   * ({@code FOR UPDATE}, and the conditional cursor update of {@link ScheduleStore#materialize}).
+   */
+  @Override
+  public ScheduleStore schedules() {
+    ScheduleStore s = schedules;
+    if (s == null) {
+      synchronized (this) {
+        if (schedules == null) {
+          schedules = new JdbcScheduleStore(new PostgresScheduleAccess());
+        }
+        s = schedules;
+      }
+    }
+    return s;
+  }
+
+  /** PostgreSQL's side of {@link JdbcScheduleStore}. */
+  private final class PostgresScheduleAccess implements JdbcScheduleStore.Access {
+    @Override
+    public <R> R write(String operation, Sql.Work<R> work) {
+      return Sql.inTransaction(dataSource, operation, work);
+    }
+
+    @Override
+    public <R> R read(String operation, Sql.Work<R> work) {
+      return run(operation, work);
+    }
+
+    @Override
+    public List<EnqueueResult> enqueue(Connection c, List<NewJob> jobs) {
+      return PostgresJobStore.this.enqueue(c, jobs);
+    }
+
+    @Override
+    public List<Job> jobs(Collection<Long> ids) {
+      return findAll(ids);
+    }
+
+    @Override
+    public Instant now() {
+      return PostgresJobStore.this.now();
+    }
+
+    @Override
+    public void bindTime(PreparedStatement ps, int index, Instant t) throws SQLException {
+      if (t == null) {
+        ps.setNull(index, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+      } else {
+        ps.setObject(index, timestamp(t));
+      }
+    }
+
+    @Override
+    public Instant time(ResultSet rs, String column) throws SQLException {
+      return instant(rs, column);
+    }
+
+    @Override
+    public String falseLiteral() {
+      return "FALSE";
+    }
+
+    @Override
+    public String forUpdate() {
+      return " FOR UPDATE";
+    }
+  }
 
   /**
    * Runs single-statement (or read-only) work on a connection of its own: in auto-commit, so one

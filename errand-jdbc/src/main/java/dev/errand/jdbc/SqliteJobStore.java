@@ -19,6 +19,7 @@ import dev.errand.spi.JobStore;
 import dev.errand.spi.LeaseRef;
 import dev.errand.spi.NewJob;
 import dev.errand.spi.Rescue;
+import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.StoreCodec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -1299,6 +1300,72 @@ public final class SqliteJobStore implements JobStore {
   @Override
   public String toString() {
     return "SqliteJobStore[" + path + ", synchronous=" + synchronous + ", " + lifecycle + "]";
+  }
+
+  // ---------------------------------------------------------------- schedules
+
+  private final ScheduleStore schedules = new JdbcScheduleStore(new SqliteScheduleAccess());
+
+  /**
+   * The stored schedules ({@code errand_schedules}, migration V2). Writes go through this store's
+   * one writer in {@code BEGIN IMMEDIATE} transactions, reads through its read connections.
+   */
+  @Override
+  public ScheduleStore schedules() {
+    return schedules;
+  }
+
+  /** SQLite's side of {@link JdbcScheduleStore}. */
+  private final class SqliteScheduleAccess implements JdbcScheduleStore.Access {
+    @Override
+    public <R> R write(String operation, Sql.Work<R> work) {
+      return writer().inTransaction(operation, work);
+    }
+
+    @Override
+    public <R> R read(String operation, Sql.Work<R> work) {
+      return readers().read(operation, work);
+    }
+
+    @Override
+    public List<EnqueueResult> enqueue(Connection c, List<NewJob> jobs) throws SQLException {
+      return insert(writer::prepare, jobs, nowMicros());
+    }
+
+    @Override
+    public List<Job> jobs(Collection<Long> ids) {
+      return findAll(ids);
+    }
+
+    @Override
+    public Instant now() {
+      return SqliteJobStore.this.now();
+    }
+
+    @Override
+    public void bindTime(PreparedStatement ps, int index, Instant t) throws SQLException {
+      if (t == null) {
+        ps.setNull(index, java.sql.Types.BIGINT);
+      } else {
+        ps.setLong(index, micros(t));
+      }
+    }
+
+    @Override
+    public Instant time(ResultSet rs, String column) throws SQLException {
+      long v = rs.getLong(column);
+      return rs.wasNull() ? null : instant(v);
+    }
+
+    @Override
+    public String falseLiteral() {
+      return "0";
+    }
+
+    @Override
+    public String forUpdate() {
+      return "";
+    }
   }
 
   // ---------------------------------------------------------------- rows and times

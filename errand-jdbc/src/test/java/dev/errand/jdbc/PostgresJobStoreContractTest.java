@@ -1,12 +1,14 @@
 package dev.errand.jdbc;
 
 import dev.errand.JobStoreContract;
+import dev.errand.ScheduleStoreContract;
 import dev.errand.spi.JobStore;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -47,5 +49,19 @@ class PostgresJobStoreContractTest extends JobStoreContract {
   void closeOtherStores() {
     others.forEach(JobStore::close);
     others.clear();
+  }
+
+  /** The schedule store suite, on a fresh database and the same second node. */
+  @Nested
+  class Schedules extends ScheduleStoreContract {
+    @Override
+    protected JobStore newStore() {
+      return PostgresJobStoreContractTest.this.newStore();
+    }
+
+    @Override
+    protected JobStore secondStore() {
+      return PostgresJobStoreContractTest.this.secondStore();
+    }
   }
 }

@@ -1,9 +1,11 @@
 package dev.errand.jdbc;
 
 import dev.errand.JobStoreContract;
+import dev.errand.ScheduleStoreContract;
 import dev.errand.spi.JobStore;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The store conformance suite on a SQLite file; the second store is another instance on it. */
@@ -29,6 +31,20 @@ class SqliteJobStoreContractTest extends JobStoreContract {
   void closeSecondStore() {
     if (second != null) {
       second.close();
+    }
+  }
+
+  /** The schedule store suite, on a fresh database and the same second node. */
+  @Nested
+  class Schedules extends ScheduleStoreContract {
+    @Override
+    protected JobStore newStore() {
+      return SqliteJobStoreContractTest.this.newStore();
+    }
+
+    @Override
+    protected JobStore secondStore() {
+      return SqliteJobStoreContractTest.this.secondStore();
     }
   }
 }

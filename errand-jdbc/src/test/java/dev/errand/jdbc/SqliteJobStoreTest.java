@@ -8,6 +8,7 @@ import dev.errand.AttemptError;
 import dev.errand.Job;
 import dev.errand.JobState;
 import dev.errand.LeaseLostException;
+import dev.errand.TestClock;
 import dev.errand.spi.ClaimedJob;
 import dev.errand.spi.Completion;
 import dev.errand.spi.EnqueueResult;
@@ -209,10 +210,14 @@ class SqliteJobStoreTest {
     assertThat(second.counts().rows()).isEmpty();
     try (Connection c = first.dataSource().getConnection();
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT version, name FROM errand_schema_version")) {
+        ResultSet rs = st.executeQuery(
+            "SELECT version, name FROM errand_schema_version ORDER BY version")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getInt(1)).isEqualTo(1);
       assertThat(rs.getString(2)).isEqualTo("V1__jobs.sql");
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(2);
+      assertThat(rs.getString(2)).isEqualTo("V2__schedules.sql");
       assertThat(rs.next()).isFalse();
     }
   }
@@ -614,7 +619,7 @@ class SqliteJobStoreTest {
 
   @Test
   void due_times_leases_and_rescues_follow_the_stores_clock() {
-    SqliteMutableClock clock = new SqliteMutableClock(Instant.parse("2025-03-01T12:00:00Z"));
+    TestClock clock = new TestClock(Instant.parse("2025-03-01T12:00:00Z"));
     SqliteJobStore store = open(SqliteJobStore.builder(file()).clock(clock));
     assertThat(store.now()).isEqualTo(Instant.parse("2025-03-01T12:00:00Z"));
     long id =

@@ -49,7 +49,7 @@ class ClusterCrashTest extends ClusterTestSupport {
   @Test
   void worker_killed_mid_drain_loses_nothing_and_reruns_only_what_it_had_in_flight() {
     DataSource ds = db.dataSource();
-    Errand producer = track(Errand.builder()
+    Errand producer = track(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(db.newDataSource("producer"))).nodeId("producer").build());
     JobType<Work> work = producer.register(WorkerMain.workType(ds, "producer"));
     for (int from = 0; from < JOBS; from += 1_000) {
@@ -88,7 +88,7 @@ class ClusterCrashTest extends ClusterTestSupport {
         .hasSizeLessThanOrEqualTo(HELD_BOUND);
 
     DataSource rescuerPool = db.newDataSource("rescuer");
-    Errand rescuer = track(Errand.builder()
+    Errand rescuer = track(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(rescuerPool))
         .nodeId("rescuer")
         .queue("default", CONCURRENCY)

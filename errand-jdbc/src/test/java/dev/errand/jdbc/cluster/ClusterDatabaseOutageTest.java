@@ -100,7 +100,7 @@ class ClusterDatabaseOutageTest {
   @Test
   void workers_and_listen_survive_a_ten_second_outage_losing_nothing() throws Exception {
     Map<Integer, List<String>> runs = new ConcurrentHashMap<>();
-    Errand producer = engine(Errand.builder().store(PostgresJobStore.create(pool("producer")))
+    Errand producer = engine(Errand.builder().scheduler(false).store(PostgresJobStore.create(pool("producer")))
         .nodeId("producer"));
     JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> { }));
     Errand longLease = worker("long", Duration.ofSeconds(30), runs);
@@ -206,7 +206,7 @@ class ClusterDatabaseOutageTest {
   }
 
   private Errand worker(String node, Duration lease, Map<Integer, List<String>> runs) {
-    Errand e = engine(Errand.builder()
+    Errand e = engine(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(pool(node)))
         .nodeId(node)
         .queue("default", CONCURRENCY)

@@ -34,7 +34,7 @@ class ClusterFrozenWorkerTest extends ClusterTestSupport {
   @Test
   void frozen_worker_resumed_after_its_lease_has_its_late_writes_rejected_and_counted() {
     DataSource ds = db.dataSource();
-    Errand producer = track(Errand.builder()
+    Errand producer = track(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(db.newDataSource("producer"))).nodeId("producer").build());
     JobType<Work> work = producer.register(WorkerMain.workType(ds, "producer"));
     List<Work> payloads = new ArrayList<>();
@@ -52,7 +52,7 @@ class ClusterFrozenWorkerTest extends ClusterTestSupport {
     long stoppedAt = System.nanoTime();
 
     // Started only now, so that it cannot take the jobs before the frozen worker claims them.
-    Errand other = track(Errand.builder()
+    Errand other = track(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(db.newDataSource("other")))
         .nodeId("other")
         .queue("default", JOBS)

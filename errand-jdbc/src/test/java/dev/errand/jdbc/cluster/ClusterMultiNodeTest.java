@@ -51,7 +51,7 @@ class ClusterMultiNodeTest {
     Map<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
     Map<String, LongAdder> perNode = new ConcurrentHashMap<>();
 
-    Errand producer = track(Errand.builder()
+    Errand producer = track(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(db.newDataSource("producer"))).nodeId("producer").build());
     JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> { }));
     long enqueueStart = System.nanoTime();
@@ -67,7 +67,7 @@ class ClusterMultiNodeTest {
     List<Errand> nodes = new ArrayList<>();
     for (int i = 1; i <= NODES; i++) {
       String node = "node-" + i;
-      Errand e = track(Errand.builder()
+      Errand e = track(Errand.builder().scheduler(false)
           .store(PostgresJobStore.create(db.newDataSource(node)))
           .nodeId(node)
           .queue("default", CONCURRENCY)

@@ -53,7 +53,7 @@ class ClusterOutcomeWriteTest {
 
   @Test
   void handler_error_containing_a_nul_character_is_recorded_and_holds_back_nothing() {
-    Errand worker = worker(Errand.builder().queue("default", 2));
+    Errand worker = worker(Errand.builder().scheduler(false).queue("default", 2));
     JobType<Item> item = worker.register(JobType.of("item", Item.class, (ctx, i) -> {
       if (i.n() == 0) {
         // PostgreSQL text and jsonb cannot hold U+0000; an exception message can.
@@ -80,7 +80,7 @@ class ClusterOutcomeWriteTest {
 
   @Test
   void outcome_the_database_refuses_holds_back_no_other_and_its_job_is_rescued() throws Exception {
-    Errand worker = worker(Errand.builder().queue("default", 2)
+    Errand worker = worker(Errand.builder().scheduler(false).queue("default", 2)
         .lease(Duration.ofSeconds(2)).rescueInterval(Duration.ofMillis(200))
         .quarantineAfterRescues(1));
     JobType<Item> item = worker.register(JobType.of("item", Item.class, (ctx, i) -> { }));
@@ -119,7 +119,7 @@ class ClusterOutcomeWriteTest {
     CountDownLatch gateRunning = new CountDownLatch(1);
     CountDownLatch rowLocked = new CountDownLatch(1);
     Map<Integer, AtomicInteger> runs = new ConcurrentHashMap<>();
-    Errand worker = worker(Errand.builder().queue("default", concurrency).claimBatch(claimBatch)
+    Errand worker = worker(Errand.builder().scheduler(false).queue("default", concurrency).claimBatch(claimBatch)
         .completionBatch(completionBatch).lease(Duration.ofSeconds(30)));
     JobType<Item> item = worker.register(JobType.of("item", Item.class, (ctx, i) -> {
       runs.computeIfAbsent(i.n(), n -> new AtomicInteger()).incrementAndGet();

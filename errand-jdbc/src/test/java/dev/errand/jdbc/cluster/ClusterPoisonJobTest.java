@@ -85,7 +85,7 @@ class ClusterPoisonJobTest {
   void job_that_kills_its_node_is_quarantined_while_other_jobs_keep_flowing() {
     DataSource ds = db.dataSource();
     // A producer only: it has no queues, so it never runs the poison job in this JVM.
-    producer = track(Errand.builder()
+    producer = track(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(db.newDataSource("producer"))).nodeId("producer").build());
     work = producer.register(WorkerMain.workType(ds, "producer"));
     JobType<Poison> poison = producer.register(WorkerMain.poisonType());

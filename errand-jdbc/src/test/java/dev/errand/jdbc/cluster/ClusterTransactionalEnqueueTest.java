@@ -72,7 +72,7 @@ class ClusterTransactionalEnqueueTest extends ClusterTestSupport {
   @Test
   void rollback_leaves_no_job_and_commit_runs_it_at_once_on_another_node() throws Exception {
     Errand worker = worker(NO_POLL).start();
-    Errand producer = track(Errand.builder()
+    Errand producer = track(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(db.newDataSource("producer"))).nodeId("producer").build());
     JobType<Work> work = producer.register(WorkerMain.workType(db.dataSource(), "producer"));
 
@@ -102,7 +102,7 @@ class ClusterTransactionalEnqueueTest extends ClusterTestSupport {
   }
 
   private Errand worker(Duration poll) {
-    Errand e = track(Errand.builder()
+    Errand e = track(Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(db.newDataSource("worker")))
         .nodeId("worker")
         .queue("default", 2)

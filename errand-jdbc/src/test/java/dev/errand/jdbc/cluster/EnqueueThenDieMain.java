@@ -32,7 +32,7 @@ public final class EnqueueThenDieMain {
     long delayMs = Long.parseLong(o.getOrDefault("delay-ms", "0"));
     PGSimpleDataSource ds = new PGSimpleDataSource();
     ds.setURL(url);
-    Errand errand = Errand.builder().store(PostgresJobStore.create(ds)).nodeId("enqueuer").build();
+    Errand errand = Errand.builder().scheduler(false).store(PostgresJobStore.create(ds)).nodeId("enqueuer").build();
     JobType<Work> work = errand.register(WorkerMain.workType(ds, "enqueuer"));
     Connection c = DriverManager.getConnection(url);
     c.setAutoCommit(false);

@@ -91,7 +91,7 @@ public final class WorkerMain {
     // statements per handler that never overlap within one handler
     hc.setMaximumPoolSize(concurrency + 6);
     HikariDataSource ds = new HikariDataSource(hc);
-    Errand errand = Errand.builder()
+    Errand errand = Errand.builder().scheduler(false)
         .store(PostgresJobStore.create(ds))
         .nodeId(node)
         .queue("default", concurrency)

@@ -1,4 +1,4 @@
-package dev.errand.jdbc;
+package dev.errand;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,16 +6,23 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock that stands still until a test moves it. */
-final class SqliteMutableClock extends Clock {
+/** A clock that stands still until a test moves it. Thread-safe. */
+public final class TestClock extends Clock {
   private volatile Instant now;
 
-  SqliteMutableClock(Instant start) {
+  /** A clock showing {@code start}. */
+  public TestClock(Instant start) {
     this.now = start;
   }
 
-  void advance(Duration d) {
+  /** Moves the clock forward by {@code d}. */
+  public void advance(Duration d) {
     now = now.plus(d);
+  }
+
+  /** Sets the clock to {@code instant}. */
+  public void set(Instant instant) {
+    now = instant;
   }
 
   @Override
