@@ -182,18 +182,25 @@ public final class PostgresJobStore implements JobStore {
       + " WHERE unique_key = ANY(?::text[]) AND state IN " + LIVE;
 
   static final String CLAIM_SQL = ASYNC_COMMIT + """
+      , ready AS MATERIALIZED (
+        SELECT id, priority, run_at FROM errand_jobs
+        WHERE queue = ? AND state = 'QUEUED' AND run_at <= now()
+        ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED
+      ), waiting AS MATERIALIZED (
+        SELECT id, priority, run_at FROM errand_jobs
+        WHERE queue = ? AND state IN ('SCHEDULED', 'RETRYING') AND run_at <= now()
+        ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED
+      )
       UPDATE errand_jobs
       SET state = 'RUNNING', attempt = attempt + 1, fence = fence + 1,
           lease_until = now() + ?::bigint * interval '1 microsecond', node_id = ?,
           started_at = now()
       FROM async
       WHERE id IN (
-        SELECT id FROM errand_jobs
-        WHERE queue = ? AND state IN ('SCHEDULED', 'QUEUED', 'RETRYING') AND run_at <= now()
-          AND NOT EXISTS (SELECT 1 FROM errand_queues q WHERE q.name = ? AND q.paused)
-        ORDER BY priority DESC, run_at, id
-        LIMIT ?
-        FOR UPDATE SKIP LOCKED)
+        SELECT c.id FROM (SELECT * FROM ready UNION ALL SELECT * FROM waiting) c
+        WHERE NOT EXISTS (SELECT 1 FROM errand_queues q WHERE q.name = ? AND q.paused)
+        ORDER BY c.priority DESC, c.run_at, c.id
+        LIMIT ?)
       RETURNING\s""" + COLUMNS;
 
   private static final String FENCED =
@@ -642,11 +649,14 @@ public final class PostgresJobStore implements JobStore {
     return run("claim", c -> {
       List<ClaimedJob> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(CLAIM_SQL)) {
-        ps.setLong(1, micros(lease));
-        ps.setString(2, nodeId);
+        ps.setString(1, queue);
+        ps.setInt(2, limit);
         ps.setString(3, queue);
-        ps.setString(4, queue);
-        ps.setInt(5, limit);
+        ps.setInt(4, limit);
+        ps.setLong(5, micros(lease));
+        ps.setString(6, nodeId);
+        ps.setString(7, queue);
+        ps.setInt(8, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             out.add(new ClaimedJob(readJob(rs), rs.getLong("fence")));
@@ -925,10 +935,12 @@ public final class PostgresJobStore implements JobStore {
 
   @Override
   public JobCounts liveCounts() {
-    // Two halves, each answered from its partial index, however many finished jobs there are.
+    // Three parts, each answered from its partial index, however many finished jobs there are.
     return counts("count live jobs",
-        "SELECT queue, type, state, count(*) FROM errand_jobs WHERE state IN " + WAITING
+        "SELECT queue, type, state, count(*) FROM errand_jobs WHERE state = 'QUEUED'"
             + " GROUP BY queue, type, state"
+            + " UNION ALL SELECT queue, type, state, count(*) FROM errand_jobs"
+            + " WHERE state IN ('SCHEDULED', 'RETRYING') GROUP BY queue, type, state"
             + " UNION ALL SELECT queue, type, state, count(*) FROM errand_jobs"
             + " WHERE state = 'RUNNING' GROUP BY queue, type, state");
   }

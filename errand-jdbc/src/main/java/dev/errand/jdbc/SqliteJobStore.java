@@ -168,8 +168,6 @@ public final class SqliteJobStore implements JobStore {
 
   private static final String LIVE = "('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING')";
 
-  /** Must read exactly like the WHERE of index errand_jobs_fetch for the planner to use it. */
-  private static final String WAITING = "state IN ('SCHEDULED', 'QUEUED', 'RETRYING')";
 
   private static final String COLUMNS =
       "id, type, queue, payload, state, priority, attempt,"
@@ -204,17 +202,21 @@ public final class SqliteJobStore implements JobStore {
     }
   }
 
-  // INDEXED BY pins the plans of the two hot statements to their partial indexes: without
+  // INDEXED BY pins the plans of the hot statements to their partial indexes: without
   // statistics the planner may prefer errand_jobs_state (state = ?), which also holds finished
   // rows; and if an index is missing the statement fails loudly instead of scanning the table.
   static final String CLAIM =
       "UPDATE errand_jobs SET state = 'RUNNING', attempt = attempt + 1,"
           + " fence = fence + 1, lease_until = ?, node_id = ?, started_at = ?"
-          + " WHERE id IN (SELECT id FROM errand_jobs INDEXED BY errand_jobs_fetch"
-          + " WHERE queue = ? AND "
-          + WAITING
-          + " AND run_at <= ?"
-          + " AND NOT EXISTS (SELECT 1 FROM errand_queues WHERE name = ? AND paused = 1)"
+          + " WHERE id IN (SELECT id FROM ("
+          + "SELECT * FROM (SELECT id, priority, run_at FROM errand_jobs INDEXED BY errand_jobs_ready"
+          + " WHERE queue = ? AND state = 'QUEUED' AND run_at <= ?"
+          + " ORDER BY priority DESC, run_at, id LIMIT ?)"
+          + " UNION ALL SELECT * FROM (SELECT id, priority, run_at FROM errand_jobs"
+          + " INDEXED BY errand_jobs_waiting"
+          + " WHERE queue = ? AND state IN ('SCHEDULED', 'RETRYING') AND run_at <= ?"
+          + " ORDER BY priority DESC, run_at, id LIMIT ?))"
+          + " WHERE NOT EXISTS (SELECT 1 FROM errand_queues WHERE name = ? AND paused = 1)"
           + " ORDER BY priority DESC, run_at, id LIMIT ?)"
           + " RETURNING "
           + COLUMNS;
@@ -712,8 +714,12 @@ public final class SqliteJobStore implements JobStore {
           ps.setLong(3, now);
           ps.setString(4, queue);
           ps.setLong(5, now);
-          ps.setString(6, queue);
-          ps.setInt(7, limit);
+          ps.setInt(6, limit);
+          ps.setString(7, queue);
+          ps.setLong(8, now);
+          ps.setInt(9, limit);
+          ps.setString(10, queue);
+          ps.setInt(11, limit);
           List<ClaimedJob> out = new ArrayList<>();
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {

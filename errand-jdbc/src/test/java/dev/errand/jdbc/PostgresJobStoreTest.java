@@ -287,8 +287,11 @@ class PostgresJobStoreTest {
       st.execute("ANALYZE errand_jobs");
     }
 
-    String claimPlan = explain(PostgresJobStore.CLAIM_SQL, 30_000_000L, "n1", "q1", "q1", 10);
-    assertThat(claimPlan).contains("errand_jobs_fetch").doesNotContain("Seq Scan on errand_jobs");
+    String claimPlan =
+        explain(PostgresJobStore.CLAIM_SQL, "q1", 10, "q1", 10, 30_000_000L, "n1", "q1", 10);
+    // due jobs only: QUEUED ones in claim order, waiting ones by a range on their due time
+    assertThat(claimPlan).contains("errand_jobs_ready").contains("errand_jobs_waiting")
+        .contains("(run_at <= now())").doesNotContain("Seq Scan on errand_jobs");
     String rescuePlan = explain(PostgresJobStore.RESCUE_SQL, 3, 100);
     assertThat(rescuePlan)
         .contains("errand_jobs_running").doesNotContain("Seq Scan on errand_jobs");

@@ -218,6 +218,9 @@ class SqliteJobStoreTest {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getInt(1)).isEqualTo(2);
       assertThat(rs.getString(2)).isEqualTo("V2__schedules.sql");
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(3);
+      assertThat(rs.getString(2)).isEqualTo("V3__claim_indexes.sql");
       assertThat(rs.next()).isFalse();
     }
   }
@@ -587,9 +590,11 @@ class SqliteJobStoreTest {
     store.enqueue(batch(2_000, "q"));
     try (Connection c = store.dataSource().getConnection()) {
       String claim = plan(c, SqliteJobStore.CLAIM);
+      // due jobs only: QUEUED ones in claim order, waiting ones by a range on their due time
       assertThat(claim)
-          .contains("USING INDEX errand_jobs_fetch (queue=?)")
-          .doesNotContain("TEMP B-TREE");
+          .contains("INDEX errand_jobs_ready (queue=?)")
+          .contains("USING INDEX errand_jobs_waiting (queue=? AND run_at<?)")
+          .doesNotContain("SCAN errand_jobs");
       assertThat(plan(c, SqliteJobStore.EXPIRED))
           .contains("USING INDEX errand_jobs_lease (lease_until<?)");
       assertThat(plan(c, SqliteJobStore.PRUNE))
@@ -602,6 +607,32 @@ class SqliteJobStoreTest {
                       + " ('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING')"))
           .contains("errand_jobs_unique_live");
     }
+  }
+
+  @Test
+  void a_claim_takes_due_jobs_in_order_however_many_wait_for_later() {
+    SqliteJobStore store = open();
+    Instant later = Instant.now().plusSeconds(3_600);
+    List<NewJob> future = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      future.add(new NewJob("t", "q", "{}", 9, 3, later.plusSeconds(i), null, Set.of(), null));
+    }
+    store.enqueue(future);
+    Instant now = Instant.now();
+    long low = store.enqueue(List.of(new NewJob("t", "q", "{}", 0, 3, now, null, Set.of(), null)))
+        .get(0).id();
+    long high = store.enqueue(List.of(new NewJob("t", "q", "{}", 5, 3, now, null, Set.of(), null)))
+        .get(0).id();
+    // a retry that is due competes with QUEUED jobs by priority
+    long retry = store.enqueue(List.of(new NewJob("t", "q", "{}", 7, 3, now, null, Set.of(), null)))
+        .get(0).id();
+    ClaimedJob r = store.claim("q", 1, "n1", Duration.ofMinutes(1)).get(0);
+    assertThat(r.job().id()).isEqualTo(retry);
+    store.complete(List.of(Completion.retry(retry, r.fence(), Instant.now().minusSeconds(1),
+        error(1, "again"))));
+    List<ClaimedJob> claimed = store.claim("q", 10, "n1", Duration.ofMinutes(1));
+    assertThat(claimed).extracting(cj -> cj.job().id()).containsExactly(retry, high, low);
+    assertThat(store.claim("q", 10, "n1", Duration.ofMinutes(1))).isEmpty();
   }
 
   private static String plan(Connection c, String sql) throws SQLException {
