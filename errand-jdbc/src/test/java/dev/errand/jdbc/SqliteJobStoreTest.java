@@ -751,8 +751,16 @@ class SqliteJobStoreTest {
     List<Job> found = reopened.findAll(acknowledged);
     assertThat(found).extracting(Job::id).containsExactlyInAnyOrderElementsOf(acknowledged);
     long stored = reopened.counts().count(JobState.QUEUED);
+    Set<Long> ack = Set.copyOf(acknowledged);
+    List<String> unacknowledged = reopened.list(dev.errand.JobQuery.all().limit(500)).jobs().stream()
+        .filter(j -> !ack.contains(j.id()))
+        .map(j -> "id " + j.id() + " " + j.payload() + " created " + j.createdAt())
+        .toList();
     assertThat(stored)
-        .as("at most the one enqueue in flight was committed unacknowledged")
+        .as("at most the one enqueue in flight was committed unacknowledged; acknowledged %d,"
+            + " the last %s; stored but not acknowledged: %s", acknowledged.size(),
+            acknowledged.isEmpty() ? "none" : acknowledged.get(acknowledged.size() - 1),
+            unacknowledged)
         .isBetween((long) acknowledged.size(), acknowledged.size() + 1L);
     try (Connection c = reopened.dataSource().getConnection()) {
       assertThat(pragma(c, "integrity_check")).isEqualTo("ok");
