@@ -41,6 +41,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
@@ -155,6 +156,18 @@ public final class PostgresJobStore implements JobStore {
       ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL
         AND state IN ('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING') DO NOTHING
       RETURNING id, state = 'QUEUED' AS due""";
+
+  /**
+   * {@link #ENQUEUE_ONE_QUIET_SQL} that also notifies, so the NOTIFY fires on the statement's own
+   * commit: the listeners hear of the job while the enqueuer is still reading its reply, with no
+   * second statement. Used on a caller's connection, and for a single job when no other enqueue
+   * write of this store is in flight (see {@link #enqueue(List)}).
+   */
+  static final String ENQUEUE_ONE_SQL = "WITH ins AS ("
+      + ENQUEUE_ONE_QUIET_SQL.replace("RETURNING id, state = 'QUEUED' AS due",
+          "RETURNING id, queue, state = 'QUEUED' AS due")
+      + "), woken AS (SELECT count(pg_notify('" + CHANNEL + "', queue)) AS n FROM ins WHERE due)"
+      + " SELECT ins.id, ins.due FROM ins CROSS JOIN woken";
 
   /**
    * {@link #ENQUEUE_SQL} without the NOTIFY, for enqueues this store commits itself: they notify
@@ -310,6 +323,8 @@ public final class PostgresJobStore implements JobStore {
   private final SchemaMode schemaMode;
   private final Set<PostgresListener> listeners = ConcurrentHashMap.newKeySet();
   private PostgresNotifier notifier; // guarded by this; created by the first enqueue
+  /** Enqueue writes of this store in flight; see {@link #enqueue(List)}. */
+  private final AtomicInteger enqueueWrites = new AtomicInteger();
 
   private PostgresJobStore(Builder b) {
     this.dataSource = b.dataSource;
@@ -435,16 +450,30 @@ public final class PostgresJobStore implements JobStore {
       return List.of();
     }
     boolean anyKey = jobs.stream().anyMatch(j -> j.uniqueKey() != null);
-    // Without unique keys the whole batch is one statement; with them a conflict may need a
-    // look-up and a retry, which must see the same transaction.
-    Set<String> due = ConcurrentHashMap.newKeySet();
-    List<EnqueueResult> results = anyKey
-        ? Sql.inTransaction(dataSource, "enqueue", c -> insert(c, jobs, due))
-        : run("enqueue", c -> insert(c, jobs, due));
-    if (!due.isEmpty()) {
-      notifier().wake(due);
+    // A single job with no other enqueue write in flight notifies in its own commit: nothing can
+    // queue behind its hold of the notification lock, and the listeners hear of it one statement
+    // sooner. Otherwise the NOTIFY goes after the commit (PostgresNotifier).
+    boolean inline = enqueueWrites.getAndIncrement() == 0 && jobs.size() == 1;
+    try {
+      // Without unique keys the whole batch is one statement; with them a conflict may need a
+      // look-up and a retry, which must see the same transaction.
+      Set<String> due = inline ? null : ConcurrentHashMap.newKeySet();
+      List<EnqueueResult> results = anyKey
+          ? Sql.inTransaction(dataSource, "enqueue", c -> insert(c, jobs, due))
+          : run("enqueue", c -> insert(c, jobs, due));
+      if (due != null && !due.isEmpty()) {
+        notifier().wake(due);
+      }
+      return results;
+    } finally {
+      enqueueWrites.decrementAndGet();
     }
-    return results;
+  }
+
+  /** Counts a write in flight, as another enqueuing thread would (for tests of the NOTIFY path). */
+  AutoCloseable holdEnqueueWrite() {
+    enqueueWrites.incrementAndGet();
+    return enqueueWrites::decrementAndGet;
   }
 
   /**
@@ -456,6 +485,11 @@ public final class PostgresJobStore implements JobStore {
   @Override
   public int concurrentEnqueueWrites() {
     return CONCURRENT_ENQUEUE_WRITES;
+  }
+
+  /** Whether an enqueue has needed a NOTIFY after its commit (for tests of the NOTIFY path). */
+  synchronized boolean notifiesAfterCommit() {
+    return notifier != null;
   }
 
   private synchronized PostgresNotifier notifier() {
@@ -486,7 +520,8 @@ public final class PostgresJobStore implements JobStore {
 
   /**
    * Inserts {@code jobs}. With {@code due == null} the statement itself notifies (on the caller's
-   * connection the NOTIFY must fire on the caller's commit); otherwise it does not, and the queues
+   * connection the NOTIFY must fire on the caller's commit; a lone single-job enqueue does it to
+   * save the second statement); otherwise it does not, and the queues
    * that got a due job are added to {@code due} for a notification after commit.
    */
   private List<EnqueueResult> insert(Connection c, List<NewJob> jobs, Set<String> due)
@@ -528,7 +563,7 @@ public final class PostgresJobStore implements JobStore {
       Connection c, List<NewJob> jobs, List<Integer> indexes, EnqueueResult[] out, Set<String> due)
       throws SQLException {
     int n = indexes.size();
-    if (n == 1 && due != null) {
+    if (n == 1) {
       return insertOne(c, jobs, indexes.get(0), out, due);
     }
     String[] types = new String[n];
@@ -583,12 +618,16 @@ public final class PostgresJobStore implements JobStore {
     return conflicted;
   }
 
-  /** {@link #insertRound} of a single job this store commits itself ({@link #ENQUEUE_ONE_QUIET_SQL}). */
+  /**
+   * {@link #insertRound} of a single job: {@link #ENQUEUE_ONE_SQL}, which notifies, when {@code due}
+   * is null, else {@link #ENQUEUE_ONE_QUIET_SQL}.
+   */
   private static List<Integer> insertOne(
       Connection c, List<NewJob> jobs, int index, EnqueueResult[] out, Set<String> due)
       throws SQLException {
     NewJob j = jobs.get(index);
-    try (PreparedStatement ps = c.prepareStatement(ENQUEUE_ONE_QUIET_SQL)) {
+    try (PreparedStatement ps =
+        c.prepareStatement(due == null ? ENQUEUE_ONE_SQL : ENQUEUE_ONE_QUIET_SQL)) {
       ps.setString(1, j.type());
       ps.setString(2, j.queue());
       ps.setString(3, j.payload());
@@ -601,7 +640,7 @@ public final class PostgresJobStore implements JobStore {
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           out[index] = new EnqueueResult(rs.getLong(1), true);
-          if (rs.getBoolean(2)) {
+          if (due != null && rs.getBoolean(2)) {
             due.add(j.queue());
           }
           return List.of();

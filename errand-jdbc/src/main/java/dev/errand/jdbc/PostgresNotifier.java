@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * of everything committed while the previous one was being sent go out together, one per queue, in
  * one statement whose commit does not wait for the flush. A notification lost to a crash between
  * the two is covered by the workers' polling, as any lost notification is. Enqueues on a caller's
- * connection keep their NOTIFY inside the caller's transaction, which must fire on its commit.
+ * connection keep their NOTIFY inside the caller's transaction, which must fire on its commit. So
+ * does a single-job enqueue while no other enqueue write of the store is in flight: with nothing to
+ * queue behind the lock, notifying in the commit only saves this thread's hand-off and statement.
  */
 final class PostgresNotifier implements AutoCloseable {
   static final String NOTIFY_SQL = PostgresJobStore.ASYNC_COMMIT

@@ -127,6 +127,34 @@ class PostgresJobStoreTest {
   }
 
   @Test
+  void a_lone_single_job_enqueue_notifies_in_its_own_commit() {
+    List<String> heard = new CopyOnWriteArrayList<>();
+    subscribe(other, heard);
+
+    store.enqueue(List.of(job("alone")));
+    store.enqueue(List.of(keyed("alone-with-a-key")));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 2);
+    assertThat(heard).containsExactly("alone", "q");
+    assertThat(store.notifiesAfterCommit()).as("no NOTIFY statement after the commit").isFalse();
+  }
+
+  @Test
+  void a_single_job_enqueue_beside_another_write_notifies_after_its_commit() throws Exception {
+    List<String> heard = new CopyOnWriteArrayList<>();
+    subscribe(other, heard);
+
+    try (AutoCloseable inFlight = store.holdEnqueueWrite()) {
+      store.enqueue(List.of(job("beside")));
+      store.enqueue(List.of(job("not-due", Instant.now().plusSeconds(3600))));
+    }
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("beside"));
+    assertThat(store.notifiesAfterCommit()).isTrue();
+    assertThat(heard).containsExactly("beside");
+  }
+
+  @Test
   void closing_the_store_stops_its_listen_threads() {
     PostgresJobStore s = PostgresJobStore.create(listenPool);
     List<String> heard = new CopyOnWriteArrayList<>();

@@ -740,7 +740,8 @@ class SqliteJobStoreTest {
     } finally {
       child.destroyForcibly();
     }
-    pump.join(10_000);
+    pump.join(60_000);
+    assertThat(pump.isAlive()).as("the child's stdout reached its end after the kill").isFalse();
     System.out.printf(
         "killed the writer after %d of %d acknowledged enqueues%n", acknowledged.size(), n);
     assertThat(markers).as("killed before it finished").containsExactly("READY");
