@@ -56,7 +56,12 @@ public final class WebhookAlertSink implements AlertSink {
         Objects.requireNonNull(timeout, "timeout"));
   }
 
-  static URI requireUrl(String url) {
+  /**
+   * {@code url} as a URI if it is an absolute http or https URL.
+   *
+   * @throws IllegalArgumentException saying what is wrong, without repeating the URL (a secret)
+   */
+  public static URI requireUrl(String url) {
     URI u;
     try {
       u = new URI(Objects.requireNonNull(url, "url"));
