@@ -24,6 +24,7 @@ record Excerpt(String text, boolean truncated) {
     private final CompletableFuture<Excerpt> result = new CompletableFuture<>();
     private final ByteBuffer kept;
     private Flow.Subscription subscription;
+    private boolean done; // signals are serialized (Flow rule §1.3), so no lock is needed
 
     Collector(int limit) {
       this.kept = ByteBuffer.allocate(limit);
@@ -42,10 +43,14 @@ record Excerpt(String text, boolean truncated) {
 
     @Override
     public void onNext(List<ByteBuffer> items) {
+      if (done) {
+        return; // a late delivery after cancel()
+      }
       for (ByteBuffer b : items) {
         if (b.remaining() > kept.remaining()) {
           b.limit(b.position() + kept.remaining());
           kept.put(b);
+          done = true;
           subscription.cancel();
           result.complete(decode(true));
           return;
@@ -62,7 +67,10 @@ record Excerpt(String text, boolean truncated) {
 
     @Override
     public void onComplete() {
-      result.complete(decode(false));
+      if (!done) {
+        done = true;
+        result.complete(decode(false));
+      }
     }
 
     private Excerpt decode(boolean truncated) {

@@ -73,6 +73,8 @@ class HttpJobTypeTest {
       answer(x, 503, "back later");
     });
     server.createContext("/missing", x -> answer(x, 404, "no such hook"));
+    server.createContext("/request-timeout", x -> answer(x, 408, ""));
+    server.createContext("/not-modified", x -> answer(x, 304, ""));
     server.createContext("/slow", x -> {
       try {
         releaseSlow.await();
@@ -211,6 +213,24 @@ class HttpJobTypeTest {
       assertThat(e.kind()).isEqualTo("permanent");
       assertThat(e.message()).isEqualTo("dev.errand.PermanentFailure: DELETE " + url("/missing") + " answered 404: no such hook");
     });
+  }
+
+  @Test
+  void a_408_is_retried_like_a_5xx() throws Exception {
+    JobType<HttpCall> type = start();
+    Job done = run(type, HttpCall.of("PUT", url("/request-timeout")).withBody("x"), Enqueue.now().maxAttempts(2));
+    assertThat(done.state()).isEqualTo(JobState.FAILED);
+    assertThat(done.errors()).extracting(AttemptError::kind).containsExactly("error", "error");
+    assertThat(done.lastError()).endsWith("PUT " + url("/request-timeout") + " answered 408");
+  }
+
+  @Test
+  void a_3xx_left_after_following_redirects_fails_permanently() throws Exception {
+    JobType<HttpCall> type = start();
+    Job done = run(type, HttpCall.of("GET", url("/not-modified")), Enqueue.now());
+    assertThat(done.state()).isEqualTo(JobState.FAILED);
+    assertThat(done.errors()).singleElement().extracting(AttemptError::kind).isEqualTo("permanent");
+    assertThat(done.lastError()).endsWith("answered 304");
   }
 
   @Test
