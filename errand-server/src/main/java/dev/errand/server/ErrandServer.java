@@ -54,15 +54,15 @@ public final class ErrandServer implements AutoCloseable {
       pool = null;
       store = SqliteJobStore.builder(s.sqliteFile()).readConnections(s.poolSize()).build();
     }
-    Errand.Builder b = Errand.builder()
-        .store(store)
-        .clock(clock)
-        .shutdownGrace(config.shutdownGrace())
-        .retention(config.retention().succeeded(), config.retention().failed())
-        .maintenance("errand.prune", config.maintenance().prune())
-        .maintenance("errand.orphans", config.maintenance().orphans());
-    config.queues().forEach(b::queue);
-    errand = b.build();
+    try {
+      errand = engine(config, store, clock);
+    } catch (RuntimeException e) {
+      store.close();
+      if (pool != null) {
+        pool.close();
+      }
+      throw e;
+    }
     ServerConfig.HttpJobs h = config.httpJobs();
     http = errand.register(HttpJobs.builder()
         .queue(h.queue())
@@ -73,6 +73,18 @@ public final class ErrandServer implements AutoCloseable {
         .clock(clock)
         .build());
     alerter = alerter(errand, config.alerts(), clock);
+  }
+
+  private static Errand engine(ServerConfig config, JobStore store, Clock clock) {
+    Errand.Builder b = Errand.builder()
+        .store(store)
+        .clock(clock)
+        .shutdownGrace(config.shutdownGrace())
+        .retention(config.retention().succeeded(), config.retention().failed())
+        .maintenance("errand.prune", config.maintenance().prune())
+        .maintenance("errand.orphans", config.maintenance().orphans());
+    config.queues().forEach(b::queue);
+    return b.build();
   }
 
   private static Alerter alerter(Errand errand, ServerConfig.Alerts a, Clock clock) {

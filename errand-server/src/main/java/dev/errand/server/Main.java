@@ -61,7 +61,13 @@ public final class Main {
       System.exit(2);
       return;
     }
-    run(config, seconds);
+    try {
+      run(config, seconds);
+    } catch (RuntimeException e) {
+      LoggerFactory.getLogger(Main.class).error("errand server: could not start ({}); check ERRAND_STORE_URL and the"
+          + " store's credentials and reachability", e.toString(), e);
+      System.exit(1);
+    }
   }
 
   private static String value(String[] args, int i, String option) {

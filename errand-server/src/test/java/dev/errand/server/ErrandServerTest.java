@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.errand.Enqueue;
 import dev.errand.Job;
 import dev.errand.JobState;
+import dev.errand.jdbc.PgTestDatabase;
 import dev.errand.server.config.ServerConfig;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -22,7 +23,8 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The server wired from environment-style settings: http jobs on their queue, alerts to a webhook. */
@@ -31,6 +33,7 @@ class ErrandServerTest {
   private final List<String> alerts = new CopyOnWriteArrayList<>();
   private HttpServer remote;
   private ErrandServer server;
+  private PgTestDatabase database;
 
   @BeforeEach
   void startRemote() throws IOException {
@@ -57,6 +60,9 @@ class ErrandServerTest {
     if (server != null) {
       server.close();
     }
+    if (database != null) {
+      database.close();
+    }
     remote.stop(0);
   }
 
@@ -64,10 +70,17 @@ class ErrandServerTest {
     return "http://127.0.0.1:" + remote.getAddress().getPort() + path;
   }
 
-  @Test
-  void http_jobs_run_on_the_configured_queue_and_a_dead_letter_reaches_the_configured_webhook() throws Exception {
+  @ParameterizedTest(name = "on {0}")
+  @ValueSource(strings = {"sqlite", "postgresql"})
+  void http_jobs_run_on_the_configured_queue_and_a_dead_letter_reaches_the_configured_webhook(String store) throws Exception {
     Map<String, String> env = new HashMap<>();
-    env.put("ERRAND_STORE_URL", "jdbc:sqlite:" + dir.resolve("server.db"));
+    if (store.equals("sqlite")) {
+      env.put("ERRAND_STORE_URL", "jdbc:sqlite:" + dir.resolve("server.db"));
+    } else {
+      database = PgTestDatabase.create();
+      env.put("ERRAND_STORE_URL", database.jdbcUrl());
+      env.put("ERRAND_STORE_POOL_SIZE", "4");
+    }
     env.put("ERRAND_DEMO", "false");
     env.put("ERRAND_QUEUES", "default=2,hooks=1");
     env.put("ERRAND_HTTP_QUEUE", "hooks");
@@ -77,6 +90,8 @@ class ErrandServerTest {
     env.put("ERRAND_ALERT_LOG", "false");
     server = ErrandServer.create(ServerConfig.load(env, null, Map.of())).start();
     assertThat(server.http().maxAttempts()).isEqualTo(2);
+    assertThat(server.errand().store().getClass().getSimpleName())
+        .isEqualTo(store.equals("sqlite") ? "SqliteJobStore" : "PostgresJobStore");
 
     Job ok = server.errand().enqueueJson("http", "{\"method\":\"GET\",\"url\":\"" + url("/ok") + "\"}", Enqueue.now())
         .await(Duration.ofSeconds(30));

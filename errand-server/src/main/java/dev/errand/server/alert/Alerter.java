@@ -4,6 +4,7 @@ import dev.errand.Errand;
 import dev.errand.JobEvent;
 import dev.errand.JobEventListener;
 import dev.errand.Node;
+import io.micrometer.core.instrument.Counter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,16 +49,25 @@ import org.slf4j.LoggerFactory;
  * {@link Builder#closeGrace}, then stops. Thread-safe.
  */
 public final class Alerter implements JobEventListener, AutoCloseable {
-  /** Defaults, as named constants. */
+  /** At most one alert per key within this time. */
   public static final Duration DEFAULT_COOL_DOWN = Duration.ofMinutes(15);
+  /** Share of failed attempts that raises a failure-rate alert. */
   public static final double DEFAULT_FAILURE_RATE = 0.5;
+  /** Sliding window of the failure rate. */
   public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(5);
+  /** Attempts a type needs in the window before its rate counts. */
   public static final int DEFAULT_MIN_ATTEMPTS = 20;
+  /** Heartbeat age after which a node is unhealthy (its heartbeat comes every 10 s). */
   public static final Duration DEFAULT_NODE_STALE_AFTER = Duration.ofMinutes(1);
+  /** How often failure rates and node health are checked. */
   public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofSeconds(30);
+  /** Alerts waiting for delivery before new ones are dropped. */
   public static final int DEFAULT_QUEUE_CAPACITY = 1000;
+  /** Tries per sink and alert, the first included. */
   public static final int DEFAULT_DELIVERY_ATTEMPTS = 3;
+  /** Pause after the first failed delivery, doubled after each further one. */
   public static final Duration DEFAULT_RETRY_PAUSE = Duration.ofSeconds(1);
+  /** How long {@link #close()} waits for queued alerts to be delivered. */
   public static final Duration DEFAULT_CLOSE_GRACE = Duration.ofSeconds(5);
 
   private static final Logger log = LoggerFactory.getLogger(Alerter.class);
@@ -73,6 +83,7 @@ public final class Alerter implements JobEventListener, AutoCloseable {
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong undelivered = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final Map<String, Counter> meters = new ConcurrentHashMap<>();
   private final Object lifecycle = new Object();
   private final Thread delivery;
   private ScheduledExecutorService checker;
@@ -233,13 +244,23 @@ public final class Alerter implements JobEventListener, AutoCloseable {
       raised.put(key, new Raised(now));
     }
     Alert alert = new Alert(kind, key, text, fields, now, suppressed);
+    count(kind, "raised");
     if (stopping || !queue.offer(alert)) {
       dropped.incrementAndGet();
+      count(kind, "dropped");
       log.warn("errand: alert dropped, the delivery queue ({} alerts) is full or closing: {}",
           config.queueCapacity, alert.summary());
       return false;
     }
     return true;
+  }
+
+  /** {@code errand.alerts{kind, outcome}} on the engine's registry: raised, dropped, delivered, undelivered. */
+  private void count(Alert.Kind kind, String outcome) {
+    meters.computeIfAbsent(kind.label() + "/" + outcome, k -> Counter.builder("errand.alerts")
+        .tag("kind", kind.label()).tag("outcome", outcome)
+        .description("alerts by kind and outcome (per sink for delivered and undelivered)")
+        .register(errand.meterRegistry())).increment();
   }
 
   private void forgetExpired(Instant now) {
@@ -271,12 +292,14 @@ public final class Alerter implements JobEventListener, AutoCloseable {
       try {
         sink.send(alert);
         delivered.incrementAndGet();
+        count(alert.kind(), "delivered");
         return;
       } catch (InterruptedException e) {
         throw e;
       } catch (Exception e) {
         if (attempt >= config.deliveryAttempts) {
           undelivered.incrementAndGet();
+          count(alert.kind(), "undelivered");
           log.error("errand: alert not delivered to {} after {} attempts ({}): {}", sink.name(), attempt,
               e.toString(), alert.summary());
           return;

@@ -185,7 +185,8 @@ class AlerterTest {
   @Test
   void a_failing_webhook_is_retried_and_an_alert_it_never_takes_is_counted_undelivered() throws Exception {
     receiver.answer(n -> n <= 2 ? 500 : 200);
-    Alerter alerter = started(Alerter.builder(memoryEngine()).sink(WebhookAlertSink.to(receiver.url()))
+    Errand errand = memoryEngine();
+    Alerter alerter = started(Alerter.builder(errand).sink(WebhookAlertSink.to(receiver.url()))
         .clock(clock).retryPause(Duration.ofMillis(10)).deliveryAttempts(3));
     alerter.onEvent(event(JobEvent.Kind.FAILED, 1, "email"));
     await().atMost(Duration.ofSeconds(10)).until(() -> alerter.delivered() == 1);
@@ -197,6 +198,10 @@ class AlerterTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> alerter.undelivered() == 1);
     assertThat(receiver.requests.get()).isEqualTo(6);
     assertThat(alerter.delivered()).isEqualTo(1);
+    io.micrometer.core.instrument.MeterRegistry meters = errand.meterRegistry();
+    assertThat(meters.counter("errand.alerts", "kind", "job_dead", "outcome", "raised").count()).isEqualTo(2);
+    assertThat(meters.counter("errand.alerts", "kind", "job_dead", "outcome", "delivered").count()).isEqualTo(1);
+    assertThat(meters.counter("errand.alerts", "kind", "job_dead", "outcome", "undelivered").count()).isEqualTo(1);
   }
 
   @Test
