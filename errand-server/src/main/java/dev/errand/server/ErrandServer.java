@@ -66,6 +66,7 @@ public final class ErrandServer implements AutoCloseable {
     ServerConfig.HttpJobs h = config.httpJobs();
     http = errand.register(HttpJobs.builder()
         .queue(h.queue())
+        .allowedHosts(h.allowedHosts())
         .excerptLimit(h.excerptBytes())
         .maxRetryAfter(h.maxRetryAfter())
         .maxAttempts(config.retry().maxAttempts())

@@ -74,7 +74,11 @@ public final class ServerConfig {
   public record Retry(int maxAttempts, Backoff backoff) {}
 
   /** The built-in {@code http} job type. */
-  public record HttpJobs(String queue, int excerptBytes, Duration maxRetryAfter) {}
+  public record HttpJobs(String queue, List<String> allowedHosts, int excerptBytes, Duration maxRetryAfter) {
+    public HttpJobs {
+      allowedHosts = List.copyOf(allowedHosts);
+    }
+  }
 
   /** Retention of finished jobs. */
   public record Retention(Duration succeeded, Duration failed) {}
@@ -136,7 +140,11 @@ public final class ServerConfig {
       r.problem(HTTP_QUEUE, "this node does not serve that queue; add " + httpQueue + "=N to "
           + QUEUES.env() + " or pick one of " + queues.keySet());
     }
-    httpJobs = new HttpJobs(httpQueue, r.integer(HTTP_EXCERPT_BYTES, 0, 1 << 20), r.duration(HTTP_MAX_RETRY_AFTER, Duration.ZERO));
+    List<String> hosts = r.raw(HTTP_ALLOWED_HOSTS).isEmpty() ? List.of()
+        : java.util.Arrays.stream(r.raw(HTTP_ALLOWED_HOSTS).split(",", -1)).map(String::trim).toList();
+    r.parse(HTTP_ALLOWED_HOSTS, v -> dev.errand.server.http.HttpJobs.builder().allowedHosts(hosts));
+    httpJobs = new HttpJobs(httpQueue, hosts, r.integer(HTTP_EXCERPT_BYTES, 0, 1 << 20),
+        r.duration(HTTP_MAX_RETRY_AFTER, Duration.ZERO));
     retention = new Retention(r.duration(RETENTION_SUCCEEDED, Duration.ZERO), r.duration(RETENTION_FAILED, Duration.ZERO));
     maintenance = new Maintenance(schedule(r, PRUNE_SCHEDULE), schedule(r, ORPHANS_SCHEDULE));
     logging = logging(r);

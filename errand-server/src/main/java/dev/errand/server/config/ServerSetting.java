@@ -31,6 +31,8 @@ public enum ServerSetting {
       "spreads each wait by up to ± this share, so jobs that failed together come back apart"),
   HTTP_QUEUE("ERRAND_HTTP_QUEUE", "default", "queue name",
       "queue of http jobs; must be one of ERRAND_QUEUES"),
+  HTTP_ALLOWED_HOSTS("ERRAND_HTTP_ALLOWED_HOSTS", "", "list of hosts, IPs or *.domain",
+      "the only hosts http jobs may call; empty: any host (then anyone who may enqueue can make the server call any URL)"),
   HTTP_EXCERPT_BYTES("ERRAND_HTTP_EXCERPT_BYTES", "1024", "bytes 0-1048576",
       "response body bytes kept in an http job's result and errors"),
   HTTP_MAX_RETRY_AFTER("ERRAND_HTTP_MAX_RETRY_AFTER", "1h", "duration",

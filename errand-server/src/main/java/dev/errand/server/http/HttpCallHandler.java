@@ -24,17 +24,23 @@ final class HttpCallHandler implements JobHandler<HttpCall> {
   private final Clock clock;
   private final int excerptLimit;
   private final Duration maxRetryAfter;
+  private final HostRule hosts;
 
-  HttpCallHandler(HttpClient client, Clock clock, int excerptLimit, Duration maxRetryAfter) {
+  HttpCallHandler(HttpClient client, Clock clock, int excerptLimit, Duration maxRetryAfter, HostRule hosts) {
     this.client = client;
     this.clock = clock;
     this.excerptLimit = excerptLimit;
     this.maxRetryAfter = maxRetryAfter;
+    this.hosts = hosts;
   }
 
   @Override
   public void handle(JobContext ctx, HttpCall call) throws Exception {
     String what = call.method() + " " + call.url();
+    if (!hosts.allows(call.uri().getHost())) {
+      throw new PermanentFailure(what + " was not sent: host '" + call.uri().getHost() + "' is not one of the"
+          + " allowed hosts " + hosts + " (ERRAND_HTTP_ALLOWED_HOSTS)");
+    }
     HttpResponse<Excerpt> response = send(request(ctx, call), call.timeout(), what);
     int status = response.statusCode();
     Excerpt body = response.body();

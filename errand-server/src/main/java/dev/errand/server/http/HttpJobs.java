@@ -55,12 +55,13 @@ public final class HttpJobs {
     private String queue = JobType.DEFAULT_QUEUE;
     private int maxAttempts = JobType.DEFAULT_MAX_ATTEMPTS;
     private Backoff backoff = JobType.DEFAULT_BACKOFF;
+    private HostRule hosts = HostRule.of(java.util.List.of());
 
     private Builder() {}
 
     /**
      * The client to send with; by default one client per type, following redirects (not https to
-     * http), connect timeout {@link #DEFAULT_CONNECT_TIMEOUT}, on daemon threads {@code
+     * http; none with {@link #allowedHosts}), connect timeout {@link #DEFAULT_CONNECT_TIMEOUT}, on daemon threads {@code
      * errand-http-N}.
      */
     public Builder client(HttpClient client) {
@@ -93,6 +94,19 @@ public final class HttpJobs {
       return this;
     }
 
+    /**
+     * The only hosts {@code http} jobs may call: exact names or IP literals, or {@code *.domain} for
+     * every subdomain; empty (the default) allows every host. A job for another host fails
+     * permanently without a request. With a list, the default client does not follow redirects
+     * (a redirect could lead anywhere), so a 3xx answer fails permanently too.
+     *
+     * @throws IllegalArgumentException naming an entry that is not a host, IP or {@code *.domain}
+     */
+    public Builder allowedHosts(java.util.List<String> hosts) {
+      this.hosts = HostRule.of(Objects.requireNonNull(hosts, "hosts"));
+      return this;
+    }
+
     /** The queue {@code http} jobs run on. */
     public Builder queue(String queue) {
       this.queue = queue;
@@ -119,14 +133,14 @@ public final class HttpJobs {
      * @throws IllegalArgumentException if the queue name or attempts are not acceptable
      */
     public JobType<HttpCall> build() {
-      HttpClient c = client != null ? client : defaultClient();
-      return JobType.of(TYPE, HttpCall.class, new HttpCallHandler(c, clock, excerptLimit, maxRetryAfter))
+      HttpClient c = client != null ? client : defaultClient(hosts.allowsAll());
+      return JobType.of(TYPE, HttpCall.class, new HttpCallHandler(c, clock, excerptLimit, maxRetryAfter, hosts))
           .queue(queue)
           .maxAttempts(maxAttempts)
           .backoff(backoff);
     }
 
-    private static HttpClient defaultClient() {
+    private static HttpClient defaultClient(boolean followRedirects) {
       AtomicInteger n = new AtomicInteger();
       ExecutorService executor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "errand-http-" + n.incrementAndGet());
@@ -134,7 +148,7 @@ public final class HttpJobs {
         return t;
       });
       return HttpClient.newBuilder()
-          .followRedirects(HttpClient.Redirect.NORMAL)
+          .followRedirects(followRedirects ? HttpClient.Redirect.NORMAL : HttpClient.Redirect.NEVER)
           .connectTimeout(DEFAULT_CONNECT_TIMEOUT)
           .executor(executor)
           .build();

@@ -49,7 +49,7 @@ class ServerConfigTest {
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.retry().maxAttempts()).isEqualTo(20);
     assertThat(c.retry().backoff()).isEqualTo(Backoff.exponential(Duration.ofSeconds(2)).withCap(Duration.ofHours(1)));
-    assertThat(c.httpJobs()).isEqualTo(new ServerConfig.HttpJobs("default", 1024, Duration.ofHours(1)));
+    assertThat(c.httpJobs()).isEqualTo(new ServerConfig.HttpJobs("default", List.of(), 1024, Duration.ofHours(1)));
     assertThat(c.retention()).isEqualTo(new ServerConfig.Retention(Duration.ofDays(1), Duration.ofDays(14)));
     assertThat(c.maintenance()).isEqualTo(new ServerConfig.Maintenance(
         Schedule.every(Duration.ofMinutes(1)), Schedule.every(Duration.ofMinutes(5))));
@@ -76,6 +76,7 @@ class ServerConfigTest {
     env.put("ERRAND_RETRY_BACKOFF_CAP", "10m");
     env.put("ERRAND_RETRY_JITTER", "0.2");
     env.put("ERRAND_HTTP_QUEUE", "hooks");
+    env.put("ERRAND_HTTP_ALLOWED_HOSTS", "api.example.com, *.internal.example.com,10.0.0.5");
     env.put("ERRAND_HTTP_EXCERPT_BYTES", "0");
     env.put("ERRAND_HTTP_MAX_RETRY_AFTER", "2h");
     env.put("ERRAND_RETENTION_SUCCEEDED", "12h");
@@ -105,7 +106,8 @@ class ServerConfigTest {
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.retry()).isEqualTo(new ServerConfig.Retry(5,
         Backoff.exponential(Duration.ofMillis(500)).withCap(Duration.ofMinutes(10)).withJitter(0.2)));
-    assertThat(c.httpJobs()).isEqualTo(new ServerConfig.HttpJobs("hooks", 0, Duration.ofHours(2)));
+    assertThat(c.httpJobs()).isEqualTo(new ServerConfig.HttpJobs("hooks",
+        List.of("api.example.com", "*.internal.example.com", "10.0.0.5"), 0, Duration.ofHours(2)));
     assertThat(c.retention()).isEqualTo(new ServerConfig.Retention(Duration.ofHours(12), Duration.ofDays(30)));
     assertThat(c.maintenance()).isEqualTo(new ServerConfig.Maintenance(
         Schedule.daily(LocalTime.of(2, 0), ZoneId.of("Europe/London")),
@@ -172,6 +174,8 @@ class ServerConfigTest {
         Arguments.of("ERRAND_RETRY_JITTER", "2", "give a fraction from 0 to 1"),
         Arguments.of("ERRAND_RETRY_JITTER", "lots", "not a number"),
         Arguments.of("ERRAND_HTTP_QUEUE", "hooks", "this node does not serve that queue; add hooks=N to ERRAND_QUEUES"),
+        Arguments.of("ERRAND_HTTP_ALLOWED_HOSTS", "https://api.example.com", "allowed host 'https://api.example.com' is not a host name"),
+        Arguments.of("ERRAND_HTTP_ALLOWED_HOSTS", "api.example.com,", "allowed host '' is not a host name"),
         Arguments.of("ERRAND_HTTP_EXCERPT_BYTES", "-1", "from 0 to 1048576"),
         Arguments.of("ERRAND_HTTP_MAX_RETRY_AFTER", "soon", "not a duration"),
         Arguments.of("ERRAND_RETENTION_SUCCEEDED", "1 week", "not a duration"),

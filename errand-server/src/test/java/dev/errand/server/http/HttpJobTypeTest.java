@@ -270,6 +270,24 @@ class HttpJobTypeTest {
   }
 
   @Test
+  void with_allowed_hosts_a_call_to_another_host_fails_permanently_without_a_request() throws Exception {
+    JobType<HttpCall> type = start(Clock.systemUTC(), HttpJobs.builder().allowedHosts(List.of("localhost", "*.example.com")));
+    Job done = run(type, HttpCall.of("POST", url("/echo")).withBody("x"), Enqueue.now());
+    assertThat(done.state()).isEqualTo(JobState.FAILED);
+    assertThat(done.errors()).singleElement().extracting(AttemptError::kind).isEqualTo("permanent");
+    assertThat(done.lastError()).isEqualTo("dev.errand.PermanentFailure: POST " + url("/echo") + " was not sent: host"
+        + " '127.0.0.1' is not one of the allowed hosts [localhost, *.example.com] (ERRAND_HTTP_ALLOWED_HOSTS)");
+    assertThat(received).isEmpty();
+  }
+
+  @Test
+  void with_allowed_hosts_a_listed_host_is_called() throws Exception {
+    JobType<HttpCall> type = start(Clock.systemUTC(), HttpJobs.builder().allowedHosts(List.of("127.0.0.1")));
+    assertThat(run(type, HttpCall.of("POST", url("/echo")).withBody("x"), Enqueue.now()).state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(received).hasSize(1);
+  }
+
+  @Test
   void bad_calls_are_rejected_when_built_with_a_message_naming_the_value() {
     assertThatThrownBy(() -> HttpCall.of("FETCH", "https://example.com"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'FETCH'").hasMessageContaining("POST");
