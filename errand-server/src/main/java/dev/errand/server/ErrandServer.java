@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * maintenance, the built-in {@code http} job type, and the {@link Alerter} with its sinks.
  *
  * <p>Register further job types on {@link #errand()} before {@link #start()}. {@link #close()}
- * stops the alerter, then the engine (gracefully, within the shutdown grace), then the pool; it is
- * idempotent and safe from a shutdown hook.
+ * stops the engine (gracefully, within the shutdown grace), then the alerter (delivering what is
+ * queued), then the pool; it is idempotent and safe from a shutdown hook.
  */
 public final class ErrandServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ErrandServer.class);
@@ -120,15 +120,15 @@ public final class ErrandServer implements AutoCloseable {
     return new ErrandServer(config, clock);
   }
 
-  /** Starts the engine's workers and the alerter; logs the effective configuration once. */
+  /** Starts the alerter and the engine's workers; logs the effective configuration once. */
   public ErrandServer start() {
     log.info("errand server: {}", config.describe());
-    errand.start();
     if (alerter != null) {
-      alerter.start();
+      alerter.start(); // subscribed before the workers start, so no dead letter goes unseen
     } else {
       log.info("errand server: alerts are off (ERRAND_ALERT_LOG=false and no ERRAND_ALERT_WEBHOOK_URL)");
     }
+    errand.start();
     return this;
   }
 
@@ -147,16 +147,16 @@ public final class ErrandServer implements AutoCloseable {
     return config;
   }
 
-  /** Stops alerts, the engine (graceful first) and the connection pool. Idempotent. */
+  /** Stops the engine (graceful first), the alerter and the connection pool. Idempotent. */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    errand.close(); // jobs finishing within the grace may still dead-letter and alert
     if (alerter != null) {
       alerter.close();
     }
-    errand.close();
     if (pool != null) {
       pool.close();
     }

@@ -42,12 +42,22 @@ public final class WebhookAlertSink implements AlertSink {
   }
 
   /**
-   * A sink posting to {@code url} with its own client and {@link #DEFAULT_TIMEOUT}.
+   * A sink posting to {@code url} with its own client (daemon threads {@code errand-webhook-N})
+   * and {@link #DEFAULT_TIMEOUT}.
    *
    * @throws IllegalArgumentException unless {@code url} is an absolute http or https URL
    */
   public static WebhookAlertSink to(String url) {
-    return to(url, HttpClient.newBuilder().connectTimeout(DEFAULT_TIMEOUT).build(), DEFAULT_TIMEOUT);
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    HttpClient client = HttpClient.newBuilder()
+        .connectTimeout(DEFAULT_TIMEOUT)
+        .executor(java.util.concurrent.Executors.newCachedThreadPool(r -> {
+          Thread t = new Thread(r, "errand-webhook-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        }))
+        .build();
+    return to(url, client, DEFAULT_TIMEOUT);
   }
 
   /** Like {@link #to(String)} with your client and per-delivery timeout. */
