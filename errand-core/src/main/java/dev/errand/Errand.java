@@ -628,8 +628,13 @@ public final class Errand implements AutoCloseable {
     if (permanent || job.attempt() >= job.maxAttempts()) {
       return Completion.fail(job.id(), e.fence(), ae);
     }
-    Backoff backoff = e.type != null ? e.type.backoff() : JobType.DEFAULT_BACKOFF;
-    return Completion.retry(job.id(), e.fence(), now.plus(backoff.delay(job.attempt())), ae);
+    Duration delay;
+    if (error instanceof RetryAfter asked) {
+      delay = asked.delay();
+    } else {
+      delay = (e.type != null ? e.type.backoff() : JobType.DEFAULT_BACKOFF).delay(job.attempt());
+    }
+    return Completion.retry(job.id(), e.fence(), now.plus(delay), ae);
   }
 
   /**

@@ -175,10 +175,16 @@ public final class JobType<T> {
     return permanentOn;
   }
 
-  /** True if {@code error} fails the job without retry under this type's rules. */
+  /**
+   * True if {@code error} fails the job without retry under this type's rules. A {@link
+   * RetryAfter} never does.
+   */
   public boolean isPermanent(Throwable error) {
     if (error instanceof PermanentFailure) {
       return true;
+    }
+    if (error instanceof RetryAfter) {
+      return false;
     }
     for (Class<? extends Throwable> c : permanentOn) {
       if (c.isInstance(error)) {

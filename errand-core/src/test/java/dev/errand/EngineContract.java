@@ -196,6 +196,55 @@ public abstract class EngineContract {
   }
 
   @Test
+  void retry_after_spends_the_attempt_and_runs_again_after_its_delay_instead_of_the_backoff() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 2));
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    // an hour of backoff and permanentOn(RuntimeException): neither applies to RetryAfter
+    JobType<Msg> type = errand.register(JobType.of("told-when", Msg.class, (ctx, m) -> {
+      attempts.add(ctx.attempt());
+      if (ctx.attempt() == 1) {
+        throw new RetryAfter(Duration.ZERO, "busy, come back at once");
+      }
+    }).backoff(Backoff.fixed(Duration.ofHours(1))).permanentOn(RuntimeException.class).maxAttempts(3));
+    errand.start();
+    Job done = finish(errand.enqueue(type, new Msg("x", 0)));
+    assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(attempts).containsExactly(1, 2);
+    assertThat(done.errors()).singleElement().satisfies(e -> {
+      assertThat(e.kind()).isEqualTo("error");
+      assertThat(e.message()).isEqualTo("dev.errand.RetryAfter: busy, come back at once");
+    });
+    assertThat(registry.counter("errand.jobs.retried", "type", "told-when", "queue", "default").count()).isEqualTo(1);
+  }
+
+  @Test
+  void retry_after_makes_the_job_due_after_exactly_its_delay_and_the_last_attempt_still_dead_letters() throws Exception {
+    TestClock clock = new TestClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    Errand errand = engine(b -> b.queue("default", 2).clock(clock));
+    JobType<Msg> type = errand.register(JobType.of("later", Msg.class, (ctx, m) -> {
+      throw new RetryAfter(Duration.ofMinutes(7), "rate limited");
+    }).backoff(Backoff.fixed(Duration.ofMillis(50))).maxAttempts(2));
+    errand.start();
+    JobHandle waiting = errand.enqueue(type, new Msg("x", 0));
+    JobHandle last = errand.enqueue(type, new Msg("y", 0), Enqueue.now().maxAttempts(1));
+    await().atMost(Duration.ofSeconds(30)).until(() -> errand.job(waiting.id()).orElseThrow().state() == JobState.RETRYING);
+    Job retrying = errand.job(waiting.id()).orElseThrow();
+    assertThat(retrying.attempt()).isEqualTo(1);
+    assertThat(retrying.runAt()).isEqualTo(clock.instant().plus(Duration.ofMinutes(7)));
+    Job dead = finish(last);
+    assertThat(dead.state()).isEqualTo(JobState.FAILED);
+    assertThat(dead.attempt()).isEqualTo(1);
+    assertThat(dead.lastError()).isEqualTo("dev.errand.RetryAfter: rate limited");
+  }
+
+  @Test
+  void retry_after_rejects_a_negative_delay() {
+    assertThatThrownBy(() -> new RetryAfter(Duration.ofSeconds(-1), "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("PT-1S");
+  }
+
+  @Test
   void shutdown_releases_unfinished_jobs_without_spending_an_attempt() throws Exception {
     JobStore store = newStore();
     Errand errand = engine(store, b -> b.queue("default", 2).shutdownGrace(Duration.ofMillis(200)));

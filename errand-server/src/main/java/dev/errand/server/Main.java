@@ -1,50 +1,42 @@
 package dev.errand.server;
 
-import dev.errand.Backoff;
-import dev.errand.Enqueue;
-import dev.errand.Errand;
-import dev.errand.JobCounts;
-import dev.errand.JobEvent;
-import dev.errand.JobState;
-import dev.errand.JobType;
-import dev.errand.PermanentFailure;
-import dev.errand.jdbc.SqliteJobStore;
+import dev.errand.server.config.ConfigException;
+import dev.errand.server.config.ServerConfig;
+import dev.errand.server.config.ServerLogging;
+import dev.errand.server.config.ServerSetting;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
+import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The console demo: Errand on its embedded SQLite default, running a small mixed workload (jobs
- * that succeed, fail and retry with backoff, and get dead-lettered) while printing live counts.
+ * The Errand server: configured by environment variables and an optional properties file (see
+ * {@code docs/server-config.md}), on its embedded SQLite default unless {@code ERRAND_STORE_URL}
+ * says otherwise, with the built-in {@code http} job type and alerts. By default
+ * ({@code ERRAND_DEMO=true}) it also runs a demo workload and prints live counts.
  *
  * <pre>
- * java -jar errand-server/target/errand-server.jar [--db errand-demo.db] [--seconds 0]
+ * java -jar errand-server/target/errand-server.jar [--config FILE] [--db FILE] [--seconds N]
  * </pre>
  *
- * {@code --seconds 0} (the default) runs until Ctrl-C; the shutdown is graceful.
+ * {@code --db FILE} is {@code ERRAND_STORE_URL=jdbc:sqlite:FILE}; {@code --config FILE} is {@code
+ * ERRAND_CONFIG_FILE=FILE}; command-line options win over the environment. {@code --seconds 0}
+ * (the default) runs until Ctrl-C; the shutdown is graceful. A bad setting stops the start with
+ * exit code 2 and a message naming each bad variable.
  */
 public final class Main {
-  /** An email to send. */
-  public record Email(String to, String subject) {}
-
-  /** An image to resize. */
-  public record Resize(String image, int width) {}
-
-  /** A report that can never be built. */
-  public record Report(String name) {}
-
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    Path db = Path.of("errand-demo.db");
+    Map<ServerSetting, String> options = new EnumMap<>(ServerSetting.class);
+    Path configFile = null;
     long seconds = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--db" -> db = Path.of(value(args, ++i, "--db"));
+        case "--db" -> options.put(ServerSetting.STORE_URL, "jdbc:sqlite:" + value(args, ++i, "--db"));
+        case "--config" -> configFile = Path.of(value(args, ++i, "--config"));
         case "--seconds" -> {
           String v = value(args, ++i, "--seconds");
           try {
@@ -60,7 +52,22 @@ public final class Main {
         default -> usage("unknown option '" + args[i] + "'");
       }
     }
-    run(db, seconds);
+    ServerConfig config;
+    try {
+      config = ServerConfig.load(System.getenv(), configFile, options);
+    } catch (ConfigException e) {
+      System.err.println("errand server: " + e.getMessage());
+      System.err.println("See docs/server-config.md for every setting, its default and its unit.");
+      System.exit(2);
+      return;
+    }
+    try {
+      run(config, seconds);
+    } catch (RuntimeException e) {
+      LoggerFactory.getLogger(Main.class).error("errand server: could not start ({}); check ERRAND_STORE_URL and the"
+          + " store's credentials and reachability", e.toString(), e);
+      System.exit(1);
+    }
   }
 
   private static String value(String[] args, int i, String option) {
@@ -72,88 +79,45 @@ public final class Main {
 
   private static void usage(String problem) {
     if (problem != null) {
-      System.err.println("errand demo: " + problem);
+      System.err.println("errand server: " + problem);
     }
-    System.err.println("usage: java -jar errand-server.jar [--db FILE] [--seconds N]");
+    System.err.println("usage: java -jar errand-server.jar [--config FILE] [--db FILE] [--seconds N]");
+    System.err.println("settings: ERRAND_* environment variables or a .properties file; see docs/server-config.md");
     System.exit(problem == null ? 0 : 2);
   }
 
-  static void run(Path db, long seconds) throws Exception {
-    Errand errand = Errand.builder()
-        .store(SqliteJobStore.file(db))
-        .queue("default", 4)
-        .queue("email", 2)
-        .build();
-    AtomicLong sentEmails = new AtomicLong();
-    JobType<Email> sendEmail = errand.register(JobType.of("send-email", Email.class, (ctx, email) -> {
-      Thread.sleep(ThreadLocalRandom.current().nextInt(20, 120));
-      if (ThreadLocalRandom.current().nextInt(100) < 30) {
-        throw new java.io.IOException("SMTP relay refused the connection (simulated)");
-      }
-      sentEmails.incrementAndGet();
-    }).queue("email").maxAttempts(4).backoff(Backoff.exponential(Duration.ofSeconds(2))));
-    JobType<Resize> resize = errand.register(JobType.of("resize-image", Resize.class, (ctx, r) -> {
-      for (int p = 0; p <= 100; p += 25) {
-        ctx.progress(p);
-        Thread.sleep(50);
-      }
-      ctx.result(Map.of("thumbnail", r.image() + "@" + r.width()));
-    }));
-    JobType<Report> report = errand.register(JobType.of("build-report", Report.class, (ctx, r) -> {
-      if (ctx.attempt() < 3) {
-        throw new IllegalStateException("report source '" + r.name() + "' is unavailable");
-      }
-      throw new PermanentFailure("report '" + r.name() + "' has no data source; giving up");
-    }).maxAttempts(5).backoff(Backoff.exponential(Duration.ofSeconds(1))));
-
-    errand.subscribe(e -> {
-      if (e.kind() == JobEvent.Kind.FAILED) {
-        System.out.printf("  dead-lettered: job %d (%s) after attempt %d: %s%n", e.jobId(), e.type(), e.attempt(), e.error());
-      }
-    });
-    AtomicBoolean stopping = new AtomicBoolean();
+  static void run(ServerConfig config, long seconds) throws InterruptedException {
+    ServerLogging.apply(config.logging(), config.demo());
+    Logger log = LoggerFactory.getLogger(Main.class);
+    config.warnings().forEach(w -> log.warn("errand server: {}", w));
+    ErrandServer server = ErrandServer.create(config);
+    Demo demo = config.demo() ? new Demo(server.errand()) : null;
+    CountDownLatch stopped = new CountDownLatch(1);
     Thread main = Thread.currentThread();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      stopping.set(true);
       main.interrupt();
-      errand.close();
-    }, "errand-demo-shutdown"));
-
-    errand.start();
-    System.out.println("Errand demo on " + db.toAbsolutePath() + " (SQLite). Ctrl-C stops it gracefully.");
-    System.out.println("Jobs: send-email (30% of attempts fail, retried 2s, 4s, 8s), resize-image (progress),"
-        + " build-report (retries, then fails permanently: the dead letter).");
-    Instant end = seconds == 0 ? Instant.MAX : Instant.now().plusSeconds(seconds);
-    long tick = 0;
-    try {
-      while (!stopping.get() && Instant.now().isBefore(end)) {
-        int user = ThreadLocalRandom.current().nextInt(1000);
-        errand.enqueue(sendEmail, new Email("user" + user + "@example.com", "Welcome!"),
-            Enqueue.now().uniqueKey("welcome:" + user));
-        errand.enqueue(resize, new Resize("photo-" + tick + ".jpg", 320));
-        if (tick % 5 == 0) {
-          errand.enqueue(report, new Report("weekly-" + tick));
+      server.close();
+      stopped.countDown();
+    }, "errand-server-shutdown"));
+    server.start();
+    String where = config.store().kind() == ServerConfig.StoreKind.SQLITE
+        ? config.store().sqliteFile().toAbsolutePath() + " (SQLite)"
+        : config.store().url() + " (PostgreSQL)";
+    if (demo != null) {
+      System.out.println("Errand demo on " + where + ". Ctrl-C stops it gracefully.");
+      demo.run(seconds);
+    } else {
+      log.info("errand server: running on {}, queues {}; Ctrl-C stops it gracefully", where, config.queues());
+      try {
+        if (seconds == 0) {
+          stopped.await();
+        } else {
+          stopped.await(seconds, java.util.concurrent.TimeUnit.SECONDS);
         }
-        if (tick % 2 == 0) {
-          print(errand.counts(), sentEmails.get());
-        }
-        tick++;
-        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
-    if (!stopping.get()) {
-      print(errand.counts(), sentEmails.get());
-      errand.close();
-    }
-  }
-
-  private static void print(JobCounts counts, long sent) {
-    Map<JobState, Long> s = counts.byState();
-    System.out.printf("%s  scheduled=%d queued=%d running=%d retrying=%d succeeded=%d failed=%d  (emails sent: %d)%n",
-        java.time.LocalTime.now().format(java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")), s.get(JobState.SCHEDULED), s.get(JobState.QUEUED),
-        s.get(JobState.RUNNING), s.get(JobState.RETRYING), s.get(JobState.SUCCEEDED),
-        s.get(JobState.FAILED), sent);
+    server.close();
   }
 }
