@@ -9,18 +9,50 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A filter placed in front of {@link AfterResponseFilter} that records "response closed" once the
  * container has taken the last byte of the response (when the output stream's close returns).
+ * Shared with errand-javalin's tests through this module's test jar.
  */
-final class ServletEvents implements Filter {
+public final class ServletEvents implements Filter {
   private final List<String> events;
 
-  ServletEvents(List<String> events) {
+  /** Records into {@code events}. */
+  public ServletEvents(List<String> events) {
     this.events = events;
+  }
+
+  /** The task of the order tests: records "task started", works for 2 s, records "task finished". */
+  public static Runnable twoSecondTask(List<String> events) {
+    return () -> {
+      events.add("task started");
+      try {
+        TimeUnit.SECONDS.sleep(2); // the work under test takes 2 s; the tests wait on events
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      events.add("task finished");
+    };
+  }
+
+  /**
+   * The server sent the response's last byte before the task started, and the client had the
+   * whole response while the task still ran.
+   */
+  public static void assertResponseCameFirst(List<String> events) {
+    assertThat(events).contains("response closed", "task started", "response complete", "task finished");
+    assertThat(events.indexOf("response closed"))
+        .as("the server sent the last byte before the task started: %s", events)
+        .isLessThan(events.indexOf("task started"));
+    assertThat(events.indexOf("response complete"))
+        .as("the client had the whole response while the task still ran: %s", events)
+        .isLessThan(events.indexOf("task finished"));
   }
 
   @Override
