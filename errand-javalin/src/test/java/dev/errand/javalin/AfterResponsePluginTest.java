@@ -14,9 +14,7 @@ import dev.errand.servlet.ServletEvents;
 import io.javalin.Javalin;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.servlet.DispatcherType;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -89,13 +87,7 @@ class AfterResponsePluginTest {
   }
 
   private HttpResponse<String> get(String path, String requestId) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path));
-    if (requestId != null) {
-      request.header("X-Request-Id", requestId);
-    }
-    HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    events.add("response complete");
-    return response;
+    return ServletEvents.get(client, app.port(), path, requestId, events);
   }
 
   private double tasks(String outcome) {

@@ -21,9 +21,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,13 +74,7 @@ abstract class AfterResponseFilterContract {
   }
 
   private HttpResponse<String> get(String path, String requestId) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
-    if (requestId != null) {
-      request.header("X-Request-Id", requestId);
-    }
-    HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    events.add("response complete");
-    return response;
+    return ServletEvents.get(client, port, path, requestId, events);
   }
 
   private double tasks(String outcome) {

@@ -12,6 +12,10 @@ import jakarta.servlet.http.HttpServletResponseWrapper;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -26,6 +30,21 @@ public final class ServletEvents implements Filter {
   /** Records into {@code events}. */
   public ServletEvents(List<String> events) {
     this.events = events;
+  }
+
+  /**
+   * GETs {@code path} on the loopback {@code port} (with an {@code X-Request-Id} unless null) and
+   * records "response complete" once the client has the whole body.
+   */
+  public static HttpResponse<String> get(HttpClient client, int port, String path, String requestId,
+      List<String> events) throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    if (requestId != null) {
+      request.header("X-Request-Id", requestId);
+    }
+    HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    events.add("response complete");
+    return response;
   }
 
   /** The task of the order tests: records "task started", works for 2 s, records "task finished". */
