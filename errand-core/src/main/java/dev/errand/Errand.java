@@ -366,14 +366,31 @@ public final class Errand implements AutoCloseable {
    *     or saying what does not map
    */
   public JobHandle enqueueJson(String typeName, String payloadJson, Enqueue options) {
-    JobType<?> type = types.get(typeName);
+    JobType<?> type = knownType(typeName);
+    String canonical = canonicalJson(type, payloadJson);
+    return store(null, type, List.of(canonical), Objects.requireNonNull(options, "options")).get(0);
+  }
+
+  /**
+   * Checks, storing nothing, that {@link #enqueueJson} would accept {@code payloadJson} for {@code
+   * typeName}, so that a caller can validate a whole batch (or a schedule) before enqueueing any
+   * of it. Any thread.
+   *
+   * @return the payload as it would be stored (as the type's mapper writes it back)
+   * @throws IllegalArgumentException with the same message {@link #enqueueJson} would give
+   */
+  public String checkJson(String typeName, String payloadJson) {
+    return canonicalJson(knownType(typeName), payloadJson);
+  }
+
+  private JobType<?> knownType(String typeName) {
+    JobType<?> type = typeName == null ? null : types.get(typeName);
     if (type == null) {
       throw new IllegalArgumentException(
           "unknown job type '" + typeName + "'; register it with errand.register(JobType.of(\""
               + typeName + "\", Payload.class, handler)) first (registered: " + typeNames() + ")");
     }
-    String canonical = canonicalJson(type, payloadJson);
-    return store(null, type, List.of(canonical), Objects.requireNonNull(options, "options")).get(0);
+    return type;
   }
 
   /** The payload JSON as the type's mapper writes it back, or why it does not map. */

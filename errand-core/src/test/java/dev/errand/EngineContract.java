@@ -351,6 +351,22 @@ public abstract class EngineContract {
   }
 
   @Test
+  void check_json_accepts_what_enqueue_json_accepts_and_stores_nothing() throws Exception {
+    Errand errand = engine(b -> {});
+    errand.register(JobType.of("ok", Msg.class, (ctx, m) -> {}));
+    assertThat(errand.checkJson("ok", "{ \"n\": 1, \"text\": \"a\" }"))
+        .isEqualTo("{\"text\":\"a\",\"n\":1}");
+    assertThatThrownBy(() -> errand.checkJson("missing", "{}"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown job type 'missing'")
+        .hasMessageContaining("registered: [ok]");
+    assertThatThrownBy(() -> errand.checkJson(null, "{}"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown job type 'null'");
+    assertThatThrownBy(() -> errand.checkJson("ok", "{\"text\":\"a\",\"n\":\"many\"}"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not map to Msg");
+    assertThat(errand.counts().rows()).as("nothing was stored").isEmpty();
+  }
+
+  @Test
   void batch_enqueue_stores_thousands_with_one_call_and_all_run_once() throws Exception {
     Errand errand = engine(b -> b.queue("default", 8));
     Map<Integer, AtomicInteger> runs = new ConcurrentHashMap<>();
