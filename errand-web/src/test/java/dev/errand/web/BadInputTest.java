@@ -199,4 +199,25 @@ class BadInputTest {
     bad(f.send(f.request("/api/jobs/777/events")), 404, "not_found");
     bad(f.get("/api/queues?x=1"), 400, "invalid_parameter");
   }
+
+  @Test
+  void malformed_http_is_answered_with_json_errors_too() throws Exception {
+    int port = f.web.port();
+    String badUri = SecurityTest.raw(port, "GET /api/jobs/%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assertThat(badUri).startsWith("HTTP/1.1 400").contains("application/json").contains("\"code\":\"bad_request\"");
+    String badQuery = SecurityTest.raw(port, "GET /api/jobs?limit=%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assertThat(badQuery).startsWith("HTTP/1.1 400").contains("\"code\":\"invalid_parameter\"").contains("percent-escape");
+    String bigHeaders = SecurityTest.raw(port, "GET /api/jobs HTTP/1.1\r\nHost: localhost\r\nX-Big: "
+        + "a".repeat(20_000) + "\r\nConnection: close\r\n\r\n");
+    assertThat(bigHeaders).startsWith("HTTP/1.1 431").contains("\"code\":\"headers_too_large\"");
+    String notUtf8 = SecurityTest.raw(port, "POST /api/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type:"
+        + " application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n\u00ff\u00fe\u00fd{}");
+    assertThat(notUtf8).startsWith("HTTP/1.1 400").contains("\"code\":\"invalid_json\"");
+    String dotDot = SecurityTest.raw(port, "GET /api/jobs/1/../../health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assertThat(dotDot).startsWith("HTTP/1.1 404").contains("\"code\":\"route_not_found\"");
+    String preflight = SecurityTest.raw(port, "OPTIONS /api/jobs HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example"
+        + "\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+    assertThat(preflight).as("no CORS: a cross-site page cannot send custom headers or JSON")
+        .startsWith("HTTP/1.1 405").doesNotContain("Access-Control-Allow");
+  }
 }

@@ -137,7 +137,8 @@ class EventStreamTest {
 
   @Test
   void streams_are_bounded_and_end_when_the_web_closes() throws Exception {
-    f = new WebFixture(dir, b -> b.sseMaxClients(1));
+    // a closed client is noticed at the next write: keep-alives make that prompt
+    f = new WebFixture(dir, b -> b.sseMaxClients(1).sseKeepAlive(Duration.ofMillis(50)));
     SseClient one = connect("/api/events", null);
     await().atMost(Duration.ofSeconds(10)).until(() -> f.web.openStreams() == 1);
     Res second = f.get("/api/events");
