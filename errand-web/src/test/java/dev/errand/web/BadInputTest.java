@@ -5,32 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.errand.web.WebFixture.Res;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every kind of bad input gets a JSON error with a stable code and a message naming what to fix,
  * nothing is stored, and none reaches the catch-all that answers 500.
  */
-class BadInputTest {
-  @TempDir Path dir;
-  WebFixture f;
-
-  @BeforeEach
-  void start() {
-    f = new WebFixture(dir, b -> b.maxBatch(5));
-  }
-
-  @AfterEach
-  void noInputReachedTheCatchAll() {
-    try {
-      assertThat(f.web.internalErrors()).as("requests answered by the 500 catch-all").isZero();
-    } finally {
-      f.close();
-    }
+class BadInputTest extends FixtureTest {
+  @Override
+  void configure(WebConfig.Builder b) {
+    b.maxBatch(5);
   }
 
   private static Res bad(Res r, int status, String code, String... inMessage) {

@@ -72,6 +72,17 @@ class HealthMetricsTest {
   }
 
   @Test
+  void a_real_server_fault_is_a_logged_json_500() {
+    f = new WebFixture(dir, b -> {});
+    f.errand.close(); // closes the store under the API
+    Res r = f.get("/api/jobs");
+    assertThat(r.status()).isEqualTo(500);
+    assertThat(r.code()).isEqualTo("internal_error");
+    assertThat(r.message()).contains("not in the request");
+    assertThat(f.web.internalErrors()).isEqualTo(1);
+  }
+
+  @Test
   void an_engine_without_heartbeating_nodes_is_not_ready() {
     f = new WebFixture(dir, b -> {});
     Errand idle = Errand.builder().store(SqliteJobStore.file(dir.resolve("idle.db"))).scheduler(false).build();

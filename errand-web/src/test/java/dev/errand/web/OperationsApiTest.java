@@ -7,33 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.errand.JobQuery;
 import dev.errand.JobState;
 import dev.errand.web.WebFixture.Res;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Schedules, queues, nodes and statistics over a real socket against a real engine. */
-class OperationsApiTest {
+class OperationsApiTest extends FixtureTest {
   static final String EMAIL = "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":\"pw\"}}";
-
-  @TempDir Path dir;
-  WebFixture f;
-
-  @BeforeEach
-  void start() {
-    f = new WebFixture(dir, b -> {});
-  }
-
-  @AfterEach
-  void stop() {
-    assertThat(f.web.internalErrors()).isZero();
-    f.close();
-  }
 
   @Test
   void schedule_is_validated_created_listed_with_next_occurrences_paused_triggered_and_deleted() {
