@@ -64,6 +64,8 @@ class BadInputTest extends FixtureTest {
     bad(enqueue("{\"type\":\"send-email\",\"payload\":[1]}"), 422, "invalid_payload");
     bad(enqueue("{\"type\":\"send-email\",\"payload\":{\"to\":{\"x\":1}}}"), 422, "invalid_payload");
     bad(enqueue("{\"type\":\"flaky\",\"payload\":\"hello\"}"), 422, "invalid_payload");
+    bad(enqueue("{\"type\":\"flaky\",\"payload\":null}"), 422, "invalid_payload", "null");
+    assertThat(f.errand.jobs(dev.errand.JobQuery.all().type("flaky")).jobs()).isEmpty();
   }
 
   @Test
