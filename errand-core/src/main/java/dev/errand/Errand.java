@@ -366,21 +366,66 @@ public final class Errand implements AutoCloseable {
    *     or saying what does not map
    */
   public JobHandle enqueueJson(String typeName, String payloadJson, Enqueue options) {
-    JobType<?> type = types.get(typeName);
+    JobType<?> type = knownType(typeName);
+    String canonical = canonicalJson(type, payloadJson);
+    return store(null, type, List.of(canonical), Objects.requireNonNull(options, "options")).get(0);
+  }
+
+  /**
+   * Enqueues many jobs of one type given as JSON, with one store operation (one transaction), as
+   * {@link #enqueueAll(JobType, List, Enqueue)} does for objects: every payload is checked first,
+   * and if one does not map nothing is stored. Results are in input order.
+   *
+   * @throws IllegalArgumentException naming the registered types if {@code typeName} is unknown,
+   *     or naming the index of the first payload that does not map
+   */
+  public List<JobHandle> enqueueJsonAll(String typeName, List<String> payloadsJson, Enqueue options) {
+    Objects.requireNonNull(payloadsJson, "payloadsJson");
+    Objects.requireNonNull(options, "options");
+    JobType<?> type = knownType(typeName);
+    List<String> canonical = new ArrayList<>(payloadsJson.size());
+    for (int i = 0; i < payloadsJson.size(); i++) {
+      try {
+        canonical.add(canonicalJson(type, payloadsJson.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("payload " + i + ": " + e.getMessage(), e);
+      }
+    }
+    return store(null, type, canonical, options);
+  }
+
+  /**
+   * Checks, storing nothing, that {@link #enqueueJson} would accept {@code payloadJson} for {@code
+   * typeName}, so that a caller can validate a whole batch (or a schedule) before enqueueing any
+   * of it. Any thread.
+   *
+   * @return the payload as it would be stored (as the type's mapper writes it back)
+   * @throws IllegalArgumentException with the same message {@link #enqueueJson} would give
+   */
+  public String checkJson(String typeName, String payloadJson) {
+    return canonicalJson(knownType(typeName), payloadJson);
+  }
+
+  private JobType<?> knownType(String typeName) {
+    JobType<?> type = typeName == null ? null : types.get(typeName);
     if (type == null) {
       throw new IllegalArgumentException(
           "unknown job type '" + typeName + "'; register it with errand.register(JobType.of(\""
               + typeName + "\", Payload.class, handler)) first (registered: " + typeNames() + ")");
     }
-    String canonical = canonicalJson(type, payloadJson);
-    return store(null, type, List.of(canonical), Objects.requireNonNull(options, "options")).get(0);
+    return type;
   }
 
   /** The payload JSON as the type's mapper writes it back, or why it does not map. */
   String canonicalJson(JobType<?> type, String payloadJson) {
     Objects.requireNonNull(payloadJson, "payloadJson");
     try {
-      return mapper.writeValueAsString(mapper.readValue(payloadJson, type.payloadClass()));
+      Object payload = mapper.readValue(payloadJson, type.payloadClass());
+      if (payload == null) {
+        throw new IllegalArgumentException("payload for job type '" + type.name() + "' is JSON null;"
+            + " every job needs a payload (use {} for an empty record)");
+      }
+      return mapper.writeValueAsString(payload);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("payload for job type '" + type.name() + "' does not map to "
           + type.payloadClass().getSimpleName() + ": " + e.getOriginalMessage(), e);

@@ -331,7 +331,9 @@ public final class MemoryJobStore implements JobStore {
         if ((q.states().isEmpty() || q.states().contains(r.state))
             && (q.queue() == null || q.queue().equals(r.queue))
             && (q.type() == null || q.type().equals(r.type))
-            && (q.tag() == null || r.tags.contains(q.tag()))) {
+            && (q.tag() == null || r.tags.contains(q.tag()))
+            && (q.createdFrom() == null || !r.createdAt.isBefore(q.createdFrom()))
+            && (q.createdBefore() == null || r.createdAt.isBefore(q.createdBefore()))) {
           if (out.size() == q.limit()) {
             more = true;
             break;

@@ -618,6 +618,35 @@ public abstract class JobStoreContract {
   }
 
   @Test
+  void list_filters_by_enqueue_time_range_start_inclusive_end_exclusive() {
+    List<Job> all = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      all.add(store.find(enqueueOne(job("q"))).orElseThrow());
+    }
+    Instant first = all.get(0).createdAt();
+    Instant last = all.get(3).createdAt();
+    Instant middle = all.get(2).createdAt();
+    assertThat(store.list(JobQuery.all().created(first, null)).jobs()).hasSize(4);
+    assertThat(store.list(JobQuery.all().created(null, first)).jobs()).isEmpty();
+    assertThat(store.list(JobQuery.all().created(last.plusMillis(1), null)).jobs()).isEmpty();
+    assertThat(store.list(JobQuery.all().created(null, last.plusMillis(1))).jobs()).hasSize(4);
+    List<Long> fromMiddle = all.stream().filter(j -> !j.createdAt().isBefore(middle))
+        .map(Job::id).sorted(Collections.reverseOrder()).toList();
+    assertThat(store.list(JobQuery.all().created(middle, null)).jobs()).extracting(Job::id)
+        .containsExactlyElementsOf(fromMiddle);
+    List<Long> beforeMiddle = all.stream().filter(j -> j.createdAt().isBefore(middle))
+        .map(Job::id).sorted(Collections.reverseOrder()).toList();
+    assertThat(store.list(JobQuery.all().created(first, middle)).jobs()).extracting(Job::id)
+        .containsExactlyElementsOf(beforeMiddle);
+    JobPage page = store.list(JobQuery.all().created(first, null).limit(3));
+    assertThat(page.jobs()).hasSize(3);
+    assertThat(store.list(JobQuery.all().created(first, null).limit(3).before(page.nextCursor())).jobs())
+        .extracting(Job::id).containsExactly(all.get(0).id());
+    assertThatThrownBy(() -> JobQuery.all().created(last, first.minusMillis(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("time range is empty");
+  }
+
+  @Test
   void counts_group_by_queue_type_and_state() {
     enqueueOne(job("a"));
     enqueueOne(job("a"));

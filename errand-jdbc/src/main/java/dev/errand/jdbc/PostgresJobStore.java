@@ -946,6 +946,14 @@ public final class PostgresJobStore implements JobStore {
       sql.append(" AND id < ?");
       params.add(q.before());
     }
+    if (q.createdFrom() != null) {
+      sql.append(" AND created_at >= ?");
+      params.add(timestamp(q.createdFrom()));
+    }
+    if (q.createdBefore() != null) {
+      sql.append(" AND created_at < ?");
+      params.add(timestamp(q.createdBefore()));
+    }
     sql.append(" ORDER BY id DESC LIMIT ?");
     params.add(q.limit() + 1);
     List<Job> found = run("list jobs", c -> {

@@ -1048,6 +1048,14 @@ public final class SqliteJobStore implements JobStore {
       sql.append(" AND id < ?");
       args.add(q.before());
     }
+    if (q.createdFrom() != null) {
+      sql.append(" AND created_at >= ?");
+      args.add(micros(q.createdFrom()));
+    }
+    if (q.createdBefore() != null) {
+      sql.append(" AND created_at < ?");
+      args.add(micros(q.createdBefore()));
+    }
     sql.append(" ORDER BY id DESC LIMIT ?");
     args.add(q.limit() + 1);
     List<Job> found =
