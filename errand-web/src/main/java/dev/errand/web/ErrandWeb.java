@@ -168,6 +168,7 @@ public final class ErrandWeb implements AutoCloseable {
       }));
     }
     r.get(p + "/metrics", metrics());
+    Dashboard.mount(r, config, guard);
   }
 
   /** The port the server of its own listens on. */

@@ -1,0 +1,127 @@
+package dev.errand.web;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.function.Function;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Debian's headless Chromium driven by its chromedriver, with a fresh profile and every feature
+ * that would reach the internet turned off. Screenshots go to {@code target/screenshots/}.
+ *
+ * <p>When {@code /usr/bin/chromium} or {@code /usr/bin/chromedriver} is missing the test is
+ * skipped with a message on standard error and in the JUnit report, never passed.
+ */
+final class Browser implements AutoCloseable {
+  static final Path CHROMIUM = Path.of(System.getProperty("errand.chromium", "/usr/bin/chromium"));
+  static final Path CHROMEDRIVER = Path.of(System.getProperty("errand.chromedriver", "/usr/bin/chromedriver"));
+  static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+  final ChromeDriver driver;
+  private final ChromeDriverService service;
+
+  private Browser(ChromeDriverService service, ChromeDriver driver) {
+    this.service = service;
+    this.driver = driver;
+  }
+
+  /** Skips the calling test, loudly, when the browser is not installed. */
+  static void assumeInstalled() {
+    boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+    if (!present) {
+      String msg = "SKIPPED: dashboard browser tests need Debian's chromium and chromium-driver ("
+          + CHROMIUM + ", " + CHROMEDRIVER + "); install them with 'apt-get install chromium"
+          + " chromium-driver'. THE DASHBOARD WAS NOT TESTED IN A BROWSER.";
+      System.err.println("\n*** " + msg + " ***\n");
+      assumeTrue(false, msg);
+    }
+  }
+
+  static Browser start(Path profile, int width, int height) {
+    assumeInstalled();
+    ChromeOptions o = new ChromeOptions();
+    o.setBinary(CHROMIUM.toFile());
+    o.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--disable-extensions", "--disable-default-apps",
+        "--no-default-browser-check", "--hide-scrollbars", "--lang=en-US",
+        "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=" + width + "," + height);
+    ChromeDriverService service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
+    ChromeDriver driver = new ChromeDriver(service, o);
+    driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
+    Browser b = new Browser(service, driver);
+    b.size(width, height);
+    return b;
+  }
+
+  /** Sets the viewport (not the window) to width x height CSS pixels. */
+  void size(int width, int height) {
+    driver.manage().window().setSize(new Dimension(width, height));
+    Object inner = js("return [window.innerWidth, window.innerHeight];");
+    @SuppressWarnings("unchecked")
+    java.util.List<Number> wh = (java.util.List<Number>) inner;
+    int dw = width - wh.get(0).intValue();
+    int dh = height - wh.get(1).intValue();
+    if (dw != 0 || dh != 0) {
+      driver.manage().window().setSize(new Dimension(width + dw, height + dh));
+    }
+  }
+
+  Object js(String script, Object... args) {
+    return ((JavascriptExecutor) driver).executeScript(script, args);
+  }
+
+  <T> T await(String what, Function<WebDriver, T> condition) {
+    return new WebDriverWait(driver, Duration.ofSeconds(20)).withMessage(what)
+        .ignoring(StaleElementReferenceException.class).until(condition);
+  }
+
+  WebElement awaitVisible(String what, By by) {
+    return await(what, d -> d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
+  }
+
+  /** Waits for {@code by} to show {@code text} somewhere in its text. */
+  WebElement awaitText(By by, String text) {
+    return await("'" + text + "' in " + by, d -> d.findElements(by).stream()
+        .filter(e -> e.getText().contains(text)).findFirst().orElse(null));
+  }
+
+  /** Saves a full-viewport PNG as target/screenshots/{name}.png and returns its path. */
+  Path screenshot(String name) {
+    try {
+      Files.createDirectories(SCREENSHOTS);
+      File f = driver.getScreenshotAs(OutputType.FILE);
+      Path to = SCREENSHOTS.resolve(name + ".png");
+      Files.copy(f.toPath(), to, StandardCopyOption.REPLACE_EXISTING);
+      return to;
+    } catch (IOException e) {
+      throw new AssertionError("screenshot " + name + " could not be saved", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      driver.quit();
+    } finally {
+      service.stop();
+    }
+  }
+}
