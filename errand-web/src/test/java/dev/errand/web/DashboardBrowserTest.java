@@ -243,4 +243,31 @@ class DashboardBrowserTest {
     assertThat(node.getText()).contains("default (4)").contains("other (1)");
     b.screenshot("11-nodes");
   }
+
+  @Test
+  void after_a_server_restart_the_dashboard_reconnects_with_its_last_event_id_and_reloads() {
+    long flaky = failedFlakyJob();
+    b = Browser.start(profile, 1366, 860);
+    open("#/jobs");
+    long seen = f.enqueue("{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
+    // the list only changes on events: once it shows the new job succeeded, events (with ids) arrived
+    b.await("the new job's success arrives live", d -> d.findElements(
+        By.cssSelector("#job-list tr[data-job-id='" + seen + "'] .badge[data-state='SUCCEEDED']")).size() == 1);
+    int port = f.web.port();
+    f.web.close();
+    b.await("the dashboard notices", d -> !"live".equals(d.findElement(By.id("live")).getAttribute("data-state")));
+    f.errand.retry(flaky); // while the dashboard is cut off
+    f.awaitState(flaky, JobState.SUCCEEDED);
+    try (ErrandWeb again = ErrandWeb.create(f.errand, WebConfig.builder().port(port).build()).start()) {
+      b.await("reconnected", d -> "live".equals(d.findElement(By.id("live")).getAttribute("data-state")));
+      WebElement live = b.driver.findElement(By.id("live"));
+      assertThat(Integer.parseInt(live.getAttribute("data-reconnects"))).isPositive();
+      // a reset is only sent to a client that presented a Last-Event-ID the new server does not know
+      assertThat(live.getAttribute("data-resets")).isEqualTo("1");
+      b.await("the list reloaded after the reset", d -> d.findElements(
+          By.cssSelector("#job-list tr[data-job-id='" + flaky + "'] .badge[data-state='SUCCEEDED']")).size() == 1);
+      b.screenshot("12-reconnected-after-restart");
+      assertThat(again.internalErrors()).isZero();
+    }
+  }
 }

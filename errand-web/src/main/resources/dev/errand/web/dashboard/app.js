@@ -353,6 +353,12 @@
     },
 
     dispatch(event, data) {
+      if (event === "reset") {
+        // the server no longer has the events after our Last-Event-ID (it restarted, or we were
+        // away too long): every view reloads its state over the REST API
+        this.resets = (this.resets || 0) + 1;
+        this.el.dataset.resets = String(this.resets);
+      }
       let payload;
       try {
         payload = JSON.parse(data);
