@@ -116,6 +116,27 @@ final class Browser implements AutoCloseable {
     }
   }
 
+  /**
+   * Quits {@code browser} (if started), then checks that no request reached the 500 catch-all and
+   * closes {@code fixture} (if created).
+   */
+  static void closeWith(Browser browser, WebFixture fixture) {
+    try {
+      if (browser != null) {
+        browser.close();
+      }
+    } finally {
+      if (fixture != null) {
+        try {
+          org.assertj.core.api.Assertions.assertThat(fixture.web.internalErrors())
+              .as("requests answered by the 500 catch-all").isZero();
+        } finally {
+          fixture.close();
+        }
+      }
+    }
+  }
+
   @Override
   public void close() {
     try {

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,7 @@ class DashboardBrowserTest {
   @BeforeEach
   void start() {
     Browser.assumeInstalled();
-    f = new WebFixture(dir, w -> {});
+    f = new WebFixture(dir, w -> {}, e -> e.heartbeatInterval(Duration.ofMillis(200)));
     // fails permanently with its payload as the error message: errors must be shown as text too
     echoError = f.errand.register(JobType.of("echo-error", Note.class, (ctx, n) -> {
       throw new PermanentFailure(n.message());
@@ -50,16 +51,7 @@ class DashboardBrowserTest {
 
   @AfterEach
   void stop() {
-    try {
-      if (b != null) {
-        b.close();
-      }
-    } finally {
-      if (f != null) {
-        assertThat(f.web.internalErrors()).as("requests answered by the 500 catch-all").isZero();
-        f.close();
-      }
-    }
+    Browser.closeWith(b, f);
   }
 
   private void someHistory() {
@@ -269,5 +261,24 @@ class DashboardBrowserTest {
       b.screenshot("12-reconnected-after-restart");
       assertThat(again.internalErrors()).isZero();
     }
+  }
+
+  @Test
+  void a_running_job_shows_its_progress_and_then_its_success() {
+    CountDownLatch finish = new CountDownLatch(1);
+    JobType<Note> report = f.errand.register(JobType.of("quarterly-report", Note.class, (ctx, n) -> {
+      ctx.progress(40);
+      finish.await();
+    }));
+    long id = f.errand.enqueue(report, new Note("Q3")).id();
+    f.awaitState(id, JobState.RUNNING);
+    b = Browser.start(profile, 1366, 860);
+    open("#/jobs/" + id);
+    b.awaitText(By.cssSelector(".facts"), "40 %");
+    assertThat(b.driver.findElement(By.cssSelector(".page-head .badge")).getText()).isEqualTo("RUNNING");
+    assertThat(b.driver.findElement(By.id("cancel")).isDisplayed()).isTrue();
+    b.screenshot("14-running-job-progress");
+    finish.countDown();
+    b.await("the detail shows SUCCEEDED", d -> d.findElement(By.cssSelector(".page-head .badge")).getText().equals("SUCCEEDED"));
   }
 }

@@ -32,14 +32,7 @@ class DashboardSignInTest {
 
   @AfterEach
   void stop() {
-    try {
-      if (b != null) {
-        b.close();
-      }
-    } finally {
-      assertThat(f.web.internalErrors()).isZero();
-      f.close();
-    }
+    Browser.closeWith(b, f);
   }
 
   private void signIn(String key) {

@@ -86,8 +86,13 @@
   /** A time cell: relative text, the exact local time as a tooltip. */
   function when(iso) {
     if (!iso) return h("span", { class: "muted" }, "—");
-    return h("time", { datetime: iso, title: fmtTime(iso) }, ago(iso));
+    return h("time", { class: "rel", datetime: iso, title: fmtTime(iso) }, ago(iso));
   }
+
+  // relative times keep telling the truth while a page stays open
+  setInterval(() => {
+    for (const t of view.querySelectorAll("time.rel")) t.textContent = ago(t.getAttribute("datetime"));
+  }, 10000);
 
   function duration(ms) {
     if (ms === null || ms === undefined || isNaN(ms)) return "—";
@@ -888,10 +893,15 @@
       return {};
     }
 
+    let tick = null;
+
     async function load() {
       try {
         const j = await api("GET", "/api/jobs/" + id);
         draw(j);
+        // progress is reported without an event: re-read a running job every 2 s while it is open
+        clearTimeout(tick);
+        if (j.state === "RUNNING") tick = setTimeout(load, 2000);
       } catch (e) {
         clear(body).appendChild(e.status === 404 ? empty("Job #" + id + " is gone", e.message, h("a", { href: "#/jobs" }, "All jobs")) : failure(e, load));
       }
@@ -992,6 +1002,7 @@
     const refresh = throttle(load, 300);
     load();
     return {
+      dispose: () => clearTimeout(tick),
       refresh(event) {
         if (event === "reset") return refresh();
         if (event.jobId === id) {
