@@ -115,6 +115,7 @@ public final class ErrandWeb implements AutoCloseable {
         cfg.jetty.threadPool = pool;
         cfg.http.maxRequestSize = config.maxBodyBytes();
         cfg.http.prefer405over404 = true;
+        cfg.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler()));
         mount(cfg);
         cfg.routes.error(404, ctx -> unrouted(ctx, 404, "route_not_found", "no endpoint at "
             + ctx.req().getMethod() + " " + Fields.clip(ctx.path()) + "; see docs/http-api.md"));

@@ -12,11 +12,17 @@ import java.util.regex.Pattern;
 /** Reads and checks the parts of a request: query parameters, path parameters and the body. */
 final class Request {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:\\-]{0,99}");
+  private static final Pattern BAD_ESCAPE = Pattern.compile("%(?![0-9A-Fa-f]{2})");
 
   private Request() {}
 
   /** Refuses query parameters other than {@code allowed}, so a misspelt filter is never ignored. */
   static void onlyParams(Context ctx, Set<String> allowed) {
+    String qs = ctx.queryString();
+    if (qs != null && BAD_ESCAPE.matcher(qs).find()) {
+      throw ApiException.badRequest("invalid_parameter", "the query string has a malformed"
+          + " percent-escape (a % not followed by two hex digits): '" + Fields.clip(qs) + "'");
+    }
     for (String p : ctx.queryParamMap().keySet()) {
       if (!allowed.contains(p)) {
         throw ApiException.badRequest("invalid_parameter", "unknown query parameter '" + Fields.clip(p)

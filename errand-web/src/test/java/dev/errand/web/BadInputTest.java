@@ -5,32 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.errand.web.WebFixture.Res;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every kind of bad input gets a JSON error with a stable code and a message naming what to fix,
  * nothing is stored, and none reaches the catch-all that answers 500.
  */
-class BadInputTest {
-  @TempDir Path dir;
-  WebFixture f;
-
-  @BeforeEach
-  void start() {
-    f = new WebFixture(dir, b -> b.maxBatch(5));
-  }
-
-  @AfterEach
-  void noInputReachedTheCatchAll() {
-    try {
-      assertThat(f.web.internalErrors()).as("requests answered by the 500 catch-all").isZero();
-    } finally {
-      f.close();
-    }
+class BadInputTest extends FixtureTest {
+  @Override
+  void configure(WebConfig.Builder b) {
+    b.maxBatch(5);
   }
 
   private static Res bad(Res r, int status, String code, String... inMessage) {
@@ -198,5 +182,26 @@ class BadInputTest {
     bad(f.send(f.request("/api/events").header("Last-Event-ID", "garbage")), 400, "invalid_parameter", "Last-Event-ID");
     bad(f.send(f.request("/api/jobs/777/events")), 404, "not_found");
     bad(f.get("/api/queues?x=1"), 400, "invalid_parameter");
+  }
+
+  @Test
+  void malformed_http_is_answered_with_json_errors_too() throws Exception {
+    int port = f.web.port();
+    String badUri = SecurityTest.raw(port, "GET /api/jobs/%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assertThat(badUri).startsWith("HTTP/1.1 400").contains("application/json").contains("\"code\":\"bad_request\"");
+    String badQuery = SecurityTest.raw(port, "GET /api/jobs?limit=%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assertThat(badQuery).startsWith("HTTP/1.1 400").contains("\"code\":\"invalid_parameter\"").contains("percent-escape");
+    String bigHeaders = SecurityTest.raw(port, "GET /api/jobs HTTP/1.1\r\nHost: localhost\r\nX-Big: "
+        + "a".repeat(20_000) + "\r\nConnection: close\r\n\r\n");
+    assertThat(bigHeaders).startsWith("HTTP/1.1 431").contains("\"code\":\"headers_too_large\"");
+    String notUtf8 = SecurityTest.raw(port, "POST /api/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type:"
+        + " application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n\u00ff\u00fe\u00fd{}");
+    assertThat(notUtf8).startsWith("HTTP/1.1 400").contains("\"code\":\"invalid_json\"");
+    String dotDot = SecurityTest.raw(port, "GET /api/jobs/1/../../health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assertThat(dotDot).startsWith("HTTP/1.1 404").contains("\"code\":\"route_not_found\"");
+    String preflight = SecurityTest.raw(port, "OPTIONS /api/jobs HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example"
+        + "\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+    assertThat(preflight).as("no CORS: a cross-site page cannot send custom headers or JSON")
+        .startsWith("HTTP/1.1 405").doesNotContain("Access-Control-Allow");
   }
 }

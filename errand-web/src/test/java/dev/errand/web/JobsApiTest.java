@@ -6,30 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.errand.Job;
 import dev.errand.JobState;
 import dev.errand.web.WebFixture.Res;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The job endpoints over a real socket against a real engine on SQLite. */
-class JobsApiTest {
-  @TempDir Path dir;
-  WebFixture f;
-
-  @BeforeEach
-  void start() {
-    f = new WebFixture(dir, b -> {});
-  }
-
-  @AfterEach
-  void stop() {
-    f.close();
-  }
-
+class JobsApiTest extends FixtureTest {
   @Test
   void enqueued_job_runs_and_reads_back_with_result_and_redacted_payload() {
     Res r = f.post("/api/jobs", """
