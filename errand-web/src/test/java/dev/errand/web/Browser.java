@@ -43,10 +43,14 @@ final class Browser implements AutoCloseable {
 
   /** Skips the calling test, loudly, when the browser is not installed. */
   static void assumeInstalled() {
-    boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+    assumeInstalled(CHROMIUM, CHROMEDRIVER);
+  }
+
+  static void assumeInstalled(Path chromium, Path chromedriver) {
+    boolean present = Files.isExecutable(chromium) && Files.isExecutable(chromedriver);
     if (!present) {
       String msg = "SKIPPED: dashboard browser tests need Debian's chromium and chromium-driver ("
-          + CHROMIUM + ", " + CHROMEDRIVER + "); install them with 'apt-get install chromium"
+          + chromium + ", " + chromedriver + "); install them with 'apt-get install chromium"
           + " chromium-driver'. THE DASHBOARD WAS NOT TESTED IN A BROWSER.";
       System.err.println("\n*** " + msg + " ***\n");
       assumeTrue(false, msg);

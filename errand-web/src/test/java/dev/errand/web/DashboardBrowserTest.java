@@ -281,4 +281,30 @@ class DashboardBrowserTest {
     finish.countDown();
     b.await("the detail shows SUCCEEDED", d -> d.findElement(By.cssSelector(".page-head .badge")).getText().equals("SUCCEEDED"));
   }
+
+  @Test
+  void the_job_list_pages_by_cursor_and_a_bad_time_range_says_what_to_fix() {
+    StringBuilder batch = new StringBuilder("{\"jobs\":[");
+    for (int i = 0; i < 55; i++) {
+      batch.append(i == 0 ? "" : ",").append("{\"type\":\"send-email\",\"payload\":{\"to\":\"u").append(i)
+          .append("\",\"subject\":\"s\",\"password\":null},\"delay\":\"PT1H\"}");
+    }
+    assertThat(f.post("/api/jobs/batch", batch.append("]}").toString()).status()).isEqualTo(201);
+    b = Browser.start(profile, 1366, 860);
+    open("#/jobs?type=send-email&state=SCHEDULED");
+    b.await("a first page of 50", d -> rows().size() == 50);
+    String newest = rows().get(0).getAttribute("data-job-id");
+    b.driver.findElement(By.id("older")).click();
+    b.await("a second page of 5", d -> rows().size() == 5);
+    assertThat(b.driver.findElement(By.id("older")).isEnabled()).as("no page after the last").isFalse();
+    b.driver.findElement(By.id("newer")).click();
+    b.await("back on the first page", d -> rows().size() == 50 && rows().get(0).getAttribute("data-job-id").equals(newest));
+
+    open("#/jobs?from=2999-01-01T00:00:00Z");
+    b.awaitText(By.cssSelector("#job-list .empty"), "No jobs match these filters");
+    open("#/jobs?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z");
+    WebElement error = b.awaitText(By.cssSelector("#job-list .failure"), "the time range is empty");
+    assertThat(error.getText()).contains("invalid_parameter").contains("Try again");
+    b.screenshot("15-bad-time-range");
+  }
 }
