@@ -307,4 +307,21 @@ class DashboardBrowserTest {
     assertThat(error.getText()).contains("invalid_parameter").contains("Try again");
     b.screenshot("15-bad-time-range");
   }
+
+  @Test
+  void the_overview_follows_the_stream() {
+    b = Browser.start(profile, 1366, 860);
+    open("");
+    b.awaitText(By.cssSelector(".cards"), "Finished (1 h)");
+    assertThat(b.driver.findElement(By.id("failed-count")).isDisplayed()).as("no failed jobs, no count").isFalse();
+    for (int i = 0; i < 3; i++) {
+      f.enqueue("{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
+    }
+    f.enqueue("{\"type\":\"fail\",\"payload\":{}}");
+    b.await("four finished, one failed, counted live", d -> {
+      String cards = d.findElement(By.cssSelector(".cards")).getText();
+      return cards.contains("Finished (1 h)\n4") && cards.contains("Failed\n1") && cards.contains("25 %");
+    });
+    b.await("the failed count in the header", d -> d.findElement(By.id("failed-count")).getText().equals("1"));
+  }
 }

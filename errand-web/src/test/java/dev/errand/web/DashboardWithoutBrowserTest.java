@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.opentest4j.TestAbortedException;
 
 /** Without a browser the dashboard tests are skipped, loudly: never passed. */
-class BrowserTest {
+class DashboardWithoutBrowserTest {
   @Test
   void a_missing_browser_skips_the_test_with_a_message_on_standard_error() {
     PrintStream err = System.err;
