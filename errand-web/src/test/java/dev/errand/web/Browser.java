@@ -66,6 +66,7 @@ final class Browser implements AutoCloseable {
         "--disable-dev-shm-usage", "--disable-extensions", "--disable-default-apps",
         "--no-default-browser-check", "--hide-scrollbars", "--lang=en-US",
         "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=" + width + "," + height);
+    o.setCapability("goog:loggingPrefs", java.util.Map.of("browser", "ALL"));
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
     ChromeDriver driver = new ChromeDriver(service, o);
@@ -121,13 +122,29 @@ final class Browser implements AutoCloseable {
   }
 
   /**
+   * The page's console messages that mean a fault of the dashboard: uncaught errors and anything
+   * the Content-Security-Policy refused. (A refused API call the test provoked is not one.)
+   */
+  java.util.List<String> faults() {
+    return driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
+        .map(org.openqa.selenium.logging.LogEntry::getMessage)
+        .filter(m -> m.contains("Refused to") || m.contains("Uncaught") || m.contains("Content Security Policy")
+            || m.contains("errand dashboard:"))
+        .toList();
+  }
+
+  /**
    * Quits {@code browser} (if started), then checks that no request reached the 500 catch-all and
    * closes {@code fixture} (if created).
    */
   static void closeWith(Browser browser, WebFixture fixture) {
     try {
       if (browser != null) {
-        browser.close();
+        try {
+          org.assertj.core.api.Assertions.assertThat(browser.faults()).as("script errors and CSP refusals").isEmpty();
+        } finally {
+          browser.close();
+        }
       }
     } finally {
       if (fixture != null) {
