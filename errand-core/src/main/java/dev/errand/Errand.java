@@ -397,7 +397,12 @@ public final class Errand implements AutoCloseable {
   String canonicalJson(JobType<?> type, String payloadJson) {
     Objects.requireNonNull(payloadJson, "payloadJson");
     try {
-      return mapper.writeValueAsString(mapper.readValue(payloadJson, type.payloadClass()));
+      Object payload = mapper.readValue(payloadJson, type.payloadClass());
+      if (payload == null) {
+        throw new IllegalArgumentException("payload for job type '" + type.name() + "' is JSON null;"
+            + " every job needs a payload (use {} for an empty record)");
+      }
+      return mapper.writeValueAsString(payload);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("payload for job type '" + type.name() + "' does not map to "
           + type.payloadClass().getSimpleName() + ": " + e.getOriginalMessage(), e);

@@ -363,6 +363,10 @@ public abstract class EngineContract {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown job type 'null'");
     assertThatThrownBy(() -> errand.checkJson("ok", "{\"text\":\"a\",\"n\":\"many\"}"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not map to Msg");
+    assertThatThrownBy(() -> errand.checkJson("ok", " null "))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is JSON null");
+    assertThatThrownBy(() -> errand.enqueueJson("ok", "null", Enqueue.now()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("every job needs a payload");
     assertThat(errand.counts().rows()).as("nothing was stored").isEmpty();
   }
 

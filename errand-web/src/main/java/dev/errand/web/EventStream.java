@@ -83,6 +83,11 @@ final class EventStream implements JobEventListener {
     }
   }
 
+  /** This instance's random stream id, the prefix of every event id. */
+  String streamId() {
+    return stream;
+  }
+
   /** Streams open now. */
   int clientCount() {
     synchronized (lock) {

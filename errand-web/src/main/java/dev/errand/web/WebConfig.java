@@ -101,10 +101,12 @@ public final class WebConfig {
     return builder().build();
   }
 
+  /** Address the server of its own binds. */
   public String host() {
     return host;
   }
 
+  /** Port of the server of its own; 0 for any free one. */
   public int port() {
     return port;
   }
@@ -137,42 +139,52 @@ public final class WebConfig {
     return allowedHosts;
   }
 
+  /** Largest request body accepted, in bytes. */
   public int maxBodyBytes() {
     return maxBodyBytes;
   }
 
+  /** Most jobs in one batch enqueue. */
   public int maxBatch() {
     return maxBatch;
   }
 
+  /** Events kept in memory for {@code Last-Event-ID} reconnects. */
   public int sseReplay() {
     return sseReplay;
   }
 
+  /** Most event streams open at once. */
   public int sseMaxClients() {
     return sseMaxClients;
   }
 
+  /** Events queued for one stream before a client that does not read is disconnected. */
   public int sseClientBuffer() {
     return sseClientBuffer;
   }
 
+  /** Interval of keep-alive comments on idle streams. */
   public Duration sseKeepAlive() {
     return sseKeepAlive;
   }
 
+  /** Default window of statistics and of the health failure rate. */
   public Duration statsWindow() {
     return statsWindow;
   }
 
+  /** Most finished jobs read per statistics computation. */
   public int statsSample() {
     return statsSample;
   }
 
+  /** Heartbeat age after which a node counts as not heartbeating. */
   public Duration nodeStaleAfter() {
     return nodeStaleAfter;
   }
 
+  /** Failure rate (0–1) above which health reports a warning. */
   public double failureRateWarning() {
     return failureRateWarning;
   }
@@ -391,6 +403,7 @@ public final class WebConfig {
       return this;
     }
 
+    /** The configuration; every value was checked when set. */
     public WebConfig build() {
       return new WebConfig(this);
     }

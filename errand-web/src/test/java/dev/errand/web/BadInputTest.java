@@ -64,6 +64,8 @@ class BadInputTest extends FixtureTest {
     bad(enqueue("{\"type\":\"send-email\",\"payload\":[1]}"), 422, "invalid_payload");
     bad(enqueue("{\"type\":\"send-email\",\"payload\":{\"to\":{\"x\":1}}}"), 422, "invalid_payload");
     bad(enqueue("{\"type\":\"flaky\",\"payload\":\"hello\"}"), 422, "invalid_payload");
+    bad(enqueue("{\"type\":\"flaky\",\"payload\":null}"), 422, "invalid_payload", "null");
+    assertThat(f.errand.jobs(dev.errand.JobQuery.all().type("flaky")).jobs()).isEmpty();
   }
 
   @Test
@@ -203,5 +205,36 @@ class BadInputTest extends FixtureTest {
         + "\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
     assertThat(preflight).as("no CORS: a cross-site page cannot send custom headers or JSON")
         .startsWith("HTTP/1.1 405").doesNotContain("Access-Control-Allow");
+  }
+
+  @Test
+  void random_schedule_texts_and_list_filters_never_reach_the_catch_all() {
+    java.util.Random random = new java.util.Random(20261201);
+    String[] parts = {"cron:", "daily:", "weekly:", "monthly:", "every:", "*", "/", "-", ",", " ", "@",
+        "UTC", "Europe/London", "+05:30", "Mars/Base", "0", "31", "59", "60", "99999999999", "02:00",
+        "25:61", "SUNDAY", "L", "W", "#", "?", "PT1S", "PT-1S", "P1D", "from ", "2024-01-01T00:00:00Z", ":", "\\u00e9"};
+    for (int i = 0; i < 300; i++) {
+      StringBuilder text = new StringBuilder();
+      for (int n = random.nextInt(8); n >= 0; n--) {
+        text.append(parts[random.nextInt(parts.length)]);
+      }
+      String body = "{\"type\":\"flaky\",\"payload\":{},\"schedule\":" + Json.write(text.toString()) + "}";
+      Res r = f.post("/api/schedules/validate", body);
+      assertThat(r.status()).as(text + " -> " + r.body()).isIn(200, 400);
+      if (r.status() == 400) {
+        assertThat(r.code()).isEqualTo("invalid_schedule");
+      }
+    }
+    String[] params = {"state", "type", "queue", "tag", "from", "to", "limit", "cursor"};
+    String[] values = {"", "x", "-1", "0", "1", "1000", "1001", "FAILED", "failed,queued", "%25", "%00", "%C3%A9",
+        "2024-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9223372036854775807", "1e3"};
+    for (int i = 0; i < 300; i++) {
+      StringBuilder q = new StringBuilder("/api/jobs?");
+      for (int n = random.nextInt(3); n >= 0; n--) {
+        q.append(params[random.nextInt(params.length)]).append('=').append(values[random.nextInt(values.length)]).append('&');
+      }
+      Res r = f.get(q.toString());
+      assertThat(r.status()).as(q + " -> " + r.body()).isIn(200, 400);
+    }
   }
 }
