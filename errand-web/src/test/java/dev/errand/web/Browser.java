@@ -94,8 +94,15 @@ final class Browser implements AutoCloseable {
   }
 
   <T> T await(String what, Function<WebDriver, T> condition) {
-    return new WebDriverWait(driver, Duration.ofSeconds(20)).withMessage(what)
-        .ignoring(StaleElementReferenceException.class).until(condition);
+    try {
+      return new WebDriverWait(driver, Duration.ofSeconds(20)).withMessage(what)
+          .ignoring(StaleElementReferenceException.class).until(condition);
+    } catch (org.openqa.selenium.TimeoutException e) {
+      // what the page showed when the wait gave up, for whoever reads the failure
+      e.addSuppressed(new AssertionError("page at timeout: " + screenshot("timeout-" + what.replaceAll("[^A-Za-z0-9]+", "-"))
+          + "; text: " + driver.findElement(org.openqa.selenium.By.tagName("body")).getText()));
+      throw e;
+    }
   }
 
   WebElement awaitVisible(String what, By by) {

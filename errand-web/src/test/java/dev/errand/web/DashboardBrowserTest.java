@@ -76,6 +76,16 @@ class DashboardBrowserTest {
         d.findElement(By.id("live")).getAttribute("data-state")));
   }
 
+  /** The number an overview card shows, or -1 while it is not drawn. */
+  private long card(String label) {
+    for (WebElement c : b.driver.findElements(By.cssSelector(".cards .card"))) {
+      if (c.findElement(By.className("label")).getText().equals(label)) {
+        return Long.parseLong(c.findElement(By.className("value")).getText().replace(",", ""));
+      }
+    }
+    return -1;
+  }
+
   /** True when nothing sticks out sideways: the page needs no horizontal scrolling. */
   private boolean noSideways() {
     return (Boolean) b.js("return document.documentElement.scrollWidth <= window.innerWidth;");
@@ -318,10 +328,8 @@ class DashboardBrowserTest {
       f.enqueue("{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
     }
     f.enqueue("{\"type\":\"fail\",\"payload\":{}}");
-    b.await("four finished, one failed, counted live", d -> {
-      String cards = d.findElement(By.cssSelector(".cards")).getText();
-      return cards.contains("Finished (1 h)\n4") && cards.contains("Failed\n1") && cards.contains("25 %");
-    });
+    // built-in maintenance jobs (every minute) may finish in the window too: at least four
+    b.await("four finished, one failed, counted live", d -> card("Finished (1 h)") >= 4 && card("Failed") == 1);
     b.await("the failed count in the header", d -> d.findElement(By.id("failed-count")).getText().equals("1"));
   }
 }

@@ -536,7 +536,7 @@
     if (event === "reset") series.loaded = false;
   });
 
-  function chart(el, title, build) {
+  function chart(el, build) {
     let plot = null;
     const width = () => Math.max(260, el.clientWidth);
     const draw = () => {
@@ -577,7 +577,7 @@
       types,
     ]);
     const axes = [{ stroke: "#5d6878", grid: { stroke: "#eef1f5" } }, { stroke: "#5d6878", grid: { stroke: "#eef1f5" }, size: 46 }];
-    const tp = chart(tpEl, "Throughput", () => {
+    const tp = chart(tpEl, () => {
       const d = series.data();
       return {
         opts: {
@@ -589,7 +589,7 @@
         data: [d.xs, d.ok, d.bad],
       };
     });
-    const fr = chart(frEl, "Failure rate", () => {
+    const fr = chart(frEl, () => {
       const d = series.data();
       return {
         opts: {
