@@ -804,7 +804,8 @@
         h("td", { class: "num", "data-label": "Attempt" }, j.attempt + " / " + j.maxAttempts),
         h("td", { "data-label": "Enqueued" }, when(j.createdAt)),
         h("td", { "data-label": failedOnly ? "Failed" : "Finished / due" }, when(j.finishedAt || j.runAt)),
-        h("td", { class: "err", "data-label": "Last error", title: j.lastError || "" }, j.lastError || ""));
+        h("td", { class: "err" + (j.state === "SUCCEEDED" ? " past" : ""), "data-label": "Last error",
+          title: j.lastError ? (j.state === "SUCCEEDED" ? "an earlier attempt failed: " : "") + j.lastError : "" }, j.lastError || ""));
     }
 
     function bulkBar() {
