@@ -372,6 +372,29 @@ public final class Errand implements AutoCloseable {
   }
 
   /**
+   * Enqueues many jobs of one type given as JSON, with one store operation (one transaction), as
+   * {@link #enqueueAll(JobType, List, Enqueue)} does for objects: every payload is checked first,
+   * and if one does not map nothing is stored. Results are in input order.
+   *
+   * @throws IllegalArgumentException naming the registered types if {@code typeName} is unknown,
+   *     or naming the index of the first payload that does not map
+   */
+  public List<JobHandle> enqueueJsonAll(String typeName, List<String> payloadsJson, Enqueue options) {
+    Objects.requireNonNull(payloadsJson, "payloadsJson");
+    Objects.requireNonNull(options, "options");
+    JobType<?> type = knownType(typeName);
+    List<String> canonical = new ArrayList<>(payloadsJson.size());
+    for (int i = 0; i < payloadsJson.size(); i++) {
+      try {
+        canonical.add(canonicalJson(type, payloadsJson.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("payload " + i + ": " + e.getMessage(), e);
+      }
+    }
+    return store(null, type, canonical, options);
+  }
+
+  /**
    * Checks, storing nothing, that {@link #enqueueJson} would accept {@code payloadJson} for {@code
    * typeName}, so that a caller can validate a whole batch (or a schedule) before enqueueing any
    * of it. Any thread.

@@ -351,6 +351,27 @@ public abstract class EngineContract {
   }
 
   @Test
+  void enqueue_json_all_stores_a_batch_in_order_or_nothing_if_one_payload_does_not_map() throws Exception {
+    Errand errand = engine(b -> {});
+    errand.register(JobType.of("ok", Msg.class, (ctx, m) -> {}));
+    assertThatThrownBy(() -> errand.enqueueJsonAll("ok",
+        List.of("{\"text\":\"a\",\"n\":1}", "{\"text\":\"b\",\"n\":\"two\"}"), Enqueue.now()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("payload 1: ")
+        .hasMessageContaining("does not map to Msg");
+    assertThatThrownBy(() -> errand.enqueueJsonAll("missing", List.of("{}"), Enqueue.now()))
+        .hasMessageContaining("unknown job type 'missing'");
+    assertThat(errand.counts().rows()).as("nothing was stored").isEmpty();
+    List<JobHandle> handles = errand.enqueueJsonAll("ok",
+        List.of("{\"text\":\"a\",\"n\":1}", "{\"n\":2, \"text\":\"b\"}"), Enqueue.after(Duration.ofHours(1)).tags("x"));
+    assertThat(handles).extracting(JobHandle::created).containsExactly(true, true);
+    assertThat(handles.get(0).id()).isLessThan(handles.get(1).id());
+    Job second = handles.get(1).job().orElseThrow();
+    assertThat(second.payload()).isEqualTo("{\"text\":\"b\",\"n\":2}");
+    assertThat(second.state()).isEqualTo(JobState.SCHEDULED);
+    assertThat(second.tags()).containsExactly("x");
+  }
+
+  @Test
   void check_json_accepts_what_enqueue_json_accepts_and_stores_nothing() throws Exception {
     Errand errand = engine(b -> {});
     errand.register(JobType.of("ok", Msg.class, (ctx, m) -> {}));

@@ -146,8 +146,16 @@ final class Api {
       prepared.add(prepare(jobs.get(i), "jobs[" + i + "]"));
     }
     List<Map<String, Object>> out = new ArrayList<>(prepared.size());
-    for (Prepared p : prepared) {
-      out.add(enqueued(submit(p)));
+    int i = 0;
+    while (i < prepared.size()) {
+      int end = i + 1;
+      while (end < prepared.size() && prepared.get(end).sameOptions(prepared.get(i))) {
+        end++;
+      }
+      for (JobHandle h : submitAll(prepared.subList(i, end))) {
+        out.add(enqueued(h));
+      }
+      i = end;
     }
     return Reply.created(Map.of("jobs", out));
   }
@@ -160,8 +168,16 @@ final class Api {
     return out;
   }
 
-  /** A job ready to enqueue: its type is allowed, its options and payload checked. */
-  private record Prepared(String type, String payload, Enqueue options) {}
+  /**
+   * A job ready to enqueue: its type is allowed, its options and payload checked. {@code
+   * optionsKey} holds the option values as given, so that jobs with equal ones can share a store
+   * operation.
+   */
+  private record Prepared(String type, String payload, Enqueue options, List<Object> optionsKey) {
+    boolean sameOptions(Prepared o) {
+      return type.equals(o.type) && optionsKey.equals(o.optionsKey);
+    }
+  }
 
   private Prepared prepare(JsonNode node, String path) {
     Fields f = Fields.object(node, path, ENQUEUE_FIELDS);
@@ -216,7 +232,9 @@ final class Api {
       throw ApiException.badRequest("invalid_body", (path.isEmpty() ? "" : path + ": ") + e.getMessage());
     }
     String canonical = checkPayload(type, payload, f.name("payload"));
-    return new Prepared(type, canonical, options);
+    List<Object> key = java.util.Arrays.asList(f.text("delay"), f.text("runAt"), f.text("uniqueKey"),
+        new TreeSet<>(f.strings("tags")), f.text("queue"), f.integer("priority"), f.integer("maxAttempts"));
+    return new Prepared(type, canonical, options, key);
   }
 
   private String checkPayload(String type, JsonNode payload, String what) {
@@ -246,6 +264,15 @@ final class Api {
           + " remote callers should (enqueueable now: " + allowed + ")");
     }
     return type;
+  }
+
+  /** Jobs of one type with equal options, in one store operation (one transaction). */
+  private List<JobHandle> submitAll(List<Prepared> ps) {
+    try {
+      return errand.enqueueJsonAll(ps.get(0).type(), ps.stream().map(Prepared::payload).toList(), ps.get(0).options());
+    } catch (IllegalStateException e) {
+      throw new ApiException(503, "engine_stopped", "the engine is not accepting jobs: " + e.getMessage());
+    }
   }
 
   private JobHandle submit(Prepared p) {

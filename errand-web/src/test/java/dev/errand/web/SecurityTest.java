@@ -123,6 +123,11 @@ class SecurityTest {
     assertThat(f.get("/metrics").code()).isEqualTo("missing_api_key");
     assertThat(f.get("/api/events").code()).isEqualTo("missing_api_key");
 
+    for (String path : new String[] {"/api/jobs", "/api/jobs/1", "/api/events", "/health", "/metrics", "/api/stats"}) {
+      Res head = f.send(f.request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+      assertThat(head.status()).as("HEAD " + path + " without a key").isEqualTo(401);
+    }
+
     f.key = "wrong-key-0123456789abcdef";
     assertThat(f.get("/api/jobs").code()).isEqualTo("invalid_api_key");
     f.key = READ_KEY.substring(0, READ_KEY.length() - 1);
@@ -130,6 +135,8 @@ class SecurityTest {
 
     f.key = READ_KEY;
     assertThat(f.get("/api/jobs").status()).isEqualTo(200);
+    assertThat(f.send(f.request("/api/events").method("HEAD", HttpRequest.BodyPublishers.noBody())).status())
+        .as("HEAD on a stream answers at once").isEqualTo(200);
     assertThat(f.get("/metrics").status()).isEqualTo(200);
     Res readEnqueues = f.post("/api/jobs", EMAIL);
     assertThat(readEnqueues.status()).isEqualTo(403);
