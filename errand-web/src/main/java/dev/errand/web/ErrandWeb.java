@@ -170,6 +170,7 @@ public final class ErrandWeb implements AutoCloseable {
       }));
     }
     get(r, p + "/metrics", metrics());
+    Dashboard.mount(r, config, guard);
   }
 
   /** Registers {@code handler} for GET and HEAD (the guard runs for both; HEAD sends no body). */
