@@ -6,6 +6,9 @@ import dev.errand.jdbc.PgTestDatabase;
 import dev.errand.jdbc.PostgresJobStore;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /**
  * The application on PostgreSQL (ERRAND_TEST_PG_URL, else embedded), detected from the
@@ -34,5 +37,15 @@ class PostgresApplicationTest extends ApplicationContract {
   void the_store_is_postgres_on_the_application_datasource() {
     assertThat(errand.store()).isInstanceOf(PostgresJobStore.class);
     assertThat(context.getBean(dev.errand.spi.JobStore.class)).isSameAs(errand.store());
+  }
+
+  @Test
+  void errand_store_sqlite_on_a_postgres_datasource_is_refused_naming_both() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+            ErrandAutoConfiguration.class))
+        .withPropertyValues("spring.datasource.url=" + db.jdbcUrl(), "errand.store=sqlite")
+        .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+            "errand.store=sqlite, but the application's DataSource is PostgreSQL"));
   }
 }
