@@ -79,6 +79,7 @@ public class ErrandAutoConfiguration {
   }
 
   @Bean
+  @ConditionalOnMissingBean
   static HandlerRegistrar errandHandlerRegistrar() {
     return new HandlerRegistrar();
   }
