@@ -9,6 +9,8 @@ import dev.errand.Job;
 import dev.errand.JobHandle;
 import dev.errand.JobQuery;
 import dev.errand.JobState;
+import dev.errand.spring.app.Audit;
+import dev.errand.spring.app.Audits;
 import dev.errand.spring.app.Ran;
 import dev.errand.spring.app.Report;
 import dev.errand.spring.app.Signups;
@@ -95,7 +97,7 @@ abstract class ApplicationContract {
       assertThat(n.id()).isEqualTo(errand.nodeId());
       assertThat(n.queues()).containsEntry("default", 4).containsEntry("reports", 2);
     });
-    assertThat(errand.typeNames()).contains("welcome-email", "render-report");
+    assertThat(errand.typeNames()).contains("welcome-email", "render-report", "audit");
   }
 
   @Test
@@ -146,6 +148,16 @@ abstract class ApplicationContract {
     // (SQLite may give the rolled-back id to the next job: ids are assigned in the transaction.)
     assertThat(errand.jobs(JobQuery.all().type("welcome-email").limit(JobQuery.MAX_LIMIT)).jobs())
         .extracting(Job::payload).noneMatch(p -> p.contains(name));
+  }
+
+  @Test
+  void a_transactional_annotated_handler_rolls_back_the_writes_of_a_failed_attempt() {
+    String entry = unique("audit");
+    JobHandle job = jobs.enqueue("audit", new Audit(entry));
+
+    await().atMost(WAIT).until(() -> job.state() == JobState.SUCCEEDED);
+    assertThat(job.job().orElseThrow().attempt()).isEqualTo(2);
+    assertThat(context.getBean(Audits.class).attemptsStored(entry)).containsExactly(2);
   }
 
   @Test

@@ -20,6 +20,7 @@ public class Signups {
 
   public void createTable() {
     jdbc.execute("CREATE TABLE IF NOT EXISTS signups (name VARCHAR(100) PRIMARY KEY)");
+    jdbc.execute("CREATE TABLE IF NOT EXISTS audit_log (entry VARCHAR(100), attempt INT)");
   }
 
   /** Inserts the row, then enqueues; throws after both if {@code fail}, rolling both back. */

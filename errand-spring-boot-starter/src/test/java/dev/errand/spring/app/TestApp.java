@@ -7,5 +7,5 @@ import org.springframework.context.annotation.Import;
 /** A small application on Errand: sign-ups that send a welcome email, and reports. */
 @SpringBootConfiguration
 @EnableAutoConfiguration
-@Import({Signups.class, WelcomeEmails.class, Reports.class, Ran.class})
+@Import({Signups.class, WelcomeEmails.class, Reports.class, Audits.class, Ran.class})
 public class TestApp {}
