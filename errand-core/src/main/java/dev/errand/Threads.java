@@ -33,16 +33,27 @@ final class Threads {
   static ExecutorService perTask(String prefix) {
     if (VIRTUAL) {
       try {
-        Class<?> builder = Class.forName("java.lang.Thread$Builder");
-        Object b = Thread.class.getMethod("ofVirtual").invoke(null);
-        b = builder.getMethod("name", String.class, long.class).invoke(b, prefix + "-", 0L);
-        ThreadFactory f = (ThreadFactory) builder.getMethod("factory").invoke(b);
         Method perTask = Executors.class.getMethod("newThreadPerTaskExecutor", ThreadFactory.class);
-        return (ExecutorService) perTask.invoke(null, f);
+        return (ExecutorService) perTask.invoke(null, virtualOrDaemon(prefix));
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException("this JVM reports version 21+ but has no virtual threads", e);
       }
     }
     return Executors.newCachedThreadPool(named(prefix, true));
+  }
+
+  /** Virtual threads named {@code prefix-N} on JDK 21+, else platform daemon threads so named. */
+  static ThreadFactory virtualOrDaemon(String prefix) {
+    if (!VIRTUAL) {
+      return named(prefix, true);
+    }
+    try {
+      Class<?> builder = Class.forName("java.lang.Thread$Builder");
+      Object b = Thread.class.getMethod("ofVirtual").invoke(null);
+      b = builder.getMethod("name", String.class, long.class).invoke(b, prefix + "-", 0L);
+      return (ThreadFactory) builder.getMethod("factory").invoke(b);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("this JVM reports version 21+ but has no virtual threads", e);
+    }
   }
 }
