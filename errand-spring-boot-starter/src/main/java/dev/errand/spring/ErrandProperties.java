@@ -1,6 +1,8 @@
 package dev.errand.spring;
 
+import dev.errand.AfterResponseLane;
 import dev.errand.Errand;
+import dev.errand.Saturation;
 import dev.errand.jdbc.SchemaMode;
 import dev.errand.jdbc.SqliteJobStore;
 import java.time.Duration;
@@ -111,6 +113,7 @@ public class ErrandProperties implements Validator {
   private final Retention retention = new Retention();
   private final Scheduler scheduler = new Scheduler();
   private final Sqlite sqlite = new Sqlite();
+  private final AfterResponse afterResponse = new AfterResponse();
 
   /** How long finished jobs are kept. */
   public static class Retention {
@@ -242,6 +245,146 @@ public class ErrandProperties implements Validator {
     }
   }
 
+  /**
+   * The after-response lane ({@code AfterResponse.run}): tasks a request adds run once its response
+   * is complete, in memory, best effort.
+   */
+  public static class AfterResponse {
+    /**
+     * Whether to create the lane and, in a servlet web application, register the filter that runs
+     * each request's tasks after its response is complete.
+     */
+    private boolean enabled = true;
+
+    /** Lane threads, each running one request's tasks at a time. */
+    private int threads = 4;
+
+    /** Requests whose tasks may wait for a thread before the saturation policy applies. */
+    private int queueCapacity = 1024;
+
+    /** Tasks one request may add; more are rejected, counted and logged. */
+    private int maxTasksPerRequest = 256;
+
+    /** What a full queue does: WAIT (up to wait-limit, then reject), CALLER_RUNS, REJECT. */
+    private Saturation saturation = Saturation.WAIT;
+
+    /** How long WAIT waits for room in the queue before rejecting. */
+    private Duration waitLimit = Duration.ofSeconds(1);
+
+    /** Time limit of one task attempt; a task past it is interrupted and its thread replaced. */
+    private Duration taskTimeout = Duration.ofSeconds(30);
+
+    /** How long shutdown waits for queued and running tasks before reporting what did not run. */
+    private Duration shutdownGrace = Duration.ofSeconds(10);
+
+    /** The request header whose value names a request's tasks in logs; generated if absent. */
+    private String correlationHeader = "X-Request-Id";
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public int getThreads() {
+      return threads;
+    }
+
+    public void setThreads(int threads) {
+      this.threads = threads;
+    }
+
+    public int getQueueCapacity() {
+      return queueCapacity;
+    }
+
+    public void setQueueCapacity(int queueCapacity) {
+      this.queueCapacity = queueCapacity;
+    }
+
+    public int getMaxTasksPerRequest() {
+      return maxTasksPerRequest;
+    }
+
+    public void setMaxTasksPerRequest(int maxTasksPerRequest) {
+      this.maxTasksPerRequest = maxTasksPerRequest;
+    }
+
+    public Saturation getSaturation() {
+      return saturation;
+    }
+
+    public void setSaturation(Saturation saturation) {
+      this.saturation = saturation;
+    }
+
+    public Duration getWaitLimit() {
+      return waitLimit;
+    }
+
+    public void setWaitLimit(Duration waitLimit) {
+      this.waitLimit = waitLimit;
+    }
+
+    public Duration getTaskTimeout() {
+      return taskTimeout;
+    }
+
+    public void setTaskTimeout(Duration taskTimeout) {
+      this.taskTimeout = taskTimeout;
+    }
+
+    public Duration getShutdownGrace() {
+      return shutdownGrace;
+    }
+
+    public void setShutdownGrace(Duration shutdownGrace) {
+      this.shutdownGrace = shutdownGrace;
+    }
+
+    public String getCorrelationHeader() {
+      return correlationHeader;
+    }
+
+    public void setCorrelationHeader(String correlationHeader) {
+      this.correlationHeader = correlationHeader;
+    }
+
+    /** Applies these settings to {@code b}; {@link #validate} has checked them. */
+    void applyTo(AfterResponseLane.Builder b) {
+      b.threads(threads).queueCapacity(queueCapacity).maxTasksPerRequest(maxTasksPerRequest)
+          .taskTimeout(taskTimeout).shutdownGrace(shutdownGrace);
+      if (saturation == Saturation.WAIT) {
+        b.waitUpTo(waitLimit);
+      } else {
+        b.saturation(saturation);
+      }
+    }
+
+    private void validate(Check check) {
+      check.atLeastOne("afterResponse.threads", "after-response.threads", threads);
+      check.atLeastOne("afterResponse.queueCapacity", "after-response.queue-capacity", queueCapacity);
+      check.atLeastOne("afterResponse.maxTasksPerRequest", "after-response.max-tasks-per-request",
+          maxTasksPerRequest);
+      check.positive("afterResponse.waitLimit", "after-response.wait-limit", waitLimit);
+      check.positive("afterResponse.taskTimeout", "after-response.task-timeout", taskTimeout);
+      if (shutdownGrace == null || shutdownGrace.isNegative()) {
+        check.reject("afterResponse.shutdownGrace", "after-response.shutdown-grace", shutdownGrace,
+            "it must be zero or positive");
+      }
+      if (saturation == null) {
+        check.reject("afterResponse.saturation", "after-response.saturation", null,
+            "choose wait, caller-runs or reject");
+      }
+      if (correlationHeader == null || correlationHeader.isBlank()) {
+        check.reject("afterResponse.correlationHeader", "after-response.correlation-header",
+            correlationHeader, "name a request header, e.g. X-Request-Id");
+      }
+    }
+  }
+
   /** The queues to serve: {@link #getQueues()}, or {@code default} with 4 when it is empty. */
   public Map<String, Integer> effectiveQueues() {
     if (!workersEnabled) {
@@ -274,6 +417,7 @@ public class ErrandProperties implements Validator {
     Check check = new Check(errors);
     ((ErrandProperties) target).apply(Errand.builder(), check);
     ((ErrandProperties) target).validateStore(check);
+    ((ErrandProperties) target).afterResponse.validate(check);
   }
 
   private void apply(Errand.Builder b, Check check) {
@@ -367,6 +511,18 @@ public class ErrandProperties implements Validator {
         apply.run();
       } catch (IllegalArgumentException | NullPointerException e) {
         reject(field, property, value, e.getMessage());
+      }
+    }
+
+    void atLeastOne(String field, String property, int value) {
+      if (value < 1) {
+        reject(field, property, value, "it must be at least 1");
+      }
+    }
+
+    void positive(String field, String property, Duration value) {
+      if (value == null || value.isNegative() || value.isZero()) {
+        reject(field, property, value, "it must be positive");
       }
     }
 
@@ -528,5 +684,9 @@ public class ErrandProperties implements Validator {
 
   public Sqlite getSqlite() {
     return sqlite;
+  }
+
+  public AfterResponse getAfterResponse() {
+    return afterResponse;
   }
 }

@@ -114,6 +114,31 @@ class AutoConfigurationTest {
   }
 
   @Test
+  void the_lane_is_there_by_default_the_filter_only_in_a_servlet_web_application() {
+    runner.withUserConfiguration(MemoryStore.class).run(context -> assertThat(context)
+        .hasSingleBean(dev.errand.AfterResponseLane.class)
+        .doesNotHaveBean("errandAfterResponseFilter"));
+    new org.springframework.boot.test.context.runner.WebApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(ErrandAutoConfiguration.class))
+        .withUserConfiguration(MemoryStore.class)
+        .run(context -> assertThat(context).hasBean("errandAfterResponseFilter"));
+    runner.withUserConfiguration(MemoryStore.class)
+        .withPropertyValues("errand.after-response.enabled=false")
+        .run(context -> assertThat(context).doesNotHaveBean(dev.errand.AfterResponseLane.class));
+  }
+
+  @Test
+  void without_errand_servlet_a_web_application_gets_the_lane_but_no_filter() {
+    new org.springframework.boot.test.context.runner.WebApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(ErrandAutoConfiguration.class))
+        .withUserConfiguration(MemoryStore.class)
+        .withClassLoader(new FilteredClassLoader("dev.errand.servlet"))
+        .run(context -> assertThat(context).hasNotFailed()
+            .hasSingleBean(dev.errand.AfterResponseLane.class)
+            .doesNotHaveBean("errandAfterResponseFilter"));
+  }
+
+  @Test
   void job_type_beans_are_registered_as_they_are() {
     List<String> seen = new CopyOnWriteArrayList<>();
     runner.withUserConfiguration(MemoryStore.class)

@@ -140,6 +140,37 @@ class ErrandPropertiesTest {
   }
 
   @Test
+  void after_response_settings_bind_and_bad_ones_fail_startup_naming_the_property() {
+    runner.withPropertyValues("errand.after-response.saturation=caller-runs",
+            "errand.after-response.threads=3")
+        .run(context -> {
+          assertThat(context).hasNotFailed().hasSingleBean(dev.errand.AfterResponseLane.class);
+          ErrandProperties.AfterResponse a = context.getBean(ErrandProperties.class).getAfterResponse();
+          assertThat(a.getSaturation()).isEqualTo(dev.errand.Saturation.CALLER_RUNS);
+          assertThat(a.getThreads()).isEqualTo(3);
+        });
+    runner.withPropertyValues("errand.after-response.threads=0",
+            "errand.after-response.task-timeout=0s")
+        .run(context -> assertThat(context).getFailure().rootCause()
+            .hasMessageContaining("errand.after-response.threads=0 is invalid: it must be at least 1")
+            .hasMessageContaining("errand.after-response.task-timeout=PT0S is invalid: it must be positive"));
+  }
+
+  @Test
+  void after_response_defaults_are_the_lane_builder_defaults() {
+    ErrandProperties.AfterResponse a = new ErrandProperties().getAfterResponse();
+    assertThat(a.getThreads()).isEqualTo(dev.errand.AfterResponseLane.Builder.DEFAULT_THREADS);
+    assertThat(a.getQueueCapacity()).isEqualTo(dev.errand.AfterResponseLane.Builder.DEFAULT_QUEUE_CAPACITY);
+    assertThat(a.getMaxTasksPerRequest())
+        .isEqualTo(dev.errand.AfterResponseLane.Builder.DEFAULT_MAX_TASKS_PER_REQUEST);
+    assertThat(a.getSaturation()).isEqualTo(dev.errand.AfterResponseLane.Builder.DEFAULT_SATURATION);
+    assertThat(a.getWaitLimit()).isEqualTo(dev.errand.AfterResponseLane.Builder.DEFAULT_WAIT_LIMIT);
+    assertThat(a.getTaskTimeout()).isEqualTo(dev.errand.AfterResponseLane.Builder.DEFAULT_TASK_TIMEOUT);
+    assertThat(a.getShutdownGrace()).isEqualTo(dev.errand.AfterResponseLane.Builder.DEFAULT_SHUTDOWN_GRACE);
+    assertThat(a.getCorrelationHeader()).isEqualTo(dev.errand.servlet.AfterResponseFilter.DEFAULT_CORRELATION_HEADER);
+  }
+
+  @Test
   void a_value_that_is_not_a_duration_fails_startup_naming_the_property() {
     runner.withPropertyValues("errand.poll-interval=soon").run(context -> assertThat(context)
         .getFailure().hasStackTraceContaining(
