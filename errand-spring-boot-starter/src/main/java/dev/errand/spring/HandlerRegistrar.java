@@ -38,6 +38,8 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
   /** Annotated methods by the bean that declares them, in discovery order. */
   private final Map<String, JobType<?>> annotated = new LinkedHashMap<>();
   private ListableBeanFactory beanFactory;
+  /** The engine, once the singletons are registered; later (lazy) beans register directly. */
+  private volatile Errand registeredOn;
 
   @Override
   public void setBeanFactory(BeanFactory beanFactory) {
@@ -59,6 +61,10 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
         throw new IllegalStateException("@ErrandJob(name = \"" + type.name() + "\") on " + where
             + ": another @ErrandJob method already has that name; job type names must be unique");
       }
+      Errand errand = registeredOn;
+      if (errand != null) {
+        register(errand, type, "@ErrandJob on lazily created " + where);
+      }
     });
     return bean;
   }
@@ -79,6 +85,7 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
     beanFactory.getBeansOfType(ErrandJobHandler.class).forEach((beanName, handler) ->
         names.add(register(errand, typeOf(handler, beanName), "ErrandJobHandler bean '" + beanName + "'")));
     annotated.forEach((name, type) -> names.add(register(errand, type, "@ErrandJob method")));
+    registeredOn = errand;
     log.info("errand: registered job types {} from beans", names);
   }
 

@@ -161,6 +161,18 @@ class AutoConfigurationTest {
     });
   }
 
+  @Test
+  void a_lazy_bean_registers_its_annotated_methods_when_it_is_created() {
+    runner.withUserConfiguration(MemoryStore.class)
+        .withBean("lazyPings", Pings.class, Pings::new, d -> d.setLazyInit(true))
+        .run(context -> {
+          Errand errand = context.getBean(Errand.class);
+          assertThat(errand.typeNames()).doesNotContain("ping");
+          context.getBean("lazyPings");
+          assertThat(errand.typeNames()).contains("ping");
+        });
+  }
+
   static class TwoPayloads {
     @ErrandJob(name = "two")
     void two(Ping a, Ping b) {}
