@@ -1,9 +1,12 @@
 package dev.errand.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.errand.jdbc.PgTestDatabase;
 import dev.errand.jdbc.PostgresJobStore;
+import dev.errand.spring.app.Ran;
+import dev.errand.spring.app.Welcome;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -37,6 +40,26 @@ class PostgresApplicationTest extends ApplicationContract {
   void the_store_is_postgres_on_the_application_datasource() {
     assertThat(errand.store()).isInstanceOf(PostgresJobStore.class);
     assertThat(context.getBean(dev.errand.spi.JobStore.class)).isSameAs(errand.store());
+  }
+
+  @Test
+  void a_producer_node_enqueues_and_this_node_runs_the_job_woken_by_notify() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+            ErrandAutoConfiguration.class))
+        .withUserConfiguration(dev.errand.spring.app.WelcomeEmails.class, Ran.class)
+        .withPropertyValues("spring.datasource.url=" + db.jdbcUrl(),
+            "errand.workers-enabled=false", "errand.scheduler.enabled=false",
+            "errand.node-id=producer")
+        .run(producer -> {
+          String name = unique("from-producer");
+          producer.getBean(JobEnqueuer.class).enqueue("welcome-email", new Welcome(name));
+
+          // this application's poll interval is an hour: only the NOTIFY can wake it in time
+          await().atMost(WAIT).until(() -> ran.welcomed.contains(name));
+          assertThat(producer.getBean(Ran.class).welcomed).isEmpty();
+          assertThat(errand.nodes()).extracting(dev.errand.Node::id).contains("producer");
+        });
   }
 
   @Test
