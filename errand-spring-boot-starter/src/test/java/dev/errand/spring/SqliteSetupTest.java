@@ -17,6 +17,8 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -70,15 +72,18 @@ class SqliteSetupTest {
             .hasStackTraceContaining("use a file"));
   }
 
-  @Test
-  void concurrent_transactions_of_the_pool_and_errand_writes_on_one_file_all_commit() throws Exception {
+  /** With one connection the application serializes in the pool, with four in SQLite's lock. */
+  @ParameterizedTest(name = "pool of {0}")
+  @ValueSource(ints = {1, 4})
+  void concurrent_transactions_of_the_pool_and_errand_writes_on_one_file_all_commit(int poolSize)
+      throws Exception {
     int threads = 8;
     int perThread = 25;
     try (ConfigurableApplicationContext context = new SpringApplicationBuilder(TestApp.class)
         .web(WebApplicationType.NONE)
         .properties(
             "spring.datasource.url=" + SqliteApplicationTest.url(dir.resolve("app.db")),
-            "spring.datasource.hikari.maximum-pool-size=4",
+            "spring.datasource.hikari.maximum-pool-size=" + poolSize,
             "errand.queues.default=8")
         .run()) {
       Signups signups = context.getBean(Signups.class);
