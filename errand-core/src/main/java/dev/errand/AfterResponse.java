@@ -43,11 +43,7 @@ public final class AfterResponse {
    * @throws IllegalStateException outside a request when no lane is installed
    */
   public static void run(String label, Runnable task) {
-    Objects.requireNonNull(task, "task");
-    run(label, TaskOptions.defaults(), () -> {
-      task.run();
-      return null;
-    });
+    add(label, TaskOptions.defaults(), task);
   }
 
   /**
@@ -56,23 +52,24 @@ public final class AfterResponse {
    * task's time limit) and a failed stage counts as a failure.
    */
   public static void run(String label, Callable<?> task) {
-    run(label, TaskOptions.defaults(), task);
+    add(label, TaskOptions.defaults(), task);
   }
 
   /** Like {@link #run(String, Runnable)} with a time limit or retries of this task's own. */
   public static void run(String label, TaskOptions options, Runnable task) {
-    Objects.requireNonNull(task, "task");
-    run(label, options, () -> {
-      task.run();
-      return null;
-    });
+    add(label, options, task);
   }
 
   /** Like {@link #run(String, Callable)} with a time limit or retries of this task's own. */
   public static void run(String label, TaskOptions options, Callable<?> task) {
+    add(label, options, task);
+  }
+
+  /** {@code task} is a Runnable or a Callable. */
+  private static void add(String label, TaskOptions options, Object task) {
     RequestScope scope = RequestScope.currentOrNull();
     if (scope != null) {
-      scope.add(label, options, task);
+      scope.addWork(label, options, task);
       return;
     }
     Objects.requireNonNull(options, "options");

@@ -201,7 +201,8 @@ public final class AfterResponseLane implements AutoCloseable {
     return maxTasksPerRequest;
   }
 
-  LaneTask task(String label, String correlationId, TaskOptions options, Callable<?> work) {
+  /** A first attempt of {@code work}, a {@link Runnable} or a {@link Callable}. */
+  LaneTask task(String label, String correlationId, TaskOptions options, Object work) {
     Duration timeout = options.timeout() != null ? options.timeout() : taskTimeout;
     return new LaneTask(label, correlationId, work, timeout.toNanos(), 1, options.maxAttempts(),
         options.backoff());
@@ -330,7 +331,7 @@ public final class AfterResponseLane implements AutoCloseable {
       Throwable failure = null;
       try {
         a.timeout = timer.schedule(() -> timedOut(a), t.timeoutNanos, TimeUnit.NANOSECONDS);
-        Object result = t.work.call();
+        Object result = t.call();
         if (result instanceof CompletionStage) {
           a.stage = ((CompletionStage<?>) result).toCompletableFuture();
           a.stage.get();

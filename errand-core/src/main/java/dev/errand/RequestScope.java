@@ -71,11 +71,12 @@ public final class RequestScope {
 
   /** Adds a task to run after the response, with the lane's defaults. */
   public void add(String label, Runnable task) {
-    Objects.requireNonNull(task, "task");
-    add(label, TaskOptions.defaults(), () -> {
-      task.run();
-      return null;
-    });
+    addWork(label, TaskOptions.defaults(), task);
+  }
+
+  /** Adds a task to run after the response, with its own time limit or retries. */
+  public void add(String label, TaskOptions options, Runnable task) {
+    addWork(label, options, task);
   }
 
   /**
@@ -86,6 +87,11 @@ public final class RequestScope {
    * @throws IllegalArgumentException if the label is blank or longer than 200 characters
    */
   public void add(String label, TaskOptions options, Callable<?> task) {
+    addWork(label, options, task);
+  }
+
+  /** {@code task} is a Runnable or a Callable. */
+  void addWork(String label, TaskOptions options, Object task) {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(task, "task");
     LaneTask t = lane.task(AfterResponse.requireLabel(label), correlationId, options, task);

@@ -110,8 +110,14 @@ public final class AfterResponseFilter implements Filter {
       throw e;
     }
     if (request.isAsyncStarted()) {
-      request.getAsyncContext().addListener(new CompleteOnAsyncEnd(scope));
-      return;
+      try {
+        request.getAsyncContext().addListener(new CompleteOnAsyncEnd(scope));
+        return;
+      } catch (IllegalStateException completedMeanwhile) {
+        // the async request completed on its own thread after isAsyncStarted(): it is complete
+        scope.complete();
+        return;
+      }
     }
     try {
       finish(response);
