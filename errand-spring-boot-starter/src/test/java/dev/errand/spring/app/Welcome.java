@@ -1,0 +1,4 @@
+package dev.errand.spring.app;
+
+/** Payload of {@code welcome-email}. */
+public record Welcome(String name) {}
