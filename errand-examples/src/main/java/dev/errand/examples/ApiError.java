@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.javalin.router.JavalinDefaultRoutingApi;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,10 +47,10 @@ public final class ApiError extends RuntimeException {
   /** Answers ApiErrors and unreadable JSON bodies with their status, anything else with 500. */
   public static void install(JavalinDefaultRoutingApi routes) {
     routes.exception(ApiError.class, (e, ctx) ->
-        ctx.status(e.status).json(Map.of("error", e.code, "message", e.getMessage())));
+        ctx.status(e.status).json(Json.object("error", e.code, "message", e.getMessage())));
     routes.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed", ctx.method(), ctx.path(), e);
-      ctx.status(500).json(Map.of("error", "InternalError", "message", String.valueOf(e.getMessage())));
+      ctx.status(500).json(Json.object("error", "InternalError", "message", String.valueOf(e.getMessage())));
     });
   }
 

@@ -3,6 +3,7 @@ package dev.errand.examples.recurring;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.errand.Schedule;
 import dev.errand.examples.ApiError;
+import dev.errand.examples.Json;
 import io.javalin.http.Context;
 import io.javalin.router.JavalinDefaultRoutingApi;
 import java.net.InetAddress;
@@ -103,7 +104,7 @@ final class InternalApi {
     int cleaned = service.cleanupOrphanedRecurringTasks();
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("timestamp", Task.iso(clock.instant()));
-    data.put("operations", Map.of("orphanedTasksCleanup", Map.of("completed", true, "cleanedCount", cleaned)));
+    data.put("operations", Json.object("orphanedTasksCleanup", Json.object("completed", true, "cleanedCount", cleaned)));
     data.put("success", true);
     ok(ctx, "Cleanup operations completed successfully", data);
   }
@@ -111,7 +112,7 @@ final class InternalApi {
   private void health(Context ctx) {
     Map<String, Object> health = service.getHealthStatus();
     boolean healthy = "healthy".equals(health.get("status"));
-    ctx.status(healthy ? 200 : 503).json(Map.of("success", healthy, "data", health));
+    ctx.status(healthy ? 200 : 503).json(Json.object("success", healthy, "data", health));
   }
 
   private void validate(Context ctx) {

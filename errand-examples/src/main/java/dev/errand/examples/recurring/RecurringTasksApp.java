@@ -8,6 +8,7 @@ import dev.errand.RecurringJob;
 import dev.errand.Schedule;
 import dev.errand.examples.Alerts;
 import dev.errand.examples.ApiError;
+import dev.errand.examples.Json;
 import dev.errand.examples.ExampleDatabase;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -144,7 +145,7 @@ public final class RecurringTasksApp implements AutoCloseable {
     Instant now = config.clock().instant();
     List<String> errors = in.validate(config.defaultTimeZone(), now);
     if (!errors.isEmpty()) {
-      ctx.status(400).json(Map.of("error", "ValidationError", "message", errors.get(0), "errors", errors));
+      ctx.status(400).json(Json.object("error", "ValidationError", "message", errors.get(0), "errors", errors));
       return;
     }
     String repeat = in.repeatTypeOrNone();
@@ -220,13 +221,13 @@ public final class RecurringTasksApp implements AutoCloseable {
   }
 
   private void dailyMaintenance(JobContext ctx, Maintenance m) {
-    int cleaned = service.cleanupOrphanedRecurringTasks();
     Map<String, Object> health = service.getHealthStatus();
     if (!"healthy".equals(health.get("status"))) {
       alerts.raise("worker-unhealthy", "high", "Worker service unhealthy: " + health.get("error"));
     }
+    int cleaned = service.cleanupOrphanedRecurringTasks();
     log.info("Daily maintenance completed: {} tasks cleaned", cleaned);
-    ctx.result(Map.of("cleanedCount", cleaned, "status", health.get("status")));
+    ctx.result(Json.object("cleanedCount", cleaned, "status", health.get("status")));
   }
 
   private void weeklyMaintenance(JobContext ctx, Maintenance m) {
@@ -237,7 +238,7 @@ public final class RecurringTasksApp implements AutoCloseable {
           + n + " ms per operation");
     }
     log.info("Weekly maintenance completed: {} missing occurrences created", repaired);
-    ctx.result(Map.of("repairedCount", repaired, "avgProcessingTime", avg));
+    ctx.result(Json.object("repairedCount", repaired, "avgProcessingTime", avg));
   }
 
   private static String user(Context ctx) {

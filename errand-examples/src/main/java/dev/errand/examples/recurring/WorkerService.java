@@ -3,6 +3,7 @@ package dev.errand.examples.recurring;
 import static dev.errand.examples.ExampleDatabase.number;
 
 import dev.errand.examples.ApiError;
+import dev.errand.examples.Json;
 import dev.errand.examples.ExampleDatabase;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -56,7 +57,7 @@ public final class WorkerService {
         if (userId == null || userId.isBlank()) {
           throw ApiError.badRequest("userId is required for delete");
         }
-        yield timed("delete", () -> Map.of("deletedCount", worker.processTaskDeletion(taskId, userId)));
+        yield timed("delete", () -> Json.object("deletedCount", worker.processTaskDeletion(taskId, userId)));
       }
       default -> throw ApiError.badRequest(
           "Invalid operation: " + operation + " (use create, complete or delete)");
@@ -92,8 +93,10 @@ public final class WorkerService {
           .equals(Instant.parse("2024-02-29T10:00:00Z"));
       health.put("status", engineOk ? "healthy" : "unhealthy");
       health.put("timestamp", Task.iso(now));
-      health.put("services", Map.of("tasksWorker", "operational",
-          "recurrenceEngine", engineOk ? "operational" : "failing"));
+      Map<String, String> services = new LinkedHashMap<>();
+      services.put("tasksWorker", "operational");
+      services.put("recurrenceEngine", engineOk ? "operational" : "failing");
+      health.put("services", services);
       health.put("stats", stats);
     } catch (RuntimeException e) {
       log.error("WorkerService: health check failed", e);
@@ -113,7 +116,11 @@ public final class WorkerService {
     return out;
   }
 
-  /** Count, average and maximum milliseconds, and success and error rates of the operations. */
+  /**
+   * 003's performance metrics: average and maximum milliseconds, success and error rates of the
+   * worker operations; retry and timeout rates of the triggers (percent of their attempts); tasks
+   * processed in the last hour and occurrences created in all (from the activity log).
+   */
   Map<String, Object> processing() {
     long ok = 0;
     long failed = 0;
@@ -129,13 +136,34 @@ public final class WorkerService {
       maxMs = Math.max(maxMs, t.max(TimeUnit.MILLISECONDS));
     }
     long all = ok + failed;
+    double attempts = triggerCount("errand.jobs.started");
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("operations", all);
-    p.put("avgProcessingTime", all == 0 ? 0 : totalMs / all);
+    p.put("avgProcessingTime", all == 0 ? 0.0 : totalMs / all);
     p.put("maxProcessingTime", maxMs);
-    p.put("successRate", all == 0 ? 100.0 : 100.0 * ok / all);
-    p.put("errorRate", all == 0 ? 0.0 : 100.0 * failed / all);
+    p.put("successRate", percent(ok, all, 100.0));
+    p.put("errorRate", percent(failed, all, 0.0));
+    p.put("triggerAttempts", (long) attempts);
+    p.put("retryRate", percent(triggerCount("errand.jobs.retried"), attempts, 0.0));
+    p.put("timeoutRate", percent(registry.counter(WorkerTrigger.TIMEOUTS).count(), attempts, 0.0));
+    long hourAgo = clock.instant().minusSeconds(3600).toEpochMilli();
+    db.read(c -> {
+      p.put("tasksProcessedPerHour", number(c, "SELECT COUNT(DISTINCT task_id) FROM task_activity"
+          + " WHERE at > ? AND action <> 'created'", hourAgo));
+      p.put("recurringInstancesCreated", number(c, "SELECT COUNT(*) FROM task_activity"
+          + " WHERE action = 'recurring_instance_created'"));
+      return null;
+    });
     return p;
+  }
+
+  private double triggerCount(String meter) {
+    return registry.find(meter).tag("type", WorkerTrigger.TYPE).counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+  }
+
+  private static double percent(double part, double all, double ifNone) {
+    return all == 0 ? ifNone : 100.0 * part / all;
   }
 
   private static Map<String, Long> stats(Connection c, String userId) throws SQLException {

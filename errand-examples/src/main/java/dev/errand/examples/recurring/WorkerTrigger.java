@@ -37,6 +37,8 @@ import org.slf4j.spi.LoggingEventBuilder;
 final class WorkerTrigger {
   private static final Logger log = LoggerFactory.getLogger(WorkerTrigger.class);
   static final String TYPE = "tasks.recurrence-trigger";
+  /** Counter of trigger calls that timed out. */
+  static final String TIMEOUTS = "tasks.trigger.timeouts";
 
   /** The payload: what to process. */
   record Request(String taskId, String operation, String userId) {}
@@ -56,7 +58,7 @@ final class WorkerTrigger {
     this.apiKey = apiKey;
     this.timeout = timeout;
     this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
-    this.timeouts = Counter.builder("tasks.trigger.timeouts").register(errand.meterRegistry());
+    this.timeouts = Counter.builder(TIMEOUTS).register(errand.meterRegistry());
     this.type = errand.register(JobType.of(TYPE, Request.class, this::call)
         .queue(RecurringTasksApp.QUEUE)
         .maxAttempts(attempts)
