@@ -10,9 +10,9 @@ import dev.errand.examples.Alerts;
 import dev.errand.examples.ApiError;
 import dev.errand.examples.Json;
 import dev.errand.examples.ExampleDatabase;
+import dev.errand.examples.ExampleServer;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import io.javalin.json.JavalinJackson;
 import io.javalin.router.JavalinDefaultRoutingApi;
 import java.time.Duration;
 import java.time.Instant;
@@ -86,11 +86,7 @@ public final class RecurringTasksApp implements AutoCloseable {
   public static RecurringTasksApp start(RecurringTasksConfig config) {
     RecurringTasksApp app = new RecurringTasksApp(config);
     try {
-      app.server = Javalin.create(cfg -> {
-        cfg.jsonMapper(new JavalinJackson(app.mapper, false));
-        cfg.startup.showJavalinBanner = false;
-        app.routes(cfg.routes);
-      }).start(config.host(), config.port());
+      app.server = ExampleServer.start(app.mapper, config.host(), config.port(), app::routes);
       app.begin();
       return app;
     } catch (RuntimeException e) {
@@ -263,10 +259,7 @@ public final class RecurringTasksApp implements AutoCloseable {
 
   /** The URL of this app's own server, e.g. {@code http://127.0.0.1:3000}. */
   public String baseUrl() {
-    if (server == null) {
-      throw new IllegalStateException("this app has no server of its own (made with create())");
-    }
-    return "http://" + config.host() + ":" + server.port();
+    return ExampleServer.baseUrl(server, config.host());
   }
 
   public int port() {
@@ -292,16 +285,7 @@ public final class RecurringTasksApp implements AutoCloseable {
   /** Stops the server, then the workers (letting running triggers finish), then the database. */
   @Override
   public void close() {
-    if (server != null) {
-      server.stop();
-    }
-    try {
-      alertWatch.close();
-    } catch (Exception e) {
-      log.warn("closing the alert subscription failed", e);
-    }
-    errand.close();
-    db.close();
+    ExampleServer.stop(server, alertWatch, errand, db);
   }
 
   /** Runs the app alone, configured by 003's environment variables (see {@link RecurringTasksConfig#fromEnv}). */
