@@ -600,6 +600,11 @@ public final class BugTrackerApp implements AutoCloseable {
     return storage;
   }
 
+  /** The job types, for tests in this package. */
+  BugTrackerJobs jobs() {
+    return jobs;
+  }
+
   /** Stops the server, then the workers, then the database. */
   @Override
   public void close() {
