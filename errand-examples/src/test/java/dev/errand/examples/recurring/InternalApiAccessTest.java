@@ -62,5 +62,7 @@ class InternalApiAccessTest extends RecurringTasksTestBase {
     start(config());
     assertThat(internal.get("/internal/worker/health").status()).isEqualTo(200);
     assertThat(internal.get("/internal/worker/stats").status()).isEqualTo(200);
+    // the socket's address decides, not a header the client writes
+    assertThat(internal.with("X-Forwarded-For", "203.0.113.7").get("/internal/worker/health").status()).isEqualTo(200);
   }
 }
