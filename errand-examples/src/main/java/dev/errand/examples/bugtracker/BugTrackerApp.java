@@ -89,7 +89,10 @@ public final class BugTrackerApp implements AutoCloseable {
       CREATE INDEX IF NOT EXISTS inbox_recipient ON inbox (recipient_id, id);
       CREATE TABLE IF NOT EXISTS data_version (id INTEGER PRIMARY KEY, version BIGINT NOT NULL);
       INSERT INTO data_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
-      CREATE TABLE IF NOT EXISTS maintenance_reports (id ${ID}, ran_at BIGINT NOT NULL, report TEXT NOT NULL)
+      CREATE TABLE IF NOT EXISTS maintenance_reports (id ${ID}, ran_at BIGINT NOT NULL, report TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS audit_log (id ${ID}, actor_id TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT NOT NULL, at BIGINT NOT NULL);
+      CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)
       """;
 
   /** Body of {@code POST /bugs}. */
@@ -300,6 +303,7 @@ public final class BugTrackerApp implements AutoCloseable {
       }
       update(c, "UPDATE bugs SET severity = ?, updated_at = ? WHERE id = ?", severity,
           config.clock().instant().toEpochMilli(), bugId);
+      audit(c, me, "severity " + old + " -> " + severity, "bug " + bugId);
       bumpVersion(c);
       errand.enqueue(c, jobs.notify, new BugTrackerJobs.Notify("severity_changed", bugId, null, null, null, me.id,
           "from " + old + " to " + severity), Enqueue.now());
@@ -326,6 +330,7 @@ public final class BugTrackerApp implements AutoCloseable {
       }
       long now = config.clock().instant().toEpochMilli();
       update(c, "UPDATE bugs SET status = ?, updated_at = ? WHERE id = ?", status, now, bugId);
+      audit(c, me, status, "bug " + bugId);
       for (long mediaId : query(c, "SELECT id FROM media WHERE bug_id = ? AND status = 'active'", rs -> rs.getLong(1), bugId)) {
         update(c, "UPDATE media SET status = 'archived', archived_at = ? WHERE id = ?", now, mediaId);
         jobs.enqueueCleanup(c, mediaId);
@@ -380,6 +385,7 @@ public final class BugTrackerApp implements AutoCloseable {
         throw new ApiError(409, "Conflict", "media " + id + " is " + media.get("status") + ", not active");
       }
       jobs.enqueueCleanup(c, id);
+      audit(c, me, "archived", "media " + id);
       return media(c, id);
     });
     wake();
@@ -396,6 +402,7 @@ public final class BugTrackerApp implements AutoCloseable {
         throw new ApiError(409, "Conflict", "media " + id + " is " + media.get("status")
             + "; only archived media whose file is not being deleted can be restored");
       }
+      audit(c, me, "restored", "media " + id);
       return media(c, id);
     }));
   }
@@ -448,6 +455,7 @@ public final class BugTrackerApp implements AutoCloseable {
       String old = queryOne(c, "SELECT role FROM users WHERE id = ?", rs -> rs.getString(1), target)
           .orElseThrow(() -> ApiError.notFound("user " + target + " not found"));
       update(c, "UPDATE users SET role = ? WHERE id = ?", role, target);
+      audit(c, me, "role " + old + " -> " + role, "user " + target);
       errand.enqueue(c, jobs.notify, new BugTrackerJobs.Notify("role_changed", null, null, null, target, me.id,
           "from " + old + " to " + role), Enqueue.now());
       return null;
@@ -466,6 +474,7 @@ public final class BugTrackerApp implements AutoCloseable {
     int n = db.inTransaction(c -> {
       int changed = update(c, "UPDATE member_metrics SET finalized = 1, updated_at = ? WHERE period = ? AND finalized = 0",
           config.clock().instant().toEpochMilli(), period);
+      audit(c, me, "finalized", "metrics " + period);
       bumpVersion(c);
       errand.enqueue(c, jobs.warmCache, new BugTrackerJobs.Run("metrics of " + period + " finalized"), Enqueue.now());
       return changed;
@@ -544,6 +553,12 @@ public final class BugTrackerApp implements AutoCloseable {
         + " WHERE period = ? ORDER BY user_id", rs -> Json.object("userId", rs.getString(1),
         "bugsReported", rs.getLong(2), "criticalBugs", rs.getLong(3), "sessionsCompleted", rs.getLong(4),
         "finalized", rs.getInt(5) == 1), period);
+  }
+
+  /** The audit entry of a change, written in the change's own transaction. */
+  private void audit(Connection c, User actor, String action, String target) throws SQLException {
+    update(c, "INSERT INTO audit_log (actor_id, action, target, at) VALUES (?, ?, ?, ?)", actor.id, action, target,
+        config.clock().instant().toEpochMilli());
   }
 
   static long version(Connection c) throws SQLException {

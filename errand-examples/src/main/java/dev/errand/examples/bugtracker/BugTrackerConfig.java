@@ -33,6 +33,7 @@ import java.util.function.Supplier;
  * @param cacheTtl how long a cached summary may be served (10 min)
  * @param cacheWarmInterval how often summaries are precomputed besides the triggers (5 min)
  * @param tempFileMaxAge temporary files older than this are removed by maintenance (1 day)
+ * @param auditTtl audit log entries older than this are removed by maintenance (90 days)
  * @param clock the clock of the application (metric periods, cache expiry, temp file age, alerts)
  */
 public record BugTrackerConfig(
@@ -50,6 +51,7 @@ public record BugTrackerConfig(
     Duration cacheTtl,
     Duration cacheWarmInterval,
     Duration tempFileMaxAge,
+    Duration auditTtl,
     Clock clock) {
 
   public BugTrackerConfig {
@@ -71,6 +73,11 @@ public record BugTrackerConfig(
     Objects.requireNonNull(lowTrafficTime, "lowTrafficTime");
     Objects.requireNonNull(zone, "zone");
     Objects.requireNonNull(clock, "clock");
+    for (Duration d : List.of(backoff, cacheTtl, cacheWarmInterval, tempFileMaxAge, auditTtl)) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("durations must be positive, got " + d);
+      }
+    }
   }
 
   /** Defaults, with {@code dataDir} holding the database, media and temporary files. */
@@ -94,6 +101,7 @@ public record BugTrackerConfig(
     private Duration cacheTtl = Duration.ofMinutes(10);
     private Duration cacheWarmInterval = Duration.ofMinutes(5);
     private Duration tempFileMaxAge = Duration.ofDays(1);
+    private Duration auditTtl = Duration.ofDays(90);
     private Clock clock = Clock.systemUTC();
 
     private Builder(Path dataDir) {
@@ -152,6 +160,16 @@ public record BugTrackerConfig(
       return this;
     }
 
+    public Builder cacheWarmInterval(Duration interval) {
+      this.cacheWarmInterval = interval;
+      return this;
+    }
+
+    public Builder auditTtl(Duration ttl) {
+      this.auditTtl = ttl;
+      return this;
+    }
+
     public Builder tempFileMaxAge(Duration age) {
       this.tempFileMaxAge = age;
       return this;
@@ -174,7 +192,7 @@ public record BugTrackerConfig(
         }
       };
       return new BugTrackerConfig(database, dataDir, host, port, users, ch, st, notificationAttempts,
-          backoff, lowTrafficTime, zone, cacheTtl, cacheWarmInterval, tempFileMaxAge, clock);
+          backoff, lowTrafficTime, zone, cacheTtl, cacheWarmInterval, tempFileMaxAge, auditTtl, clock);
     }
   }
 }

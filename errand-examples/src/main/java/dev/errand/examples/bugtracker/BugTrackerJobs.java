@@ -336,8 +336,10 @@ final class BugTrackerJobs {
         "metricsWithoutUser", number(c, "SELECT COUNT(*) FROM member_metrics WHERE user_id NOT IN (SELECT id FROM users)")));
     List<String> indexProblems = db.read(this::indexProblems);
     int removedTemp = cleanTempFiles();
+    long auditCutoff = clock.instant().minus(config.auditTtl()).toEpochMilli();
+    int expiredAudit = db.inTransaction(c -> update(c, "DELETE FROM audit_log WHERE at < ?", auditCutoff));
     Map<String, Object> report = Json.object("evictedCacheEntries", evicted, "orphans", orphans,
-        "indexProblems", indexProblems, "removedTempFiles", removedTemp);
+        "indexProblems", indexProblems, "removedTempFiles", removedTemp, "expiredAuditEntries", expiredAudit);
     if (!indexProblems.isEmpty()) {
       alerts.raise("index-health", "high", "index problems: " + indexProblems);
     }

@@ -305,11 +305,26 @@ class BugTrackerJobsTest extends BugTrackerTestBase {
     assertThat(run.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(run.result()).isEqualTo("{\"evictedCacheEntries\":1,\"orphans\":{\"commentsWithoutBug\":0,"
         + "\"mediaWithoutBug\":0,\"sessionsWithoutUser\":0,\"metricsWithoutUser\":0},\"indexProblems\":[],"
-        + "\"removedTempFiles\":1}");
+        + "\"removedTempFiles\":1,\"expiredAuditEntries\":0}");
     assertThat(old).doesNotExist();
     assertThat(recent).exists();
     assertThat(app.cache().size()).isZero();
     assertThat(app.alerts().list()).isEmpty();
+  }
+
+  @Test
+  void maintenance_removes_audit_entries_past_their_ttl_and_keeps_the_rest() {
+    start(config().auditTtl(Duration.ofDays(90)));
+    assertThat(lin.post("/metrics/2024-02/finalize", "").status()).isEqualTo(200);
+    clock.advance(Duration.ofDays(91));
+    assertThat(ada.put("/users/eve/role", "{\"role\":\"lead\"}").status()).isEqualTo(200);
+
+    Job run = runSchedule(BugTrackerApp.MAINTENANCE);
+
+    assertThat(run.result()).contains("\"expiredAuditEntries\":1");
+    List<String> left = app.database().read(c -> dev.errand.examples.ExampleDatabase.query(c,
+        "SELECT actor_id || ' ' || action FROM audit_log ORDER BY id", rs -> rs.getString(1)));
+    assertThat(left).containsExactly("ada role tester -> lead");
   }
 
   @Test
