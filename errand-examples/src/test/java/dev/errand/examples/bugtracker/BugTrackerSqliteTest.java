@@ -1,0 +1,4 @@
+package dev.errand.examples.bugtracker;
+
+/** The core flows of 002 on SQLite (the default database). */
+class BugTrackerSqliteTest extends BugTrackerFlows {}
