@@ -446,15 +446,20 @@ public final class Errand implements AutoCloseable {
     for (String j : json) {
       jobs.add(new NewJob(type.name(), queue, j, priority, maxAttempts, runAt, o.uniqueKey(), o.tags(), null));
     }
-    List<EnqueueResult> results = c == null ? combiner.enqueue(jobs) : store.enqueue(c, jobs);
-    long created = results.stream().filter(EnqueueResult::created).count();
-    meters.count("enqueued", type.name(), queue, created);
-    List<JobHandle> handles = new ArrayList<>(results.size());
-    for (EnqueueResult r : results) {
-      handles.add(new JobHandle(this, r.id(), r.created()));
-      if (r.created()) {
-        events.publish(new JobEvent(JobEvent.Kind.ENQUEUED, r.id(), type.name(), queue, 0, now, nodeId(), null));
+    List<JobHandle> handles = new ArrayList<>(jobs.size());
+    long write = events.beginWrite();
+    try {
+      List<EnqueueResult> results = c == null ? combiner.enqueue(jobs) : store.enqueue(c, jobs);
+      long created = results.stream().filter(EnqueueResult::created).count();
+      meters.count("enqueued", type.name(), queue, created);
+      for (EnqueueResult r : results) {
+        handles.add(new JobHandle(this, r.id(), r.created()));
+        if (r.created()) {
+          events.publish(new JobEvent(JobEvent.Kind.ENQUEUED, r.id(), type.name(), queue, 0, now, nodeId(), null));
+        }
       }
+    } finally {
+      events.endWrite(write);
     }
     wakeAt(queue, runAt, now);
     return handles;
@@ -1074,6 +1079,19 @@ public final class Errand implements AutoCloseable {
   public int materializeSchedules() {
     ensureOpen();
     return scheduler.tick();
+  }
+
+  /**
+   * Runs a store write that enqueues jobs the caller then {@link #announce}s, so that the events of
+   * those jobs keep ENQUEUED first (see {@link EventDispatcher}).
+   */
+  <R> R enqueueWrite(java.util.function.Supplier<R> write) {
+    long w = events.beginWrite();
+    try {
+      return write.get();
+    } finally {
+      events.endWrite(w);
+    }
   }
 
   /** Counts, announces and wakes for jobs a store call enqueued on the engine's behalf. */

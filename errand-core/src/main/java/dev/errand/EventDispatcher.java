@@ -1,9 +1,12 @@
 package dev.errand;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,6 +14,11 @@ import org.slf4j.LoggerFactory;
  * Delivers job events and handle callbacks on one daemon thread, {@code errand-events}, so user
  * code never runs on engine threads. The queue holds {@value #CAPACITY} items; beyond that events
  * are dropped and counted in {@code errand.events.dropped} (callbacks are never dropped: they wait).
+ *
+ * <p>A job's events are delivered in the order of its transitions, ENQUEUED first: a first STARTED
+ * published while an enqueue write of this engine that began before it has not yet published its
+ * ENQUEUED events is held back until that job's ENQUEUED arrives or those writes end, and so is
+ * anything after it for the same job.
  */
 final class EventDispatcher {
   static final int CAPACITY = 65_536;
@@ -21,6 +29,18 @@ final class EventDispatcher {
   private final Meters meters;
   private final Thread thread;
   private volatile boolean running = true;
+
+  // Enqueue writes of this engine whose ENQUEUED events are not published yet. A job such a write
+  // created can be claimed and started before its enqueuer publishes ENQUEUED (a database
+  // notification or a poll wakes the worker while the enqueuing thread is still on its way back),
+  // so the events thread holds back a first STARTED while a write that began before it is open.
+  private final AtomicLong writeSeq = new AtomicLong();
+  private final ConcurrentSkipListSet<Long> openWrites = new ConcurrentSkipListSet<>();
+  private volatile int heldCount; // written by the events thread only
+  private final List<Held> held = new ArrayList<>(); // events thread only, in arrival order
+
+  /** An event held back until {@code jobId}'s ENQUEUED or the end of writes up to {@code barrier}. */
+  private record Held(long barrier, JobEvent event) {}
 
   EventDispatcher(Meters meters) {
     this.meters = meters;
@@ -56,7 +76,74 @@ final class EventDispatcher {
     }
   }
 
+  /**
+   * Marks the start of an enqueue write whose ENQUEUED events the caller publishes afterwards; pass
+   * the result to {@link #endWrite} once they are published (or the write failed).
+   */
+  long beginWrite() {
+    long s = writeSeq.incrementAndGet();
+    openWrites.add(s);
+    return s;
+  }
+
+  /** Ends {@link #beginWrite}; events held back for it are delivered after what it published. */
+  void endWrite(long write) {
+    openWrites.remove(write);
+    if (heldCount > 0 && !queue.offer(this::releaseHeld)) {
+      meters.count("errand.events.dropped");
+    }
+  }
+
   private void deliver(JobEvent e) {
+    if (e.kind() == JobEvent.Kind.ENQUEUED) {
+      deliverNow(e);
+      if (!held.isEmpty()) {
+        release(h -> h.event().jobId() == e.jobId());
+      }
+      return;
+    }
+    long barrier = -1;
+    for (Held h : held) {
+      if (h.event().jobId() == e.jobId()) {
+        barrier = h.barrier(); // keep this job's events in order behind the held one
+        break;
+      }
+    }
+    if (barrier < 0 && e.kind() == JobEvent.Kind.STARTED && e.attempt() == 1
+        && !openWrites.isEmpty()) {
+      barrier = writeSeq.get();
+    }
+    if (barrier < 0) {
+      deliverNow(e);
+      return;
+    }
+    held.add(new Held(barrier, e));
+    heldCount = held.size();
+    releaseHeld(); // a write may have ended between the check above and heldCount
+  }
+
+  /** Delivers the held events whose writes have all ended. */
+  private void releaseHeld() {
+    release(h -> {
+      Long oldest = openWrites.isEmpty() ? null : openWrites.first();
+      return oldest == null || oldest > h.barrier();
+    });
+  }
+
+  private void release(java.util.function.Predicate<Held> due) {
+    List<Held> now = new ArrayList<>();
+    for (java.util.Iterator<Held> it = held.iterator(); it.hasNext(); ) {
+      Held h = it.next();
+      if (due.test(h)) {
+        now.add(h);
+        it.remove();
+      }
+    }
+    heldCount = held.size();
+    now.forEach(h -> deliverNow(h.event()));
+  }
+
+  private void deliverNow(JobEvent e) {
     for (JobEventListener l : listeners) {
       try {
         l.onEvent(e);
@@ -77,7 +164,7 @@ final class EventDispatcher {
       try {
         Runnable r = running ? queue.take() : queue.poll();
         if (r == null) {
-          return;
+          break;
         }
         r.run();
       } catch (InterruptedException e) {
@@ -86,5 +173,6 @@ final class EventDispatcher {
         log.warn("errand: callback failed", t);
       }
     }
+    release(h -> true); // stopping: nothing will publish the ENQUEUED they wait for
   }
 }

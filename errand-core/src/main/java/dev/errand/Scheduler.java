@@ -194,8 +194,11 @@ final class Scheduler {
     NewJob job = new NewJob(s.type(), s.queue(), s.payload(), s.priority(), s.maxAttempts(),
         errand.store().now(), null, Set.of(), s.name());
     List<NewJob> jobs = List.of(job);
-    List<EnqueueResult> r = errand.store().enqueue(jobs);
-    errand.announce(jobs, r);
+    List<EnqueueResult> r = errand.enqueueWrite(() -> {
+      List<EnqueueResult> written = errand.store().enqueue(jobs);
+      errand.announce(jobs, written);
+      return written;
+    });
     log.info("errand: schedule '{}' triggered by hand: job {}", name, r.get(0).id());
     return new JobHandle(errand, r.get(0).id(), r.get(0).created());
   }
@@ -246,18 +249,22 @@ final class Scheduler {
                 s.name(), s.schedule(), e);
           }
         }
-        List<MaterializeResult> results = ss.materialize(steps);
-        for (int i = 0; i < steps.size(); i++) {
-          MaterializeResult r = results.get(i);
-          if (r.applied()) {
-            created += (int) r.enqueued().stream().filter(EnqueueResult::created).count();
-            errand.announce(steps.get(i).create(), r.enqueued());
-            if (r.cancelled() > 0) {
-              log.info("errand: schedule '{}': misfire policy cancelled {} overdue occurrences",
-                  steps.get(i).name(), r.cancelled());
+        created += errand.enqueueWrite(() -> {
+          List<MaterializeResult> results = ss.materialize(steps);
+          int made = 0;
+          for (int i = 0; i < steps.size(); i++) {
+            MaterializeResult r = results.get(i);
+            if (r.applied()) {
+              made += (int) r.enqueued().stream().filter(EnqueueResult::created).count();
+              errand.announce(steps.get(i).create(), r.enqueued());
+              if (r.cancelled() > 0) {
+                log.info("errand: schedule '{}': misfire policy cancelled {} overdue occurrences",
+                    steps.get(i).name(), r.cancelled());
+              }
             }
           }
-        }
+          return made;
+        });
         if (due.size() < BATCH) {
           return created;
         }

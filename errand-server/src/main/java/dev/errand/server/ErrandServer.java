@@ -13,6 +13,11 @@ import dev.errand.server.config.ServerConfig;
 import dev.errand.server.http.HttpCall;
 import dev.errand.server.http.HttpJobs;
 import dev.errand.spi.JobStore;
+import dev.errand.web.ErrandWeb;
+import dev.errand.web.Scope;
+import dev.errand.web.WebConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -35,6 +40,7 @@ public final class ErrandServer implements AutoCloseable {
   private final Errand errand;
   private final JobType<HttpCall> http;
   private final Alerter alerter;
+  private final ErrandWeb web;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private ErrandServer(ServerConfig config, Clock clock) {
@@ -74,12 +80,30 @@ public final class ErrandServer implements AutoCloseable {
         .clock(clock)
         .build());
     alerter = alerter(errand, config.alerts(), clock);
+    web = ErrandWeb.create(errand, webConfig(config, http));
+  }
+
+  /**
+   * The HTTP API and dashboard: {@code ERRAND_HOST}/{@code ERRAND_PORT}, the configured keys, and
+   * the {@code http} type enqueueable over HTTP (by an {@code enqueue} key, or from loopback when
+   * no key is configured; {@code ERRAND_HTTP_ALLOWED_HOSTS} limits where such jobs may call).
+   */
+  private static WebConfig webConfig(ServerConfig config, JobType<HttpCall> http) {
+    WebConfig.Builder w = WebConfig.builder()
+        .host(config.host())
+        .port(config.port())
+        .remoteEnqueue(http.name());
+    for (ServerConfig.ApiKey k : config.apiKeys()) {
+      w.apiKey(k.key(), k.scopes().stream().map(s -> Scope.valueOf(s.name())).toArray(Scope[]::new));
+    }
+    return w.build();
   }
 
   private static Errand engine(ServerConfig config, JobStore store, Clock clock) {
     Errand.Builder b = Errand.builder()
         .store(store)
         .clock(clock)
+        .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)) // for /metrics
         .shutdownGrace(config.shutdownGrace())
         .retention(config.retention().succeeded(), config.retention().failed())
         .maintenance("errand.prune", config.maintenance().prune())
@@ -129,7 +153,22 @@ public final class ErrandServer implements AutoCloseable {
       log.info("errand server: alerts are off (ERRAND_ALERT_LOG=false and no ERRAND_ALERT_WEBHOOK_URL)");
     }
     errand.start();
+    web.start();
     return this;
+  }
+
+  /** The HTTP API and dashboard (started by {@link #start()}). */
+  public ErrandWeb web() {
+    return web;
+  }
+
+  /** Where the dashboard answers, e.g. {@code http://127.0.0.1:7070/dashboard}. */
+  public String dashboardUrl() {
+    String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return "http://" + host + ":" + web.port() + web.config().pathPrefix() + "/dashboard";
   }
 
   /** The engine; register job types here before {@link #start()}. */
@@ -153,6 +192,7 @@ public final class ErrandServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    web.close(); // no new requests; then the engine
     errand.close(); // jobs finishing within the grace may still dead-letter and alert
     if (alerter != null) {
       alerter.close();

@@ -103,6 +103,7 @@ public final class Main {
     String where = config.store().kind() == ServerConfig.StoreKind.SQLITE
         ? config.store().sqliteFile().toAbsolutePath() + " (SQLite)"
         : config.store().url() + " (PostgreSQL)";
+    System.out.println("Errand dashboard: " + server.dashboardUrl() + "  (HTTP API: docs/http-api.md)");
     if (demo != null) {
       System.out.println("Errand demo on " + where + ". Ctrl-C stops it gracefully.");
       demo.run(seconds);

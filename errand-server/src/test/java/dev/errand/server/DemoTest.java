@@ -18,7 +18,8 @@ class DemoTest {
   @Test
   void the_default_demo_on_sqlite_has_jobs_that_succeed_retry_and_are_dead_lettered() {
     ServerConfig config = ServerConfig.load(Map.of(), null,
-        Map.of(dev.errand.server.config.ServerSetting.STORE_URL, "jdbc:sqlite:" + dir.resolve("demo.db")));
+        Map.of(dev.errand.server.config.ServerSetting.STORE_URL, "jdbc:sqlite:" + dir.resolve("demo.db"),
+            dev.errand.server.config.ServerSetting.PORT, "0"));
     assertThat(config.demo()).isTrue();
     try (ErrandServer server = ErrandServer.create(config)) {
       Demo demo = new Demo(server.errand());

@@ -14,6 +14,10 @@ import dev.errand.server.config.ServerConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,6 +86,7 @@ class ErrandServerTest {
       env.put("ERRAND_STORE_POOL_SIZE", "4");
     }
     env.put("ERRAND_DEMO", "false");
+    env.put("ERRAND_PORT", "0");
     env.put("ERRAND_QUEUES", "default=2,hooks=1");
     env.put("ERRAND_HTTP_QUEUE", "hooks");
     env.put("ERRAND_RETRY_MAX_ATTEMPTS", "2");
@@ -97,6 +102,25 @@ class ErrandServerTest {
         .await(Duration.ofSeconds(30));
     assertThat(ok.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(ok.queue()).isEqualTo("hooks");
+
+    // the HTTP API and the dashboard answer on the configured host, over a real socket
+    HttpClient client = HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + server.web().port();
+    HttpResponse<String> job = client.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + ok.id())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(job.statusCode()).isEqualTo(200);
+    assertThat(new ObjectMapper().readTree(job.body()).get("state").asText()).isEqualTo("SUCCEEDED");
+    HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(server.dashboardUrl())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("content-type").orElse("")).startsWith("text/html");
+    // the built-in http type may be enqueued over HTTP (from loopback, as no key is configured)
+    HttpResponse<String> enqueued = client.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"http\",\"payload\":{\"method\":\"GET\",\"url\":\""
+            + url("/ok") + "\"}}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(enqueued.statusCode()).as(enqueued.body()).isBetween(200, 202);
 
     Job gone = server.errand().enqueue(server.http(), dev.errand.server.http.HttpCall.of("POST", url("/gone")))
         .await(Duration.ofSeconds(30));

@@ -107,10 +107,12 @@ public final class ServerConfig {
   /** The shortest node-stale limit: two node heartbeats (every 10 s). */
   public static final Duration MIN_NODE_STALE_AFTER = Duration.ofSeconds(20);
 
+  private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9.:\\-]{1,253}");
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9._~-]{16,200}");
   private static final Pattern POSTGRES = Pattern.compile("jdbc:postgresql://[^/?#\\s]+(/[^?#\\s]*)?(\\?\\S*)?");
 
   private final int port;
+  private final String host;
   private final Store store;
   private final List<ApiKey> apiKeys;
   private final Map<String, Integer> queues;
@@ -126,7 +128,12 @@ public final class ServerConfig {
   private final List<String> warnings;
 
   private ServerConfig(SettingReader r, List<String> warnings) {
-    port = r.integer(PORT, 1, 65535);
+    port = r.integer(PORT, 0, 65535);
+    host = r.raw(HOST);
+    if (!HOST_NAME.matcher(host).matches()) {
+      r.problem(HOST, "give an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name of letters, digits,"
+          + " dots and dashes");
+    }
     store = store(r);
     apiKeys = apiKeys(r);
     demo = r.bool(DEMO);
@@ -396,6 +403,11 @@ public final class ServerConfig {
   /** TCP port of the HTTP API. */
   public int port() {
     return port;
+  }
+
+  /** {@code ERRAND_HOST}: the address the HTTP API and dashboard bind to. */
+  public String host() {
+    return host;
   }
 
   /** The store. */

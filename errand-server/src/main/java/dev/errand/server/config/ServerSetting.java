@@ -8,8 +8,10 @@ import java.util.Locale;
  * config file, then default. {@code docs/server-config.md} lists them all (a test keeps it so).
  */
 public enum ServerSetting {
-  PORT("ERRAND_PORT", "7070", "TCP port 1-65535",
-      "port the HTTP API and dashboard (errand-web) listen on"),
+  PORT("ERRAND_PORT", "7070", "TCP port 0-65535",
+      "port the HTTP API and dashboard (errand-web) listen on; 0: any free port (printed at start)"),
+  HOST("ERRAND_HOST", "127.0.0.1", "IP address or host name",
+      "address the HTTP API and dashboard bind to; 0.0.0.0 for every interface (e.g. in a container)"),
   STORE_URL("ERRAND_STORE_URL", "jdbc:sqlite:errand-demo.db", "JDBC URL",
       "where jobs live: jdbc:sqlite:FILE (one node) or jdbc:postgresql://HOST:PORT/DB (many nodes)"),
   STORE_USER("ERRAND_STORE_USER", "", "text", "PostgreSQL user (or put it in the URL)"),

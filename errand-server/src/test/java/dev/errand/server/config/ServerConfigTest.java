@@ -146,9 +146,11 @@ class ServerConfigTest {
 
   static Stream<Arguments> badValues() {
     return Stream.of(
-        Arguments.of("ERRAND_PORT", "abc", "not a whole number; give one from 1 to 65535"),
-        Arguments.of("ERRAND_PORT", "70000", "out of range; give a whole number from 1 to 65535"),
-        Arguments.of("ERRAND_PORT", "0", "out of range"),
+        Arguments.of("ERRAND_PORT", "abc", "not a whole number; give one from 0 to 65535"),
+        Arguments.of("ERRAND_PORT", "70000", "out of range; give a whole number from 0 to 65535"),
+        Arguments.of("ERRAND_PORT", "-1", "out of range"),
+        Arguments.of("ERRAND_HOST", "my host", "give an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name"),
+        Arguments.of("ERRAND_HOST", "", "give an IP address"),
         Arguments.of("ERRAND_STORE_URL", "jdbc:mysql://db/errand", "use jdbc:sqlite:FILE (one node) or jdbc:postgresql://"),
         Arguments.of("ERRAND_STORE_URL", "jdbc:sqlite:", "give a database file"),
         Arguments.of("ERRAND_STORE_URL", "jdbc:sqlite::memory:", "in-memory databases lose every job"),
