@@ -18,18 +18,17 @@ import java.util.concurrent.Callable;
  * <p><b>Inside a request</b> (a {@link RequestScope} is bound to the calling thread, as the
  * errand-servlet filter and the errand-javalin plugin do) a best-effort task is added to the
  * request's list; the list runs once the response is complete, in the order added, each task
- * isolated from the others and from the request (see {@link AfterResponseLane} for the
- * guarantees, the hang bound and the saturation policies). <b>Outside a request</b> the task is
- * queued at once on the {@linkplain #install installed} lane and runs on the next free lane thread:
- * the caller never runs it (unless the lane's policy is {@link Saturation#CALLER_RUNS} and the lane
- * is full).
+ * isolated from the others and from the request (see {@link AfterResponseLane} for the guarantees,
+ * the hang bound and the saturation policies). <b>Outside a request</b> the task is queued at once
+ * on the {@linkplain #install installed} lane and runs on the next free lane thread: the caller
+ * never runs it (unless the lane's policy is {@link Saturation#CALLER_RUNS} and the lane is full).
  *
  * <p><b>Durable</b> tasks ({@link #run(JobType, Object)}) are not kept in memory: the job row is
- * written before the call returns, so before the response is sent, and the job survives a crash.
- * It runs on an Errand worker, at least once, with the type's retries and dead letter.
+ * written before the call returns, so before the response is sent, and the job survives a crash. It
+ * runs on an Errand worker, at least once, with the type's retries and dead letter.
  *
- * <p>All methods may be called from any thread; none blocks on the lane (only a durable call
- * waits for its store write).
+ * <p>All methods may be called from any thread; none blocks on the lane (only a durable call waits
+ * for its store write).
  */
 public final class AfterResponse {
   private static volatile AfterResponseLane installed;
@@ -48,8 +47,8 @@ public final class AfterResponse {
 
   /**
    * Like {@link #run(String, Runnable)} for a task that returns a value. If the value is a {@link
-   * java.util.concurrent.CompletionStage}, the task is finished when the stage completes (within the
-   * task's time limit) and a failed stage counts as a failure.
+   * java.util.concurrent.CompletionStage}, the task is finished when the stage completes (within
+   * the task's time limit) and a failed stage counts as a failure.
    */
   public static void run(String label, Callable<?> task) {
     add(label, TaskOptions.defaults(), task);
@@ -79,9 +78,9 @@ public final class AfterResponse {
   }
 
   /**
-   * Durable: enqueues a job of {@code type} now, before the response is sent, on the lane's
-   * Errand, so that it survives a crash. Same as {@code errand.enqueue(type, payload)}; the job may
-   * start before the response is complete (delay it with {@link #run(JobType, Object, Enqueue)} and
+   * Durable: enqueues a job of {@code type} now, before the response is sent, on the lane's Errand,
+   * so that it survives a crash. Same as {@code errand.enqueue(type, payload)}; the job may start
+   * before the response is complete (delay it with {@link #run(JobType, Object, Enqueue)} and
    * {@link Enqueue#after} if it must not).
    *
    * @throws IllegalStateException if the lane has no Errand, or outside a request with no lane
@@ -101,7 +100,8 @@ public final class AfterResponse {
    * Durable inside the caller's transaction: the job exists if and only if the transaction on
    * {@code connection} commits. Errand never commits, rolls back or closes it.
    */
-  public static <T> JobHandle run(Connection connection, JobType<T> type, T payload, Enqueue options) {
+  public static <T> JobHandle run(
+      Connection connection, JobType<T> type, T payload, Enqueue options) {
     return errand().enqueue(connection, type, payload, options);
   }
 
@@ -151,9 +151,11 @@ public final class AfterResponse {
 
   static String requireLabel(String label) {
     if (label == null || label.isBlank() || label.length() > 200) {
-      throw new IllegalArgumentException("after-response task label must be 1-200 non-blank"
-          + " characters, got " + (label == null ? "null" : "'" + label + "'")
-          + "; name what the task does, e.g. \"invalidate-task-cache\"");
+      throw new IllegalArgumentException(
+          "after-response task label must be 1-200 non-blank"
+              + " characters, got "
+              + (label == null ? "null" : "'" + label + "'")
+              + "; name what the task does, e.g. \"invalidate-task-cache\"");
     }
     return label;
   }
@@ -165,18 +167,25 @@ public final class AfterResponse {
     }
     AfterResponseLane lane = installed;
     if (lane == null) {
-      throw new IllegalStateException("AfterResponse.run was called outside a request and no"
-          + " after-response lane is installed: call AfterResponse.install(AfterResponseLane"
-          + ".builder().build()) at startup, or add the errand-servlet filter / errand-javalin"
-          + " plugin, which install theirs");
+      throw new IllegalStateException(
+          "AfterResponse.run was called outside a request and no"
+              + " after-response lane is installed: call AfterResponse.install(AfterResponseLane"
+              + ".builder().build()) at startup, or add the errand-servlet filter / errand-javalin"
+              + " plugin, which install theirs");
     }
     return lane;
   }
 
   private static Errand errand() {
     AfterResponseLane lane = lane();
-    return lane.errand().orElseThrow(() -> new IllegalStateException("durable after-response"
-        + " tasks need an Errand: build the lane with AfterResponseLane.builder().errand(errand)"
-        + " (" + lane + ")"));
+    return lane.errand()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "durable after-response"
+                        + " tasks need an Errand: build the lane with AfterResponseLane.builder().errand(errand)"
+                        + " ("
+                        + lane
+                        + ")"));
   }
 }

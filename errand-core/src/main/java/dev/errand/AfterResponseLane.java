@@ -39,30 +39,29 @@ import org.slf4j.MDC;
  *   <li><b>The hang bound.</b> Every attempt has a time limit ({@link Builder#taskTimeout}, or
  *       {@link TaskOptions#timeout}). When it passes, the task is counted as timed out, its thread
  *       is interrupted and <em>abandoned</em>: a fresh lane thread takes over the request's
- *       remaining tasks at once, so the lane keeps its full number of threads. The JVM cannot kill a
- *       thread, so a task that ignores interrupts keeps its thread until it returns; gauge {@code
+ *       remaining tasks at once, so the lane keeps its full number of threads. The JVM cannot kill
+ *       a thread, so a task that ignores interrupts keeps its thread until it returns; gauge {@code
  *       errand.after.abandoned} shows how many such threads are alive. A task that returns a stage
  *       is bounded the same way: the lane stops waiting for the stage and cancels it.
  *   <li><b>Bounded.</b> {@link Builder#threads} threads, a queue of at most {@link
  *       Builder#queueCapacity} requests, at most {@link Builder#maxTasksPerRequest} tasks per
- *       request. A full queue follows the {@link Saturation} policy; every full queue and every task
- *       not run is counted and logged, never silent.
- *   <li><b>One log line per failure</b>, on logger {@code errand.after} at WARN, with the label, the
- *       request's correlation id and the attempt; while a task runs, the MDC holds {@code
+ *       request. A full queue follows the {@link Saturation} policy; every full queue and every
+ *       task not run is counted and logged, never silent.
+ *   <li><b>One log line per failure</b>, on logger {@code errand.after} at WARN, with the label,
+ *       the request's correlation id and the attempt; while a task runs, the MDC holds {@code
  *       errand.task} (its label) and {@code errand.request_id}.
  *   <li><b>Graceful shutdown.</b> {@link #shutdown()} stops accepting tasks, lets queued and
  *       running ones finish within {@link Builder#shutdownGrace}, then interrupts what is running
  *       and returns a {@link ShutdownReport} naming what it could not run.
  * </ul>
  *
- * <p>Not guaranteed: anything across a crash. Tasks live in memory; a process that dies loses
- * them. Work that must happen belongs in the durable lane ({@link AfterResponse#run(JobType,
- * Object)}).
+ * <p>Not guaranteed: anything across a crash. Tasks live in memory; a process that dies loses them.
+ * Work that must happen belongs in the durable lane ({@link AfterResponse#run(JobType, Object)}).
  *
  * <p>Threads: virtual threads when the JVM has them (21+), else platform daemon threads, named
- * {@code errand-after-N}; one platform thread {@code errand-after-timer} for time limits and
- * retry waits. Time limits and backoff waits are relative delays on that timer (monotonic time),
- * not wall-clock instants.
+ * {@code errand-after-N}; one platform thread {@code errand-after-timer} for time limits and retry
+ * waits. Time limits and backoff waits are relative delays on that timer (monotonic time), not
+ * wall-clock instants.
  */
 public final class AfterResponseLane implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("errand.after");
@@ -86,8 +85,10 @@ public final class AfterResponseLane implements AutoCloseable {
   private final Set<LaneTask> retrying = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<String> droppedLate = new ConcurrentLinkedQueue<>();
   private final AtomicInteger abandoned = new AtomicInteger();
+
   /** Batches being run by a thread that is not abandoned (workers and callers). */
   private final AtomicInteger busy = new AtomicInteger();
+
   private final LaneMeters meters;
   private final Object drain = new Object();
   private final Object lifecycle = new Object();
@@ -104,8 +105,10 @@ public final class AfterResponseLane implements AutoCloseable {
     this.shutdownGrace = b.shutdownGrace;
     this.errand = b.errand;
     this.queue = new ArrayBlockingQueue<>(b.queueCapacity);
-    MeterRegistry registry = b.registry != null ? b.registry
-        : b.errand != null ? b.errand.meterRegistry() : new SimpleMeterRegistry();
+    MeterRegistry registry =
+        b.registry != null
+            ? b.registry
+            : b.errand != null ? b.errand.meterRegistry() : new SimpleMeterRegistry();
     this.meters = new LaneMeters(registry, queue::size, abandoned::get);
     this.timer = new ScheduledThreadPoolExecutor(1, Threads.named("errand-after-timer", true));
     timer.setRemoveOnCancelPolicy(true);
@@ -113,11 +116,18 @@ public final class AfterResponseLane implements AutoCloseable {
     for (int i = 0; i < threads; i++) {
       startWorker(null, false);
     }
-    log.info("errand: after-response lane with {} {} threads, queue of {} requests, at most {} tasks"
+    log.info(
+        "errand: after-response lane with {} {} threads, queue of {} requests, at most {} tasks"
             + " per request, saturation {}{}, task timeout {}, shutdown grace {}, durable tasks {}",
-        threads, Threads.virtual() ? "virtual" : "platform", b.queueCapacity, maxTasksPerRequest,
-        saturation, saturation == Saturation.WAIT ? " (up to " + waitLimit + ")" : "", taskTimeout,
-        shutdownGrace, errand != null ? "on" : "off (no Errand configured)");
+        threads,
+        Threads.virtual() ? "virtual" : "platform",
+        b.queueCapacity,
+        maxTasksPerRequest,
+        saturation,
+        saturation == Saturation.WAIT ? " (up to " + waitLimit + ")" : "",
+        taskTimeout,
+        shutdownGrace,
+        errand != null ? "on" : "off (no Errand configured)");
   }
 
   /** A builder with every default. */
@@ -133,8 +143,10 @@ public final class AfterResponseLane implements AutoCloseable {
    *     to have one generated
    */
   public RequestScope openScope(String correlationId) {
-    String id = correlationId == null || correlationId.isBlank()
-        ? UUID.randomUUID().toString() : correlationId;
+    String id =
+        correlationId == null || correlationId.isBlank()
+            ? UUID.randomUUID().toString()
+            : correlationId;
     return new RequestScope(this, id);
   }
 
@@ -148,16 +160,18 @@ public final class AfterResponseLane implements AutoCloseable {
     return queue.size();
   }
 
-  /** Threads of timed-out tasks that have not returned yet (they no longer count as lane threads). */
+  /**
+   * Threads of timed-out tasks that have not returned yet (they no longer count as lane threads).
+   */
   public int abandonedThreads() {
     return abandoned.get();
   }
 
   /**
-   * Stops accepting tasks (later ones are rejected and counted), waits up to the shutdown grace
-   * for queued, running and retry-waiting tasks to finish, then interrupts what still runs and
-   * drops what has not started. Logs and returns what could not be run. Idempotent: later calls
-   * return the first report. Call it after the web server has stopped taking requests.
+   * Stops accepting tasks (later ones are rejected and counted), waits up to the shutdown grace for
+   * queued, running and retry-waiting tasks to finish, then interrupts what still runs and drops
+   * what has not started. Logs and returns what could not be run. Idempotent: later calls return
+   * the first report. Call it after the web server has stopped taking requests.
    */
   public ShutdownReport shutdown() {
     synchronized (lifecycle) {
@@ -190,9 +204,15 @@ public final class AfterResponseLane implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "AfterResponseLane{threads=" + threads + ", queued=" + queue.size() + ", abandoned="
-        + abandoned.get() + ", state=" + (state == RUNNING ? "running" : state == DRAINING
-        ? "draining" : "stopped") + "}";
+    return "AfterResponseLane{threads="
+        + threads
+        + ", queued="
+        + queue.size()
+        + ", abandoned="
+        + abandoned.get()
+        + ", state="
+        + (state == RUNNING ? "running" : state == DRAINING ? "draining" : "stopped")
+        + "}";
   }
 
   // ------------------------------------------------------------------------------ package API
@@ -204,8 +224,8 @@ public final class AfterResponseLane implements AutoCloseable {
   /** A first attempt of {@code work}, a {@link Runnable} or a {@link Callable}. */
   LaneTask task(String label, String correlationId, TaskOptions options, Object work) {
     Duration timeout = options.timeout() != null ? options.timeout() : taskTimeout;
-    return new LaneTask(label, correlationId, work, timeout.toNanos(), 1, options.maxAttempts(),
-        options.backoff());
+    return new LaneTask(
+        label, correlationId, work, timeout.toNanos(), 1, options.maxAttempts(), options.backoff());
   }
 
   /** Hands a request's tasks (or one task outside a request) to the lane; any thread. */
@@ -220,14 +240,22 @@ public final class AfterResponseLane implements AutoCloseable {
       return;
     }
     meters.outcome(LaneMeters.Outcome.DISCARDED, tasks.size());
-    log.info("errand: request {} failed ({}); its {} after-response tasks were not run: {}",
-        correlationId, cause, tasks.size(), labels(tasks));
+    log.info(
+        "errand: request {} failed ({}); its {} after-response tasks were not run: {}",
+        correlationId,
+        cause,
+        tasks.size(),
+        labels(tasks));
   }
 
   void rejectedOverLimit(String correlationId, String label) {
     meters.outcome(LaneMeters.Outcome.REJECTED, 1);
-    log.warn("errand: after-response task '{}' of request {} rejected: the request already has {}"
-        + " tasks, the lane's maxTasksPerRequest", label, correlationId, maxTasksPerRequest);
+    log.warn(
+        "errand: after-response task '{}' of request {} rejected: the request already has {}"
+            + " tasks, the lane's maxTasksPerRequest",
+        label,
+        correlationId,
+        maxTasksPerRequest);
   }
 
   void rejectedQuietly() {
@@ -259,17 +287,28 @@ public final class AfterResponseLane implements AutoCloseable {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        reject(b, "the queue of " + queueCapacity + " requests stayed full for " + waitLimit
-            + " (policy WAIT)");
+        reject(
+            b,
+            "the queue of "
+                + queueCapacity
+                + " requests stayed full for "
+                + waitLimit
+                + " (policy WAIT)");
         return;
       case CALLER_RUNS:
         if (fromCaller) {
-          log.debug("errand: after-response queue full; request {} runs its tasks on {}",
-              b.correlationId(), Thread.currentThread().getName());
+          log.debug(
+              "errand: after-response queue full; request {} runs its tasks on {}",
+              b.correlationId(),
+              Thread.currentThread().getName());
           runBatch(b, null, false);
         } else {
-          reject(b, "the queue of " + queueCapacity + " requests is full and this retry or"
-              + " continuation has no caller to run it (policy CALLER_RUNS)");
+          reject(
+              b,
+              "the queue of "
+                  + queueCapacity
+                  + " requests is full and this retry or"
+                  + " continuation has no caller to run it (policy CALLER_RUNS)");
         }
         return;
       default:
@@ -280,9 +319,13 @@ public final class AfterResponseLane implements AutoCloseable {
   private void reject(LaneBatch b, String why) {
     List<LaneTask> rest = b.cancel();
     meters.outcome(LaneMeters.Outcome.REJECTED, rest.size());
-    log.warn("errand: rejected {} after-response tasks of request {}: {}; not run: {}. Raise"
-            + " threads or queueCapacity, or choose Saturation.CALLER_RUNS", rest.size(),
-        b.correlationId(), why, labels(rest));
+    log.warn(
+        "errand: rejected {} after-response tasks of request {}: {}; not run: {}. Raise"
+            + " threads or queueCapacity, or choose Saturation.CALLER_RUNS",
+        rest.size(),
+        b.correlationId(),
+        why,
+        labels(rest));
   }
 
   // ------------------------------------------------------------------------------ running
@@ -296,8 +339,8 @@ public final class AfterResponseLane implements AutoCloseable {
   }
 
   /**
-   * Runs a batch's tasks in order; false if this thread was abandoned mid-batch. {@code counted}
-   * is true when the batch is already in {@code busy} (taken over from an abandoned thread).
+   * Runs a batch's tasks in order; false if this thread was abandoned mid-batch. {@code counted} is
+   * true when the batch is already in {@code busy} (taken over from an abandoned thread).
    */
   private boolean runBatch(LaneBatch b, Worker worker, boolean counted) {
     if (!counted) {
@@ -354,8 +397,11 @@ public final class AfterResponseLane implements AutoCloseable {
       if (failure == null) {
         meters.attempt(LaneMeters.Outcome.SUCCEEDED, nanos);
         meters.outcome(LaneMeters.Outcome.SUCCEEDED, 1);
-        log.debug("errand: after-response task '{}' of request {} succeeded in {} ms", t.label,
-            t.correlationId, nanos / 1_000_000);
+        log.debug(
+            "errand: after-response task '{}' of request {} succeeded in {} ms",
+            t.label,
+            t.correlationId,
+            nanos / 1_000_000);
       } else {
         meters.attempt(LaneMeters.Outcome.FAILED, nanos);
         failed(t, failure, LaneMeters.Outcome.FAILED, "failed after " + nanos / 1_000_000 + " ms");
@@ -383,9 +429,15 @@ public final class AfterResponseLane implements AutoCloseable {
       a.worker.abandon();
     }
     a.thread.interrupt();
-    failed(t, new TimeoutException("timed out after " + Duration.ofNanos(t.timeoutNanos)),
-        LaneMeters.Outcome.TIMED_OUT, "timed out after " + Duration.ofNanos(t.timeoutNanos)
-            + "; its thread " + a.thread.getName() + " was interrupted and abandoned, and the"
+    failed(
+        t,
+        new TimeoutException("timed out after " + Duration.ofNanos(t.timeoutNanos)),
+        LaneMeters.Outcome.TIMED_OUT,
+        "timed out after "
+            + Duration.ofNanos(t.timeoutNanos)
+            + "; its thread "
+            + a.thread.getName()
+            + " was interrupted and abandoned, and the"
             + " request's next task starts on a fresh thread");
     if (a.worker != null && state != STOPPED) {
       startWorker(a.batch, true); // the fresh thread takes over this one's place in `busy`
@@ -402,26 +454,41 @@ public final class AfterResponseLane implements AutoCloseable {
   private void failed(LaneTask t, Throwable failure, LaneMeters.Outcome outcome, String what) {
     if (t.retriable() && state != STOPPED) {
       Duration wait = t.backoff.delay(t.attempt);
-      log.debug("errand: after-response task '{}' of request {} {} (attempt {}/{}); retrying in {}",
-          t.label, t.correlationId, what, t.attempt, t.maxAttempts, wait, failure);
+      log.debug(
+          "errand: after-response task '{}' of request {} {} (attempt {}/{}); retrying in {}",
+          t.label,
+          t.correlationId,
+          what,
+          t.attempt,
+          t.maxAttempts,
+          wait,
+          failure);
       LaneTask next = t.nextAttempt();
       retrying.add(next);
       meters.retried();
       try {
-        timer.schedule(() -> {
-          if (retrying.remove(next)) {
-            submit(new LaneBatch(List.of(next)), false);
-          }
-          signalDrain();
-        }, wait.toNanos(), TimeUnit.NANOSECONDS);
+        timer.schedule(
+            () -> {
+              if (retrying.remove(next)) {
+                submit(new LaneBatch(List.of(next)), false);
+              }
+              signalDrain();
+            },
+            wait.toNanos(),
+            TimeUnit.NANOSECONDS);
         return;
       } catch (RejectedExecutionException e) {
         retrying.remove(next); // stopped meanwhile: the failure below is final
       }
     }
     meters.outcome(outcome, 1);
-    log.warn("errand: after-response task '{}' of request {} {} (attempt {}/{})", t.label,
-        t.correlationId, what, t.attempt, t.maxAttempts,
+    log.warn(
+        "errand: after-response task '{}' of request {} {} (attempt {}/{})",
+        t.label,
+        t.correlationId,
+        what,
+        t.attempt,
+        t.maxAttempts,
         outcome == LaneMeters.Outcome.TIMED_OUT ? null : failure);
   }
 
@@ -479,9 +546,13 @@ public final class AfterResponseLane implements AutoCloseable {
     if (r.drained()) {
       log.info("errand: after-response lane drained and stopped within {}", shutdownGrace);
     } else {
-      log.warn("errand: after-response lane stopped after its {} grace without running {} tasks:"
-              + " interrupted {}, never started {}", shutdownGrace,
-          notStarted.size() + interrupted.size(), interrupted, notStarted);
+      log.warn(
+          "errand: after-response lane stopped after its {} grace without running {} tasks:"
+              + " interrupted {}, never started {}",
+          shutdownGrace,
+          notStarted.size() + interrupted.size(),
+          interrupted,
+          notStarted);
     }
     return r;
   }
@@ -592,16 +663,22 @@ public final class AfterResponseLane implements AutoCloseable {
   public static final class Builder {
     /** Lane threads: 4. */
     public static final int DEFAULT_THREADS = 4;
+
     /** Requests that may wait for a thread: 1,024. */
     public static final int DEFAULT_QUEUE_CAPACITY = 1024;
+
     /** Tasks one request may add: 256. */
     public static final int DEFAULT_MAX_TASKS_PER_REQUEST = 256;
+
     /** {@link Saturation#WAIT}. */
     public static final Saturation DEFAULT_SATURATION = Saturation.WAIT;
+
     /** How long {@link Saturation#WAIT} waits for room: 1 s. */
     public static final Duration DEFAULT_WAIT_LIMIT = Duration.ofSeconds(1);
+
     /** Time limit of one attempt: 30 s. */
     public static final Duration DEFAULT_TASK_TIMEOUT = Duration.ofSeconds(30);
+
     /** How long shutdown waits for queued and running tasks: 10 s. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
@@ -673,8 +750,8 @@ public final class AfterResponseLane implements AutoCloseable {
     }
 
     /**
-     * Validates the configuration, starts the lane's threads and logs the effective
-     * configuration once.
+     * Validates the configuration, starts the lane's threads and logs the effective configuration
+     * once.
      *
      * @throws IllegalArgumentException naming the first bad value and what to use instead
      */
@@ -685,8 +762,10 @@ public final class AfterResponseLane implements AutoCloseable {
       positive("waitUpTo", waitLimit);
       positive("taskTimeout", taskTimeout);
       if (shutdownGrace.isNegative()) {
-        throw new IllegalArgumentException("shutdownGrace must be zero or positive, got "
-            + shutdownGrace + "; zero stops at once and reports every queued task");
+        throw new IllegalArgumentException(
+            "shutdownGrace must be zero or positive, got "
+                + shutdownGrace
+                + "; zero stops at once and reports every queued task");
       }
       return new AfterResponseLane(this);
     }
@@ -694,14 +773,24 @@ public final class AfterResponseLane implements AutoCloseable {
     private static void positive(String name, int value, String hint) {
       if (value < 1) {
         throw new IllegalArgumentException(
-            "after-response lane " + name + " must be at least 1, got " + value + " (" + hint + ")");
+            "after-response lane "
+                + name
+                + " must be at least 1, got "
+                + value
+                + " ("
+                + hint
+                + ")");
       }
     }
 
     private static void positive(String name, Duration value) {
       if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException("after-response lane " + name + " must be positive, got "
-            + value + "; use e.g. Duration.ofSeconds(1)");
+        throw new IllegalArgumentException(
+            "after-response lane "
+                + name
+                + " must be positive, got "
+                + value
+                + "; use e.g. Duration.ofSeconds(1)");
       }
     }
   }

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param message the exception class and message, or a description written by Errand
  * @param stackTrace the first lines of the stack trace, or empty
  */
-public record AttemptError(int attempt, Instant at, String kind, String message, String stackTrace) {
+public record AttemptError(
+    int attempt, Instant at, String kind, String message, String stackTrace) {
   public AttemptError {
     Objects.requireNonNull(at, "at");
     Objects.requireNonNull(kind, "kind");

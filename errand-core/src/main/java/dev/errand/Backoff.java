@@ -9,8 +9,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>{@link #exponential(Duration)} gives {@code base × 2^(n−1)}: {@code exponential(2s)} waits
  * exactly 2 s, 4 s, 8 s, 16 s … after attempts 1, 2, 3, 4, capped at {@link #DEFAULT_CAP} unless
- * {@link #withCap} says otherwise, and without jitter unless {@link #withJitter} adds it.
- * Immutable and thread-safe.
+ * {@link #withCap} says otherwise, and without jitter unless {@link #withJitter} adds it. Immutable
+ * and thread-safe.
  */
 public final class Backoff {
   /** The cap of {@link #exponential}: no single wait is longer than one hour unless changed. */
@@ -113,7 +113,13 @@ public final class Backoff {
 
   @Override
   public String toString() {
-    return (doubling ? "exponential(" : "fixed(") + base + ", cap=" + cap + ", jitter=" + jitter + ")";
+    return (doubling ? "exponential(" : "fixed(")
+        + base
+        + ", cap="
+        + cap
+        + ", jitter="
+        + jitter
+        + ")";
   }
 
   @Override

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes attempt outcomes in batches on one platform thread, {@code errand-completer}: it takes
  * whatever finished while the previous write ran (up to the batch size) and writes it with one
- * store call, so under load many jobs share one commit and at low load a job waits for no timer.
- * A failed write is retried (the batch is kept) until it succeeds or the engine stops; leases are
+ * store call, so under load many jobs share one commit and at low load a job waits for no timer. A
+ * failed write is retried (the batch is kept) until it succeeds or the engine stops; leases are
  * kept alive by the heartbeat meanwhile, so nothing is lost while the store is down.
  *
  * <p>A batch that keeps failing while the store takes this engine's other writes (claims,
@@ -85,7 +85,10 @@ final class Completer {
             try {
               errand.unwritten(p, cause);
             } catch (Throwable again) {
-              log.error("errand: could not release job {} after a completer failure", p.execution().job.id(), again);
+              log.error(
+                  "errand: could not release job {} after a completer failure",
+                  p.execution().job.id(),
+                  again);
             }
           }
         }
@@ -116,15 +119,21 @@ final class Completer {
         failures++;
         errand.meters().storeError("complete");
         if (failures == 1 || failures % 30 == 0) {
-          log.warn("errand: writing {} job outcomes failed ({} in a row); retrying", writes.size(), failures, e);
+          log.warn(
+              "errand: writing {} job outcomes failed ({} in a row); retrying",
+              writes.size(),
+              failures,
+              e);
         }
         if (failures == 1) {
           failingSince = System.nanoTime();
         } else if (errand.storeWroteSince(failingSince)) {
           // Other writes went through since this part first failed: the store refuses this part.
           if (part.size() > 1) {
-            log.warn("errand: the store takes other writes but refuses a batch of {} job outcomes;"
-                + " writing them one by one", part.size());
+            log.warn(
+                "errand: the store takes other writes but refuses a batch of {} job outcomes;"
+                    + " writing them one by one",
+                part.size());
             parts.remove(parts.size() - 1);
             part.forEach(p -> parts.add(List.of(p)));
             failures = 0;
@@ -143,8 +152,10 @@ final class Completer {
             left += rest.size();
             rest.forEach(p -> errand.settle(p, false));
           }
-          log.error("errand: giving up on {} job outcomes at shutdown; their leases will expire"
-              + " and the rescuer will run them again", left);
+          log.error(
+              "errand: giving up on {} job outcomes at shutdown; their leases will expire"
+                  + " and the rescuer will run them again",
+              left);
           return;
         }
         Thread.sleep(Math.min(5_000, 100L << Math.min(failures, 6)));

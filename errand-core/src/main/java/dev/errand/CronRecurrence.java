@@ -27,12 +27,15 @@ import java.util.Optional;
  * *}), a day matching either fires ({@code 0 0 13 * 5} is every Friday and every 13th).
  */
 final class CronRecurrence implements LocalRecurrence {
-  private static final String[] FIELDS_5 = {"minute", "hour", "day-of-month", "month", "day-of-week"};
+  private static final String[] FIELDS_5 = {
+    "minute", "hour", "day-of-month", "month", "day-of-week"
+  };
   private static final String[] FIELDS_6 = {
     "second", "minute", "hour", "day-of-month", "month", "day-of-week"
   };
   private static final CronParser MINUTE_PRECISION = new CronParser(definition(false));
   private static final CronParser SECOND_PRECISION = new CronParser(definition(true));
+
   /** Any date-time will do: a satisfiable expression fires within every 400-year cycle. */
   private static final LocalDateTime PROBE = LocalDateTime.of(2000, 1, 1, 0, 0);
 
@@ -54,7 +57,10 @@ final class CronRecurrence implements LocalRecurrence {
     String normalized = String.join(" ", fields);
     if (fields.length != 5 && fields.length != 6) {
       throw new IllegalArgumentException(
-          "cron expression '" + normalized + "' has " + (normalized.isEmpty() ? 0 : fields.length)
+          "cron expression '"
+              + normalized
+              + "' has "
+              + (normalized.isEmpty() ? 0 : fields.length)
               + " fields: use 5 (minute hour day-of-month month day-of-week, e.g. '*/5 * * * *') or 6"
               + " (second minute hour day-of-month month day-of-week, e.g. '30 0 2 * * *')");
     }
@@ -68,7 +74,9 @@ final class CronRecurrence implements LocalRecurrence {
     CronRecurrence recurrence = new CronRecurrence(normalized, ExecutionTime.forCron(cron));
     if (recurrence.next(PROBE).isEmpty()) {
       throw new IllegalArgumentException(
-          "cron expression '" + normalized + "' never fires: no date matches its day-of-month and"
+          "cron expression '"
+              + normalized
+              + "' never fires: no date matches its day-of-month and"
               + " month fields (e.g. day 30 or 31 in February); fix the day-of-month or month field");
     }
     return recurrence;
@@ -76,8 +84,11 @@ final class CronRecurrence implements LocalRecurrence {
 
   @Override
   public LocalDateTime nextAfter(LocalDateTime local) {
-    return next(local).orElseThrow(() -> new DateTimeException(
-        "cron expression '" + expression + "' has no occurrence after " + local));
+    return next(local)
+        .orElseThrow(
+            () ->
+                new DateTimeException(
+                    "cron expression '" + expression + "' has no occurrence after " + local));
   }
 
   /**
@@ -109,15 +120,31 @@ final class CronRecurrence implements LocalRecurrence {
         parser.parse(String.join(" ", alone)).validate();
       } catch (RuntimeException e) {
         return new IllegalArgumentException(
-            "cron expression '" + expression + "' is not valid: " + names[i] + " field '" + fields[i]
-                + "' (" + detail(e) + "); " + names[i] + " takes " + validValues(names[i])
+            "cron expression '"
+                + expression
+                + "' is not valid: "
+                + names[i]
+                + " field '"
+                + fields[i]
+                + "' ("
+                + detail(e)
+                + "); "
+                + names[i]
+                + " takes "
+                + validValues(names[i])
                 + ", combined with * , - and /",
             cause);
       }
     }
     return new IllegalArgumentException(
-        "cron expression '" + expression + "' is not valid (" + reason + "); use Unix cron fields"
-            + " " + String.join(" ", names) + " with numbers, names, * , - and /",
+        "cron expression '"
+            + expression
+            + "' is not valid ("
+            + reason
+            + "); use Unix cron fields"
+            + " "
+            + String.join(" ", names)
+            + " with numbers, names, * , - and /",
         cause);
   }
 
@@ -150,12 +177,24 @@ final class CronRecurrence implements LocalRecurrence {
       builder = builder.withSeconds().withStrictRange().and();
     }
     return builder
-        .withMinutes().withStrictRange().and()
-        .withHours().withStrictRange().and()
-        .withDayOfMonth().withStrictRange().and()
-        .withMonth().withStrictRange().and()
-        .withDayOfWeek().withValidRange(0, 7).withMondayDoWValue(1).withIntMapping(7, 0)
-        .withStrictRange().and()
+        .withMinutes()
+        .withStrictRange()
+        .and()
+        .withHours()
+        .withStrictRange()
+        .and()
+        .withDayOfMonth()
+        .withStrictRange()
+        .and()
+        .withMonth()
+        .withStrictRange()
+        .and()
+        .withDayOfWeek()
+        .withValidRange(0, 7)
+        .withMondayDoWValue(1)
+        .withIntMapping(7, 0)
+        .withStrictRange()
+        .and()
         .instance();
   }
 }

@@ -7,8 +7,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Per-enqueue options: when to run, a unique key, tags, and overrides of the type's queue,
- * priority and max attempts. Immutable; each method returns a changed copy.
+ * Per-enqueue options: when to run, a unique key, tags, and overrides of the type's queue, priority
+ * and max attempts. Immutable; each method returns a changed copy.
  *
  * <pre>{@code
  * errand.enqueue(sendEmail, email, Enqueue.after(Duration.ofSeconds(5)).uniqueKey("welcome:" + id));
@@ -26,7 +26,12 @@ public final class Enqueue {
   private final Integer maxAttempts;
 
   private Enqueue(
-      Duration delay, Instant at, String uniqueKey, Set<String> tags, String queue, Integer priority,
+      Duration delay,
+      Instant at,
+      String uniqueKey,
+      Set<String> tags,
+      String queue,
+      Integer priority,
       Integer maxAttempts) {
     this.delay = delay;
     this.at = at;
@@ -51,7 +56,9 @@ public final class Enqueue {
     Objects.requireNonNull(delay, "delay");
     if (delay.isNegative()) {
       throw new IllegalArgumentException(
-          "Enqueue.after(" + delay + "): the delay must be zero or positive; use Enqueue.now() to run"
+          "Enqueue.after("
+              + delay
+              + "): the delay must be zero or positive; use Enqueue.now() to run"
               + " at once");
     }
     return new Enqueue(delay, null, null, Set.of(), null, null, null);
@@ -75,8 +82,11 @@ public final class Enqueue {
           "unique key must be 1-255 non-blank characters, got '" + key + "'");
     }
     if (key.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("unique key must not contain the NUL character (U+0000),"
-          + " which databases cannot store in text; got '" + key.replace('\0', '?') + "'");
+      throw new IllegalArgumentException(
+          "unique key must not contain the NUL character (U+0000),"
+              + " which databases cannot store in text; got '"
+              + key.replace('\0', '?')
+              + "'");
     }
     return new Enqueue(delay, at, key, tags, queue, priority, maxAttempts);
   }
@@ -94,8 +104,11 @@ public final class Enqueue {
             "tag '" + t + "' is not valid: use 1-100 characters without commas");
       }
       if (t.indexOf('\0') >= 0) {
-        throw new IllegalArgumentException("tag '" + t.replace('\0', '?') + "' is not valid: it"
-            + " contains the NUL character (U+0000), which databases cannot store in text");
+        throw new IllegalArgumentException(
+            "tag '"
+                + t.replace('\0', '?')
+                + "' is not valid: it"
+                + " contains the NUL character (U+0000), which databases cannot store in text");
       }
       all.add(t);
     }
@@ -157,7 +170,20 @@ public final class Enqueue {
 
   @Override
   public String toString() {
-    return "Enqueue[delay=" + delay + ", at=" + at + ", uniqueKey=" + uniqueKey + ", tags=" + tags
-        + ", queue=" + queue + ", priority=" + priority + ", maxAttempts=" + maxAttempts + "]";
+    return "Enqueue[delay="
+        + delay
+        + ", at="
+        + at
+        + ", uniqueKey="
+        + uniqueKey
+        + ", tags="
+        + tags
+        + ", queue="
+        + queue
+        + ", priority="
+        + priority
+        + ", maxAttempts="
+        + maxAttempts
+        + "]";
   }
 }

@@ -16,18 +16,19 @@ import java.util.concurrent.locks.LockSupport;
  * writer stores all of them with one store call — one transaction, one fsync — then hands each
  * caller its own results. Every caller still returns only after its jobs are committed.
  *
- * <p>The number of slots is the store's {@link JobStore#concurrentEnqueueWrites()}. With one slot
- * a caller that arrives during a write waits for the rest of it and then for its own, about 1.5
+ * <p>The number of slots is the store's {@link JobStore#concurrentEnqueueWrites()}. With one slot a
+ * caller that arrives during a write waits for the rest of it and then for its own, about 1.5
  * commits; a second slot lets it start at once, and a database that merges the flushes of
  * concurrent commits (PostgreSQL does) pays for both with about one.
  *
  * <p>If a combined write fails, each request is written again on its own, so a failure is reported
- * to the caller whose jobs caused it and to no one else. Requests of {@link #ALONE} jobs or more are
- * written alone.
+ * to the caller whose jobs caused it and to no one else. Requests of {@link #ALONE} jobs or more
+ * are written alone.
  */
 final class EnqueueCombiner {
   /** Requests at least this big skip combining. */
   static final int ALONE = 1_000;
+
   /** Most jobs one combined write carries. */
   static final int MAX_JOBS = 5_000;
 
@@ -53,8 +54,8 @@ final class EnqueueCombiner {
 
   EnqueueCombiner(JobStore store, int writers) {
     if (writers < 1) {
-      throw new IllegalArgumentException("concurrent enqueue writes must be at least 1, was "
-          + writers);
+      throw new IllegalArgumentException(
+          "concurrent enqueue writes must be at least 1, was " + writers);
     }
     this.store = store;
     this.writers = new Semaphore(writers);

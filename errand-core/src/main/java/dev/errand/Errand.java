@@ -17,7 +17,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.sql.Connection;
 import java.time.Clock;
@@ -61,8 +60,8 @@ import org.slf4j.MDC;
  * }</pre>
  *
  * <p>Lifecycle: NEW → RUNNING ({@link #start()}) → STOPPING → TERMINATED ({@link #close()}).
- * Enqueueing and management work in every state but TERMINATED, so a node without queues can
- * be a pure producer. Delivery is at least once: a job runs again if its node dies mid-run.
+ * Enqueueing and management work in every state but TERMINATED, so a node without queues can be a
+ * pure producer. Delivery is at least once: a job runs again if its node dies mid-run.
  */
 public final class Errand implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Errand.class);
@@ -89,17 +88,23 @@ public final class Errand implements AutoCloseable {
   private final Watcher watcher;
   private final EventDispatcher events;
   private final Scheduler scheduler;
+
   /** Timeouts and delayed wake-ups only: never blocks on the store. */
   private final ScheduledExecutorService timer;
+
   /** Lease heartbeats only, so that slow maintenance never lets a lease lapse. */
   private final ScheduledExecutorService heartbeat;
+
   /** Rescue, node heartbeat, pruning, queue-depth gauges. */
   private final ScheduledExecutorService maintenance;
+
   private final Object lifecycleLock = new Object();
   private volatile Lifecycle lifecycle = Lifecycle.NEW;
   private volatile boolean opened;
+
   /** System.nanoTime() of the last store write that went through (claim, heartbeat, outcome). */
   private volatile long lastStoreWrite = System.nanoTime();
+
   private ExecutorService handlers;
   private AutoCloseable subscription;
   private Node node;
@@ -115,8 +120,10 @@ public final class Errand implements AutoCloseable {
     this.watcher = new Watcher(this);
     this.events = new EventDispatcher(meters);
     this.timer = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-timer", true));
-    this.heartbeat = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-heartbeat", true));
-    this.maintenance = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-maintenance", true));
+    this.heartbeat =
+        Executors.newSingleThreadScheduledExecutor(Threads.named("errand-heartbeat", true));
+    this.maintenance =
+        Executors.newSingleThreadScheduledExecutor(Threads.named("errand-maintenance", true));
     settings.queues().forEach((q, n) -> workers.put(q, new QueueWorker(this, q, n)));
     this.scheduler = new Scheduler(this, b.schedulerSettings());
     scheduler.maintenanceTypes().forEach(this::register);
@@ -130,8 +137,8 @@ public final class Errand implements AutoCloseable {
   // ---------------------------------------------------------------- registration and lifecycle
 
   /**
-   * Registers a job type so that this engine can enqueue it and, if it serves the type's queue,
-   * run it. Returns {@code type} for convenience.
+   * Registers a job type so that this engine can enqueue it and, if it serves the type's queue, run
+   * it. Returns {@code type} for convenience.
    *
    * @throws IllegalArgumentException if a different type with the same name is registered
    */
@@ -140,7 +147,11 @@ public final class Errand implements AutoCloseable {
     JobType<?> prior = types.putIfAbsent(type.name(), type);
     if (prior != null && prior != type) {
       throw new IllegalArgumentException(
-          "job type '" + type.name() + "' is already registered (" + prior + "); type names must be"
+          "job type '"
+              + type.name()
+              + "' is already registered ("
+              + prior
+              + "); type names must be"
               + " unique");
     }
     return type;
@@ -173,8 +184,14 @@ public final class Errand implements AutoCloseable {
         throw new IllegalStateException("start() needs a NEW engine; this one is " + lifecycle);
       }
       ensureOpen();
-      node = new Node(settings.nodeId(), hostName(), ProcessHandle.current().pid(),
-          clock.instant(), clock.instant(), settings.queues());
+      node =
+          new Node(
+              settings.nodeId(),
+              hostName(),
+              ProcessHandle.current().pid(),
+              clock.instant(),
+              clock.instant(),
+              settings.queues());
       store.heartbeatNode(node);
       handlers = Threads.perTask("errand-worker");
       completer.start();
@@ -189,17 +206,30 @@ public final class Errand implements AutoCloseable {
       every(maintenance, settings.depthInterval(), "queue depth", this::refreshDepth);
       scheduler.start();
       lifecycle = Lifecycle.RUNNING;
-      log.info("errand: scheduler {} (every {}, misfire threshold {}, max start age {},"
-              + " maintenance {})", scheduler.settings().enabled() ? "on" : "off",
-          scheduler.settings().interval(), scheduler.settings().misfireThreshold(),
-          scheduler.settings().maxStartAge(), scheduler.settings().maintenance());
-      log.info("errand: started node {} on {} with queues {}, lease {}, heartbeat {}, rescue every"
+      log.info(
+          "errand: scheduler {} (every {}, misfire threshold {}, max start age {},"
+              + " maintenance {})",
+          scheduler.settings().enabled() ? "on" : "off",
+          scheduler.settings().interval(),
+          scheduler.settings().misfireThreshold(),
+          scheduler.settings().maxStartAge(),
+          scheduler.settings().maintenance());
+      log.info(
+          "errand: started node {} on {} with queues {}, lease {}, heartbeat {}, rescue every"
               + " {}, poll {}, claim batch {}, shutdown grace {}, quarantine after {} rescues,"
               + " retention succeeded {} failed {}, {} threads",
-          settings.nodeId(), store.getClass().getSimpleName(), settings.queues(), settings.lease(),
-          settings.heartbeatInterval(), settings.rescueInterval(), settings.pollInterval(),
-          settings.claimBatch(), settings.shutdownGrace(), settings.quarantineAfter(),
-          settings.succeededRetention(), settings.failedRetention(),
+          settings.nodeId(),
+          store.getClass().getSimpleName(),
+          settings.queues(),
+          settings.lease(),
+          settings.heartbeatInterval(),
+          settings.rescueInterval(),
+          settings.pollInterval(),
+          settings.claimBatch(),
+          settings.shutdownGrace(),
+          settings.quarantineAfter(),
+          settings.succeededRetention(),
+          settings.failedRetention(),
           Threads.virtual() ? "virtual" : "platform");
       return this;
     }
@@ -261,17 +291,22 @@ public final class Errand implements AutoCloseable {
       idle &= w.awaitIdle(deadline);
     }
     if (!idle) {
-      log.info("errand: {} jobs still running after the {} grace; interrupting and releasing them",
-          active.values().stream().filter(e -> !e.settled.get()).count(), settings.shutdownGrace());
+      log.info(
+          "errand: {} jobs still running after the {} grace; interrupting and releasing them",
+          active.values().stream().filter(e -> !e.settled.get()).count(),
+          settings.shutdownGrace());
       active.values().forEach(e -> e.stop(Execution.Stop.SHUTDOWN));
-      long second = System.nanoTime() + Math.min(settings.shutdownGrace().toNanos(), 2_000_000_000L);
+      long second =
+          System.nanoTime() + Math.min(settings.shutdownGrace().toNanos(), 2_000_000_000L);
       for (QueueWorker w : workers.values()) {
         w.awaitIdle(second);
       }
       for (Execution e : active.values()) {
         if (!e.settled.get()) {
-          log.warn("errand: job {} ({}) ignored its interrupt; releasing it while its thread still runs",
-              e.job.id(), e.job.type());
+          log.warn(
+              "errand: job {} ({}) ignored its interrupt; releasing it while its thread still runs",
+              e.job.id(),
+              e.job.type());
           release(e);
         }
       }
@@ -324,8 +359,8 @@ public final class Errand implements AutoCloseable {
   }
 
   /**
-   * Enqueues many jobs of one type with one store operation (one transaction). The options apply
-   * to every job; with a unique key, only the first is created and the others return it.
+   * Enqueues many jobs of one type with one store operation (one transaction). The options apply to
+   * every job; with a unique key, only the first is created and the others return it.
    */
   public <T> List<JobHandle> enqueueAll(JobType<T> type, List<T> payloads, Enqueue options) {
     return enqueueAll(null, type, payloads, options);
@@ -359,11 +394,11 @@ public final class Errand implements AutoCloseable {
   }
 
   /**
-   * Enqueues a job by type name with a JSON payload, as remote callers do. The JSON must map to
-   * the type's payload class (unknown fields are rejected).
+   * Enqueues a job by type name with a JSON payload, as remote callers do. The JSON must map to the
+   * type's payload class (unknown fields are rejected).
    *
-   * @throws IllegalArgumentException naming the registered types if {@code typeName} is unknown,
-   *     or saying what does not map
+   * @throws IllegalArgumentException naming the registered types if {@code typeName} is unknown, or
+   *     saying what does not map
    */
   public JobHandle enqueueJson(String typeName, String payloadJson, Enqueue options) {
     JobType<?> type = knownType(typeName);
@@ -376,10 +411,11 @@ public final class Errand implements AutoCloseable {
    * {@link #enqueueAll(JobType, List, Enqueue)} does for objects: every payload is checked first,
    * and if one does not map nothing is stored. Results are in input order.
    *
-   * @throws IllegalArgumentException naming the registered types if {@code typeName} is unknown,
-   *     or naming the index of the first payload that does not map
+   * @throws IllegalArgumentException naming the registered types if {@code typeName} is unknown, or
+   *     naming the index of the first payload that does not map
    */
-  public List<JobHandle> enqueueJsonAll(String typeName, List<String> payloadsJson, Enqueue options) {
+  public List<JobHandle> enqueueJsonAll(
+      String typeName, List<String> payloadsJson, Enqueue options) {
     Objects.requireNonNull(payloadsJson, "payloadsJson");
     Objects.requireNonNull(options, "options");
     JobType<?> type = knownType(typeName);
@@ -396,8 +432,8 @@ public final class Errand implements AutoCloseable {
 
   /**
    * Checks, storing nothing, that {@link #enqueueJson} would accept {@code payloadJson} for {@code
-   * typeName}, so that a caller can validate a whole batch (or a schedule) before enqueueing any
-   * of it. Any thread.
+   * typeName}, so that a caller can validate a whole batch (or a schedule) before enqueueing any of
+   * it. Any thread.
    *
    * @return the payload as it would be stored (as the type's mapper writes it back)
    * @throws IllegalArgumentException with the same message {@link #enqueueJson} would give
@@ -410,8 +446,13 @@ public final class Errand implements AutoCloseable {
     JobType<?> type = typeName == null ? null : types.get(typeName);
     if (type == null) {
       throw new IllegalArgumentException(
-          "unknown job type '" + typeName + "'; register it with errand.register(JobType.of(\""
-              + typeName + "\", Payload.class, handler)) first (registered: " + typeNames() + ")");
+          "unknown job type '"
+              + typeName
+              + "'; register it with errand.register(JobType.of(\""
+              + typeName
+              + "\", Payload.class, handler)) first (registered: "
+              + typeNames()
+              + ")");
     }
     return type;
   }
@@ -422,13 +463,22 @@ public final class Errand implements AutoCloseable {
     try {
       Object payload = mapper.readValue(payloadJson, type.payloadClass());
       if (payload == null) {
-        throw new IllegalArgumentException("payload for job type '" + type.name() + "' is JSON null;"
-            + " every job needs a payload (use {} for an empty record)");
+        throw new IllegalArgumentException(
+            "payload for job type '"
+                + type.name()
+                + "' is JSON null;"
+                + " every job needs a payload (use {} for an empty record)");
       }
       return mapper.writeValueAsString(payload);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("payload for job type '" + type.name() + "' does not map to "
-          + type.payloadClass().getSimpleName() + ": " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "payload for job type '"
+              + type.name()
+              + "' does not map to "
+              + type.payloadClass().getSimpleName()
+              + ": "
+              + e.getOriginalMessage(),
+          e);
     }
   }
 
@@ -444,7 +494,9 @@ public final class Errand implements AutoCloseable {
     int maxAttempts = o.maxAttempts() != null ? o.maxAttempts() : type.maxAttempts();
     List<NewJob> jobs = new ArrayList<>(json.size());
     for (String j : json) {
-      jobs.add(new NewJob(type.name(), queue, j, priority, maxAttempts, runAt, o.uniqueKey(), o.tags(), null));
+      jobs.add(
+          new NewJob(
+              type.name(), queue, j, priority, maxAttempts, runAt, o.uniqueKey(), o.tags(), null));
     }
     List<JobHandle> handles = new ArrayList<>(jobs.size());
     long write = events.beginWrite();
@@ -455,7 +507,9 @@ public final class Errand implements AutoCloseable {
       for (EnqueueResult r : results) {
         handles.add(new JobHandle(this, r.id(), r.created()));
         if (r.created()) {
-          events.publish(new JobEvent(JobEvent.Kind.ENQUEUED, r.id(), type.name(), queue, 0, now, nodeId(), null));
+          events.publish(
+              new JobEvent(
+                  JobEvent.Kind.ENQUEUED, r.id(), type.name(), queue, 0, now, nodeId(), null));
         }
       }
     } finally {
@@ -493,23 +547,40 @@ public final class Errand implements AutoCloseable {
   private void requireRegistered(JobType<?> type) {
     JobType<?> known = types.get(type.name());
     if (known == null) {
-      throw new IllegalArgumentException("job type '" + type.name() + "' is not registered with"
-          + " this Errand; call errand.register(type) before enqueueing (registered: " + typeNames() + ")");
+      throw new IllegalArgumentException(
+          "job type '"
+              + type.name()
+              + "' is not registered with"
+              + " this Errand; call errand.register(type) before enqueueing (registered: "
+              + typeNames()
+              + ")");
     }
   }
 
   String payloadJson(JobType<?> type, Object payload) {
     if (!type.payloadClass().isInstance(payload)) {
-      throw new IllegalArgumentException("payload for job type '" + type.name() + "' must be a "
-          + type.payloadClass().getName() + ", got " + payload.getClass().getName());
+      throw new IllegalArgumentException(
+          "payload for job type '"
+              + type.name()
+              + "' must be a "
+              + type.payloadClass().getName()
+              + ", got "
+              + payload.getClass().getName());
     }
     String json = toJson(payload, "payload for job type '" + type.name() + "'");
     try {
       mapper.readValue(json, type.payloadClass());
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("payload for job type '" + type.name() + "' does not map"
-          + " back from JSON to " + type.payloadClass().getSimpleName() + ": " + e.getOriginalMessage()
-          + "; use a record or a class Jackson can read", e);
+      throw new IllegalArgumentException(
+          "payload for job type '"
+              + type.name()
+              + "' does not map"
+              + " back from JSON to "
+              + type.payloadClass().getSimpleName()
+              + ": "
+              + e.getOriginalMessage()
+              + "; use a record or a class Jackson can read",
+          e);
     }
     return json;
   }
@@ -518,14 +589,18 @@ public final class Errand implements AutoCloseable {
     try {
       return mapper.writeValueAsString(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(what + " cannot be written as JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          what + " cannot be written as JSON: " + e.getOriginalMessage(), e);
     }
   }
 
   private static <T> T nonNull(T payload, int index) {
     if (payload == null) {
-      throw new IllegalArgumentException("payload " + index + " is null; every job needs a payload"
-          + " (use an empty record for none)");
+      throw new IllegalArgumentException(
+          "payload "
+              + index
+              + " is null; every job needs a payload"
+              + " (use an empty record for none)");
     }
     return payload;
   }
@@ -542,13 +617,14 @@ public final class Errand implements AutoCloseable {
   /** Runs {@code first} on a new handler thread, then whatever the queue's buffer hands it. */
   void execute(Execution first) {
     try {
-      handlers.execute(() -> {
-        Execution e = first;
-        while (e != null) {
-          long nanos = run(e);
-          e = e.worker.next(e, nanos);
-        }
-      });
+      handlers.execute(
+          () -> {
+            Execution e = first;
+            while (e != null) {
+              long nanos = run(e);
+              e = e.worker.next(e, nanos);
+            }
+          });
     } catch (RuntimeException rejected) {
       release(first);
       first.worker.next(first, 0);
@@ -561,7 +637,8 @@ public final class Errand implements AutoCloseable {
    */
   void release(Execution e) {
     if (e.settled.compareAndSet(false, true)) {
-      completer.submit(new Completer.Pending(e, Completion.release(e.job.id(), e.fence()), "released", 0));
+      completer.submit(
+          new Completer.Pending(e, Completion.release(e.job.id(), e.fence()), "released", 0));
     }
   }
 
@@ -576,23 +653,46 @@ public final class Errand implements AutoCloseable {
     meters.count("started", job.type(), job.queue(), 1);
     Instant now = clock.instant();
     meters.latency(job.type(), job.queue(), Duration.between(job.runAt(), now));
-    events.publish(new JobEvent(JobEvent.Kind.STARTED, job.id(), job.type(), job.queue(), job.attempt(), now, nodeId(), null));
+    events.publish(
+        new JobEvent(
+            JobEvent.Kind.STARTED,
+            job.id(),
+            job.type(),
+            job.queue(),
+            job.attempt(),
+            now,
+            nodeId(),
+            null));
     if (e.type != null && e.type.timeout() != null) {
-      e.timeoutTask = timer.schedule(() -> e.stop(Execution.Stop.TIMEOUT), e.type.timeout().toMillis(), TimeUnit.MILLISECONDS);
+      e.timeoutTask =
+          timer.schedule(
+              () -> e.stop(Execution.Stop.TIMEOUT),
+              e.type.timeout().toMillis(),
+              TimeUnit.MILLISECONDS);
     }
     long start = System.nanoTime();
     Throwable error = null;
     try {
       if (e.type == null) {
-        throw new IllegalStateException("no handler registered for job type '" + job.type()
-            + "' on node " + nodeId() + "; register it on every node serving queue '" + job.queue() + "'");
+        throw new IllegalStateException(
+            "no handler registered for job type '"
+                + job.type()
+                + "' on node "
+                + nodeId()
+                + "; register it on every node serving queue '"
+                + job.queue()
+                + "'");
       }
       Object payload;
       try {
         payload = mapper.readValue(job.payload(), e.type.payloadClass());
       } catch (JsonProcessingException ex) {
-        throw new PermanentFailure("stored payload no longer maps to "
-            + e.type.payloadClass().getSimpleName() + ": " + ex.getOriginalMessage(), ex);
+        throw new PermanentFailure(
+            "stored payload no longer maps to "
+                + e.type.payloadClass().getSimpleName()
+                + ": "
+                + ex.getOriginalMessage(),
+            ex);
       }
       if (e.stopReason == null) {
         ((JobHandler) e.type.handler()).handle(e, payload);
@@ -626,10 +726,26 @@ public final class Errand implements AutoCloseable {
     Completion c;
     String outcome;
     if (stop == Execution.Stop.LEASE_LOST) {
-      jobLog.warn("job.lease_lost id={} type={} queue={} attempt={}/{} duration_ms={} node={}",
-          job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), nanos / 1_000_000, nodeId());
+      jobLog.warn(
+          "job.lease_lost id={} type={} queue={} attempt={}/{} duration_ms={} node={}",
+          job.id(),
+          job.type(),
+          job.queue(),
+          job.attempt(),
+          job.maxAttempts(),
+          nanos / 1_000_000,
+          nodeId());
       meters.count("errand.lease.lost");
-      events.publish(new JobEvent(JobEvent.Kind.LEASE_LOST, job.id(), job.type(), job.queue(), job.attempt(), clock.instant(), nodeId(), null));
+      events.publish(
+          new JobEvent(
+              JobEvent.Kind.LEASE_LOST,
+              job.id(),
+              job.type(),
+              job.queue(),
+              job.attempt(),
+              clock.instant(),
+              nodeId(),
+              null));
       if (active.remove(job.id(), e)) {
         e.worker.settled();
       }
@@ -646,26 +762,46 @@ public final class Errand implements AutoCloseable {
       c = failure(e, error, "timeout");
       outcome = c.outcome() == Completion.Outcome.RETRY ? "retry" : "failed";
     } else if (error == null) {
-      c = e.snooze != null
-          ? Completion.snooze(job.id(), e.fence(), clock.instant().plus(e.snooze))
-          : Completion.succeeded(job.id(), e.fence(), e.resultJson);
+      c =
+          e.snooze != null
+              ? Completion.snooze(job.id(), e.fence(), clock.instant().plus(e.snooze))
+              : Completion.succeeded(job.id(), e.fence(), e.resultJson);
       outcome = e.snooze != null ? "snoozed" : "succeeded";
     } else {
-      String kind = stop == Execution.Stop.TIMEOUT ? "timeout"
-          : e.type != null && e.type.isPermanent(error) ? "permanent" : "error";
+      String kind =
+          stop == Execution.Stop.TIMEOUT
+              ? "timeout"
+              : e.type != null && e.type.isPermanent(error) ? "permanent" : "error";
       if (stop == Execution.Stop.TIMEOUT) {
-        error = new java.util.concurrent.TimeoutException("timed out after " + e.type.timeout() + " (" + describe(error) + ")");
+        error =
+            new java.util.concurrent.TimeoutException(
+                "timed out after " + e.type.timeout() + " (" + describe(error) + ")");
       }
       c = failure(e, error, kind);
       outcome = c.outcome() == Completion.Outcome.RETRY ? "retry" : "failed";
     }
     String message = error == null ? null : describe(error);
     if (error == null) {
-      jobLog.info("job.finished id={} type={} queue={} attempt={}/{} outcome={} duration_ms={}",
-          job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), outcome, nanos / 1_000_000);
+      jobLog.info(
+          "job.finished id={} type={} queue={} attempt={}/{} outcome={} duration_ms={}",
+          job.id(),
+          job.type(),
+          job.queue(),
+          job.attempt(),
+          job.maxAttempts(),
+          outcome,
+          nanos / 1_000_000);
     } else {
-      jobLog.warn("job.finished id={} type={} queue={} attempt={}/{} outcome={} duration_ms={} error=\"{}\"",
-          job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), outcome, nanos / 1_000_000, message);
+      jobLog.warn(
+          "job.finished id={} type={} queue={} attempt={}/{} outcome={} duration_ms={} error=\"{}\"",
+          job.id(),
+          job.type(),
+          job.queue(),
+          job.attempt(),
+          job.maxAttempts(),
+          outcome,
+          nanos / 1_000_000,
+          message);
     }
     completer.submit(new Completer.Pending(e, c, outcome, nanos));
   }
@@ -673,7 +809,8 @@ public final class Errand implements AutoCloseable {
   private Completion failure(Execution e, Throwable error, String kind) {
     Job job = e.job;
     Instant now = clock.instant();
-    AttemptError ae = new AttemptError(job.attempt(), now, kind, describe(error), stackTrace(error));
+    AttemptError ae =
+        new AttemptError(job.attempt(), now, kind, describe(error), stackTrace(error));
     boolean permanent = "permanent".equals(kind);
     if (permanent || job.attempt() >= job.maxAttempts()) {
       return Completion.fail(job.id(), e.fence(), ae);
@@ -698,9 +835,16 @@ public final class Errand implements AutoCloseable {
     }
     p.execution().worker.settled();
     meters.count("errand.outcomes.unwritten");
-    jobLog.error("job.outcome_unwritten id={} type={} queue={} attempt={}/{} outcome={} error=\"{}\""
+    jobLog.error(
+        "job.outcome_unwritten id={} type={} queue={} attempt={}/{} outcome={} error=\"{}\""
             + " reason=\"the store refused the outcome; the job runs again once its lease expires\"",
-        job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), p.outcome(), describe(error));
+        job.id(),
+        job.type(),
+        job.queue(),
+        job.attempt(),
+        job.maxAttempts(),
+        p.outcome(),
+        describe(error));
   }
 
   /** Records that a store write went through. Any thread. */
@@ -724,10 +868,25 @@ public final class Errand implements AutoCloseable {
     Instant now = clock.instant();
     if (!accepted) {
       meters.count("errand.lease.rejected");
-      jobLog.warn("job.write_rejected id={} type={} queue={} attempt={}/{} outcome={} reason=\"lease"
-          + " no longer held: the job was rescued, cancelled or claimed again\"",
-          job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), p.outcome());
-      events.publish(new JobEvent(JobEvent.Kind.LEASE_LOST, job.id(), job.type(), job.queue(), job.attempt(), now, nodeId(), null));
+      jobLog.warn(
+          "job.write_rejected id={} type={} queue={} attempt={}/{} outcome={} reason=\"lease"
+              + " no longer held: the job was rescued, cancelled or claimed again\"",
+          job.id(),
+          job.type(),
+          job.queue(),
+          job.attempt(),
+          job.maxAttempts(),
+          p.outcome());
+      events.publish(
+          new JobEvent(
+              JobEvent.Kind.LEASE_LOST,
+              job.id(),
+              job.type(),
+              job.queue(),
+              job.attempt(),
+              now,
+              nodeId(),
+              null));
       return;
     }
     meters.duration(job.type(), job.queue(), p.outcome(), p.durationNanos());
@@ -750,8 +909,14 @@ public final class Errand implements AutoCloseable {
         meters.count("failed", job.type(), job.queue(), 1);
         meters.count("dead", job.type(), job.queue(), 1);
         kind = JobEvent.Kind.FAILED;
-        jobLog.error("job.dead id={} type={} queue={} attempts={}/{} error=\"{}\"",
-            job.id(), job.type(), job.queue(), job.attempt(), job.maxAttempts(), error);
+        jobLog.error(
+            "job.dead id={} type={} queue={} attempts={}/{} error=\"{}\"",
+            job.id(),
+            job.type(),
+            job.queue(),
+            job.attempt(),
+            job.maxAttempts(),
+            error);
       }
       case SNOOZE -> {
         meters.count("snoozed", job.type(), job.queue(), 1);
@@ -763,8 +928,10 @@ public final class Errand implements AutoCloseable {
         kind = JobEvent.Kind.RELEASED;
       }
     }
-    events.publish(new JobEvent(kind, job.id(), job.type(), job.queue(), job.attempt(), now, nodeId(), error));
-    if ((o == Completion.Outcome.SUCCEEDED || o == Completion.Outcome.FAIL) && watcher.isWatched(job.id())) {
+    events.publish(
+        new JobEvent(kind, job.id(), job.type(), job.queue(), job.attempt(), now, nodeId(), error));
+    if ((o == Completion.Outcome.SUCCEEDED || o == Completion.Outcome.FAIL)
+        && watcher.isWatched(job.id())) {
       watcher.nudge();
     }
   }
@@ -785,14 +952,18 @@ public final class Errand implements AutoCloseable {
 
   private void every(ScheduledExecutorService on, Duration interval, String what, Runnable task) {
     long ms = interval.toMillis();
-    on.scheduleWithFixedDelay(() -> {
-      try {
-        task.run();
-      } catch (Throwable t) {
-        meters.storeError(what);
-        log.warn("errand: {} failed; will try again in {}", what, interval, t);
-      }
-    }, ms, ms, TimeUnit.MILLISECONDS);
+    on.scheduleWithFixedDelay(
+        () -> {
+          try {
+            task.run();
+          } catch (Throwable t) {
+            meters.storeError(what);
+            log.warn("errand: {} failed; will try again in {}", what, interval, t);
+          }
+        },
+        ms,
+        ms,
+        TimeUnit.MILLISECONDS);
   }
 
   private void heartbeatLeases() {
@@ -829,15 +1000,36 @@ public final class Errand implements AutoCloseable {
         meters.count("rescued", r.type(), r.queue(), 1);
         if (r.state() == JobState.FAILED) {
           meters.count("dead", r.type(), r.queue(), 1);
-          jobLog.error("job.dead id={} type={} queue={} attempt={} reason=\"{}\" node={}", r.id(), r.type(), r.queue(),
-              r.attempt(), r.quarantined() ? "quarantined after " + settings.quarantineAfter() + " rescues" : "lease expired on the last attempt", r.nodeId());
+          jobLog.error(
+              "job.dead id={} type={} queue={} attempt={} reason=\"{}\" node={}",
+              r.id(),
+              r.type(),
+              r.queue(),
+              r.attempt(),
+              r.quarantined()
+                  ? "quarantined after " + settings.quarantineAfter() + " rescues"
+                  : "lease expired on the last attempt",
+              r.nodeId());
         } else {
-          jobLog.warn("job.rescued id={} type={} queue={} attempt={} node={} reason=\"lease expired\"",
-              r.id(), r.type(), r.queue(), r.attempt(), r.nodeId());
+          jobLog.warn(
+              "job.rescued id={} type={} queue={} attempt={} node={} reason=\"lease expired\"",
+              r.id(),
+              r.type(),
+              r.queue(),
+              r.attempt(),
+              r.nodeId());
           wake(r.queue());
         }
-        events.publish(new JobEvent(r.state() == JobState.FAILED ? JobEvent.Kind.FAILED : JobEvent.Kind.RESCUED,
-            r.id(), r.type(), r.queue(), r.attempt(), now, nodeId(), "lease expired on node " + r.nodeId()));
+        events.publish(
+            new JobEvent(
+                r.state() == JobState.FAILED ? JobEvent.Kind.FAILED : JobEvent.Kind.RESCUED,
+                r.id(),
+                r.type(),
+                r.queue(),
+                r.attempt(),
+                now,
+                nodeId(),
+                "lease expired on node " + r.nodeId()));
       }
       total += rescued.size();
     } while (rescued.size() == 500);
@@ -908,11 +1100,23 @@ public final class Errand implements AutoCloseable {
    */
   public Job retry(long id) {
     if (!store.retry(id)) {
-      throw refused(id, "retried", "only FAILED or CANCELLED jobs can be retried (a job with the"
-          + " same unique key may also be live)");
+      throw refused(
+          id,
+          "retried",
+          "only FAILED or CANCELLED jobs can be retried (a job with the"
+              + " same unique key may also be live)");
     }
     Job j = store.find(id).orElseThrow();
-    events.publish(new JobEvent(JobEvent.Kind.RETRIED, id, j.type(), j.queue(), j.attempt(), clock.instant(), nodeId(), null));
+    events.publish(
+        new JobEvent(
+            JobEvent.Kind.RETRIED,
+            id,
+            j.type(),
+            j.queue(),
+            j.attempt(),
+            clock.instant(),
+            nodeId(),
+            null));
     wake(j.queue());
     return j;
   }
@@ -928,7 +1132,16 @@ public final class Errand implements AutoCloseable {
       throw refused(id, "cancelled", "it is already final");
     }
     Job j = store.find(id).orElseThrow();
-    events.publish(new JobEvent(JobEvent.Kind.CANCELLED, id, j.type(), j.queue(), j.attempt(), clock.instant(), nodeId(), null));
+    events.publish(
+        new JobEvent(
+            JobEvent.Kind.CANCELLED,
+            id,
+            j.type(),
+            j.queue(),
+            j.attempt(),
+            clock.instant(),
+            nodeId(),
+            null));
     Execution e = active.get(id);
     if (e != null) {
       e.stop(Execution.Stop.LEASE_LOST);
@@ -949,7 +1162,18 @@ public final class Errand implements AutoCloseable {
     if (!store.delete(id)) {
       throw refused(id, "deleted", "RUNNING jobs cannot be deleted; cancel it first");
     }
-    before.ifPresent(j -> events.publish(new JobEvent(JobEvent.Kind.DELETED, id, j.type(), j.queue(), j.attempt(), clock.instant(), nodeId(), null)));
+    before.ifPresent(
+        j ->
+            events.publish(
+                new JobEvent(
+                    JobEvent.Kind.DELETED,
+                    id,
+                    j.type(),
+                    j.queue(),
+                    j.attempt(),
+                    clock.instant(),
+                    nodeId(),
+                    null)));
   }
 
   private IllegalStateException refused(long id, String verb, String rule) {
@@ -957,7 +1181,8 @@ public final class Errand implements AutoCloseable {
     if (j.isEmpty()) {
       return new IllegalStateException("job " + id + " does not exist");
     }
-    return new IllegalStateException("job " + id + " is " + j.get().state() + " and cannot be " + verb + ": " + rule);
+    return new IllegalStateException(
+        "job " + id + " is " + j.get().state() + " and cannot be " + verb + ": " + rule);
   }
 
   /** Pauses {@code queue} on every node: no new claims until resumed; running jobs finish. */
@@ -997,8 +1222,8 @@ public final class Errand implements AutoCloseable {
    * Stores a schedule, or replaces the definition of the schedule with that name; every node's
    * scheduler then keeps its next {@link RecurringJob#lookAhead()} occurrences materialized as
    * SCHEDULED jobs. Storing an unchanged definition changes nothing. A changed definition cancels
-   * the old definition's occurrences due after now and fires by the new one from now on. Nothing
-   * is stored if the input is rejected. Callable in every state but TERMINATED; occurrences appear
+   * the old definition's occurrences due after now and fires by the new one from now on. Nothing is
+   * stored if the input is rejected. Callable in every state but TERMINATED; occurrences appear
    * once a started engine's scheduler runs (within {@link Builder#schedulerInterval}).
    *
    * @return the schedule as stored
@@ -1024,8 +1249,8 @@ public final class Errand implements AutoCloseable {
   }
 
   /**
-   * Deletes a schedule and, atomically with it, cancels its waiting occurrences (SCHEDULED,
-   * QUEUED, RETRYING); an occurrence already RUNNING finishes.
+   * Deletes a schedule and, atomically with it, cancels its waiting occurrences (SCHEDULED, QUEUED,
+   * RETRYING); an occurrence already RUNNING finishes.
    *
    * @return how many occurrences were cancelled
    * @throws IllegalArgumentException if no such schedule exists, or it is built in
@@ -1070,9 +1295,9 @@ public final class Errand implements AutoCloseable {
   }
 
   /**
-   * Runs this node's scheduler once now, on the calling thread: tops up every schedule's window
-   * and applies misfire policies. Started engines do this every {@link Builder#schedulerInterval}
-   * by themselves; this is for tests and for an explicit "process schedules" call.
+   * Runs this node's scheduler once now, on the calling thread: tops up every schedule's window and
+   * applies misfire policies. Started engines do this every {@link Builder#schedulerInterval} by
+   * themselves; this is for tests and for an explicit "process schedules" call.
    *
    * @return occurrences this call created (0 if another node had already created them)
    */
@@ -1103,7 +1328,9 @@ public final class Errand implements AutoCloseable {
       NewJob j = jobs.get(i);
       if (r.created()) {
         meters.count("enqueued", j.type(), j.queue(), 1);
-        events.publish(new JobEvent(JobEvent.Kind.ENQUEUED, r.id(), j.type(), j.queue(), 0, now, nodeId(), null));
+        events.publish(
+            new JobEvent(
+                JobEvent.Kind.ENQUEUED, r.id(), j.type(), j.queue(), 0, now, nodeId(), null));
         if (wakes.add(List.of(j.queue(), j.runAt()))) {
           wakeAt(j.queue(), j.runAt(), now);
         }
@@ -1159,6 +1386,7 @@ public final class Errand implements AutoCloseable {
   public static final class Builder {
     /** Lease of a claimed job; a dead node's jobs are rescued within lease + rescue interval. */
     public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
+
     public static final Duration DEFAULT_RESCUE_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
     public static final int DEFAULT_CLAIM_BATCH = 100;
@@ -1167,14 +1395,19 @@ public final class Errand implements AutoCloseable {
     public static final int DEFAULT_QUARANTINE_AFTER = 3;
     public static final Duration DEFAULT_SUCCEEDED_RETENTION = Duration.ofDays(1);
     public static final Duration DEFAULT_FAILED_RETENTION = Duration.ofDays(14);
+
     /** How often the scheduler looks at stored schedules unless told otherwise. */
     public static final Duration DEFAULT_SCHEDULER_INTERVAL = Duration.ofSeconds(1);
+
     /** How late a fire time may be and still run as usual unless told otherwise. */
     public static final Duration DEFAULT_MISFIRE_THRESHOLD = Duration.ofMinutes(1);
+
     /** How far in the past a new schedule may start unless told otherwise. */
     public static final Duration DEFAULT_SCHEDULE_MAX_START_AGE = Duration.ofDays(1);
+
     /** Default interval of the built-in {@code errand.rescue} schedule. */
     public static final Duration DEFAULT_RESCUE_SCHEDULE = Duration.ofMinutes(1);
+
     /** Default interval of the built-in {@code errand.orphans} schedule. */
     public static final Duration DEFAULT_ORPHANS_SCHEDULE = Duration.ofMinutes(5);
 
@@ -1206,10 +1439,10 @@ public final class Errand implements AutoCloseable {
     private Builder() {}
 
     /**
-     * Whether this node runs the scheduler (default true): it materializes every stored
-     * schedule's occurrences, defines the built-in maintenance schedules and serves their queue
-     * {@value Scheduler#MAINTENANCE_QUEUE} with one slot. Any number of nodes may run it; each fire
-     * time still runs once. Without it this node prunes on a timer every {@link #pruneInterval}.
+     * Whether this node runs the scheduler (default true): it materializes every stored schedule's
+     * occurrences, defines the built-in maintenance schedules and serves their queue {@value
+     * Scheduler#MAINTENANCE_QUEUE} with one slot. Any number of nodes may run it; each fire time
+     * still runs once. Without it this node prunes on a timer every {@link #pruneInterval}.
      */
     public Builder scheduler(boolean enabled) {
       this.schedulerEnabled = enabled;
@@ -1265,8 +1498,12 @@ public final class Errand implements AutoCloseable {
       m.put(Scheduler.RESCUE, Schedule.every(DEFAULT_RESCUE_SCHEDULE));
       m.put(Scheduler.ORPHANS, Schedule.every(DEFAULT_ORPHANS_SCHEDULE));
       m.putAll(maintenance);
-      return new SchedulerSettings(schedulerEnabled, schedulerInterval, misfireThreshold,
-          scheduleMaxStartAge, Collections.unmodifiableMap(m));
+      return new SchedulerSettings(
+          schedulerEnabled,
+          schedulerInterval,
+          misfireThreshold,
+          scheduleMaxStartAge,
+          Collections.unmodifiableMap(m));
     }
 
     /** Where jobs live. Required. The engine opens it on start and closes it on close. */
@@ -1282,7 +1519,8 @@ public final class Errand implements AutoCloseable {
     public Builder queue(String name, int concurrency) {
       JobType.requireName("queue name", name);
       if (concurrency < 1 || concurrency > 10_000) {
-        throw new IllegalArgumentException("concurrency of queue '" + name + "' must be 1-10000, got " + concurrency);
+        throw new IllegalArgumentException(
+            "concurrency of queue '" + name + "' must be 1-10000, got " + concurrency);
       }
       if (queues.putIfAbsent(name, concurrency) != null) {
         throw new IllegalArgumentException("queue '" + name + "' is configured twice");
@@ -1302,8 +1540,8 @@ public final class Errand implements AutoCloseable {
     }
 
     /**
-     * The mapper for payloads and results. The default fails on unknown properties and on nulls
-     * for primitives, and writes java.time values as ISO strings.
+     * The mapper for payloads and results. The default fails on unknown properties and on nulls for
+     * primitives, and writes java.time values as ISO strings.
      */
     public Builder objectMapper(ObjectMapper mapper) {
       this.mapper = Objects.requireNonNull(mapper, "mapper");
@@ -1410,19 +1648,37 @@ public final class Errand implements AutoCloseable {
      */
     public Errand build() {
       if (store == null) {
-        throw new IllegalStateException("no store: call .store(SqliteJobStore.file(path)),"
-            + " .store(PostgresJobStore.create(dataSource)) or .store(MemoryJobStore.create())");
+        throw new IllegalStateException(
+            "no store: call .store(SqliteJobStore.file(path)),"
+                + " .store(PostgresJobStore.create(dataSource)) or .store(MemoryJobStore.create())");
       }
       Duration hb = heartbeat != null ? heartbeat : lease.dividedBy(3);
       if (hb.compareTo(lease.dividedBy(2)) >= 0) {
-        throw new IllegalStateException("heartbeatInterval " + hb + " must be below half the lease "
-            + lease + ", or leases expire between heartbeats");
+        throw new IllegalStateException(
+            "heartbeatInterval "
+                + hb
+                + " must be below half the lease "
+                + lease
+                + ", or leases expire between heartbeats");
       }
-      Settings s = new Settings(
-          nodeId != null ? nodeId : "node-" + UUID.randomUUID().toString().substring(0, 8),
-          Map.copyOf(withMaintenanceQueue()), lease, hb, rescueInterval, pollInterval, claimBatch, completionBatch,
-          shutdownGrace, quarantineAfter, succeededRetention, failedRetention, pruneInterval,
-          nodeHeartbeat, watchInterval, Duration.ofSeconds(5));
+      Settings s =
+          new Settings(
+              nodeId != null ? nodeId : "node-" + UUID.randomUUID().toString().substring(0, 8),
+              Map.copyOf(withMaintenanceQueue()),
+              lease,
+              hb,
+              rescueInterval,
+              pollInterval,
+              claimBatch,
+              completionBatch,
+              shutdownGrace,
+              quarantineAfter,
+              succeededRetention,
+              failedRetention,
+              pruneInterval,
+              nodeHeartbeat,
+              watchInterval,
+              Duration.ofSeconds(5));
       if (registry == null) {
         registry = new SimpleMeterRegistry();
       }

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivers job events and handle callbacks on one daemon thread, {@code errand-events}, so user
  * code never runs on engine threads. The queue holds {@value #CAPACITY} items; beyond that events
- * are dropped and counted in {@code errand.events.dropped} (callbacks are never dropped: they wait).
+ * are dropped and counted in {@code errand.events.dropped} (callbacks are never dropped: they
+ * wait).
  *
  * <p>A job's events are delivered in the order of its transitions, ENQUEUED first: a first STARTED
  * published while an enqueue write of this engine that began before it has not yet published its
@@ -39,7 +40,9 @@ final class EventDispatcher {
   private volatile int heldCount; // written by the events thread only
   private final List<Held> held = new ArrayList<>(); // events thread only, in arrival order
 
-  /** An event held back until {@code jobId}'s ENQUEUED or the end of writes up to {@code barrier}. */
+  /**
+   * An event held back until {@code jobId}'s ENQUEUED or the end of writes up to {@code barrier}.
+   */
   private record Held(long barrier, JobEvent event) {}
 
   EventDispatcher(Meters meters) {
@@ -109,7 +112,9 @@ final class EventDispatcher {
         break;
       }
     }
-    if (barrier < 0 && e.kind() == JobEvent.Kind.STARTED && e.attempt() == 1
+    if (barrier < 0
+        && e.kind() == JobEvent.Kind.STARTED
+        && e.attempt() == 1
         && !openWrites.isEmpty()) {
       barrier = writeSeq.get();
     }
@@ -124,10 +129,11 @@ final class EventDispatcher {
 
   /** Delivers the held events whose writes have all ended. */
   private void releaseHeld() {
-    release(h -> {
-      Long oldest = openWrites.isEmpty() ? null : openWrites.first();
-      return oldest == null || oldest > h.barrier();
-    });
+    release(
+        h -> {
+          Long oldest = openWrites.isEmpty() ? null : openWrites.first();
+          return oldest == null || oldest > h.barrier();
+        });
   }
 
   private void release(java.util.function.Predicate<Held> due) {

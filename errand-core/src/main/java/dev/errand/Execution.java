@@ -133,13 +133,18 @@ final class Execution implements JobContext {
   public <R> R inTransaction(TransactionWork<R> work) throws Exception {
     if (!errand.store().supportsTransactions()) {
       throw new IllegalStateException(
-          errand.store().getClass().getSimpleName() + " has no database transactions;"
+          errand.store().getClass().getSimpleName()
+              + " has no database transactions;"
               + " ctx.inTransaction needs SqliteJobStore or PostgresJobStore");
     }
     if (completedInTransaction) {
-      throw new IllegalStateException("job " + job.id() + " was already completed in a transaction");
+      throw new IllegalStateException(
+          "job " + job.id() + " was already completed in a transaction");
     }
-    R r = errand.store().completeInTransaction(Completion.succeeded(job.id(), fence(), resultJson), work);
+    R r =
+        errand
+            .store()
+            .completeInTransaction(Completion.succeeded(job.id(), fence(), resultJson), work);
     completedInTransaction = true;
     return r;
   }

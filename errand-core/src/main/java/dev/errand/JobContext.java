@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Set;
 
 /**
- * What a running handler knows about its job and how it talks back. One instance per attempt,
- * used only from the handler's thread (progress may be set from any thread).
+ * What a running handler knows about its job and how it talks back. One instance per attempt, used
+ * only from the handler's thread (progress may be set from any thread).
  */
 public interface JobContext {
   /** The job's id. */
@@ -53,9 +53,9 @@ public interface JobContext {
 
   /**
    * Runs {@code work} in one database transaction that also marks this job SUCCEEDED, so its
-   * effects are committed exactly once even though the job may be delivered more than once: if
-   * this worker's lease was lost (another worker has the job now), the transaction rolls back and
-   * a {@link LeaseLostException} is thrown. After it returns, the handler should return too.
+   * effects are committed exactly once even though the job may be delivered more than once: if this
+   * worker's lease was lost (another worker has the job now), the transaction rolls back and a
+   * {@link LeaseLostException} is thrown. After it returns, the handler should return too.
    *
    * @throws IllegalStateException if the store has no database transactions (the memory store)
    */

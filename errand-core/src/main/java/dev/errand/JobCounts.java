@@ -32,8 +32,9 @@ public record JobCounts(List<Row> rows) {
   public Map<String, Map<JobState, Long>> byQueue() {
     Map<String, Map<JobState, Long>> m = new TreeMap<>();
     rows.forEach(
-        r -> m.computeIfAbsent(r.queue(), q -> new EnumMap<>(JobState.class))
-            .merge(r.state(), r.count(), Long::sum));
+        r ->
+            m.computeIfAbsent(r.queue(), q -> new EnumMap<>(JobState.class))
+                .merge(r.state(), r.count(), Long::sum));
     return m;
   }
 
@@ -41,8 +42,9 @@ public record JobCounts(List<Row> rows) {
   public Map<String, Map<JobState, Long>> byType() {
     Map<String, Map<JobState, Long>> m = new TreeMap<>();
     rows.forEach(
-        r -> m.computeIfAbsent(r.type(), q -> new EnumMap<>(JobState.class))
-            .merge(r.state(), r.count(), Long::sum));
+        r ->
+            m.computeIfAbsent(r.type(), q -> new EnumMap<>(JobState.class))
+                .merge(r.state(), r.count(), Long::sum));
     return m;
   }
 

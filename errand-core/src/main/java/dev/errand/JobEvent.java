@@ -16,7 +16,13 @@ import java.time.Instant;
  * @param error the error message for failures, or null
  */
 public record JobEvent(
-    Kind kind, long jobId, String type, String queue, int attempt, Instant at, String nodeId,
+    Kind kind,
+    long jobId,
+    String type,
+    String queue,
+    int attempt,
+    Instant at,
+    String nodeId,
     String error) {
 
   /** What happened to the job. */

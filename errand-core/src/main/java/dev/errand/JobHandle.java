@@ -10,8 +10,8 @@ import java.util.function.Consumer;
 
 /**
  * A stored job as its enqueuer follows it. Cheap to create; every read goes to the store. Final
- * states are noticed at once when this engine ran the job, and within the watch interval (200 ms
- * by default) when another node did.
+ * states are noticed at once when this engine ran the job, and within the watch interval (200 ms by
+ * default) when another node did.
  */
 public final class JobHandle {
   private final Errand errand;
@@ -66,36 +66,46 @@ public final class JobHandle {
     } catch (ExecutionException e) {
       throw new IllegalStateException("watching job " + id + " failed", e.getCause());
     } catch (TimeoutException e) {
-      TimeoutException t = new TimeoutException(
-          "job " + id + " is not final after " + timeout + "; it is " + job().map(Job::state).orElse(null));
+      TimeoutException t =
+          new TimeoutException(
+              "job "
+                  + id
+                  + " is not final after "
+                  + timeout
+                  + "; it is "
+                  + job().map(Job::state).orElse(null));
       t.initCause(e);
       throw t;
     }
   }
 
   /**
-   * Calls {@code callback} with the job once it SUCCEEDED, on the engine's event thread in this JVM,
-   * whichever node ran it.
+   * Calls {@code callback} with the job once it SUCCEEDED, on the engine's event thread in this
+   * JVM, whichever node ran it.
    */
   public JobHandle onSuccess(Consumer<Job> callback) {
-    errand.whenFinal(id, j -> {
-      if (j.state() == JobState.SUCCEEDED) {
-        callback.accept(j);
-      }
-    });
+    errand.whenFinal(
+        id,
+        j -> {
+          if (j.state() == JobState.SUCCEEDED) {
+            callback.accept(j);
+          }
+        });
     return this;
   }
 
   /**
-   * Calls {@code callback} with the job once it FAILED for good (dead-lettered) or was CANCELLED, on
-   * the engine's event thread in this JVM. {@link Job#lastError()} says why.
+   * Calls {@code callback} with the job once it FAILED for good (dead-lettered) or was CANCELLED,
+   * on the engine's event thread in this JVM. {@link Job#lastError()} says why.
    */
   public JobHandle onFailure(Consumer<Job> callback) {
-    errand.whenFinal(id, j -> {
-      if (j.state() != JobState.SUCCEEDED) {
-        callback.accept(j);
-      }
-    });
+    errand.whenFinal(
+        id,
+        j -> {
+          if (j.state() != JobState.SUCCEEDED) {
+            callback.accept(j);
+          }
+        });
     return this;
   }
 

@@ -22,8 +22,14 @@ import java.util.Set;
  * @param createdBefore only jobs enqueued before this instant (store clock), or null
  */
 public record JobQuery(
-    Set<JobState> states, String queue, String type, String tag, Long before, int limit,
-    Instant createdFrom, Instant createdBefore) {
+    Set<JobState> states,
+    String queue,
+    String type,
+    String tag,
+    Long before,
+    int limit,
+    Instant createdFrom,
+    Instant createdBefore) {
   /** Largest page size. */
   public static final int MAX_LIMIT = 1000;
 
@@ -36,16 +42,21 @@ public record JobQuery(
   public JobQuery {
     states = states == null || states.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(states));
     if (limit < 1 || limit > MAX_LIMIT) {
-      throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT + ", got " + limit);
+      throw new IllegalArgumentException(
+          "limit must be between 1 and " + MAX_LIMIT + ", got " + limit);
     }
     if (createdFrom != null && createdBefore != null && !createdBefore.isAfter(createdFrom)) {
-      throw new IllegalArgumentException("the time range is empty: createdBefore " + createdBefore
-          + " must be after createdFrom " + createdFrom);
+      throw new IllegalArgumentException(
+          "the time range is empty: createdBefore "
+              + createdBefore
+              + " must be after createdFrom "
+              + createdFrom);
     }
   }
 
   /** A query without a time range. */
-  public JobQuery(Set<JobState> states, String queue, String type, String tag, Long before, int limit) {
+  public JobQuery(
+      Set<JobState> states, String queue, String type, String tag, Long before, int limit) {
     this(states, queue, type, tag, before, limit, null, null);
   }
 
@@ -56,7 +67,8 @@ public record JobQuery(
 
   /** Only jobs in these stored states. */
   public JobQuery states(JobState... states) {
-    return new JobQuery(Set.of(states), queue, type, tag, before, limit, createdFrom, createdBefore);
+    return new JobQuery(
+        Set.of(states), queue, type, tag, before, limit, createdFrom, createdBefore);
   }
 
   /** Only jobs of this queue; null for all. */

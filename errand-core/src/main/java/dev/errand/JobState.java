@@ -12,9 +12,9 @@ package dev.errand;
  * any non-final state ─▶ CANCELLED
  * </pre>
  *
- * <p>A {@code SCHEDULED} or {@code RETRYING} job whose run time has passed is due: workers claim
- * it exactly like a {@code QUEUED} one, and {@link Job#effectiveState()} reports it as {@code
- * QUEUED}. No write is needed for that step.
+ * <p>A {@code SCHEDULED} or {@code RETRYING} job whose run time has passed is due: workers claim it
+ * exactly like a {@code QUEUED} one, and {@link Job#effectiveState()} reports it as {@code QUEUED}.
+ * No write is needed for that step.
  */
 public enum JobState {
   /** Waiting for a run time in the future (enqueued with a delay, or a schedule occurrence). */

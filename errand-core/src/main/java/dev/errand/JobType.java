@@ -17,16 +17,18 @@ import java.util.regex.Pattern;
  *         .queue("email").maxAttempts(5).backoff(Backoff.exponential(Duration.ofSeconds(2))));
  * }</pre>
  *
- * <p>The name, not the class, identifies the type in storage: rename classes freely, never the
- * name of a type that has stored jobs.
+ * <p>The name, not the class, identifies the type in storage: rename classes freely, never the name
+ * of a type that has stored jobs.
  *
  * @param <T> the payload type, usually a record that Jackson maps to and from JSON
  */
 public final class JobType<T> {
   /** Queue a type runs on unless {@link #queue} says otherwise. */
   public static final String DEFAULT_QUEUE = "default";
+
   /** Attempts before a job is dead-lettered, unless {@link #maxAttempts} says otherwise. */
   public static final int DEFAULT_MAX_ATTEMPTS = 20;
+
   /** Backoff between attempts unless {@link #backoff} says otherwise: 2 s, 4 s, 8 s … ≤ 1 h. */
   public static final Backoff DEFAULT_BACKOFF = Backoff.exponential(Duration.ofSeconds(2));
 
@@ -76,19 +78,28 @@ public final class JobType<T> {
     Objects.requireNonNull(payloadClass, "payloadClass");
     Objects.requireNonNull(handler, "handler");
     return new JobType<>(
-        name, payloadClass, handler, DEFAULT_QUEUE, 0, DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF, null,
+        name,
+        payloadClass,
+        handler,
+        DEFAULT_QUEUE,
+        0,
+        DEFAULT_MAX_ATTEMPTS,
+        DEFAULT_BACKOFF,
+        null,
         List.of());
   }
 
   /** Runs this type's jobs on {@code queue}; same naming rules as type names. */
   public JobType<T> queue(String queue) {
     requireName("queue name", queue);
-    return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
+    return new JobType<>(
+        name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
   }
 
   /** Default priority of this type's jobs; higher runs first. */
   public JobType<T> priority(int priority) {
-    return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
+    return new JobType<>(
+        name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
   }
 
   /**
@@ -98,36 +109,38 @@ public final class JobType<T> {
    */
   public JobType<T> maxAttempts(int maxAttempts) {
     requireMaxAttempts(maxAttempts);
-    return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
+    return new JobType<>(
+        name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
   }
 
   /** Waits between attempts; {@link #DEFAULT_BACKOFF} unless set. */
   public JobType<T> backoff(Backoff backoff) {
     Objects.requireNonNull(backoff, "backoff");
-    return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
+    return new JobType<>(
+        name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
   }
 
   /**
-   * Interrupts an attempt that runs longer than {@code timeout}; the attempt counts as failed and is
-   * retried with backoff.
+   * Interrupts an attempt that runs longer than {@code timeout}; the attempt counts as failed and
+   * is retried with backoff.
    *
    * @throws IllegalArgumentException if not positive
    */
   public JobType<T> timeout(Duration timeout) {
     Backoff.requirePositive("timeout", timeout);
-    return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
+    return new JobType<>(
+        name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, permanentOn);
   }
 
-  /**
-   * Exceptions (and their subclasses) that fail a job at once, like {@link PermanentFailure}.
-   */
+  /** Exceptions (and their subclasses) that fail a job at once, like {@link PermanentFailure}. */
   @SafeVarargs
   public final JobType<T> permanentOn(Class<? extends Throwable>... exceptionClasses) {
     List<Class<? extends Throwable>> all = new ArrayList<>(permanentOn);
     for (Class<? extends Throwable> c : exceptionClasses) {
       all.add(Objects.requireNonNull(c, "exception class"));
     }
-    return new JobType<>(name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, all);
+    return new JobType<>(
+        name, payloadClass, handler, queue, priority, maxAttempts, backoff, timeout, all);
   }
 
   /** The type's name, as stored with its jobs. */
@@ -176,8 +189,8 @@ public final class JobType<T> {
   }
 
   /**
-   * True if {@code error} fails the job without retry under this type's rules. A {@link
-   * RetryAfter} never does.
+   * True if {@code error} fails the job without retry under this type's rules. A {@link RetryAfter}
+   * never does.
    */
   public boolean isPermanent(Throwable error) {
     if (error instanceof PermanentFailure) {
@@ -196,14 +209,28 @@ public final class JobType<T> {
 
   @Override
   public String toString() {
-    return "JobType[" + name + ", payload=" + payloadClass.getSimpleName() + ", queue=" + queue
-        + ", maxAttempts=" + maxAttempts + ", backoff=" + backoff + ", timeout=" + timeout + "]";
+    return "JobType["
+        + name
+        + ", payload="
+        + payloadClass.getSimpleName()
+        + ", queue="
+        + queue
+        + ", maxAttempts="
+        + maxAttempts
+        + ", backoff="
+        + backoff
+        + ", timeout="
+        + timeout
+        + "]";
   }
 
   static void requireName(String what, String value) {
     if (value == null || !NAME.matcher(value).matches()) {
       throw new IllegalArgumentException(
-          what + " '" + value + "' is not valid: use 1-100 letters, digits or _ . : - starting with"
+          what
+              + " '"
+              + value
+              + "' is not valid: use 1-100 letters, digits or _ . : - starting with"
               + " a letter or digit");
     }
   }

@@ -39,24 +39,39 @@ final class LaneMeters {
 
   LaneMeters(MeterRegistry registry, Supplier<Number> queued, Supplier<Number> abandoned) {
     for (Outcome o : Outcome.values()) {
-      tasks.put(o, Counter.builder("errand.after.tasks").tag("outcome", o.tag())
-          .description("after-response tasks by final outcome").register(registry));
+      tasks.put(
+          o,
+          Counter.builder("errand.after.tasks")
+              .tag("outcome", o.tag())
+              .description("after-response tasks by final outcome")
+              .register(registry));
     }
     for (Outcome o : new Outcome[] {Outcome.SUCCEEDED, Outcome.FAILED, Outcome.TIMED_OUT}) {
-      durations.put(o, Timer.builder("errand.after.duration").tag("outcome", o.tag())
-          .description("one attempt of an after-response task").register(registry));
+      durations.put(
+          o,
+          Timer.builder("errand.after.duration")
+              .tag("outcome", o.tag())
+              .description("one attempt of an after-response task")
+              .register(registry));
     }
     for (Saturation s : Saturation.values()) {
-      saturated.put(s, Counter.builder("errand.after.saturated")
-          .tag("policy", s.name().toLowerCase(Locale.ROOT))
-          .description("times a request's tasks found the lane's queue full").register(registry));
+      saturated.put(
+          s,
+          Counter.builder("errand.after.saturated")
+              .tag("policy", s.name().toLowerCase(Locale.ROOT))
+              .description("times a request's tasks found the lane's queue full")
+              .register(registry));
     }
-    retries = Counter.builder("errand.after.retries").description("attempts scheduled again")
-        .register(registry);
+    retries =
+        Counter.builder("errand.after.retries")
+            .description("attempts scheduled again")
+            .register(registry);
     Gauge.builder("errand.after.queued", queued, s -> s.get().doubleValue())
-        .description("requests whose tasks wait for a lane thread").register(registry);
+        .description("requests whose tasks wait for a lane thread")
+        .register(registry);
     Gauge.builder("errand.after.abandoned", abandoned, s -> s.get().doubleValue())
-        .description("threads of timed-out tasks that have not returned yet").register(registry);
+        .description("threads of timed-out tasks that have not returned yet")
+        .register(registry);
   }
 
   void outcome(Outcome o, long n) {

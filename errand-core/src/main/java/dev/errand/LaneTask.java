@@ -9,15 +9,23 @@ import java.util.concurrent.Callable;
 final class LaneTask {
   final String label;
   final String correlationId;
+
   /** A {@link Runnable} or a {@link Callable}, kept as given so that adding one allocates less. */
   private final Object work;
+
   final long timeoutNanos;
   final int attempt;
   final int maxAttempts;
   final Backoff backoff;
 
-  LaneTask(String label, String correlationId, Object work, long timeoutNanos, int attempt,
-      int maxAttempts, Backoff backoff) {
+  LaneTask(
+      String label,
+      String correlationId,
+      Object work,
+      long timeoutNanos,
+      int attempt,
+      int maxAttempts,
+      Backoff backoff) {
     this.label = label;
     this.correlationId = correlationId;
     this.work = work;
@@ -41,6 +49,7 @@ final class LaneTask {
   }
 
   LaneTask nextAttempt() {
-    return new LaneTask(label, correlationId, work, timeoutNanos, attempt + 1, maxAttempts, backoff);
+    return new LaneTask(
+        label, correlationId, work, timeoutNanos, attempt + 1, maxAttempts, backoff);
   }
 }

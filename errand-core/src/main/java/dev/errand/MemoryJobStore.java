@@ -5,9 +5,9 @@ import dev.errand.spi.Completion;
 import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.JobStore;
 import dev.errand.spi.LeaseRef;
-import dev.errand.spi.NewJob;
-import dev.errand.spi.MaterializeResult;
 import dev.errand.spi.Materialization;
+import dev.errand.spi.MaterializeResult;
+import dev.errand.spi.NewJob;
 import dev.errand.spi.Rescue;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.ScheduleWrite;
@@ -88,9 +88,29 @@ public final class MemoryJobStore implements JobStore {
 
     Job toJob() {
       String last = errors.isEmpty() ? null : errors.get(errors.size() - 1).message();
-      return new Job(id, type, queue, payload, state, priority, attempt, maxAttempts, runAt,
-          uniqueKey, leaseUntil, nodeId, createdAt, startedAt, finishedAt, last, errors, progress,
-          result, scheduleId, tags, rescues);
+      return new Job(
+          id,
+          type,
+          queue,
+          payload,
+          state,
+          priority,
+          attempt,
+          maxAttempts,
+          runAt,
+          uniqueKey,
+          leaseUntil,
+          nodeId,
+          createdAt,
+          startedAt,
+          finishedAt,
+          last,
+          errors,
+          progress,
+          result,
+          scheduleId,
+          tags,
+          rescues);
     }
   }
 
@@ -294,10 +314,23 @@ public final class MemoryJobStore implements JobStore {
   /** The error a rescue records; shared wording with the JDBC stores. */
   static AttemptError rescueError(Row r, Instant now, boolean quarantined, int quarantineAfter) {
     return quarantined
-        ? new AttemptError(r.attempt, now, "quarantined", "quarantined: the lease expired "
-            + r.rescues + " times (limit " + quarantineAfter + "), last on node " + r.nodeId, "")
-        : new AttemptError(r.attempt, now, "rescued",
-            "lease expired on node " + r.nodeId + " (node presumed dead)", "");
+        ? new AttemptError(
+            r.attempt,
+            now,
+            "quarantined",
+            "quarantined: the lease expired "
+                + r.rescues
+                + " times (limit "
+                + quarantineAfter
+                + "), last on node "
+                + r.nodeId,
+            "")
+        : new AttemptError(
+            r.attempt,
+            now,
+            "rescued",
+            "lease expired on node " + r.nodeId + " (node presumed dead)",
+            "");
   }
 
   @Override
@@ -325,7 +358,10 @@ public final class MemoryJobStore implements JobStore {
   public JobPage list(JobQuery q) {
     synchronized (lock) {
       List<Job> out = new ArrayList<>();
-      var view = q.before() == null ? jobs.descendingMap() : jobs.headMap(q.before(), false).descendingMap();
+      var view =
+          q.before() == null
+              ? jobs.descendingMap()
+              : jobs.headMap(q.before(), false).descendingMap();
       boolean more = false;
       for (Row r : view.values()) {
         if ((q.states().isEmpty() || q.states().contains(r.state))
@@ -364,7 +400,10 @@ public final class MemoryJobStore implements JobStore {
         }
       }
       List<JobCounts.Row> rows = new ArrayList<>();
-      m.forEach((k, v) -> rows.add(new JobCounts.Row((String) k.get(0), (String) k.get(1), (JobState) k.get(2), v)));
+      m.forEach(
+          (k, v) ->
+              rows.add(
+                  new JobCounts.Row((String) k.get(0), (String) k.get(1), (JobState) k.get(2), v)));
       return new JobCounts(rows);
     }
   }
@@ -458,7 +497,15 @@ public final class MemoryJobStore implements JobStore {
   @Override
   public void heartbeatNode(Node node) {
     synchronized (lock) {
-      nodes.put(node.id(), new Node(node.id(), node.host(), node.pid(), node.startedAt(), clock.instant(), node.queues()));
+      nodes.put(
+          node.id(),
+          new Node(
+              node.id(),
+              node.host(),
+              node.pid(),
+              node.startedAt(),
+              clock.instant(),
+              node.queues()));
     }
   }
 
@@ -524,145 +571,191 @@ public final class MemoryJobStore implements JobStore {
 
   private static StoredSchedule withState(
       StoredSchedule s, boolean paused, Instant cursor, Instant refillAt, Instant updatedAt) {
-    return new StoredSchedule(s.name(), s.type(), s.queue(), s.priority(), s.maxAttempts(),
-        s.payload(), s.schedule(), s.lookAhead(), s.misfire(), paused, cursor, refillAt,
-        s.createdAt(), updatedAt);
+    return new StoredSchedule(
+        s.name(),
+        s.type(),
+        s.queue(),
+        s.priority(),
+        s.maxAttempts(),
+        s.payload(),
+        s.schedule(),
+        s.lookAhead(),
+        s.misfire(),
+        paused,
+        cursor,
+        refillAt,
+        s.createdAt(),
+        updatedAt);
   }
 
-  private final ScheduleStore scheduleStore = new ScheduleStore() {
-    @Override
-    public ScheduleWrite upsert(StoredSchedule s) {
-      synchronized (lock) {
-        Instant now = clock.instant();
-        StoredSchedule old = schedules.get(s.name());
-        if (old == null) {
-          schedules.put(s.name(), new StoredSchedule(s.name(), s.type(), s.queue(), s.priority(),
-              s.maxAttempts(), s.payload(), s.schedule(), s.lookAhead(), s.misfire(), s.paused(),
-              s.materializedThrough(), null, now, now));
-          return new ScheduleWrite(true, false, 0);
-        }
-        if (old.sameDefinition(s)) {
-          return new ScheduleWrite(false, false, 0);
-        }
-        int cancelled = cancelOccurrences(s.name(), r -> r.runAt.isAfter(now));
-        schedules.put(s.name(), new StoredSchedule(s.name(), s.type(), s.queue(), s.priority(),
-            s.maxAttempts(), s.payload(), s.schedule(), s.lookAhead(), s.misfire(), old.paused(),
-            earlier(old.materializedThrough(), now), null, old.createdAt(), now));
-        return new ScheduleWrite(false, true, cancelled);
-      }
-    }
-
-    @Override
-    public Optional<StoredSchedule> find(String name) {
-      synchronized (lock) {
-        return Optional.ofNullable(schedules.get(name));
-      }
-    }
-
-    @Override
-    public List<StoredSchedule> list() {
-      synchronized (lock) {
-        return List.copyOf(schedules.values());
-      }
-    }
-
-    @Override
-    public List<StoredSchedule> due(Instant now, String afterName, int limit) {
-      synchronized (lock) {
-        List<StoredSchedule> out = new ArrayList<>();
-        for (StoredSchedule s : schedules.tailMap(afterName, false).values()) {
-          if (out.size() == limit) {
-            break;
-          }
-          if (!s.paused() && (s.refillAt() == null || !s.refillAt().isAfter(now))) {
-            out.add(s);
-          }
-        }
-        return out;
-      }
-    }
-
-    @Override
-    public List<MaterializeResult> materialize(List<Materialization> steps) {
-      synchronized (lock) {
-        List<MaterializeResult> out = new ArrayList<>(steps.size());
-        for (Materialization m : steps) {
-          StoredSchedule s = schedules.get(m.name());
-          if (s == null || s.paused() || !s.materializedThrough().equals(m.expectedCursor())) {
-            out.add(MaterializeResult.NOT_APPLIED);
-            continue;
-          }
-          schedules.put(m.name(), withState(s, false, m.newCursor(), m.refillAt(), s.updatedAt()));
-          Set<Long> ids = Set.copyOf(m.cancel());
-          int cancelled = cancelOccurrences(m.name(), r -> ids.contains(r.id));
-          out.add(new MaterializeResult(true, enqueue(m.create()), cancelled));
-        }
-        return out;
-      }
-    }
-
-    @Override
-    public java.util.OptionalInt delete(String name) {
-      synchronized (lock) {
-        if (schedules.remove(name) == null) {
-          return java.util.OptionalInt.empty();
-        }
-        return java.util.OptionalInt.of(cancelOccurrences(name, r -> true));
-      }
-    }
-
-    @Override
-    public java.util.OptionalInt setPaused(String name, boolean pause) {
-      synchronized (lock) {
-        StoredSchedule s = schedules.get(name);
-        if (s == null) {
-          return java.util.OptionalInt.empty();
-        }
-        if (s.paused() == pause) {
-          return java.util.OptionalInt.of(0);
-        }
-        Instant now = clock.instant();
-        int cancelled = pause ? cancelOccurrences(name, r -> r.runAt.isAfter(now)) : 0;
-        Instant cursor = pause ? earlier(s.materializedThrough(), now) : later(s.materializedThrough(), now);
-        schedules.put(name, withState(s, pause, cursor, null, s.updatedAt()));
-        return java.util.OptionalInt.of(cancelled);
-      }
-    }
-
-    @Override
-    public List<Job> occurrences(String name, int limit) {
-      synchronized (lock) {
-        List<Row> live = new ArrayList<>();
-        for (Row r : jobs.values()) {
-          if (name.equals(r.scheduleId) && !r.state.isFinal()) {
-            live.add(r);
-          }
-        }
-        live.sort(Comparator.<Row, Instant>comparing(r -> r.runAt).thenComparingLong(r -> r.id));
-        return live.stream().limit(limit).map(Row::toJob).toList();
-      }
-    }
-
-    @Override
-    public int cancelOrphans(int limit) {
-      synchronized (lock) {
-        Instant now = clock.instant();
-        int n = 0;
-        for (Row r : jobs.values()) {
-          if (n == limit) {
-            break;
-          }
-          if (r.scheduleId != null && r.state.isWaiting() && !schedules.containsKey(r.scheduleId)) {
-            r.state = JobState.CANCELLED;
-            r.finishedAt = now;
-            if (r.uniqueKey != null) {
-              liveUnique.remove(r.uniqueKey, r.id);
+  private final ScheduleStore scheduleStore =
+      new ScheduleStore() {
+        @Override
+        public ScheduleWrite upsert(StoredSchedule s) {
+          synchronized (lock) {
+            Instant now = clock.instant();
+            StoredSchedule old = schedules.get(s.name());
+            if (old == null) {
+              schedules.put(
+                  s.name(),
+                  new StoredSchedule(
+                      s.name(),
+                      s.type(),
+                      s.queue(),
+                      s.priority(),
+                      s.maxAttempts(),
+                      s.payload(),
+                      s.schedule(),
+                      s.lookAhead(),
+                      s.misfire(),
+                      s.paused(),
+                      s.materializedThrough(),
+                      null,
+                      now,
+                      now));
+              return new ScheduleWrite(true, false, 0);
             }
-            n++;
+            if (old.sameDefinition(s)) {
+              return new ScheduleWrite(false, false, 0);
+            }
+            int cancelled = cancelOccurrences(s.name(), r -> r.runAt.isAfter(now));
+            schedules.put(
+                s.name(),
+                new StoredSchedule(
+                    s.name(),
+                    s.type(),
+                    s.queue(),
+                    s.priority(),
+                    s.maxAttempts(),
+                    s.payload(),
+                    s.schedule(),
+                    s.lookAhead(),
+                    s.misfire(),
+                    old.paused(),
+                    earlier(old.materializedThrough(), now),
+                    null,
+                    old.createdAt(),
+                    now));
+            return new ScheduleWrite(false, true, cancelled);
           }
         }
-        return n;
-      }
-    }
-  };
+
+        @Override
+        public Optional<StoredSchedule> find(String name) {
+          synchronized (lock) {
+            return Optional.ofNullable(schedules.get(name));
+          }
+        }
+
+        @Override
+        public List<StoredSchedule> list() {
+          synchronized (lock) {
+            return List.copyOf(schedules.values());
+          }
+        }
+
+        @Override
+        public List<StoredSchedule> due(Instant now, String afterName, int limit) {
+          synchronized (lock) {
+            List<StoredSchedule> out = new ArrayList<>();
+            for (StoredSchedule s : schedules.tailMap(afterName, false).values()) {
+              if (out.size() == limit) {
+                break;
+              }
+              if (!s.paused() && (s.refillAt() == null || !s.refillAt().isAfter(now))) {
+                out.add(s);
+              }
+            }
+            return out;
+          }
+        }
+
+        @Override
+        public List<MaterializeResult> materialize(List<Materialization> steps) {
+          synchronized (lock) {
+            List<MaterializeResult> out = new ArrayList<>(steps.size());
+            for (Materialization m : steps) {
+              StoredSchedule s = schedules.get(m.name());
+              if (s == null || s.paused() || !s.materializedThrough().equals(m.expectedCursor())) {
+                out.add(MaterializeResult.NOT_APPLIED);
+                continue;
+              }
+              schedules.put(
+                  m.name(), withState(s, false, m.newCursor(), m.refillAt(), s.updatedAt()));
+              Set<Long> ids = Set.copyOf(m.cancel());
+              int cancelled = cancelOccurrences(m.name(), r -> ids.contains(r.id));
+              out.add(new MaterializeResult(true, enqueue(m.create()), cancelled));
+            }
+            return out;
+          }
+        }
+
+        @Override
+        public java.util.OptionalInt delete(String name) {
+          synchronized (lock) {
+            if (schedules.remove(name) == null) {
+              return java.util.OptionalInt.empty();
+            }
+            return java.util.OptionalInt.of(cancelOccurrences(name, r -> true));
+          }
+        }
+
+        @Override
+        public java.util.OptionalInt setPaused(String name, boolean pause) {
+          synchronized (lock) {
+            StoredSchedule s = schedules.get(name);
+            if (s == null) {
+              return java.util.OptionalInt.empty();
+            }
+            if (s.paused() == pause) {
+              return java.util.OptionalInt.of(0);
+            }
+            Instant now = clock.instant();
+            int cancelled = pause ? cancelOccurrences(name, r -> r.runAt.isAfter(now)) : 0;
+            Instant cursor =
+                pause ? earlier(s.materializedThrough(), now) : later(s.materializedThrough(), now);
+            schedules.put(name, withState(s, pause, cursor, null, s.updatedAt()));
+            return java.util.OptionalInt.of(cancelled);
+          }
+        }
+
+        @Override
+        public List<Job> occurrences(String name, int limit) {
+          synchronized (lock) {
+            List<Row> live = new ArrayList<>();
+            for (Row r : jobs.values()) {
+              if (name.equals(r.scheduleId) && !r.state.isFinal()) {
+                live.add(r);
+              }
+            }
+            live.sort(
+                Comparator.<Row, Instant>comparing(r -> r.runAt).thenComparingLong(r -> r.id));
+            return live.stream().limit(limit).map(Row::toJob).toList();
+          }
+        }
+
+        @Override
+        public int cancelOrphans(int limit) {
+          synchronized (lock) {
+            Instant now = clock.instant();
+            int n = 0;
+            for (Row r : jobs.values()) {
+              if (n == limit) {
+                break;
+              }
+              if (r.scheduleId != null
+                  && r.state.isWaiting()
+                  && !schedules.containsKey(r.scheduleId)) {
+                r.state = JobState.CANCELLED;
+                r.finishedAt = now;
+                if (r.uniqueKey != null) {
+                  liveUnique.remove(r.uniqueKey, r.id);
+                }
+                n++;
+              }
+            }
+            return n;
+          }
+        }
+      };
 }

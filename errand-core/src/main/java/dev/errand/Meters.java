@@ -36,9 +36,13 @@ final class Meters {
       return;
     }
     counters
-        .computeIfAbsent(name + '\0' + type + '\0' + queue,
-            k -> Counter.builder("errand.jobs." + name).tag("type", type).tag("queue", queue)
-                .register(registry))
+        .computeIfAbsent(
+            name + '\0' + type + '\0' + queue,
+            k ->
+                Counter.builder("errand.jobs." + name)
+                    .tag("type", type)
+                    .tag("queue", queue)
+                    .register(registry))
         .increment(n);
   }
 
@@ -48,24 +52,38 @@ final class Meters {
 
   void storeError(String operation) {
     counters
-        .computeIfAbsent("store.errors\0" + operation,
-            k -> Counter.builder("errand.store.errors").tag("operation", operation).register(registry))
+        .computeIfAbsent(
+            "store.errors\0" + operation,
+            k ->
+                Counter.builder("errand.store.errors")
+                    .tag("operation", operation)
+                    .register(registry))
         .increment();
   }
 
   void duration(String type, String queue, String outcome, long nanos) {
     timers
-        .computeIfAbsent("d\0" + type + '\0' + queue + '\0' + outcome,
-            k -> Timer.builder("errand.jobs.duration").tag("type", type).tag("queue", queue)
-                .tag("outcome", outcome).register(registry))
+        .computeIfAbsent(
+            "d\0" + type + '\0' + queue + '\0' + outcome,
+            k ->
+                Timer.builder("errand.jobs.duration")
+                    .tag("type", type)
+                    .tag("queue", queue)
+                    .tag("outcome", outcome)
+                    .register(registry))
         .record(Duration.ofNanos(nanos));
   }
 
   void latency(String type, String queue, Duration d) {
     timers
-        .computeIfAbsent("l\0" + type + '\0' + queue,
-            k -> Timer.builder("errand.jobs.latency").description("from due to started")
-                .tag("type", type).tag("queue", queue).register(registry))
+        .computeIfAbsent(
+            "l\0" + type + '\0' + queue,
+            k ->
+                Timer.builder("errand.jobs.latency")
+                    .description("from due to started")
+                    .tag("type", type)
+                    .tag("queue", queue)
+                    .register(registry))
         .record(d.isNegative() ? Duration.ZERO : d);
   }
 
@@ -89,8 +107,10 @@ final class Meters {
   private AtomicLong registerDepth(String key) {
     String[] parts = key.split("\0", 2);
     AtomicLong value = new AtomicLong();
-    Gauge.builder("errand.jobs.depth", value, AtomicLong::get).tag("queue", parts[0])
-        .tag("state", parts[1].toLowerCase(java.util.Locale.ROOT)).register(registry);
+    Gauge.builder("errand.jobs.depth", value, AtomicLong::get)
+        .tag("queue", parts[0])
+        .tag("state", parts[1].toLowerCase(java.util.Locale.ROOT))
+        .register(registry);
     return value;
   }
 }

@@ -4,9 +4,9 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * What a stored schedule does about fire times that passed while no scheduler ran (every node
- * was down, or none ran the scheduler): run once for all of them, skip them, or run each of them
- * up to a cap. Immutable. See {@code docs/schedules.md}, section Misfire.
+ * What a stored schedule does about fire times that passed while no scheduler ran (every node was
+ * down, or none ran the scheduler): run once for all of them, skip them, or run each of them up to
+ * a cap. Immutable. See {@code docs/schedules.md}, section Misfire.
  *
  * <p>Text form (stored, and accepted by {@link #parse}): {@code run-once}, {@code skip}, {@code
  * run-all:<cap>}.
@@ -55,7 +55,11 @@ public final class Misfire {
   public static Misfire runAll(int cap) {
     if (cap < 1 || cap > MAX_CAP) {
       throw new IllegalArgumentException(
-          "misfire cap must be 1-" + MAX_CAP + ", got " + cap + " (run-all:<cap> runs at most"
+          "misfire cap must be 1-"
+              + MAX_CAP
+              + ", got "
+              + cap
+              + " (run-all:<cap> runs at most"
               + " <cap> missed occurrences)");
     }
     return new Misfire(Policy.RUN_ALL, cap);

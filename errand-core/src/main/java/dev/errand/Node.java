@@ -14,7 +14,11 @@ import java.util.Map;
  * @param queues queues it serves, with their concurrency
  */
 public record Node(
-    String id, String host, long pid, Instant startedAt, Instant heartbeatAt,
+    String id,
+    String host,
+    long pid,
+    Instant startedAt,
+    Instant heartbeatAt,
     Map<String, Integer> queues) {
   public Node {
     queues = Map.copyOf(queues);

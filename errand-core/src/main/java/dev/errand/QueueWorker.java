@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * The fetch loop of one queue on one node, on its own platform thread {@code errand-fetch-QUEUE},
  * and the queue's local buffer of claimed jobs.
  *
- * <p>At most {@code concurrency} handlers run at once ({@link #busy}). The loop claims in one
- * store call as many jobs as it has free slots, plus a prefetch: as many more as the handlers are
+ * <p>At most {@code concurrency} handlers run at once ({@link #busy}). The loop claims in one store
+ * call as many jobs as it has free slots, plus a prefetch: as many more as the handlers are
  * expected to start within {@link #PREFETCH_HORIZON} at their recent pace (an exponentially
  * weighted average of handler durations). Fast jobs are therefore claimed in large batches — the
  * claim statement, not the handler, is what limits a queue of short jobs — while slow jobs are
@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * claim that returns it hands the jobs it returned after it back to the store; the queue claims
  * nothing more, waits until it holds nothing else (no running handler, no buffered job, no outcome
  * waiting to be written), runs it, and resumes when it ends. So a job that kills its node is
- * quarantined after dying alone, and a job that was only held next to it (running, claimed ahead
- * or with its outcome unwritten) never reaches the quarantine limit on its account.
+ * quarantined after dying alone, and a job that was only held next to it (running, claimed ahead or
+ * with its outcome unwritten) never reaches the quarantine limit on its account.
  */
 final class QueueWorker {
   /** How far ahead, in expected handler time, a node claims jobs it cannot start yet. */
@@ -58,13 +58,18 @@ final class QueueWorker {
   private boolean signalled;
   private boolean maybeMore;
   private boolean running = true;
+
   /** Claimed jobs whose outcome is not written yet; the loop adds, {@link #settled} removes. */
   private final AtomicInteger held = new AtomicInteger();
+
   private final int maxHeld;
+
   /** True while claiming waits for outcomes to be written; {@link #settled} then wakes the loop. */
   private volatile boolean capped;
+
   /** Rescues after which a job's next run is isolated. */
   private final int isolateAfter;
+
   // guarded by lock: the job due for its isolated run, waiting for the queue to empty, or running
   private Execution isolated;
   private boolean isolatedRunning;
@@ -76,7 +81,8 @@ final class QueueWorker {
     this.errand = errand;
     this.queue = queue;
     this.concurrency = concurrency;
-    this.maxHeld = concurrency + errand.settings().claimBatch() + errand.settings().completionBatch();
+    this.maxHeld =
+        concurrency + errand.settings().claimBatch() + errand.settings().completionBatch();
     this.isolateAfter = Math.max(1, errand.settings().quarantineAfter() - 1);
   }
 
@@ -150,7 +156,11 @@ final class QueueWorker {
     Execution start = null;
     lock.lock();
     try {
-      if (isolated != null && !isolatedRunning && running && busy == 0 && buffer.isEmpty()
+      if (isolated != null
+          && !isolatedRunning
+          && running
+          && busy == 0
+          && buffer.isEmpty()
           && held.get() == 1) {
         isolatedRunning = true;
         busy++;
@@ -266,8 +276,12 @@ final class QueueWorker {
         failures++;
         errand.meters().storeError("claim");
         if (failures == 1 || failures % 30 == 0) {
-          log.warn("errand: claiming from queue '{}' failed ({} in a row); retrying every {}",
-              queue, failures, poll, t);
+          log.warn(
+              "errand: claiming from queue '{}' failed ({} in a row); retrying every {}",
+              queue,
+              failures,
+              poll,
+              t);
         }
         try {
           awaitSignal(poll.toNanos());

@@ -19,8 +19,10 @@ import java.util.Objects;
 public final class RecurringJob {
   /** Occurrences kept materialized ahead unless {@link #lookAhead} says otherwise. */
   public static final int DEFAULT_LOOK_AHEAD = 3;
+
   /** Most occurrences {@link #lookAhead} accepts. */
   public static final int MAX_LOOK_AHEAD = 1000;
+
   /** Schedule names starting with this are Errand's built-in maintenance schedules. */
   public static final String BUILT_IN_PREFIX = "errand.";
 
@@ -34,8 +36,14 @@ public final class RecurringJob {
   private final Instant start;
 
   private RecurringJob(
-      String name, String typeName, Object payload, String payloadJson, Schedule schedule,
-      int lookAhead, Misfire misfire, Instant start) {
+      String name,
+      String typeName,
+      Object payload,
+      String payloadJson,
+      Schedule schedule,
+      int lookAhead,
+      Misfire misfire,
+      Instant start) {
     this.name = name;
     this.typeName = typeName;
     this.payload = payload;
@@ -47,8 +55,8 @@ public final class RecurringJob {
   }
 
   /**
-   * A schedule named {@code name} that runs {@code type} with {@code payload} at every fire time
-   * of {@code schedule}.
+   * A schedule named {@code name} that runs {@code type} with {@code payload} at every fire time of
+   * {@code schedule}.
    *
    * @param name 1–100 letters, digits and {@code _ . : -}, starting with a letter or digit; not
    *     starting with {@value #BUILT_IN_PREFIX} (reserved for built-in schedules)
@@ -59,17 +67,17 @@ public final class RecurringJob {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(payload, "payload");
     Objects.requireNonNull(schedule, "schedule");
-    return new RecurringJob(name, type.name(), payload, null, schedule, DEFAULT_LOOK_AHEAD,
-        Misfire.runOnce(), null);
+    return new RecurringJob(
+        name, type.name(), payload, null, schedule, DEFAULT_LOOK_AHEAD, Misfire.runOnce(), null);
   }
 
   /**
-   * A schedule given as text, as remote callers and configuration files give it: a job type name,
-   * a JSON payload and the schedule's {@linkplain Schedule#parse text form}. The type and payload
-   * are checked by {@link Errand#defineSchedule}.
+   * A schedule given as text, as remote callers and configuration files give it: a job type name, a
+   * JSON payload and the schedule's {@linkplain Schedule#parse text form}. The type and payload are
+   * checked by {@link Errand#defineSchedule}.
    *
-   * @throws IllegalArgumentException naming the part to fix: the name, or the schedule's kind,
-   *     cron field, time, day, zone or interval
+   * @throws IllegalArgumentException naming the part to fix: the name, or the schedule's kind, cron
+   *     field, time, day, zone or interval
    */
   public static RecurringJob ofJson(
       String name, String typeName, String payloadJson, String scheduleText) {
@@ -77,21 +85,26 @@ public final class RecurringJob {
     JobType.requireName("job type name", typeName);
     Objects.requireNonNull(payloadJson, "payloadJson");
     Schedule schedule = Schedule.parse(Objects.requireNonNull(scheduleText, "scheduleText"));
-    return new RecurringJob(name, typeName, null, payloadJson, schedule, DEFAULT_LOOK_AHEAD,
-        Misfire.runOnce(), null);
+    return new RecurringJob(
+        name, typeName, null, payloadJson, schedule, DEFAULT_LOOK_AHEAD, Misfire.runOnce(), null);
   }
 
   /** A built-in schedule; only the engine makes these. */
   static RecurringJob builtIn(String name, String typeName, String payloadJson, Schedule schedule) {
-    return new RecurringJob(name, typeName, null, payloadJson, schedule, 1, Misfire.runOnce(), null);
+    return new RecurringJob(
+        name, typeName, null, payloadJson, schedule, 1, Misfire.runOnce(), null);
   }
 
   private static void requireUserName(String name) {
     JobType.requireName("schedule name", name);
     if (name.startsWith(BUILT_IN_PREFIX)) {
-      throw new IllegalArgumentException("schedule name '" + name + "' starts with '"
-          + BUILT_IN_PREFIX + "', which is reserved for Errand's built-in schedules; move those with"
-          + " Errand.Builder.maintenance(name, schedule), and pick another name for yours");
+      throw new IllegalArgumentException(
+          "schedule name '"
+              + name
+              + "' starts with '"
+              + BUILT_IN_PREFIX
+              + "', which is reserved for Errand's built-in schedules; move those with"
+              + " Errand.Builder.maintenance(name, schedule), and pick another name for yours");
     }
   }
 
@@ -103,8 +116,13 @@ public final class RecurringJob {
    */
   public RecurringJob lookAhead(int n) {
     if (n < 1 || n > MAX_LOOK_AHEAD) {
-      throw new IllegalArgumentException("look-ahead of schedule '" + name + "' must be 1-"
-          + MAX_LOOK_AHEAD + " occurrences, got " + n);
+      throw new IllegalArgumentException(
+          "look-ahead of schedule '"
+              + name
+              + "' must be 1-"
+              + MAX_LOOK_AHEAD
+              + " occurrences, got "
+              + n);
     }
     return new RecurringJob(name, typeName, payload, payloadJson, schedule, n, misfire, start);
   }
@@ -112,18 +130,20 @@ public final class RecurringJob {
   /** What happens to fire times missed while no scheduler ran (default {@link Misfire#runOnce}). */
   public RecurringJob misfire(Misfire misfire) {
     Objects.requireNonNull(misfire, "misfire");
-    return new RecurringJob(name, typeName, payload, payloadJson, schedule, lookAhead, misfire, start);
+    return new RecurringJob(
+        name, typeName, payload, payloadJson, schedule, lookAhead, misfire, start);
   }
 
   /**
    * Fire times before {@code start} never run; by default the schedule starts when it is first
    * stored. A start in the past (at most the engine's {@link Errand.Builder#scheduleMaxStartAge},
-   * one day by default) makes the fire times since then missed ones, handled by the {@link
-   * Misfire} policy. Applies when the schedule is created; a later redefinition keeps its history.
+   * one day by default) makes the fire times since then missed ones, handled by the {@link Misfire}
+   * policy. Applies when the schedule is created; a later redefinition keeps its history.
    */
   public RecurringJob startAt(Instant start) {
     Objects.requireNonNull(start, "start");
-    return new RecurringJob(name, typeName, payload, payloadJson, schedule, lookAhead, misfire, start);
+    return new RecurringJob(
+        name, typeName, payload, payloadJson, schedule, lookAhead, misfire, start);
   }
 
   /** The schedule's name, unique per store. */
@@ -168,7 +188,17 @@ public final class RecurringJob {
 
   @Override
   public String toString() {
-    return "RecurringJob[" + name + ", type=" + typeName + ", schedule=" + schedule
-        + ", lookAhead=" + lookAhead + ", misfire=" + misfire + (start == null ? "" : ", start=" + start) + "]";
+    return "RecurringJob["
+        + name
+        + ", type="
+        + typeName
+        + ", schedule="
+        + schedule
+        + ", lookAhead="
+        + lookAhead
+        + ", misfire="
+        + misfire
+        + (start == null ? "" : ", start=" + start)
+        + "]";
   }
 }

@@ -7,8 +7,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
- * The after-response tasks of one request, collected while it is handled and handed to the
- * {@link AfterResponseLane} once its response is complete. This is the seam integrations use (the
+ * The after-response tasks of one request, collected while it is handled and handed to the {@link
+ * AfterResponseLane} once its response is complete. This is the seam integrations use (the
  * errand-servlet filter, the errand-javalin plugin, the Spring interceptor):
  *
  * <pre>{@code
@@ -24,8 +24,8 @@ import java.util.concurrent.Callable;
  * }</pre>
  *
  * <p>Thread-safe: tasks may be added from any thread (asynchronous handlers add through {@link
- * #add} directly, or bind the scope on their own thread). Once the scope is completed or
- * discarded, a task added to it runs on the next tick, as outside a request.
+ * #add} directly, or bind the scope on their own thread). Once the scope is completed or discarded,
+ * a task added to it runs on the next tick, as outside a request.
  */
 public final class RequestScope {
   private static final ThreadLocal<RequestScope> CURRENT = new ThreadLocal<>();
@@ -117,8 +117,8 @@ public final class RequestScope {
   }
 
   /**
-   * Hands the collected tasks to the lane. Call once the response is complete (the client has
-   * every byte). Idempotent; the calling thread may run the tasks itself only under {@link
+   * Hands the collected tasks to the lane. Call once the response is complete (the client has every
+   * byte). Idempotent; the calling thread may run the tasks itself only under {@link
    * Saturation#CALLER_RUNS}.
    */
   public void complete() {
@@ -129,9 +129,9 @@ public final class RequestScope {
   }
 
   /**
-   * Drops the collected tasks without running them, because the request failed (its handler
-   * threw); they are counted (outcome {@code discarded}) and logged once at INFO. Idempotent; no
-   * effect after {@link #complete()}.
+   * Drops the collected tasks without running them, because the request failed (its handler threw);
+   * they are counted (outcome {@code discarded}) and logged once at INFO. Idempotent; no effect
+   * after {@link #complete()}.
    */
   public void discard(Throwable cause) {
     List<LaneTask> collected = close();

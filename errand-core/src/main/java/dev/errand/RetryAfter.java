@@ -30,7 +30,9 @@ public class RetryAfter extends RuntimeException {
     super(message, cause);
     if (delay == null || delay.isNegative()) {
       throw new IllegalArgumentException(
-          "retry delay must be zero or positive, got " + delay + "; use Duration.ZERO to retry at once");
+          "retry delay must be zero or positive, got "
+              + delay
+              + "; use Duration.ZERO to retry at once");
     }
     this.delay = delay;
   }

@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
 
 /**
  * When something recurs: a pure function {@link #next(Instant)} from an instant to the first fire
- * time strictly after it, plus the time zone whose wall clock it follows. Immutable, thread-safe and
- * deterministic: every node that holds an equal schedule computes the same fire times, to the
+ * time strictly after it, plus the time zone whose wall clock it follows. Immutable, thread-safe
+ * and deterministic: every node that holds an equal schedule computes the same fire times, to the
  * nanosecond, whatever its own default zone, so a fire time can key a once-per-cluster occurrence.
  *
  * <p>Kinds, with their {@linkplain #parse text form} (see {@code docs/schedules.md}):
@@ -48,10 +48,10 @@ import java.util.regex.Pattern;
  *
  * <p>DST rules, the same for cron and every calendar kind: the wall-clock time is kept across DST
  * changes; a wall-clock time that does not exist on a spring-forward day fires once, at the first
- * valid instant after the gap (a daily 02:30 in America/New_York fires at 03:00 EDT on
- * 2024-03-10); a wall-clock time that happens twice on a fall-back day fires once, at its first
- * occurrence (a daily 01:30 fires at 01:30 EDT on 2024-11-03, not again at 01:30 EST). {@code
- * every} counts elapsed time and ignores zones.
+ * valid instant after the gap (a daily 02:30 in America/New_York fires at 03:00 EDT on 2024-03-10);
+ * a wall-clock time that happens twice on a fall-back day fires once, at its first occurrence (a
+ * daily 01:30 fires at 01:30 EDT on 2024-11-03, not again at 01:30 EST). {@code every} counts
+ * elapsed time and ignores zones.
  *
  * <p>No method accepts null; a null argument throws {@link NullPointerException}.
  */
@@ -82,15 +82,23 @@ public final class Schedule {
   private final Kind kind;
   private final ZoneId zone;
   private final String spec;
+
   /** The wall-clock recurrence of cron and calendar kinds; null for {@link Kind#EVERY}. */
   private final LocalRecurrence recurrence;
+
   /** The interval of {@link Kind#EVERY}; null otherwise. */
   private final Duration interval;
+
   /** The anchor of {@link Kind#EVERY}; null otherwise. */
   private final Instant anchor;
 
   private Schedule(
-      Kind kind, ZoneId zone, String spec, LocalRecurrence recurrence, Duration interval, Instant anchor) {
+      Kind kind,
+      ZoneId zone,
+      String spec,
+      LocalRecurrence recurrence,
+      Duration interval,
+      Instant anchor) {
     this.kind = kind;
     this.zone = zone;
     this.spec = spec;
@@ -127,10 +135,16 @@ public final class Schedule {
   public static Schedule daily(LocalTime time, ZoneId zone) {
     requireWholeSeconds(time);
     Objects.requireNonNull(zone, "zone");
-    return new Schedule(Kind.DAILY, zone, time.toString(), local -> {
-      LocalDateTime candidate = local.toLocalDate().atTime(time);
-      return candidate.isAfter(local) ? candidate : candidate.plusDays(1);
-    }, null, null);
+    return new Schedule(
+        Kind.DAILY,
+        zone,
+        time.toString(),
+        local -> {
+          LocalDateTime candidate = local.toLocalDate().atTime(time);
+          return candidate.isAfter(local) ? candidate : candidate.plusDays(1);
+        },
+        null,
+        null);
   }
 
   /**
@@ -142,11 +156,17 @@ public final class Schedule {
     Objects.requireNonNull(day, "day");
     requireWholeSeconds(time);
     Objects.requireNonNull(zone, "zone");
-    return new Schedule(Kind.WEEKLY, zone, day + " " + time, local -> {
-      LocalDateTime candidate =
-          local.toLocalDate().with(TemporalAdjusters.nextOrSame(day)).atTime(time);
-      return candidate.isAfter(local) ? candidate : candidate.plusWeeks(1);
-    }, null, null);
+    return new Schedule(
+        Kind.WEEKLY,
+        zone,
+        day + " " + time,
+        local -> {
+          LocalDateTime candidate =
+              local.toLocalDate().with(TemporalAdjusters.nextOrSame(day)).atTime(time);
+          return candidate.isAfter(local) ? candidate : candidate.plusWeeks(1);
+        },
+        null,
+        null);
   }
 
   /**
@@ -162,24 +182,33 @@ public final class Schedule {
   public static Schedule monthly(int dayOfMonth, LocalTime time, ZoneId zone) {
     if (dayOfMonth < 1 || dayOfMonth > 31) {
       throw new IllegalArgumentException(
-          "dayOfMonth must be between 1 and 31, got " + dayOfMonth
+          "dayOfMonth must be between 1 and 31, got "
+              + dayOfMonth
               + " (a month without the day fires on its last day, so 31 means the last day of every"
               + " month)");
     }
     requireWholeSeconds(time);
     Objects.requireNonNull(zone, "zone");
-    return new Schedule(Kind.MONTHLY, zone, dayOfMonth + " " + time, local -> {
-      YearMonth month = YearMonth.from(local);
-      LocalDateTime candidate = onDay(month, dayOfMonth).atTime(time);
-      return candidate.isAfter(local) ? candidate : onDay(month.plusMonths(1), dayOfMonth).atTime(time);
-    }, null, null);
+    return new Schedule(
+        Kind.MONTHLY,
+        zone,
+        dayOfMonth + " " + time,
+        local -> {
+          YearMonth month = YearMonth.from(local);
+          LocalDateTime candidate = onDay(month, dayOfMonth).atTime(time);
+          return candidate.isAfter(local)
+              ? candidate
+              : onDay(month.plusMonths(1), dayOfMonth).atTime(time);
+        },
+        null,
+        null);
   }
 
   /**
    * Fires every {@code interval} of elapsed time at {@code 1970-01-01T00:00:00Z + k × interval} for
-   * every integer {@code k}, so every node computes the same fire times without agreeing on a start:
-   * {@code every(PT1H)} fires on the hour in UTC, {@code every(PT30S)} at seconds 0 and 30. Same as
-   * {@code every(interval, Instant.EPOCH)}.
+   * every integer {@code k}, so every node computes the same fire times without agreeing on a
+   * start: {@code every(PT1H)} fires on the hour in UTC, {@code every(PT30S)} at seconds 0 and 30.
+   * Same as {@code every(interval, Instant.EPOCH)}.
    *
    * @throws IllegalArgumentException if {@code interval} is not positive or not a whole number of
    *     milliseconds
@@ -189,13 +218,13 @@ public final class Schedule {
   }
 
   /**
-   * Fires at {@code anchor + k × interval} for every integer {@code k}, before and after the anchor:
-   * the anchor sets the phase, not a start. {@code every(PT1H, 2024-01-01T00:15:00Z)} fires at
-   * minute 15 of every hour. Elapsed time is counted, so zones and DST changes play no part; use
+   * Fires at {@code anchor + k × interval} for every integer {@code k}, before and after the
+   * anchor: the anchor sets the phase, not a start. {@code every(PT1H, 2024-01-01T00:15:00Z)} fires
+   * at minute 15 of every hour. Elapsed time is counted, so zones and DST changes play no part; use
    * {@link #daily} and the like to follow a wall clock. {@link #zone()} is UTC.
    *
-   * @throws IllegalArgumentException if {@code interval} is not positive, or if it or {@code anchor}
-   *     is not a whole number of milliseconds (which every store keeps exactly)
+   * @throws IllegalArgumentException if {@code interval} is not positive, or if it or {@code
+   *     anchor} is not a whole number of milliseconds (which every store keeps exactly)
    */
   public static Schedule every(Duration interval, Instant anchor) {
     Objects.requireNonNull(interval, "interval");
@@ -210,7 +239,9 @@ public final class Schedule {
     }
     if (anchor.getNano() % 1_000_000 != 0) {
       throw new IllegalArgumentException(
-          "every anchor " + anchor + " is not a whole number of milliseconds; pass"
+          "every anchor "
+              + anchor
+              + " is not a whole number of milliseconds; pass"
               + " anchor.truncatedTo(ChronoUnit.MILLIS)");
     }
     String spec = interval + (anchor.equals(Instant.EPOCH) ? "" : " from " + anchor);
@@ -272,7 +303,11 @@ public final class Schedule {
     int colon = trimmed.indexOf(':');
     if (colon < 0) {
       throw new IllegalArgumentException(
-          "schedule '" + text + "' has no kind: start it with " + KINDS + " and a colon, e.g."
+          "schedule '"
+              + text
+              + "' has no kind: start it with "
+              + KINDS
+              + " and a colon, e.g."
               + " daily:02:00@Europe/London or every:PT30S");
     }
     String kindText = trimmed.substring(0, colon).trim();
@@ -284,7 +319,9 @@ public final class Schedule {
     int at = rest.lastIndexOf('@');
     if (at < 0) {
       throw new IllegalArgumentException(
-          "schedule '" + text + "' has no time zone: end it with @ and a zone id, e.g. @UTC or"
+          "schedule '"
+              + text
+              + "' has no time zone: end it with @ and a zone id, e.g. @UTC or"
               + " @Europe/London");
     }
     String spec = rest.substring(0, at).trim();
@@ -294,21 +331,24 @@ public final class Schedule {
         return cron(spec, zone);
       case DAILY:
         return daily(timeOf(spec), zone);
-      case WEEKLY: {
-        String[] parts = twoParts(text, spec, "a day and a time, e.g. weekly:SUNDAY 03:00@UTC");
-        return weekly(dayOfWeekOf(parts[0]), timeOf(parts[1]), zone);
-      }
-      default: {
-        String[] parts =
-            twoParts(text, spec, "a day of month and a time, e.g. monthly:31 10:00@America/New_York");
-        return monthly(dayOfMonthOf(parts[0]), timeOf(parts[1]), zone);
-      }
+      case WEEKLY:
+        {
+          String[] parts = twoParts(text, spec, "a day and a time, e.g. weekly:SUNDAY 03:00@UTC");
+          return weekly(dayOfWeekOf(parts[0]), timeOf(parts[1]), zone);
+        }
+      default:
+        {
+          String[] parts =
+              twoParts(
+                  text, spec, "a day of month and a time, e.g. monthly:31 10:00@America/New_York");
+          return monthly(dayOfMonthOf(parts[0]), timeOf(parts[1]), zone);
+        }
     }
   }
 
   /**
-   * The first fire time strictly after {@code after}. Pure: the same schedule and argument give
-   * the same result on every node and call.
+   * The first fire time strictly after {@code after}. Pure: the same schedule and argument give the
+   * same result on every node and call.
    *
    * @throws DateTimeException if that fire time lies beyond the range of {@code java.time}
    */
@@ -376,7 +416,8 @@ public final class Schedule {
       Instant t = anchor.plus(interval.multipliedBy(k));
       return t.isAfter(after) ? t : t.plus(interval);
     } catch (ArithmeticException e) {
-      throw new DateTimeException("next fire time of " + this + " after " + after + " is out of range", e);
+      throw new DateTimeException(
+          "next fire time of " + this + " after " + after + " is out of range", e);
     }
   }
 
@@ -417,7 +458,9 @@ public final class Schedule {
     if (transition == null) {
       return local.toInstant(rules.getOffset(local));
     }
-    return transition.isGap() ? transition.getInstant() : local.toInstant(transition.getOffsetBefore());
+    return transition.isGap()
+        ? transition.getInstant()
+        : local.toInstant(transition.getOffsetBefore());
   }
 
   private static LocalDate onDay(YearMonth month, int dayOfMonth) {
@@ -428,8 +471,11 @@ public final class Schedule {
     Objects.requireNonNull(time, "time");
     if (time.getNano() != 0) {
       throw new IllegalArgumentException(
-          "time " + time + " has a fraction of a second: schedules fire on whole seconds; use e.g."
-              + " " + time.withNano(0));
+          "time "
+              + time
+              + " has a fraction of a second: schedules fire on whole seconds; use e.g."
+              + " "
+              + time.withNano(0));
     }
   }
 
@@ -445,13 +491,17 @@ public final class Schedule {
   private static Schedule parseEvery(String text, String rest) {
     if (rest.indexOf('@') >= 0) {
       throw new IllegalArgumentException(
-          "schedule '" + text + "' has a time zone, but every counts elapsed time in no zone: remove"
+          "schedule '"
+              + text
+              + "' has a time zone, but every counts elapsed time in no zone: remove"
               + " the @ part, or use daily, weekly, monthly or cron to follow a wall clock");
     }
     String[] parts = rest.isEmpty() ? new String[0] : rest.split("\\s+");
     if (parts.length != 1 && !(parts.length == 3 && parts[1].equalsIgnoreCase("from"))) {
       throw new IllegalArgumentException(
-          "schedule '" + text + "' is not valid: write every:INTERVAL or every:INTERVAL from ANCHOR,"
+          "schedule '"
+              + text
+              + "' is not valid: write every:INTERVAL or every:INTERVAL from ANCHOR,"
               + " e.g. every:PT30S or every:PT1H from 2024-01-01T00:15:00Z");
     }
     Duration interval;
@@ -459,7 +509,9 @@ public final class Schedule {
       interval = Duration.parse(parts[0]);
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException(
-          "every interval '" + parts[0] + "' is not an ISO-8601 duration: use e.g. PT30S, PT5M, PT1H"
+          "every interval '"
+              + parts[0]
+              + "' is not an ISO-8601 duration: use e.g. PT30S, PT5M, PT1H"
               + " or P1D",
           e);
     }
@@ -471,7 +523,9 @@ public final class Schedule {
       anchor = Instant.parse(parts[2]);
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException(
-          "every anchor '" + parts[2] + "' is not an ISO-8601 instant in UTC: use e.g."
+          "every anchor '"
+              + parts[2]
+              + "' is not an ISO-8601 instant in UTC: use e.g."
               + " 2024-01-01T00:15:00Z",
           e);
     }
@@ -498,7 +552,11 @@ public final class Schedule {
         }
       }
       throw new IllegalArgumentException(
-          "time zone '" + id + "' does not exist" + suggestion + ": use an IANA zone id such as UTC,"
+          "time zone '"
+              + id
+              + "' does not exist"
+              + suggestion
+              + ": use an IANA zone id such as UTC,"
               + " Europe/London or America/New_York, or an offset such as +05:30",
           e);
     }
@@ -517,7 +575,9 @@ public final class Schedule {
       }
     }
     throw new IllegalArgumentException(
-        "time '" + text + "' is not valid: use HH:mm or HH:mm:ss on the 24-hour clock, from 00:00 to"
+        "time '"
+            + text
+            + "' is not valid: use HH:mm or HH:mm:ss on the 24-hour clock, from 00:00 to"
             + " 23:59:59, e.g. 02:00 or 23:59:30");
   }
 
@@ -535,7 +595,9 @@ public final class Schedule {
   private static int dayOfMonthOf(String text) {
     if (!DAY_OF_MONTH.matcher(text).matches()) {
       throw new IllegalArgumentException(
-          "day of month '" + text + "' is not valid: use a number from 1 to 31 (31 means the last"
+          "day of month '"
+              + text
+              + "' is not valid: use a number from 1 to 31 (31 means the last"
               + " day of every month)");
     }
     return Integer.parseInt(text);

@@ -16,8 +16,8 @@ import java.util.List;
  * @param misfire what happens to fire times missed while no scheduler ran
  * @param paused true while paused (no new occurrences)
  * @param builtIn true for Errand's maintenance schedules (names starting with {@code errand.})
- * @param materializedThrough every fire time up to this instant has been materialized (or
- *     skipped); later ones have not
+ * @param materializedThrough every fire time up to this instant has been materialized (or skipped);
+ *     later ones have not
  * @param createdAt when it was first stored (store clock)
  * @param updatedAt when its definition last changed (store clock)
  * @param upcoming its live occurrences (SCHEDULED, QUEUED, RUNNING, RETRYING), by run time

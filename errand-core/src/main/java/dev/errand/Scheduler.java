@@ -1,8 +1,8 @@
 package dev.errand;
 
 import dev.errand.spi.EnqueueResult;
-import dev.errand.spi.MaterializeResult;
 import dev.errand.spi.Materialization;
+import dev.errand.spi.MaterializeResult;
 import dev.errand.spi.NewJob;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.ScheduleWrite;
@@ -34,19 +34,25 @@ final class Scheduler {
 
   /** The queue the maintenance jobs run on; every node with the scheduler serves it. */
   static final String MAINTENANCE_QUEUE = "errand";
+
   /** Built-in schedule (and job type) that prunes finished jobs past their retention. */
   static final String PRUNE = "errand.prune";
+
   /** Built-in schedule (and job type) that rescues jobs whose lease expired. */
   static final String RESCUE = "errand.rescue";
+
   /** Built-in schedule (and job type) that cancels occurrences whose schedule is gone. */
   static final String ORPHANS = "errand.orphans";
+
   /** Built-in schedule names, in the order they are defined. */
   static final List<String> BUILT_INS = List.of(PRUNE, RESCUE, ORPHANS);
+
   /** Unique keys of occurrences start with this, then the schedule name, '@' and the fire time. */
   static final String KEY_PREFIX = "errand:schedule:";
 
   /** Schedules read and written per store round trip. */
   static final int BATCH = 200;
+
   /** Most occurrences of one schedule written in one step (the rest follow in the next tick). */
   static final int MAX_PER_STEP = 10_000;
 
@@ -57,6 +63,7 @@ final class Scheduler {
   private final SchedulerSettings settings;
   private final Object tickLock = new Object();
   private ScheduledExecutorService thread;
+
   /** Written and read only by the scheduler thread. */
   private boolean builtInsDefined;
 
@@ -72,12 +79,24 @@ final class Scheduler {
   /** The built-in job types; registered on every engine, whether or not it runs the scheduler. */
   List<JobType<Maintenance>> maintenanceTypes() {
     return List.of(
-        JobType.of(PRUNE, Maintenance.class, (ctx, m) -> ctx.result(Map.of("pruned", errand.pruneFinished())))
-            .queue(MAINTENANCE_QUEUE).maxAttempts(3),
-        JobType.of(RESCUE, Maintenance.class, (ctx, m) -> ctx.result(Map.of("rescued", errand.rescueExpired())))
-            .queue(MAINTENANCE_QUEUE).maxAttempts(3),
-        JobType.of(ORPHANS, Maintenance.class, (ctx, m) -> ctx.result(Map.of("cancelled", cancelOrphans())))
-            .queue(MAINTENANCE_QUEUE).maxAttempts(3));
+        JobType.of(
+                PRUNE,
+                Maintenance.class,
+                (ctx, m) -> ctx.result(Map.of("pruned", errand.pruneFinished())))
+            .queue(MAINTENANCE_QUEUE)
+            .maxAttempts(3),
+        JobType.of(
+                RESCUE,
+                Maintenance.class,
+                (ctx, m) -> ctx.result(Map.of("rescued", errand.rescueExpired())))
+            .queue(MAINTENANCE_QUEUE)
+            .maxAttempts(3),
+        JobType.of(
+                ORPHANS,
+                Maintenance.class,
+                (ctx, m) -> ctx.result(Map.of("cancelled", cancelOrphans())))
+            .queue(MAINTENANCE_QUEUE)
+            .maxAttempts(3));
   }
 
   /**
@@ -91,21 +110,29 @@ final class Scheduler {
     }
     thread = Executors.newSingleThreadScheduledExecutor(Threads.named("errand-scheduler", true));
     long ms = settings.interval().toMillis();
-    thread.scheduleWithFixedDelay(() -> {
-      try {
-        if (!builtInsDefined) {
-          for (String name : BUILT_INS) {
-            define(RecurringJob.builtIn(name, name, errand.toJson(new Maintenance(name), name),
-                settings.maintenance().get(name)));
+    thread.scheduleWithFixedDelay(
+        () -> {
+          try {
+            if (!builtInsDefined) {
+              for (String name : BUILT_INS) {
+                define(
+                    RecurringJob.builtIn(
+                        name,
+                        name,
+                        errand.toJson(new Maintenance(name), name),
+                        settings.maintenance().get(name)));
+              }
+              builtInsDefined = true;
+            }
+            tick();
+          } catch (Throwable t) {
+            errand.meters().storeError("scheduler");
+            log.warn("errand: scheduler tick failed; will try again in {}", settings.interval(), t);
           }
-          builtInsDefined = true;
-        }
-        tick();
-      } catch (Throwable t) {
-        errand.meters().storeError("scheduler");
-        log.warn("errand: scheduler tick failed; will try again in {}", settings.interval(), t);
-      }
-    }, 0, ms, TimeUnit.MILLISECONDS);
+        },
+        0,
+        ms,
+        TimeUnit.MILLISECONDS);
   }
 
   void stop() {
@@ -118,34 +145,75 @@ final class Scheduler {
 
   ScheduleInfo define(RecurringJob r) {
     Objects.requireNonNull(r, "schedule");
-    JobType<?> type = errand.type(r.typeName()).orElseThrow(() -> new IllegalArgumentException(
-        "schedule '" + r.name() + "' names unknown job type '" + r.typeName() + "'; register it with"
-            + " errand.register(JobType.of(\"" + r.typeName() + "\", Payload.class, handler)) first"
-            + " (registered: " + errand.typeNames() + ")"));
-    String payload = r.payload() != null
-        ? errand.payloadJson(type, r.payload())
-        : errand.canonicalJson(type, r.payloadJson());
+    JobType<?> type =
+        errand
+            .type(r.typeName())
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "schedule '"
+                            + r.name()
+                            + "' names unknown job type '"
+                            + r.typeName()
+                            + "'; register it with"
+                            + " errand.register(JobType.of(\""
+                            + r.typeName()
+                            + "\", Payload.class, handler)) first"
+                            + " (registered: "
+                            + errand.typeNames()
+                            + ")"));
+    String payload =
+        r.payload() != null
+            ? errand.payloadJson(type, r.payload())
+            : errand.canonicalJson(type, r.payloadJson());
     ScheduleStore ss = errand.store().schedules();
     Instant now = errand.store().now().truncatedTo(ChronoUnit.MICROS);
     Instant cursor = now;
     if (r.start() != null) {
       Instant oldest = now.minus(settings.maxStartAge());
       if (r.start().isBefore(oldest)) {
-        throw new IllegalArgumentException("start " + r.start() + " of schedule '" + r.name()
-            + "' is " + Duration.between(r.start(), now).truncatedTo(ChronoUnit.SECONDS)
-            + " in the past; a schedule may start at most " + settings.maxStartAge()
-            + " ago (Errand.Builder.scheduleMaxStartAge): move the start forward");
+        throw new IllegalArgumentException(
+            "start "
+                + r.start()
+                + " of schedule '"
+                + r.name()
+                + "' is "
+                + Duration.between(r.start(), now).truncatedTo(ChronoUnit.SECONDS)
+                + " in the past; a schedule may start at most "
+                + settings.maxStartAge()
+                + " ago (Errand.Builder.scheduleMaxStartAge): move the start forward");
       }
       cursor = r.start().truncatedTo(ChronoUnit.MICROS).minus(1, ChronoUnit.MICROS);
     }
-    StoredSchedule s = new StoredSchedule(r.name(), type.name(), type.queue(), type.priority(),
-        type.maxAttempts(), payload, r.schedule(), r.lookAhead(), r.misfire(), false, cursor, null,
-        null, null);
+    StoredSchedule s =
+        new StoredSchedule(
+            r.name(),
+            type.name(),
+            type.queue(),
+            type.priority(),
+            type.maxAttempts(),
+            payload,
+            r.schedule(),
+            r.lookAhead(),
+            r.misfire(),
+            false,
+            cursor,
+            null,
+            null,
+            null);
     ScheduleWrite w = ss.upsert(s);
     if (w.created() || w.changed()) {
-      log.info("errand: schedule '{}' {} ({} → {}, look-ahead {}, misfire {}){}", r.name(),
-          w.created() ? "created" : "redefined", r.schedule(), type.name(), r.lookAhead(),
-          r.misfire(), w.cancelled() > 0 ? "; cancelled " + w.cancelled() + " occurrences of the old definition" : "");
+      log.info(
+          "errand: schedule '{}' {} ({} → {}, look-ahead {}, misfire {}){}",
+          r.name(),
+          w.created() ? "created" : "redefined",
+          r.schedule(),
+          type.name(),
+          r.lookAhead(),
+          r.misfire(),
+          w.cancelled() > 0
+              ? "; cancelled " + w.cancelled() + " occurrences of the old definition"
+              : "");
     }
     return info(ss.find(r.name()).orElseThrow(), now);
   }
@@ -163,17 +231,36 @@ final class Scheduler {
   private ScheduleInfo info(StoredSchedule s, Instant now) {
     List<Job> upcoming = errand.store().schedules().occurrences(s.name(), s.lookAhead() + 100);
     List<Instant> next = s.paused() ? List.of() : s.schedule().occurrences(now, s.lookAhead());
-    return new ScheduleInfo(s.name(), s.type(), s.queue(), s.payload(), s.schedule(),
-        s.lookAhead(), s.misfire(), s.paused(), s.name().startsWith(RecurringJob.BUILT_IN_PREFIX),
-        s.materializedThrough(), s.createdAt(), s.updatedAt(), upcoming, next);
+    return new ScheduleInfo(
+        s.name(),
+        s.type(),
+        s.queue(),
+        s.payload(),
+        s.schedule(),
+        s.lookAhead(),
+        s.misfire(),
+        s.paused(),
+        s.name().startsWith(RecurringJob.BUILT_IN_PREFIX),
+        s.materializedThrough(),
+        s.createdAt(),
+        s.updatedAt(),
+        upcoming,
+        next);
   }
 
   int delete(String name) {
     Objects.requireNonNull(name, "name");
     if (name.startsWith(RecurringJob.BUILT_IN_PREFIX)) {
-      throw new IllegalArgumentException("schedule '" + name + "' is built in and is defined again"
-          + " at every start; pause it with pauseSchedule(\"" + name + "\") or move it with"
-          + " Errand.Builder.maintenance(\"" + name + "\", schedule)");
+      throw new IllegalArgumentException(
+          "schedule '"
+              + name
+              + "' is built in and is defined again"
+              + " at every start; pause it with pauseSchedule(\""
+              + name
+              + "\") or move it with"
+              + " Errand.Builder.maintenance(\""
+              + name
+              + "\", schedule)");
     }
     int cancelled = errand.store().schedules().delete(name).orElseThrow(() -> unknown(name));
     log.info("errand: schedule '{}' deleted; cancelled {} pending occurrences", name, cancelled);
@@ -182,30 +269,53 @@ final class Scheduler {
 
   int setPaused(String name, boolean paused) {
     Objects.requireNonNull(name, "name");
-    int cancelled = errand.store().schedules().setPaused(name, paused).orElseThrow(() -> unknown(name));
-    log.info("errand: schedule '{}' {}{}", name, paused ? "paused" : "resumed",
+    int cancelled =
+        errand.store().schedules().setPaused(name, paused).orElseThrow(() -> unknown(name));
+    log.info(
+        "errand: schedule '{}' {}{}",
+        name,
+        paused ? "paused" : "resumed",
         cancelled > 0 ? "; cancelled " + cancelled + " pending occurrences" : "");
     return cancelled;
   }
 
   JobHandle trigger(String name) {
-    StoredSchedule s = errand.store().schedules().find(Objects.requireNonNull(name, "name"))
-        .orElseThrow(() -> unknown(name));
-    NewJob job = new NewJob(s.type(), s.queue(), s.payload(), s.priority(), s.maxAttempts(),
-        errand.store().now(), null, Set.of(), s.name());
+    StoredSchedule s =
+        errand
+            .store()
+            .schedules()
+            .find(Objects.requireNonNull(name, "name"))
+            .orElseThrow(() -> unknown(name));
+    NewJob job =
+        new NewJob(
+            s.type(),
+            s.queue(),
+            s.payload(),
+            s.priority(),
+            s.maxAttempts(),
+            errand.store().now(),
+            null,
+            Set.of(),
+            s.name());
     List<NewJob> jobs = List.of(job);
-    List<EnqueueResult> r = errand.enqueueWrite(() -> {
-      List<EnqueueResult> written = errand.store().enqueue(jobs);
-      errand.announce(jobs, written);
-      return written;
-    });
+    List<EnqueueResult> r =
+        errand.enqueueWrite(
+            () -> {
+              List<EnqueueResult> written = errand.store().enqueue(jobs);
+              errand.announce(jobs, written);
+              return written;
+            });
     log.info("errand: schedule '{}' triggered by hand: job {}", name, r.get(0).id());
     return new JobHandle(errand, r.get(0).id(), r.get(0).created());
   }
 
   private IllegalArgumentException unknown(String name) {
-    return new IllegalArgumentException("schedule '" + name + "' does not exist (stored: "
-        + errand.store().schedules().list().stream().map(StoredSchedule::name).toList() + ")");
+    return new IllegalArgumentException(
+        "schedule '"
+            + name
+            + "' does not exist (stored: "
+            + errand.store().schedules().list().stream().map(StoredSchedule::name).toList()
+            + ")");
   }
 
   private int cancelOrphans() {
@@ -216,7 +326,8 @@ final class Scheduler {
       total += n;
     } while (n == 1000);
     if (total > 0) {
-      log.info("errand: cancelled {} orphaned occurrences (their schedule no longer exists)", total);
+      log.info(
+          "errand: cancelled {} orphaned occurrences (their schedule no longer exists)", total);
     }
     return total;
   }
@@ -245,26 +356,33 @@ final class Scheduler {
             steps.add(plan(s, now));
           } catch (RuntimeException e) {
             errand.meters().storeError("scheduler");
-            log.warn("errand: cannot materialize schedule '{}' ({}); skipping it this time",
-                s.name(), s.schedule(), e);
+            log.warn(
+                "errand: cannot materialize schedule '{}' ({}); skipping it this time",
+                s.name(),
+                s.schedule(),
+                e);
           }
         }
-        created += errand.enqueueWrite(() -> {
-          List<MaterializeResult> results = ss.materialize(steps);
-          int made = 0;
-          for (int i = 0; i < steps.size(); i++) {
-            MaterializeResult r = results.get(i);
-            if (r.applied()) {
-              made += (int) r.enqueued().stream().filter(EnqueueResult::created).count();
-              errand.announce(steps.get(i).create(), r.enqueued());
-              if (r.cancelled() > 0) {
-                log.info("errand: schedule '{}': misfire policy cancelled {} overdue occurrences",
-                    steps.get(i).name(), r.cancelled());
-              }
-            }
-          }
-          return made;
-        });
+        created +=
+            errand.enqueueWrite(
+                () -> {
+                  List<MaterializeResult> results = ss.materialize(steps);
+                  int made = 0;
+                  for (int i = 0; i < steps.size(); i++) {
+                    MaterializeResult r = results.get(i);
+                    if (r.applied()) {
+                      made += (int) r.enqueued().stream().filter(EnqueueResult::created).count();
+                      errand.announce(steps.get(i).create(), r.enqueued());
+                      if (r.cancelled() > 0) {
+                        log.info(
+                            "errand: schedule '{}': misfire policy cancelled {} overdue occurrences",
+                            steps.get(i).name(),
+                            r.cancelled());
+                      }
+                    }
+                  }
+                  return made;
+                });
         if (due.size() < BATCH) {
           return created;
         }
@@ -289,7 +407,9 @@ final class Scheduler {
       // No scheduler ran for longer than the threshold: occurrences materialized before the
       // downtime and still not started are misfired too.
       for (Job j : errand.store().schedules().occurrences(s.name(), s.lookAhead() + 100)) {
-        if (j.state().isWaiting() && j.attempt() == 0 && j.uniqueKey() != null
+        if (j.state().isWaiting()
+            && j.attempt() == 0
+            && j.uniqueKey() != null
             && j.runAt().isBefore(cutoff)) {
           if (kept < budget) {
             kept++;
@@ -316,9 +436,15 @@ final class Scheduler {
       f = schedule.next(f);
     }
     if (skipped || !create.isEmpty() || !cancel.isEmpty()) {
-      log.info("errand: schedule '{}' misfired: fire times after {} passed while no scheduler ran;"
-          + " policy {} runs {} of them late ({} already waiting), cancels {} waiting ones{}",
-          s.name(), cursor, s.misfire(), kept + create.size(), kept, cancel.size(),
+      log.info(
+          "errand: schedule '{}' misfired: fire times after {} passed while no scheduler ran;"
+              + " policy {} runs {} of them late ({} already waiting), cancels {} waiting ones{}",
+          s.name(),
+          cursor,
+          s.misfire(),
+          kept + create.size(),
+          kept,
+          cancel.size(),
           skipped ? " and skips the rest" : "");
     }
     List<Instant> window = schedule.occurrences(now, s.lookAhead());
@@ -330,8 +456,13 @@ final class Scheduler {
     }
     boolean complete = f.isAfter(target);
     Instant newCursor = complete ? later(last, target) : last;
-    return new Materialization(s.name(), cursor, later(cursor, newCursor),
-        complete ? window.get(0) : null, create, cancel);
+    return new Materialization(
+        s.name(),
+        cursor,
+        later(cursor, newCursor),
+        complete ? window.get(0) : null,
+        create,
+        cancel);
   }
 
   private static Instant later(Instant a, Instant b) {
@@ -343,15 +474,23 @@ final class Scheduler {
   }
 
   private static NewJob occurrence(StoredSchedule s, Instant fireTime) {
-    return new NewJob(s.type(), s.queue(), s.payload(), s.priority(), s.maxAttempts(), fireTime,
-        uniqueKey(s.name(), fireTime), Set.of(), s.name());
+    return new NewJob(
+        s.type(),
+        s.queue(),
+        s.payload(),
+        s.priority(),
+        s.maxAttempts(),
+        fireTime,
+        uniqueKey(s.name(), fireTime),
+        Set.of(),
+        s.name());
   }
 
   /** Accepts an existing name of a built-in schedule, else names the valid ones. */
   static String requireBuiltIn(String name) {
     if (!BUILT_INS.contains(name)) {
-      throw new IllegalArgumentException("'" + name + "' is not a built-in schedule: use one of "
-          + BUILT_INS);
+      throw new IllegalArgumentException(
+          "'" + name + "' is not a built-in schedule: use one of " + BUILT_INS);
     }
     return name;
   }

@@ -60,8 +60,8 @@ public final class TaskOptions {
   public TaskOptions retries(int maxAttempts, Backoff backoff) {
     Objects.requireNonNull(backoff, "backoff");
     if (maxAttempts < 1) {
-      throw new IllegalArgumentException("maxAttempts counts the first run too and must be at least 1,"
-          + " got " + maxAttempts);
+      throw new IllegalArgumentException(
+          "maxAttempts counts the first run too and must be at least 1," + " got " + maxAttempts);
     }
     return new TaskOptions(timeout, maxAttempts, backoff);
   }
@@ -83,7 +83,11 @@ public final class TaskOptions {
 
   @Override
   public String toString() {
-    return "TaskOptions{timeout=" + (timeout == null ? "lane default" : timeout) + ", maxAttempts="
-        + maxAttempts + (backoff == null ? "" : ", backoff=" + backoff) + "}";
+    return "TaskOptions{timeout="
+        + (timeout == null ? "lane default" : timeout)
+        + ", maxAttempts="
+        + maxAttempts
+        + (backoff == null ? "" : ", backoff=" + backoff)
+        + "}";
   }
 }

@@ -8,8 +8,8 @@ import javax.sql.DataSource;
 
 /**
  * Gives each after-response task its own connection and transaction, taken from a {@link
- * DataSource} when the task runs, never the request's (which is closed or back in the pool by
- * then, and belongs to another thread):
+ * DataSource} when the task runs, never the request's (which is closed or back in the pool by then,
+ * and belongs to another thread):
  *
  * <pre>{@code
  * TaskTransactions tx = TaskTransactions.of(dataSource);
@@ -17,9 +17,9 @@ import javax.sql.DataSource;
  * }</pre>
  *
  * <p>The connection has auto-commit off; the work commits when it returns and rolls back when it
- * throws, then the connection's auto-commit is restored and it is closed (back to the pool).
- * The work must not commit, roll back or close it. Thread-safe; the work runs on the lane thread
- * that runs the task.
+ * throws, then the connection's auto-commit is restored and it is closed (back to the pool). The
+ * work must not commit, roll back or close it. Thread-safe; the work runs on the lane thread that
+ * runs the task.
  */
 public final class TaskTransactions {
   private final DataSource dataSource;

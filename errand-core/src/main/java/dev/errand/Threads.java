@@ -36,7 +36,8 @@ final class Threads {
         Method perTask = Executors.class.getMethod("newThreadPerTaskExecutor", ThreadFactory.class);
         return (ExecutorService) perTask.invoke(null, virtualOrDaemon(prefix));
       } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException("this JVM reports version 21+ but has no virtual threads", e);
+        throw new IllegalStateException(
+            "this JVM reports version 21+ but has no virtual threads", e);
       }
     }
     return Executors.newCachedThreadPool(named(prefix, true));

@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Completes the futures of watched jobs when they become final, whichever node ran them. One
- * daemon thread {@code errand-watcher}, started on first use, reads all watched jobs in one store
- * call each time this engine settles a job (nudge) or every watch interval; it does nothing while
+ * Completes the futures of watched jobs when they become final, whichever node ran them. One daemon
+ * thread {@code errand-watcher}, started on first use, reads all watched jobs in one store call
+ * each time this engine settles a job (nudge) or every watch interval; it does nothing while
  * nothing is watched.
  */
 final class Watcher {
@@ -96,8 +96,12 @@ final class Watcher {
           }
           for (Long id : chunk) {
             if (!seen.contains(id)) {
-              complete(id, f -> f.completeExceptionally(
-                  new IllegalStateException("job " + id + " was deleted before it finished")));
+              complete(
+                  id,
+                  f ->
+                      f.completeExceptionally(
+                          new IllegalStateException(
+                              "job " + id + " was deleted before it finished")));
             }
           }
         }

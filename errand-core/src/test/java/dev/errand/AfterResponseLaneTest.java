@@ -29,8 +29,10 @@ class AfterResponseLaneTest {
   private final List<String> events = new CopyOnWriteArrayList<>();
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
   private final Logger laneLog = (Logger) LoggerFactory.getLogger("errand.after");
+
   /** Released at the end of each test so no task thread outlives it. */
   private final CountDownLatch release = new CountDownLatch(1);
+
   private AfterResponseLane lane;
 
   @BeforeEach
@@ -80,14 +82,16 @@ class AfterResponseLaneTest {
   private CountDownLatch occupy(CountDownLatch gate) {
     CountDownLatch started = new CountDownLatch(1);
     RequestScope s = lane.openScope("blocker");
-    s.add("blocker", () -> {
-      started.countDown();
-      try {
-        gate.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    s.add(
+        "blocker",
+        () -> {
+          started.countDown();
+          try {
+            gate.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
     s.complete();
     return started;
   }
@@ -129,18 +133,24 @@ class AfterResponseLaneTest {
   void a_throwing_task_and_a_hanging_task_never_stop_the_next_one() {
     lane = builder().threads(1).taskTimeout(Duration.ofMillis(200)).build();
     RequestScope scope = lane.openScope("req-2");
-    scope.add("throws", () -> {
-      events.add("throws");
-      throw new IllegalStateException("boom");
-    });
-    scope.add("hangs", () -> {
-      events.add("hangs");
-      hang();
-    });
-    scope.add("error", () -> {
-      events.add("error");
-      throw new AssertionError("an Error is isolated too");
-    });
+    scope.add(
+        "throws",
+        () -> {
+          events.add("throws");
+          throw new IllegalStateException("boom");
+        });
+    scope.add(
+        "hangs",
+        () -> {
+          events.add("hangs");
+          hang();
+        });
+    scope.add(
+        "error",
+        () -> {
+          events.add("error");
+          throw new AssertionError("an Error is isolated too");
+        });
     scope.add("after", () -> events.add("after " + Thread.currentThread().getName()));
     scope.complete();
     await().atMost(WAIT).until(() -> events.size() == 4);
@@ -163,10 +173,13 @@ class AfterResponseLaneTest {
   void a_task_that_honours_its_interrupt_gives_its_thread_back() {
     lane = builder().threads(1).build();
     RequestScope scope = lane.openScope("req-4");
-    scope.add("sleeps", TaskOptions.defaults().timeout(Duration.ofMillis(100)), () -> {
-      new CountDownLatch(1).await();
-      return null;
-    });
+    scope.add(
+        "sleeps",
+        TaskOptions.defaults().timeout(Duration.ofMillis(100)),
+        () -> {
+          new CountDownLatch(1).await();
+          return null;
+        });
     scope.add("next", () -> events.add("next"));
     scope.complete();
     await().atMost(WAIT).until(() -> events.contains("next"));
@@ -178,10 +191,12 @@ class AfterResponseLaneTest {
   void each_failure_is_logged_once_with_its_label_and_the_request_correlation_id() {
     lane = builder().threads(1).taskTimeout(Duration.ofMillis(200)).build();
     RequestScope scope = lane.openScope("corr-42");
-    scope.add("send-receipt", () -> {
-      events.add("mdc " + MDC.get("errand.request_id") + " " + MDC.get("errand.task"));
-      throw new IllegalStateException("smtp down");
-    });
+    scope.add(
+        "send-receipt",
+        () -> {
+          events.add("mdc " + MDC.get("errand.request_id") + " " + MDC.get("errand.task"));
+          throw new IllegalStateException("smtp down");
+        });
     scope.add("stuck-push", () -> hang());
     scope.add("fine", () -> events.add("fine"));
     scope.complete();
@@ -195,8 +210,12 @@ class AfterResponseLaneTest {
     assertThat(failed.getMDCPropertyMap()).containsEntry("errand.request_id", "corr-42");
     assertThat(warnings().get(1).getFormattedMessage())
         .contains("'stuck-push'", "request corr-42", "timed out after PT0.2S", "interrupted");
-    assertThat(appender.list).filteredOn(e -> e.getFormattedMessage().contains("'fine'")
-        && e.getLevel().isGreaterOrEqual(Level.INFO)).isEmpty();
+    assertThat(appender.list)
+        .filteredOn(
+            e ->
+                e.getFormattedMessage().contains("'fine'")
+                    && e.getLevel().isGreaterOrEqual(Level.INFO))
+        .isEmpty();
   }
 
   @Test
@@ -204,11 +223,16 @@ class AfterResponseLaneTest {
     lane = builder().threads(1).build();
     CompletableFuture<String> pending = new CompletableFuture<>();
     RequestScope scope = lane.openScope("req-5");
-    scope.add("async", TaskOptions.defaults(), () -> {
-      events.add("async started");
-      return pending;
-    });
-    scope.add("failed-stage", TaskOptions.defaults(),
+    scope.add(
+        "async",
+        TaskOptions.defaults(),
+        () -> {
+          events.add("async started");
+          return pending;
+        });
+    scope.add(
+        "failed-stage",
+        TaskOptions.defaults(),
         () -> CompletableFuture.failedFuture(new IllegalStateException("socket closed")));
     scope.add("after", () -> events.add("after"));
     scope.complete();
@@ -218,10 +242,13 @@ class AfterResponseLaneTest {
     await().atMost(WAIT).until(() -> events.contains("after"));
     await().atMost(WAIT).until(() -> tasks("failed") == 1);
     assertThat(tasks("succeeded")).isEqualTo(2);
-    assertThat(warnings()).singleElement().satisfies(e -> {
-      assertThat(e.getFormattedMessage()).contains("'failed-stage'");
-      assertThat(e.getThrowableProxy().getMessage()).isEqualTo("socket closed");
-    });
+    assertThat(warnings())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getFormattedMessage()).contains("'failed-stage'");
+              assertThat(e.getThrowableProxy().getMessage()).isEqualTo("socket closed");
+            });
   }
 
   @Test
@@ -245,10 +272,12 @@ class AfterResponseLaneTest {
         .hasMessageContaining("AfterResponse.install");
     AfterResponse.install(lane);
     CountDownLatch ran = new CountDownLatch(1);
-    AfterResponse.run("tick", () -> {
-      events.add(Thread.currentThread().getName());
-      ran.countDown();
-    });
+    AfterResponse.run(
+        "tick",
+        () -> {
+          events.add(Thread.currentThread().getName());
+          ran.countDown();
+        });
     await().atMost(WAIT).until(() -> ran.getCount() == 0);
     assertThat(events).singleElement().asString().startsWith("errand-after-");
     lane.shutdown();
@@ -281,8 +310,16 @@ class AfterResponseLaneTest {
     late.complete();
     assertThat(saturated("wait")).isEqualTo(1);
     assertThat(tasks("rejected")).isEqualTo(2);
-    assertThat(warnings()).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
-        .contains("rejected 2", "late-request", "stayed full for PT0.05S", "[cache-1, cache-2]"));
+    assertThat(warnings())
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.getFormattedMessage())
+                    .contains(
+                        "rejected 2",
+                        "late-request",
+                        "stayed full for PT0.05S",
+                        "[cache-1, cache-2]"));
     gate.countDown();
     await().atMost(WAIT).until(() -> events.contains("queued"));
     assertThat(events).doesNotContain("cache-1", "cache-2");
@@ -311,8 +348,12 @@ class AfterResponseLaneTest {
     full.complete();
     assertThat(saturated("reject")).isEqualTo(1);
     assertThat(tasks("rejected")).isEqualTo(1);
-    assertThat(warnings()).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
-        .contains("rejected 1", "request full", "policy REJECT", "[dropped]"));
+    assertThat(warnings())
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.getFormattedMessage())
+                    .contains("rejected 1", "request full", "policy REJECT", "[dropped]"));
     gate.countDown();
     await().atMost(WAIT).until(() -> events.contains("queued"));
     assertThat(events).doesNotContain("dropped");
@@ -327,8 +368,12 @@ class AfterResponseLaneTest {
       scope.add("t" + n, () -> events.add("t" + n));
     }
     assertThat(tasks("rejected")).isEqualTo(3);
-    assertThat(warnings()).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
-        .contains("'t2'", "greedy", "maxTasksPerRequest"));
+    assertThat(warnings())
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.getFormattedMessage())
+                    .contains("'t2'", "greedy", "maxTasksPerRequest"));
     scope.complete();
     await().atMost(WAIT).until(() -> events.size() == 2);
     assertThat(events).containsExactly("t0", "t1");
@@ -361,13 +406,16 @@ class AfterResponseLaneTest {
     lane = builder().build();
     AtomicInteger attempts = new AtomicInteger();
     RequestScope scope = lane.openScope("retrying");
-    scope.add("flaky", TaskOptions.defaults().retries(3, Backoff.fixed(Duration.ofMillis(10))), () -> {
-      if (attempts.incrementAndGet() < 3) {
-        throw new IllegalStateException("try again");
-      }
-      events.add("ok on " + attempts.get());
-      return null;
-    });
+    scope.add(
+        "flaky",
+        TaskOptions.defaults().retries(3, Backoff.fixed(Duration.ofMillis(10))),
+        () -> {
+          if (attempts.incrementAndGet() < 3) {
+            throw new IllegalStateException("try again");
+          }
+          events.add("ok on " + attempts.get());
+          return null;
+        });
     scope.complete();
     await().atMost(WAIT).until(() -> events.contains("ok on 3"));
     await().atMost(WAIT).until(() -> tasks("succeeded") == 1);
@@ -381,7 +429,9 @@ class AfterResponseLaneTest {
     lane = builder().build();
     AtomicInteger attempts = new AtomicInteger();
     RequestScope scope = lane.openScope("hopeless");
-    scope.add("always-fails", TaskOptions.defaults().retries(2, Backoff.exponential(Duration.ofMillis(5))),
+    scope.add(
+        "always-fails",
+        TaskOptions.defaults().retries(2, Backoff.exponential(Duration.ofMillis(5))),
         () -> {
           attempts.incrementAndGet();
           throw new IllegalStateException("still down");
@@ -389,8 +439,12 @@ class AfterResponseLaneTest {
     scope.complete();
     await().atMost(WAIT).until(() -> tasks("failed") == 1);
     assertThat(attempts).hasValue(2);
-    assertThat(warnings()).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
-        .contains("'always-fails'", "hopeless", "attempt 2/2"));
+    assertThat(warnings())
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.getFormattedMessage())
+                    .contains("'always-fails'", "hopeless", "attempt 2/2"));
   }
 
   @Test
@@ -415,10 +469,12 @@ class AfterResponseLaneTest {
     lane = builder().threads(1).shutdownGrace(Duration.ofMillis(100)).build();
     CountDownLatch started = new CountDownLatch(1);
     RequestScope first = lane.openScope("first");
-    first.add("stuck", () -> {
-      started.countDown();
-      hang();
-    });
+    first.add(
+        "stuck",
+        () -> {
+          started.countDown();
+          hang();
+        });
     first.add("behind-stuck", () -> events.add("behind-stuck"));
     first.complete();
     started.await(10, TimeUnit.SECONDS);
@@ -429,10 +485,14 @@ class AfterResponseLaneTest {
     ShutdownReport report = lane.shutdown();
     assertThat(report.drained()).isFalse();
     assertThat(report.interrupted()).containsExactly("stuck");
-    assertThat(report.notStarted()).containsExactlyInAnyOrder("behind-stuck", "queued-1", "queued-2");
+    assertThat(report.notStarted())
+        .containsExactlyInAnyOrder("behind-stuck", "queued-1", "queued-2");
     assertThat(tasks("dropped")).isEqualTo(4);
-    assertThat(warnings()).anySatisfy(e -> assertThat(e.getFormattedMessage())
-        .contains("without running 4 tasks", "interrupted [stuck]"));
+    assertThat(warnings())
+        .anySatisfy(
+            e ->
+                assertThat(e.getFormattedMessage())
+                    .contains("without running 4 tasks", "interrupted [stuck]"));
     RequestScope after = lane.openScope("after-shutdown");
     after.add("too-late", () -> events.add("too-late"));
     after.complete();
@@ -444,9 +504,12 @@ class AfterResponseLaneTest {
   void a_retry_waiting_at_shutdown_is_reported_as_not_started() {
     lane = builder().shutdownGrace(Duration.ofMillis(50)).build();
     RequestScope scope = lane.openScope("r");
-    scope.add("slow-retry", TaskOptions.defaults().retries(2, Backoff.fixed(Duration.ofHours(1))), () -> {
-      throw new IllegalStateException("first attempt fails");
-    });
+    scope.add(
+        "slow-retry",
+        TaskOptions.defaults().retries(2, Backoff.fixed(Duration.ofHours(1))),
+        () -> {
+          throw new IllegalStateException("first attempt fails");
+        });
     scope.complete();
     await().atMost(WAIT).until(() -> registry.get("errand.after.retries").counter().count() == 1);
     assertThat(lane.shutdown().notStarted()).containsExactly("slow-retry");
@@ -456,7 +519,8 @@ class AfterResponseLaneTest {
   void durable_tasks_are_written_when_added_before_the_response() {
     Errand errand = Errand.builder().store(MemoryJobStore.create()).build();
     record Welcome(String email) {}
-    JobType<Welcome> welcome = errand.register(JobType.of("welcome", Welcome.class, (ctx, w) -> {}));
+    JobType<Welcome> welcome =
+        errand.register(JobType.of("welcome", Welcome.class, (ctx, w) -> {}));
     lane = builder().errand(errand).build();
     RequestScope scope = lane.openScope("signup");
     JobHandle handle;
@@ -487,9 +551,11 @@ class AfterResponseLaneTest {
         .hasMessageContaining("threads must be at least 1, got 0");
     assertThatThrownBy(() -> AfterResponseLane.builder().taskTimeout(Duration.ZERO).build())
         .hasMessageContaining("taskTimeout must be positive, got PT0S");
-    assertThatThrownBy(() -> AfterResponseLane.builder().shutdownGrace(Duration.ofSeconds(-1)).build())
+    assertThatThrownBy(
+            () -> AfterResponseLane.builder().shutdownGrace(Duration.ofSeconds(-1)).build())
         .hasMessageContaining("got PT-1S");
-    assertThatThrownBy(() -> TaskOptions.defaults().retries(0, Backoff.fixed(Duration.ofSeconds(1))))
+    assertThatThrownBy(
+            () -> TaskOptions.defaults().retries(0, Backoff.fixed(Duration.ofSeconds(1))))
         .hasMessageContaining("got 0");
     lane = builder().build();
     assertThatThrownBy(() -> lane.openScope("x").add(" ", () -> {}))

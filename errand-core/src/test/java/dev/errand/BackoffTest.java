@@ -44,10 +44,14 @@ class BackoffTest {
 
   @Test
   void invalid_values_are_rejected_with_the_value_named() {
-    assertThatThrownBy(() -> Backoff.exponential(Duration.ZERO)).hasMessageContaining("base must be positive, got PT0S");
-    assertThatThrownBy(() -> Backoff.exponential(Duration.ofSeconds(5)).withCap(Duration.ofSeconds(1)))
+    assertThatThrownBy(() -> Backoff.exponential(Duration.ZERO))
+        .hasMessageContaining("base must be positive, got PT0S");
+    assertThatThrownBy(
+            () -> Backoff.exponential(Duration.ofSeconds(5)).withCap(Duration.ofSeconds(1)))
         .hasMessageContaining("shorter than its base");
-    assertThatThrownBy(() -> Backoff.fixed(Duration.ofSeconds(1)).withJitter(1.5)).hasMessageContaining("got 1.5");
-    assertThatThrownBy(() -> Backoff.fixed(Duration.ofSeconds(1)).delay(0)).hasMessageContaining("start at 1");
+    assertThatThrownBy(() -> Backoff.fixed(Duration.ofSeconds(1)).withJitter(1.5))
+        .hasMessageContaining("got 1.5");
+    assertThatThrownBy(() -> Backoff.fixed(Duration.ofSeconds(1)).delay(0))
+        .hasMessageContaining("start at 1");
   }
 }

@@ -25,8 +25,8 @@ import org.slf4j.MDC;
 
 /**
  * Engine behaviour on a real store: every store module runs this suite against its store.
- * Subclasses give a fresh store; {@link #sharedStore()} gives another instance on the same
- * database for multi-engine tests.
+ * Subclasses give a fresh store; {@link #sharedStore()} gives another instance on the same database
+ * for multi-engine tests.
  */
 public abstract class EngineContract {
   public record Msg(String text, int n) {}
@@ -48,9 +48,14 @@ public abstract class EngineContract {
   }
 
   protected Errand engine(JobStore store, Consumer<Errand.Builder> config) {
-    Errand.Builder b = Errand.builder().store(store).meterRegistry(registry)
-        .pollInterval(Duration.ofMillis(200)).lease(Duration.ofSeconds(3))
-        .rescueInterval(Duration.ofMillis(300)).shutdownGrace(Duration.ofSeconds(2));
+    Errand.Builder b =
+        Errand.builder()
+            .store(store)
+            .meterRegistry(registry)
+            .pollInterval(Duration.ofMillis(200))
+            .lease(Duration.ofSeconds(3))
+            .rescueInterval(Duration.ofMillis(300))
+            .shutdownGrace(Duration.ofSeconds(2));
     config.accept(b);
     Errand e = b.build();
     engines.add(e);
@@ -69,11 +74,16 @@ public abstract class EngineContract {
   void job_runs_once_and_its_handle_reports_success_and_result() throws Exception {
     Errand errand = engine(b -> b.queue("default", 2));
     List<Msg> seen = new CopyOnWriteArrayList<>();
-    JobType<Msg> type = errand.register(JobType.of("echo", Msg.class, (ctx, m) -> {
-      seen.add(m);
-      ctx.progress(100);
-      ctx.result(Map.of("echo", m.text()));
-    }));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                "echo",
+                Msg.class,
+                (ctx, m) -> {
+                  seen.add(m);
+                  ctx.progress(100);
+                  ctx.result(Map.of("echo", m.text()));
+                }));
     errand.start();
     CountDownLatch callback = new CountDownLatch(1);
     JobHandle h = errand.enqueue(type, new Msg("hi", 1)).onSuccess(j -> callback.countDown());
@@ -84,10 +94,15 @@ public abstract class EngineContract {
     assertThat(seen).containsExactly(new Msg("hi", 1));
     assertThat(callback.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(h.state()).isEqualTo(JobState.SUCCEEDED);
-    assertThat(registry.counter("errand.jobs.succeeded", "type", "echo", "queue", "default").count()).isEqualTo(1);
-    assertThat(registry.counter("errand.jobs.enqueued", "type", "echo", "queue", "default").count()).isEqualTo(1);
-    assertThat(registry.counter("errand.jobs.started", "type", "echo", "queue", "default").count()).isEqualTo(1);
-    assertThat(registry.find("errand.jobs.duration").tag("outcome", "succeeded").timer().count()).isEqualTo(1);
+    assertThat(
+            registry.counter("errand.jobs.succeeded", "type", "echo", "queue", "default").count())
+        .isEqualTo(1);
+    assertThat(registry.counter("errand.jobs.enqueued", "type", "echo", "queue", "default").count())
+        .isEqualTo(1);
+    assertThat(registry.counter("errand.jobs.started", "type", "echo", "queue", "default").count())
+        .isEqualTo(1);
+    assertThat(registry.find("errand.jobs.duration").tag("outcome", "succeeded").timer().count())
+        .isEqualTo(1);
     assertThat(registry.find("errand.jobs.latency").timer().count()).isEqualTo(1);
   }
 
@@ -96,38 +111,61 @@ public abstract class EngineContract {
     Errand errand = engine(b -> b.queue("default", 2));
     AtomicInteger calls = new AtomicInteger();
     List<Instant> starts = new CopyOnWriteArrayList<>();
-    JobType<Msg> type = errand.register(JobType.of("flaky", Msg.class, (ctx, m) -> {
-      starts.add(Instant.now());
-      if (calls.incrementAndGet() < 3) {
-        throw new IllegalStateException("try " + ctx.attempt());
-      }
-    }).backoff(Backoff.exponential(Duration.ofMillis(300))).maxAttempts(5));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "flaky",
+                    Msg.class,
+                    (ctx, m) -> {
+                      starts.add(Instant.now());
+                      if (calls.incrementAndGet() < 3) {
+                        throw new IllegalStateException("try " + ctx.attempt());
+                      }
+                    })
+                .backoff(Backoff.exponential(Duration.ofMillis(300)))
+                .maxAttempts(5));
     errand.start();
     Job done = finish(errand.enqueue(type, new Msg("x", 0)));
     assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(done.attempt()).isEqualTo(3);
-    assertThat(done.errors()).extracting(AttemptError::message)
-        .containsExactly("java.lang.IllegalStateException: try 1", "java.lang.IllegalStateException: try 2");
+    assertThat(done.errors())
+        .extracting(AttemptError::message)
+        .containsExactly(
+            "java.lang.IllegalStateException: try 1", "java.lang.IllegalStateException: try 2");
     assertThat(done.errors().get(0).stackTrace()).contains("IllegalStateException");
     // the waits are at least 300 ms and 600 ms: the backoff decides when the job is due again
-    assertThat(Duration.between(starts.get(0), starts.get(1))).isGreaterThanOrEqualTo(Duration.ofMillis(300));
-    assertThat(Duration.between(starts.get(1), starts.get(2))).isGreaterThanOrEqualTo(Duration.ofMillis(600));
-    assertThat(registry.counter("errand.jobs.retried", "type", "flaky", "queue", "default").count()).isEqualTo(2);
+    assertThat(Duration.between(starts.get(0), starts.get(1)))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    assertThat(Duration.between(starts.get(1), starts.get(2)))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(600));
+    assertThat(registry.counter("errand.jobs.retried", "type", "flaky", "queue", "default").count())
+        .isEqualTo(2);
   }
 
   @Test
   void exhausted_attempts_dead_letter_the_job_and_call_on_failure() throws Exception {
     Errand errand = engine(b -> b.queue("default", 2));
-    JobType<Msg> type = errand.register(JobType.of("doomed", Msg.class, (ctx, m) -> {
-      throw new java.io.IOException("smtp down");
-    }).maxAttempts(2).backoff(Backoff.fixed(Duration.ofMillis(50))));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "doomed",
+                    Msg.class,
+                    (ctx, m) -> {
+                      throw new java.io.IOException("smtp down");
+                    })
+                .maxAttempts(2)
+                .backoff(Backoff.fixed(Duration.ofMillis(50))));
     errand.start();
     CountDownLatch failed = new CountDownLatch(1);
     List<Job> reported = new CopyOnWriteArrayList<>();
-    JobHandle h = errand.enqueue(type, new Msg("x", 0)).onFailure(j -> {
-      reported.add(j);
-      failed.countDown();
-    });
+    JobHandle h =
+        errand
+            .enqueue(type, new Msg("x", 0))
+            .onFailure(
+                j -> {
+                  reported.add(j);
+                  failed.countDown();
+                });
     Job done = finish(h);
     assertThat(done.state()).isEqualTo(JobState.FAILED);
     assertThat(done.attempt()).isEqualTo(2);
@@ -135,18 +173,30 @@ public abstract class EngineContract {
     assertThat(done.lastError()).isEqualTo("java.io.IOException: smtp down");
     assertThat(failed.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(reported.get(0).lastError()).contains("smtp down");
-    assertThat(registry.counter("errand.jobs.dead", "type", "doomed", "queue", "default").count()).isEqualTo(1);
+    assertThat(registry.counter("errand.jobs.dead", "type", "doomed", "queue", "default").count())
+        .isEqualTo(1);
   }
 
   @Test
   void permanent_failures_skip_the_remaining_attempts() throws Exception {
     Errand errand = engine(b -> b.queue("default", 2));
-    JobType<Msg> explicit = errand.register(JobType.of("perm", Msg.class, (ctx, m) -> {
-      throw new PermanentFailure("no such user");
-    }));
-    JobType<Msg> configured = errand.register(JobType.of("perm2", Msg.class, (ctx, m) -> {
-      throw new IllegalArgumentException("bad input");
-    }).permanentOn(IllegalArgumentException.class));
+    JobType<Msg> explicit =
+        errand.register(
+            JobType.of(
+                "perm",
+                Msg.class,
+                (ctx, m) -> {
+                  throw new PermanentFailure("no such user");
+                }));
+    JobType<Msg> configured =
+        errand.register(
+            JobType.of(
+                    "perm2",
+                    Msg.class,
+                    (ctx, m) -> {
+                      throw new IllegalArgumentException("bad input");
+                    })
+                .permanentOn(IllegalArgumentException.class));
     errand.start();
     Job a = finish(errand.enqueue(explicit, new Msg("x", 0)));
     Job b = finish(errand.enqueue(configured, new Msg("x", 0)));
@@ -161,14 +211,22 @@ public abstract class EngineContract {
   void timeout_interrupts_the_handler_and_counts_as_a_failed_attempt() throws Exception {
     Errand errand = engine(b -> b.queue("default", 2));
     AtomicInteger interrupted = new AtomicInteger();
-    JobType<Msg> type = errand.register(JobType.of("slow", Msg.class, (ctx, m) -> {
-      try {
-        new CountDownLatch(1).await();
-      } catch (InterruptedException e) {
-        interrupted.incrementAndGet();
-        throw e;
-      }
-    }).timeout(Duration.ofMillis(200)).maxAttempts(2).backoff(Backoff.fixed(Duration.ofMillis(50))));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "slow",
+                    Msg.class,
+                    (ctx, m) -> {
+                      try {
+                        new CountDownLatch(1).await();
+                      } catch (InterruptedException e) {
+                        interrupted.incrementAndGet();
+                        throw e;
+                      }
+                    })
+                .timeout(Duration.ofMillis(200))
+                .maxAttempts(2)
+                .backoff(Backoff.fixed(Duration.ofMillis(50))));
     errand.start();
     Job done = finish(errand.enqueue(type, new Msg("x", 0)));
     assertThat(done.state()).isEqualTo(JobState.FAILED);
@@ -182,12 +240,18 @@ public abstract class EngineContract {
     Errand errand = engine(b -> b.queue("default", 2));
     AtomicInteger calls = new AtomicInteger();
     List<Integer> attempts = new CopyOnWriteArrayList<>();
-    JobType<Msg> type = errand.register(JobType.of("snoozy", Msg.class, (ctx, m) -> {
-      attempts.add(ctx.attempt());
-      if (calls.incrementAndGet() < 3) {
-        ctx.snooze(Duration.ofMillis(100));
-      }
-    }).maxAttempts(1));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "snoozy",
+                    Msg.class,
+                    (ctx, m) -> {
+                      attempts.add(ctx.attempt());
+                      if (calls.incrementAndGet() < 3) {
+                        ctx.snooze(Duration.ofMillis(100));
+                      }
+                    })
+                .maxAttempts(1));
     errand.start();
     Job done = finish(errand.enqueue(type, new Msg("x", 0)));
     assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
@@ -196,38 +260,66 @@ public abstract class EngineContract {
   }
 
   @Test
-  void retry_after_spends_the_attempt_and_runs_again_after_its_delay_instead_of_the_backoff() throws Exception {
+  void retry_after_spends_the_attempt_and_runs_again_after_its_delay_instead_of_the_backoff()
+      throws Exception {
     Errand errand = engine(b -> b.queue("default", 2));
     List<Integer> attempts = new CopyOnWriteArrayList<>();
     // an hour of backoff and permanentOn(RuntimeException): neither applies to RetryAfter
-    JobType<Msg> type = errand.register(JobType.of("told-when", Msg.class, (ctx, m) -> {
-      attempts.add(ctx.attempt());
-      if (ctx.attempt() == 1) {
-        throw new RetryAfter(Duration.ZERO, "busy, come back at once");
-      }
-    }).backoff(Backoff.fixed(Duration.ofHours(1))).permanentOn(RuntimeException.class).maxAttempts(3));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "told-when",
+                    Msg.class,
+                    (ctx, m) -> {
+                      attempts.add(ctx.attempt());
+                      if (ctx.attempt() == 1) {
+                        throw new RetryAfter(Duration.ZERO, "busy, come back at once");
+                      }
+                    })
+                .backoff(Backoff.fixed(Duration.ofHours(1)))
+                .permanentOn(RuntimeException.class)
+                .maxAttempts(3));
     errand.start();
     Job done = finish(errand.enqueue(type, new Msg("x", 0)));
     assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(attempts).containsExactly(1, 2);
-    assertThat(done.errors()).singleElement().satisfies(e -> {
-      assertThat(e.kind()).isEqualTo("error");
-      assertThat(e.message()).isEqualTo("dev.errand.RetryAfter: busy, come back at once");
-    });
-    assertThat(registry.counter("errand.jobs.retried", "type", "told-when", "queue", "default").count()).isEqualTo(1);
+    assertThat(done.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.kind()).isEqualTo("error");
+              assertThat(e.message()).isEqualTo("dev.errand.RetryAfter: busy, come back at once");
+            });
+    assertThat(
+            registry
+                .counter("errand.jobs.retried", "type", "told-when", "queue", "default")
+                .count())
+        .isEqualTo(1);
   }
 
   @Test
-  void retry_after_makes_the_job_due_after_exactly_its_delay_and_the_last_attempt_still_dead_letters() throws Exception {
-    TestClock clock = new TestClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+  void
+      retry_after_makes_the_job_due_after_exactly_its_delay_and_the_last_attempt_still_dead_letters()
+          throws Exception {
+    TestClock clock =
+        new TestClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
     Errand errand = engine(b -> b.queue("default", 2).clock(clock));
-    JobType<Msg> type = errand.register(JobType.of("later", Msg.class, (ctx, m) -> {
-      throw new RetryAfter(Duration.ofMinutes(7), "rate limited");
-    }).backoff(Backoff.fixed(Duration.ofMillis(50))).maxAttempts(2));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "later",
+                    Msg.class,
+                    (ctx, m) -> {
+                      throw new RetryAfter(Duration.ofMinutes(7), "rate limited");
+                    })
+                .backoff(Backoff.fixed(Duration.ofMillis(50)))
+                .maxAttempts(2));
     errand.start();
     JobHandle waiting = errand.enqueue(type, new Msg("x", 0));
     JobHandle last = errand.enqueue(type, new Msg("y", 0), Enqueue.now().maxAttempts(1));
-    await().atMost(Duration.ofSeconds(30)).until(() -> errand.job(waiting.id()).orElseThrow().state() == JobState.RETRYING);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> errand.job(waiting.id()).orElseThrow().state() == JobState.RETRYING);
     Job retrying = errand.job(waiting.id()).orElseThrow();
     assertThat(retrying.attempt()).isEqualTo(1);
     assertThat(retrying.runAt()).isEqualTo(clock.instant().plus(Duration.ofMinutes(7)));
@@ -249,10 +341,15 @@ public abstract class EngineContract {
     JobStore store = newStore();
     Errand errand = engine(store, b -> b.queue("default", 2).shutdownGrace(Duration.ofMillis(200)));
     CountDownLatch started = new CountDownLatch(1);
-    JobType<Msg> type = errand.register(JobType.of("long", Msg.class, (ctx, m) -> {
-      started.countDown();
-      new CountDownLatch(1).await();
-    }));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                "long",
+                Msg.class,
+                (ctx, m) -> {
+                  started.countDown();
+                  new CountDownLatch(1).await();
+                }));
     errand.start();
     long id = errand.enqueue(type, new Msg("x", 0)).id();
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
@@ -270,11 +367,13 @@ public abstract class EngineContract {
   }
 
   @Test
-  void shutdown_mid_drain_leaves_every_job_succeeded_or_queued_with_no_attempt_spent() throws Exception {
+  void shutdown_mid_drain_leaves_every_job_succeeded_or_queued_with_no_attempt_spent()
+      throws Exception {
     JobStore store = newStore();
     Errand errand = engine(store, b -> b.queue("default", 4));
     AtomicInteger runs = new AtomicInteger();
-    JobType<Msg> type = errand.register(JobType.of("drain", Msg.class, (ctx, m) -> runs.incrementAndGet()));
+    JobType<Msg> type =
+        errand.register(JobType.of("drain", Msg.class, (ctx, m) -> runs.incrementAndGet()));
     List<Msg> payloads = new ArrayList<>();
     for (int i = 0; i < 5000; i++) {
       payloads.add(new Msg("m", i));
@@ -302,16 +401,23 @@ public abstract class EngineContract {
     Errand errand = engine(b -> b.queue("default", 1).shutdownGrace(Duration.ofSeconds(10)));
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    JobType<Msg> type = errand.register(JobType.of("short", Msg.class, (ctx, m) -> {
-      started.countDown();
-      release.await();
-    }));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                "short",
+                Msg.class,
+                (ctx, m) -> {
+                  started.countDown();
+                  release.await();
+                }));
     errand.start();
     JobHandle h = errand.enqueue(type, new Msg("x", 0));
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
     Thread closer = new Thread(errand::close);
     closer.start();
-    await().atMost(Duration.ofSeconds(5)).until(() -> errand.lifecycle() == Errand.Lifecycle.STOPPING);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> errand.lifecycle() == Errand.Lifecycle.STOPPING);
     release.countDown();
     closer.join(15_000);
     assertThat(errand.lifecycle()).isEqualTo(Errand.Lifecycle.TERMINATED);
@@ -329,12 +435,16 @@ public abstract class EngineContract {
   void paused_queue_runs_nothing_until_resumed() throws Exception {
     Errand errand = engine(b -> b.queue("default", 2));
     AtomicInteger runs = new AtomicInteger();
-    JobType<Msg> type = errand.register(JobType.of("p", Msg.class, (ctx, m) -> runs.incrementAndGet()));
+    JobType<Msg> type =
+        errand.register(JobType.of("p", Msg.class, (ctx, m) -> runs.incrementAndGet()));
     errand.start();
     errand.pause("default");
     assertThat(errand.pausedQueues()).containsExactly("default");
     JobHandle h = errand.enqueue(type, new Msg("x", 0));
-    await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(5)).until(() -> runs.get() == 0);
+    await()
+        .during(Duration.ofMillis(800))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> runs.get() == 0);
     assertThat(h.state()).isEqualTo(JobState.QUEUED);
     errand.resume("default");
     assertThat(finish(h).state()).isEqualTo(JobState.SUCCEEDED);
@@ -344,7 +454,9 @@ public abstract class EngineContract {
   void unique_key_enqueue_returns_the_first_job() throws Exception {
     Errand errand = engine(b -> {});
     JobType<Msg> type = errand.register(JobType.of("u", Msg.class, (ctx, m) -> {}));
-    JobHandle a = errand.enqueue(type, new Msg("x", 0), Enqueue.after(Duration.ofMinutes(5)).uniqueKey("welcome:7"));
+    JobHandle a =
+        errand.enqueue(
+            type, new Msg("x", 0), Enqueue.after(Duration.ofMinutes(5)).uniqueKey("welcome:7"));
     JobHandle b = errand.enqueue(type, new Msg("y", 0), Enqueue.now().uniqueKey("welcome:7"));
     assertThat(a.created()).isTrue();
     assertThat(b.created()).isFalse();
@@ -356,10 +468,13 @@ public abstract class EngineContract {
   void delayed_and_timed_jobs_wait_for_their_time() throws Exception {
     Errand errand = engine(b -> b.queue("default", 2));
     Map<Long, Instant> ranAt = new ConcurrentHashMap<>();
-    JobType<Msg> type = errand.register(JobType.of("later", Msg.class, (ctx, m) -> ranAt.put(ctx.jobId(), Instant.now())));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of("later", Msg.class, (ctx, m) -> ranAt.put(ctx.jobId(), Instant.now())));
     errand.start();
     Instant before = Instant.now();
-    JobHandle delayed = errand.enqueue(type, new Msg("d", 0), Enqueue.after(Duration.ofMillis(500)));
+    JobHandle delayed =
+        errand.enqueue(type, new Msg("d", 0), Enqueue.after(Duration.ofMillis(500)));
     JobHandle timed = errand.enqueue(type, new Msg("t", 0), Enqueue.at(before.plusMillis(700)));
     finish(delayed);
     finish(timed);
@@ -371,47 +486,68 @@ public abstract class EngineContract {
   void bad_input_is_rejected_at_enqueue_with_a_message_that_says_what_to_fix() throws Exception {
     Errand errand = engine(b -> {});
     JobType<Msg> type = errand.register(JobType.of("ok", Msg.class, (ctx, m) -> {}));
-    JobType<Holder> unmappable = errand.register(JobType.of("unmappable", Holder.class, (ctx, m) -> {}));
+    JobType<Holder> unmappable =
+        errand.register(JobType.of("unmappable", Holder.class, (ctx, m) -> {}));
     JobType<Msg> unregistered = JobType.of("nobody", Msg.class, (ctx, m) -> {});
     assertThatThrownBy(() -> errand.enqueue(unregistered, new Msg("x", 0)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'nobody' is not registered")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'nobody' is not registered")
         .hasMessageContaining("errand.register");
     assertThatThrownBy(() -> errand.enqueueJson("missing", "{}", Enqueue.now()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown job type 'missing'")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unknown job type 'missing'")
         .hasMessageContaining("ok");
-    assertThatThrownBy(() -> errand.enqueueJson("ok", "{\"text\":\"a\",\"n\":1,\"extra\":2}", Enqueue.now()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not map to Msg")
+    assertThatThrownBy(
+            () -> errand.enqueueJson("ok", "{\"text\":\"a\",\"n\":1,\"extra\":2}", Enqueue.now()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("does not map to Msg")
         .hasMessageContaining("extra");
     assertThatThrownBy(() -> errand.enqueueJson("ok", "{\"text\":", Enqueue.now()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not map to Msg");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("does not map to Msg");
     assertThatThrownBy(() -> errand.enqueue(unmappable, new Holder(() -> {})))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'unmappable'");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'unmappable'");
     assertThatThrownBy(() -> errand.enqueue(type, null))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("payload 0 is null");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("payload 0 is null");
     assertThatThrownBy(() -> Enqueue.after(Duration.ofSeconds(-5)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be zero or positive");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must be zero or positive");
     assertThatThrownBy(() -> Enqueue.now().maxAttempts(0))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxAttempts must be at least 1, got 0");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxAttempts must be at least 1, got 0");
     assertThatThrownBy(() -> type.maxAttempts(-1))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at least 1");
     assertThat(errand.counts().rows()).as("nothing was stored").isEmpty();
-    Job ok = errand.enqueueJson("ok", "{\"text\":\"a\",\"n\":1}", Enqueue.now()).job().orElseThrow();
+    Job ok =
+        errand.enqueueJson("ok", "{\"text\":\"a\",\"n\":1}", Enqueue.now()).job().orElseThrow();
     assertThat(ok.payload()).isEqualTo("{\"text\":\"a\",\"n\":1}");
   }
 
   @Test
-  void enqueue_json_all_stores_a_batch_in_order_or_nothing_if_one_payload_does_not_map() throws Exception {
+  void enqueue_json_all_stores_a_batch_in_order_or_nothing_if_one_payload_does_not_map()
+      throws Exception {
     Errand errand = engine(b -> {});
     errand.register(JobType.of("ok", Msg.class, (ctx, m) -> {}));
-    assertThatThrownBy(() -> errand.enqueueJsonAll("ok",
-        List.of("{\"text\":\"a\",\"n\":1}", "{\"text\":\"b\",\"n\":\"two\"}"), Enqueue.now()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("payload 1: ")
+    assertThatThrownBy(
+            () ->
+                errand.enqueueJsonAll(
+                    "ok",
+                    List.of("{\"text\":\"a\",\"n\":1}", "{\"text\":\"b\",\"n\":\"two\"}"),
+                    Enqueue.now()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("payload 1: ")
         .hasMessageContaining("does not map to Msg");
     assertThatThrownBy(() -> errand.enqueueJsonAll("missing", List.of("{}"), Enqueue.now()))
         .hasMessageContaining("unknown job type 'missing'");
     assertThat(errand.counts().rows()).as("nothing was stored").isEmpty();
-    List<JobHandle> handles = errand.enqueueJsonAll("ok",
-        List.of("{\"text\":\"a\",\"n\":1}", "{\"n\":2, \"text\":\"b\"}"), Enqueue.after(Duration.ofHours(1)).tags("x"));
+    List<JobHandle> handles =
+        errand.enqueueJsonAll(
+            "ok",
+            List.of("{\"text\":\"a\",\"n\":1}", "{\"n\":2, \"text\":\"b\"}"),
+            Enqueue.after(Duration.ofHours(1)).tags("x"));
     assertThat(handles).extracting(JobHandle::created).containsExactly(true, true);
     assertThat(handles.get(0).id()).isLessThan(handles.get(1).id());
     Job second = handles.get(1).job().orElseThrow();
@@ -427,16 +563,21 @@ public abstract class EngineContract {
     assertThat(errand.checkJson("ok", "{ \"n\": 1, \"text\": \"a\" }"))
         .isEqualTo("{\"text\":\"a\",\"n\":1}");
     assertThatThrownBy(() -> errand.checkJson("missing", "{}"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown job type 'missing'")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unknown job type 'missing'")
         .hasMessageContaining("registered: [ok]");
     assertThatThrownBy(() -> errand.checkJson(null, "{}"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown job type 'null'");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unknown job type 'null'");
     assertThatThrownBy(() -> errand.checkJson("ok", "{\"text\":\"a\",\"n\":\"many\"}"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not map to Msg");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("does not map to Msg");
     assertThatThrownBy(() -> errand.checkJson("ok", " null "))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is JSON null");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is JSON null");
     assertThatThrownBy(() -> errand.enqueueJson("ok", "null", Enqueue.now()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("every job needs a payload");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("every job needs a payload");
     assertThat(errand.counts().rows()).as("nothing was stored").isEmpty();
   }
 
@@ -444,8 +585,13 @@ public abstract class EngineContract {
   void batch_enqueue_stores_thousands_with_one_call_and_all_run_once() throws Exception {
     Errand errand = engine(b -> b.queue("default", 8));
     Map<Integer, AtomicInteger> runs = new ConcurrentHashMap<>();
-    JobType<Msg> type = errand.register(JobType.of("bulk", Msg.class,
-        (ctx, m) -> runs.computeIfAbsent(m.n(), k -> new AtomicInteger()).incrementAndGet()));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                "bulk",
+                Msg.class,
+                (ctx, m) ->
+                    runs.computeIfAbsent(m.n(), k -> new AtomicInteger()).incrementAndGet()));
     List<Msg> payloads = new ArrayList<>();
     for (int i = 0; i < 3000; i++) {
       payloads.add(new Msg("m", i));
@@ -453,7 +599,9 @@ public abstract class EngineContract {
     List<JobHandle> handles = errand.enqueueAll(type, payloads, Enqueue.now().tags("bulk"));
     assertThat(handles).hasSize(3000);
     errand.start();
-    await().atMost(Duration.ofSeconds(60)).until(() -> errand.counts().count(JobState.SUCCEEDED) == 3000);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> errand.counts().count(JobState.SUCCEEDED) == 3000);
     assertThat(runs).hasSize(3000);
     assertThat(runs.values()).allMatch(c -> c.get() == 1);
   }
@@ -463,29 +611,38 @@ public abstract class EngineContract {
     Errand errand = engine(b -> b.queue("narrow", 3).queue("default", 1));
     AtomicInteger now = new AtomicInteger();
     AtomicInteger max = new AtomicInteger();
-    JobType<Msg> type = errand.register(JobType.of("n", Msg.class, (ctx, m) -> {
-      int c = now.incrementAndGet();
-      max.accumulateAndGet(c, Math::max);
-      Thread.onSpinWait();
-      for (int i = 0; i < 1000 && !Thread.currentThread().isInterrupted(); i++) {
-        Thread.yield();
-      }
-      now.decrementAndGet();
-    }).queue("narrow"));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "n",
+                    Msg.class,
+                    (ctx, m) -> {
+                      int c = now.incrementAndGet();
+                      max.accumulateAndGet(c, Math::max);
+                      Thread.onSpinWait();
+                      for (int i = 0; i < 1000 && !Thread.currentThread().isInterrupted(); i++) {
+                        Thread.yield();
+                      }
+                      now.decrementAndGet();
+                    })
+                .queue("narrow"));
     List<Msg> payloads = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
       payloads.add(new Msg("m", i));
     }
     errand.enqueueAll(type, payloads, Enqueue.now());
     errand.start();
-    await().atMost(Duration.ofSeconds(60)).until(() -> errand.counts().count(JobState.SUCCEEDED) == 300);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> errand.counts().count(JobState.SUCCEEDED) == 300);
     assertThat(max.get()).isBetween(1, 3);
   }
 
   @Test
   void slow_jobs_are_not_claimed_ahead_of_free_slots() throws Exception {
     Errand errand = engine(b -> b.queue("default", 2));
-    JobType<Msg> type = errand.register(JobType.of("slow-work", Msg.class, (ctx, m) -> Thread.sleep(150)));
+    JobType<Msg> type =
+        errand.register(JobType.of("slow-work", Msg.class, (ctx, m) -> Thread.sleep(150)));
     List<Msg> payloads = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       payloads.add(new Msg("m", i));
@@ -493,11 +650,15 @@ public abstract class EngineContract {
     errand.enqueueAll(type, payloads, Enqueue.now());
     errand.start();
     AtomicInteger maxRunning = new AtomicInteger();
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
-      JobCounts c = errand.counts();
-      maxRunning.accumulateAndGet((int) c.count(JobState.RUNNING), Math::max);
-      return c.count(JobState.SUCCEEDED) == 8;
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              JobCounts c = errand.counts();
+              maxRunning.accumulateAndGet((int) c.count(JobState.RUNNING), Math::max);
+              return c.count(JobState.SUCCEEDED) == 8;
+            });
     // 2 running plus, briefly, one whose outcome is being written: never the whole backlog
     assertThat(maxRunning.get()).isBetween(1, 4);
   }
@@ -510,7 +671,11 @@ public abstract class EngineContract {
     for (int i = 0; i < 3; i++) {
       JobStore s = i == 0 ? first : sharedStore();
       Errand e = engine(s, b -> b.queue("default", 4));
-      e.register(JobType.of("multi", Msg.class, (ctx, m) -> runs.computeIfAbsent(m.n(), k -> new AtomicInteger()).incrementAndGet()));
+      e.register(
+          JobType.of(
+              "multi",
+              Msg.class,
+              (ctx, m) -> runs.computeIfAbsent(m.n(), k -> new AtomicInteger()).incrementAndGet()));
       nodes.add(e);
     }
     @SuppressWarnings("unchecked")
@@ -521,7 +686,9 @@ public abstract class EngineContract {
       payloads.add(new Msg("m", i));
     }
     nodes.get(0).enqueueAll(type, payloads, Enqueue.now());
-    await().atMost(Duration.ofSeconds(90)).until(() -> nodes.get(0).counts().count(JobState.SUCCEEDED) == 2000);
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> nodes.get(0).counts().count(JobState.SUCCEEDED) == 2000);
     assertThat(runs).hasSize(2000);
     assertThat(runs.values()).allMatch(c -> c.get() == 1);
     assertThat(nodes.get(0).nodes()).hasSize(3);
@@ -531,20 +698,30 @@ public abstract class EngineContract {
   void handler_sees_its_job_in_the_mdc_and_context() throws Exception {
     Errand errand = engine(b -> b.queue("default", 1).nodeId("node-mdc"));
     Map<String, String> seen = new ConcurrentHashMap<>();
-    JobType<Msg> type = errand.register(JobType.of("mdc", Msg.class, (ctx, m) -> {
-      seen.put("id", MDC.get("errand.job_id"));
-      seen.put("type", MDC.get("errand.job_type"));
-      seen.put("queue", MDC.get("errand.queue"));
-      seen.put("attempt", MDC.get("errand.attempt"));
-      seen.put("node", ctx.nodeId());
-      seen.put("tags", String.join(",", ctx.tags()));
-    }).maxAttempts(4));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "mdc",
+                    Msg.class,
+                    (ctx, m) -> {
+                      seen.put("id", MDC.get("errand.job_id"));
+                      seen.put("type", MDC.get("errand.job_type"));
+                      seen.put("queue", MDC.get("errand.queue"));
+                      seen.put("attempt", MDC.get("errand.attempt"));
+                      seen.put("node", ctx.nodeId());
+                      seen.put("tags", String.join(",", ctx.tags()));
+                    })
+                .maxAttempts(4));
     errand.start();
     JobHandle h = errand.enqueue(type, new Msg("x", 0), Enqueue.now().tags("t1"));
     finish(h);
-    assertThat(seen).containsEntry("id", Long.toString(h.id())).containsEntry("type", "mdc")
-        .containsEntry("queue", "default").containsEntry("attempt", "1/4")
-        .containsEntry("node", "node-mdc").containsEntry("tags", "t1");
+    assertThat(seen)
+        .containsEntry("id", Long.toString(h.id()))
+        .containsEntry("type", "mdc")
+        .containsEntry("queue", "default")
+        .containsEntry("attempt", "1/4")
+        .containsEntry("node", "node-mdc")
+        .containsEntry("tags", "t1");
   }
 
   @Test
@@ -552,21 +729,27 @@ public abstract class EngineContract {
     Errand errand = engine(b -> b.queue("default", 1).lease(Duration.ofSeconds(3)));
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
-    JobType<Msg> type = errand.register(JobType.of("cancel-me", Msg.class, (ctx, m) -> {
-      started.countDown();
-      try {
-        new CountDownLatch(1).await();
-      } catch (InterruptedException e) {
-        interrupted.countDown();
-      }
-    }));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                "cancel-me",
+                Msg.class,
+                (ctx, m) -> {
+                  started.countDown();
+                  try {
+                    new CountDownLatch(1).await();
+                  } catch (InterruptedException e) {
+                    interrupted.countDown();
+                  }
+                }));
     errand.start();
     JobHandle h = errand.enqueue(type, new Msg("x", 0));
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
     errand.cancel(h.id());
     assertThat(interrupted.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(finish(h).state()).isEqualTo(JobState.CANCELLED);
-    assertThatThrownBy(() -> errand.cancel(h.id())).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> errand.cancel(h.id()))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("is CANCELLED");
   }
 
@@ -574,11 +757,17 @@ public abstract class EngineContract {
   void failed_job_retried_by_hand_runs_again() throws Exception {
     Errand errand = engine(b -> b.queue("default", 1));
     AtomicInteger calls = new AtomicInteger();
-    JobType<Msg> type = errand.register(JobType.of("once-bad", Msg.class, (ctx, m) -> {
-      if (calls.incrementAndGet() == 1) {
-        throw new IllegalStateException("first time fails");
-      }
-    }).maxAttempts(1));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "once-bad",
+                    Msg.class,
+                    (ctx, m) -> {
+                      if (calls.incrementAndGet() == 1) {
+                        throw new IllegalStateException("first time fails");
+                      }
+                    })
+                .maxAttempts(1));
     errand.start();
     JobHandle h = errand.enqueue(type, new Msg("x", 0));
     assertThat(finish(h).state()).isEqualTo(JobState.FAILED);
@@ -587,7 +776,8 @@ public abstract class EngineContract {
     assertThat(retried.state()).isIn(JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED);
     assertThat(retried.maxAttempts()).isEqualTo(2);
     assertThat(finish(errand.handle(h.id())).state()).isEqualTo(JobState.SUCCEEDED);
-    assertThatThrownBy(() -> errand.retry(h.id())).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> errand.retry(h.id()))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("only FAILED or CANCELLED");
     errand.delete(h.id());
     assertThat(errand.job(h.id())).isEmpty();
@@ -598,32 +788,53 @@ public abstract class EngineContract {
   void events_follow_each_transition() throws Exception {
     Errand errand = engine(b -> b.queue("default", 1));
     List<JobEvent.Kind> kinds = new CopyOnWriteArrayList<>();
-    errand.subscribe(e -> {
-      if (e.type().equals("ev")) { // not the built-in maintenance jobs
-        kinds.add(e.kind());
-      }
-    });
+    errand.subscribe(
+        e -> {
+          if (e.type().equals("ev")) { // not the built-in maintenance jobs
+            kinds.add(e.kind());
+          }
+        });
     AtomicInteger calls = new AtomicInteger();
-    JobType<Msg> type = errand.register(JobType.of("ev", Msg.class, (ctx, m) -> {
-      if (calls.incrementAndGet() == 1) {
-        throw new IllegalStateException("once");
-      }
-    }).backoff(Backoff.fixed(Duration.ofMillis(50))));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "ev",
+                    Msg.class,
+                    (ctx, m) -> {
+                      if (calls.incrementAndGet() == 1) {
+                        throw new IllegalStateException("once");
+                      }
+                    })
+                .backoff(Backoff.fixed(Duration.ofMillis(50))));
     errand.start();
     finish(errand.enqueue(type, new Msg("x", 0)));
     await().atMost(Duration.ofSeconds(10)).until(() -> kinds.contains(JobEvent.Kind.SUCCEEDED));
-    assertThat(kinds).containsExactly(JobEvent.Kind.ENQUEUED, JobEvent.Kind.STARTED,
-        JobEvent.Kind.RETRY_SCHEDULED, JobEvent.Kind.STARTED, JobEvent.Kind.SUCCEEDED);
+    assertThat(kinds)
+        .containsExactly(
+            JobEvent.Kind.ENQUEUED,
+            JobEvent.Kind.STARTED,
+            JobEvent.Kind.RETRY_SCHEDULED,
+            JobEvent.Kind.STARTED,
+            JobEvent.Kind.SUCCEEDED);
   }
 
   @Test
   void finished_jobs_are_pruned_after_their_retention() throws Exception {
-    Errand errand = engine(b -> b.queue("default", 2).retention(Duration.ZERO, Duration.ofDays(1))
-        .pruneInterval(Duration.ofMillis(200)));
+    Errand errand =
+        engine(
+            b ->
+                b.queue("default", 2)
+                    .retention(Duration.ZERO, Duration.ofDays(1))
+                    .pruneInterval(Duration.ofMillis(200)));
     JobType<Msg> ok = errand.register(JobType.of("ok", Msg.class, (ctx, m) -> {}));
-    JobType<Msg> bad = errand.register(JobType.of("bad", Msg.class, (ctx, m) -> {
-      throw new PermanentFailure("no");
-    }));
+    JobType<Msg> bad =
+        errand.register(
+            JobType.of(
+                "bad",
+                Msg.class,
+                (ctx, m) -> {
+                  throw new PermanentFailure("no");
+                }));
     errand.start();
     JobHandle a = errand.enqueue(ok, new Msg("x", 0));
     JobHandle b = errand.enqueue(bad, new Msg("x", 0));
@@ -636,13 +847,21 @@ public abstract class EngineContract {
   void context_transactions_need_a_database_store() throws Exception {
     JobStore store = newStore();
     Errand errand = engine(store, b -> b.queue("default", 1));
-    JobType<Msg> type = errand.register(JobType.of("tx", Msg.class, (ctx, m) -> ctx.inTransaction(c -> {
-      try (var st = c.createStatement()) {
-        st.execute("CREATE TABLE IF NOT EXISTS tx_effects (n INTEGER)");
-        st.execute("INSERT INTO tx_effects (n) VALUES (" + m.n() + ")");
-      }
-      return null;
-    })).maxAttempts(1));
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "tx",
+                    Msg.class,
+                    (ctx, m) ->
+                        ctx.inTransaction(
+                            c -> {
+                              try (var st = c.createStatement()) {
+                                st.execute("CREATE TABLE IF NOT EXISTS tx_effects (n INTEGER)");
+                                st.execute("INSERT INTO tx_effects (n) VALUES (" + m.n() + ")");
+                              }
+                              return null;
+                            }))
+                .maxAttempts(1));
     errand.start();
     Job done = finish(errand.enqueue(type, new Msg("x", 7)));
     if (store.supportsTransactions()) {
@@ -657,11 +876,20 @@ public abstract class EngineContract {
   void builder_rejects_bad_configuration_with_the_value_named() {
     assertThatThrownBy(() -> Errand.builder().build()).hasMessageContaining("no store");
     assertThatThrownBy(() -> Errand.builder().queue("q", 0)).hasMessageContaining("got 0");
-    assertThatThrownBy(() -> Errand.builder().queue("bad name!", 1)).hasMessageContaining("'bad name!'");
-    assertThatThrownBy(() -> Errand.builder().lease(Duration.ofMillis(10))).hasMessageContaining("lease must be at least");
-    assertThatThrownBy(() -> Errand.builder().store(MemoryJobStore.create()).lease(Duration.ofSeconds(2))
-        .heartbeatInterval(Duration.ofSeconds(1)).build()).hasMessageContaining("below half the lease");
-    assertThatThrownBy(() -> Errand.builder().queue("q", 1).queue("q", 2)).hasMessageContaining("twice");
+    assertThatThrownBy(() -> Errand.builder().queue("bad name!", 1))
+        .hasMessageContaining("'bad name!'");
+    assertThatThrownBy(() -> Errand.builder().lease(Duration.ofMillis(10)))
+        .hasMessageContaining("lease must be at least");
+    assertThatThrownBy(
+            () ->
+                Errand.builder()
+                    .store(MemoryJobStore.create())
+                    .lease(Duration.ofSeconds(2))
+                    .heartbeatInterval(Duration.ofSeconds(1))
+                    .build())
+        .hasMessageContaining("below half the lease");
+    assertThatThrownBy(() -> Errand.builder().queue("q", 1).queue("q", 2))
+        .hasMessageContaining("twice");
   }
 
   @Test

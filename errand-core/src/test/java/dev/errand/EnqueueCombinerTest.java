@@ -31,18 +31,20 @@ class EnqueueCombinerTest {
     List<Future<Map<Long, String>>> fs = new ArrayList<>();
     for (int t = 0; t < 8; t++) {
       int thread = t;
-      fs.add(pool.submit(() -> {
-        go.await();
-        Map<Long, String> mine = new ConcurrentHashMap<>();
-        for (int i = 0; i < 300; i++) {
-          String payload = "{\"t\":" + thread + ",\"i\":" + i + "}";
-          List<NewJob> two = List.of(job(payload, null), job(payload, "shared-" + i));
-          List<EnqueueResult> r = combiner.enqueue(two);
-          assertThat(r).hasSize(2);
-          mine.put(r.get(0).id(), payload);
-        }
-        return mine;
-      }));
+      fs.add(
+          pool.submit(
+              () -> {
+                go.await();
+                Map<Long, String> mine = new ConcurrentHashMap<>();
+                for (int i = 0; i < 300; i++) {
+                  String payload = "{\"t\":" + thread + ",\"i\":" + i + "}";
+                  List<NewJob> two = List.of(job(payload, null), job(payload, "shared-" + i));
+                  List<EnqueueResult> r = combiner.enqueue(two);
+                  assertThat(r).hasSize(2);
+                  mine.put(r.get(0).id(), payload);
+                }
+                return mine;
+              }));
     }
     go.countDown();
     Map<Long, String> all = new ConcurrentHashMap<>();
@@ -51,7 +53,8 @@ class EnqueueCombinerTest {
     }
     pool.shutdownNow();
     assertThat(all).hasSize(8 * 300);
-    all.forEach((id, payload) -> assertThat(store.find(id).orElseThrow().payload()).isEqualTo(payload));
+    all.forEach(
+        (id, payload) -> assertThat(store.find(id).orElseThrow().payload()).isEqualTo(payload));
     // one live job per shared key, whichever caller created it
     assertThat(store.counts().count(JobState.QUEUED)).isEqualTo(8 * 300 + 300);
   }
@@ -61,37 +64,47 @@ class EnqueueCombinerTest {
     MemoryJobStore memory = MemoryJobStore.create();
     CountDownLatch firstWriteStarted = new CountDownLatch(1);
     CountDownLatch releaseFirstWrite = new CountDownLatch(1);
-    dev.errand.spi.JobStore failing = (dev.errand.spi.JobStore) java.lang.reflect.Proxy.newProxyInstance(
-        getClass().getClassLoader(), new Class<?>[] {dev.errand.spi.JobStore.class}, (proxy, m, args) -> {
-          if (m.getName().equals("enqueue") && args.length == 1) {
-            @SuppressWarnings("unchecked")
-            List<NewJob> jobs = (List<NewJob>) args[0];
-            if (jobs.stream().anyMatch(j -> j.payload().equals("first"))) {
-              firstWriteStarted.countDown();
-              releaseFirstWrite.await();
-            }
-            if (jobs.stream().anyMatch(j -> j.payload().equals("bad"))) {
-              throw new IllegalStateException("store refused the bad job");
-            }
-          }
-          try {
-            return m.invoke(memory, args);
-          } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    dev.errand.spi.JobStore failing =
+        (dev.errand.spi.JobStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {dev.errand.spi.JobStore.class},
+                (proxy, m, args) -> {
+                  if (m.getName().equals("enqueue") && args.length == 1) {
+                    @SuppressWarnings("unchecked")
+                    List<NewJob> jobs = (List<NewJob>) args[0];
+                    if (jobs.stream().anyMatch(j -> j.payload().equals("first"))) {
+                      firstWriteStarted.countDown();
+                      releaseFirstWrite.await();
+                    }
+                    if (jobs.stream().anyMatch(j -> j.payload().equals("bad"))) {
+                      throw new IllegalStateException("store refused the bad job");
+                    }
+                  }
+                  try {
+                    return m.invoke(memory, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
     EnqueueCombiner combiner = new EnqueueCombiner(failing);
     ExecutorService pool = Executors.newFixedThreadPool(3);
-    Future<List<EnqueueResult>> first = pool.submit(() -> combiner.enqueue(List.of(job("first", null))));
+    Future<List<EnqueueResult>> first =
+        pool.submit(() -> combiner.enqueue(List.of(job("first", null))));
     firstWriteStarted.await(10, TimeUnit.SECONDS);
-    Future<List<EnqueueResult>> good = pool.submit(() -> combiner.enqueue(List.of(job("good", null))));
-    Future<List<EnqueueResult>> bad = pool.submit(() -> combiner.enqueue(List.of(job("bad", null))));
+    Future<List<EnqueueResult>> good =
+        pool.submit(() -> combiner.enqueue(List.of(job("good", null))));
+    Future<List<EnqueueResult>> bad =
+        pool.submit(() -> combiner.enqueue(List.of(job("bad", null))));
     // both queue up behind the first write, then are written together
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> combiner.queued() == 2);
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> combiner.queued() == 2);
     releaseFirstWrite.countDown();
     assertThat(first.get(10, TimeUnit.SECONDS)).hasSize(1);
-    assertThat(good.get(10, TimeUnit.SECONDS)).singleElement().satisfies(r ->
-        assertThat(memory.find(r.id()).orElseThrow().payload()).isEqualTo("good"));
+    assertThat(good.get(10, TimeUnit.SECONDS))
+        .singleElement()
+        .satisfies(r -> assertThat(memory.find(r.id()).orElseThrow().payload()).isEqualTo("good"));
     assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> bad.get(10, TimeUnit.SECONDS)))
         .hasRootCauseMessage("store refused the bad job");
     pool.shutdownNow();
@@ -105,38 +118,49 @@ class EnqueueCombinerTest {
     CountDownLatch releaseTwo = new CountDownLatch(1);
     Set<String> inFlight = ConcurrentHashMap.newKeySet();
     List<List<String>> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
-    dev.errand.spi.JobStore slow = (dev.errand.spi.JobStore) java.lang.reflect.Proxy.newProxyInstance(
-        getClass().getClassLoader(), new Class<?>[] {dev.errand.spi.JobStore.class}, (proxy, m, args) -> {
-          if (m.getName().equals("enqueue") && args.length == 1) {
-            @SuppressWarnings("unchecked")
-            List<NewJob> jobs = (List<NewJob>) args[0];
-            List<String> payloads = jobs.stream().map(NewJob::payload).toList();
-            writes.add(payloads);
-            inFlight.addAll(payloads);
-            if (payloads.contains("one")) {
-              releaseOne.await();
-            } else if (payloads.contains("two")) {
-              releaseTwo.await();
-            }
-          }
-          try {
-            return m.invoke(memory, args);
-          } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    dev.errand.spi.JobStore slow =
+        (dev.errand.spi.JobStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {dev.errand.spi.JobStore.class},
+                (proxy, m, args) -> {
+                  if (m.getName().equals("enqueue") && args.length == 1) {
+                    @SuppressWarnings("unchecked")
+                    List<NewJob> jobs = (List<NewJob>) args[0];
+                    List<String> payloads = jobs.stream().map(NewJob::payload).toList();
+                    writes.add(payloads);
+                    inFlight.addAll(payloads);
+                    if (payloads.contains("one")) {
+                      releaseOne.await();
+                    } else if (payloads.contains("two")) {
+                      releaseTwo.await();
+                    }
+                  }
+                  try {
+                    return m.invoke(memory, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
     EnqueueCombiner combiner = new EnqueueCombiner(slow, 2);
     ExecutorService pool = Executors.newFixedThreadPool(4);
-    Future<List<EnqueueResult>> one = pool.submit(() -> combiner.enqueue(List.of(job("one", null))));
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+    Future<List<EnqueueResult>> one =
+        pool.submit(() -> combiner.enqueue(List.of(job("one", null))));
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
         .until(() -> inFlight.contains("one"));
-    Future<List<EnqueueResult>> two = pool.submit(() -> combiner.enqueue(List.of(job("two", null))));
+    Future<List<EnqueueResult>> two =
+        pool.submit(() -> combiner.enqueue(List.of(job("two", null))));
     // the second slot is free: "two" is written while "one" is still in flight
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
         .until(() -> inFlight.contains("two"));
-    Future<List<EnqueueResult>> three = pool.submit(() -> combiner.enqueue(List.of(job("three", null))));
-    Future<List<EnqueueResult>> four = pool.submit(() -> combiner.enqueue(List.of(job("four", null))));
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+    Future<List<EnqueueResult>> three =
+        pool.submit(() -> combiner.enqueue(List.of(job("three", null))));
+    Future<List<EnqueueResult>> four =
+        pool.submit(() -> combiner.enqueue(List.of(job("four", null))));
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
         .until(() -> combiner.queued() == 2);
     assertThat(inFlight).containsExactlyInAnyOrder("one", "two");
     // the writer of "one" serves the queue when its write ends, while "two" is still in flight
@@ -146,7 +170,8 @@ class EnqueueCombinerTest {
     assertThat(two).isNotDone();
     releaseTwo.countDown();
     for (var f : List.of(one, two, three, four)) {
-      assertThat(f.get(10, TimeUnit.SECONDS)).singleElement()
+      assertThat(f.get(10, TimeUnit.SECONDS))
+          .singleElement()
           .satisfies(r -> assertThat(memory.find(r.id())).isPresent());
     }
     pool.shutdownNow();
@@ -158,7 +183,8 @@ class EnqueueCombinerTest {
 
   @Test
   void writers_below_one_are_rejected() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new EnqueueCombiner(MemoryJobStore.create(), 0))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new EnqueueCombiner(MemoryJobStore.create(), 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("at least 1");
   }

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The store conformance suite: every {@link JobStore} must pass it against a real database.
- * Subclasses create a fresh, empty store per test; {@link #secondStore()} opens another instance
- * on the same database (another "node") where the store supports it.
+ * Subclasses create a fresh, empty store per test; {@link #secondStore()} opens another instance on
+ * the same database (another "node") where the store supports it.
  */
 public abstract class JobStoreContract {
   protected static final Duration LEASE = Duration.ofSeconds(30);
@@ -95,7 +95,17 @@ public abstract class JobStoreContract {
   @Test
   void enqueued_job_reads_back_with_every_field() {
     Instant runAt = Instant.now().minusSeconds(1).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-    NewJob n = new NewJob("send-email", "email", "{\"to\":\"a@b\"}", 5, 7, runAt, "k-1", Set.of("a", "b"), "sched-1");
+    NewJob n =
+        new NewJob(
+            "send-email",
+            "email",
+            "{\"to\":\"a@b\"}",
+            5,
+            7,
+            runAt,
+            "k-1",
+            Set.of("a", "b"),
+            "sched-1");
     EnqueueResult r = store.enqueue(List.of(n)).get(0);
     assertThat(r.created()).isTrue();
     Job j = get(r.id());
@@ -127,7 +137,8 @@ public abstract class JobStoreContract {
   void batch_enqueue_returns_ids_in_input_order() {
     List<NewJob> batch = new ArrayList<>();
     for (int i = 0; i < 2000; i++) {
-      batch.add(new NewJob("t", "q", "{\"i\":" + i + "}", 0, 3, Instant.now(), null, Set.of(), null));
+      batch.add(
+          new NewJob("t", "q", "{\"i\":" + i + "}", 0, 3, Instant.now(), null, Set.of(), null));
     }
     List<EnqueueResult> r = store.enqueue(batch);
     assertThat(r).hasSize(2000).allMatch(EnqueueResult::created);
@@ -146,7 +157,8 @@ public abstract class JobStoreContract {
 
     ClaimedJob c = claimOne("q");
     assertThat(store.enqueue(List.of(withKey("q", "k"))).get(0).id()).isEqualTo(first);
-    assertThat(store.complete(List.of(Completion.succeeded(c.job().id(), c.fence(), null)))).isEmpty();
+    assertThat(store.complete(List.of(Completion.succeeded(c.job().id(), c.fence(), null))))
+        .isEmpty();
 
     EnqueueResult after = store.enqueue(List.of(withKey("q", "k"))).get(0);
     assertThat(after.created()).isTrue();
@@ -155,7 +167,8 @@ public abstract class JobStoreContract {
 
   @Test
   void unique_key_repeated_within_one_batch_creates_one_job() {
-    List<EnqueueResult> r = store.enqueue(List.of(withKey("q", "dup"), withKey("q", "dup"), withKey("q", "other")));
+    List<EnqueueResult> r =
+        store.enqueue(List.of(withKey("q", "dup"), withKey("q", "dup"), withKey("q", "other")));
     assertThat(r.get(0).created()).isTrue();
     assertThat(r.get(1).created()).isFalse();
     assertThat(r.get(1).id()).isEqualTo(r.get(0).id());
@@ -173,10 +186,12 @@ public abstract class JobStoreContract {
         List<Future<EnqueueResult>> fs = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
           JobStore s = t % 2 == 0 ? store : other;
-          fs.add(pool.submit(() -> {
-            go.await();
-            return s.enqueue(List.of(withKey("q", key))).get(0);
-          }));
+          fs.add(
+              pool.submit(
+                  () -> {
+                    go.await();
+                    return s.enqueue(List.of(withKey("q", key))).get(0);
+                  }));
         }
         go.countDown();
         Set<Long> ids = new HashSet<>();
@@ -200,8 +215,10 @@ public abstract class JobStoreContract {
   void claim_takes_highest_priority_then_earliest_run_at_then_lowest_id() {
     Instant t0 = Instant.now().minusSeconds(60);
     long low = enqueueOne(new NewJob("t", "q", "{}", 0, 3, t0, null, Set.of(), null));
-    long high = enqueueOne(new NewJob("t", "q", "{}", 9, 3, t0.plusSeconds(10), null, Set.of(), null));
-    long earlier = enqueueOne(new NewJob("t", "q", "{}", 0, 3, t0.minusSeconds(10), null, Set.of(), null));
+    long high =
+        enqueueOne(new NewJob("t", "q", "{}", 9, 3, t0.plusSeconds(10), null, Set.of(), null));
+    long earlier =
+        enqueueOne(new NewJob("t", "q", "{}", 0, 3, t0.minusSeconds(10), null, Set.of(), null));
     long sameAsLow = enqueueOne(new NewJob("t", "q", "{}", 0, 3, t0, null, Set.of(), null));
     List<Long> order = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
@@ -230,7 +247,9 @@ public abstract class JobStoreContract {
       enqueueOne(job("a"));
     }
     enqueueOne(job("b"));
-    assertThat(store.claim("a", 3, "n1", LEASE)).hasSize(3).allMatch(c -> c.job().queue().equals("a"));
+    assertThat(store.claim("a", 3, "n1", LEASE))
+        .hasSize(3)
+        .allMatch(c -> c.job().queue().equals("a"));
     assertThat(store.claim("a", 10, "n1", LEASE)).hasSize(2);
     assertThat(store.claim("a", 10, "n1", LEASE)).isEmpty();
     assertThat(store.claim("b", 10, "n1", LEASE)).hasSize(1);
@@ -264,20 +283,22 @@ public abstract class JobStoreContract {
     for (int t = 0; t < 6; t++) {
       JobStore s = t % 2 == 0 ? store : other;
       String name = "w" + t;
-      fs.add(pool.submit(() -> {
-        go.await();
-        while (true) {
-          List<ClaimedJob> got = s.claim("race", 7, name, LEASE);
-          if (got.isEmpty()) {
-            return null;
-          }
-          for (ClaimedJob c : got) {
-            if (claimedBy.putIfAbsent(c.job().id(), name) != null) {
-              duplicates.add(c.job().id());
-            }
-          }
-        }
-      }));
+      fs.add(
+          pool.submit(
+              () -> {
+                go.await();
+                while (true) {
+                  List<ClaimedJob> got = s.claim("race", 7, name, LEASE);
+                  if (got.isEmpty()) {
+                    return null;
+                  }
+                  for (ClaimedJob c : got) {
+                    if (claimedBy.putIfAbsent(c.job().id(), name) != null) {
+                      duplicates.add(c.job().id());
+                    }
+                  }
+                }
+              }));
     }
     go.countDown();
     for (Future<?> f : fs) {
@@ -294,7 +315,8 @@ public abstract class JobStoreContract {
   void success_is_written_with_result_and_finish_time() {
     long id = enqueueOne(job("q"));
     ClaimedJob c = claimOne("q");
-    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence(), "{\"ok\":true}")))).isEmpty();
+    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence(), "{\"ok\":true}"))))
+        .isEmpty();
     Job j = get(id);
     assertThat(j.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(j.result()).isEqualTo("{\"ok\":true}");
@@ -306,10 +328,12 @@ public abstract class JobStoreContract {
   void write_with_a_stale_fence_is_rejected_and_changes_nothing() {
     long id = enqueueOne(job("q"));
     ClaimedJob c = claimOne("q");
-    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence() + 1, null)))).containsExactly(id);
+    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence() + 1, null))))
+        .containsExactly(id);
     assertThat(get(id).state()).isEqualTo(JobState.RUNNING);
     assertThat(store.complete(List.of(Completion.succeeded(id, c.fence(), null)))).isEmpty();
-    assertThat(store.complete(List.of(Completion.fail(id, c.fence(), err(1, "late"))))).containsExactly(id);
+    assertThat(store.complete(List.of(Completion.fail(id, c.fence(), err(1, "late")))))
+        .containsExactly(id);
     assertThat(get(id).state()).isEqualTo(JobState.SUCCEEDED);
   }
 
@@ -322,12 +346,13 @@ public abstract class JobStoreContract {
     List<ClaimedJob> cs = store.claim("q", 5, "n1", LEASE);
     assertThat(cs).hasSize(5);
     Instant later = Instant.now().plusSeconds(3600);
-    List<Completion> batch = List.of(
-        Completion.succeeded(cs.get(0).job().id(), cs.get(0).fence(), null),
-        Completion.retry(cs.get(1).job().id(), cs.get(1).fence(), later, err(1, "boom")),
-        Completion.fail(cs.get(2).job().id(), cs.get(2).fence(), err(1, "dead")),
-        Completion.snooze(cs.get(3).job().id(), cs.get(3).fence(), later),
-        Completion.succeeded(cs.get(4).job().id(), cs.get(4).fence() + 5, null));
+    List<Completion> batch =
+        List.of(
+            Completion.succeeded(cs.get(0).job().id(), cs.get(0).fence(), null),
+            Completion.retry(cs.get(1).job().id(), cs.get(1).fence(), later, err(1, "boom")),
+            Completion.fail(cs.get(2).job().id(), cs.get(2).fence(), err(1, "dead")),
+            Completion.snooze(cs.get(3).job().id(), cs.get(3).fence(), later),
+            Completion.succeeded(cs.get(4).job().id(), cs.get(4).fence() + 5, null));
     assertThat(store.complete(batch)).containsExactly(cs.get(4).job().id());
     assertThat(get(cs.get(0).job().id()).state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(get(cs.get(1).job().id()).state()).isEqualTo(JobState.RETRYING);
@@ -345,13 +370,17 @@ public abstract class JobStoreContract {
     Job j = get(id);
     assertThat(j.state()).isEqualTo(JobState.RETRYING);
     assertThat(j.lastError()).isEqualTo("first");
-    assertThat(j.runAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)).isEqualTo(soon.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    assertThat(j.runAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS))
+        .isEqualTo(soon.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
     assertThat(store.claim("q", 1, "n1", LEASE)).isEmpty();
     List<ClaimedJob> again = new ArrayList<>();
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
-      again.addAll(store.claim("q", 1, "n1", LEASE));
-      return !again.isEmpty();
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              again.addAll(store.claim("q", 1, "n1", LEASE));
+              return !again.isEmpty();
+            });
     ClaimedJob c2 = again.get(0);
     assertThat(c2.job().attempt()).isEqualTo(2);
     assertThat(c2.fence()).isGreaterThan(c1.fence());
@@ -381,7 +410,8 @@ public abstract class JobStoreContract {
     assertThat(j.attempt()).isZero();
     ClaimedJob c3 = claimOne("q");
     assertThat(c3.job().attempt()).isEqualTo(1);
-    assertThat(store.complete(List.of(Completion.succeeded(id, c2.fence(), null)))).containsExactly(id);
+    assertThat(store.complete(List.of(Completion.succeeded(id, c2.fence(), null))))
+        .containsExactly(id);
   }
 
   // ------------------------------------------------------------------ leases
@@ -391,12 +421,16 @@ public abstract class JobStoreContract {
     long id = enqueueOne(job("q"));
     ClaimedJob c = store.claim("q", 1, "n1", Duration.ofSeconds(2)).get(0);
     Instant before = get(id).leaseUntil();
-    Set<Long> lost = store.heartbeat(List.of(new LeaseRef(id, c.fence(), 40), new LeaseRef(999_999L, 1, null)), Duration.ofMinutes(5));
+    Set<Long> lost =
+        store.heartbeat(
+            List.of(new LeaseRef(id, c.fence(), 40), new LeaseRef(999_999L, 1, null)),
+            Duration.ofMinutes(5));
     assertThat(lost).containsExactly(999_999L);
     Job j = get(id);
     assertThat(j.leaseUntil()).isAfter(before);
     assertThat(j.progress()).isEqualTo(40);
-    assertThat(store.heartbeat(List.of(new LeaseRef(id, c.fence() - 1, null)), LEASE)).containsExactly(id);
+    assertThat(store.heartbeat(List.of(new LeaseRef(id, c.fence() - 1, null)), LEASE))
+        .containsExactly(id);
   }
 
   @Test
@@ -405,10 +439,13 @@ public abstract class JobStoreContract {
     ClaimedJob c = store.claim("q", 1, "dead-node", Duration.ofSeconds(1)).get(0);
     assertThat(store.rescueExpired(3, 100)).isEmpty();
     List<Rescue> rescued = new ArrayList<>();
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
-      rescued.addAll(store.rescueExpired(3, 100));
-      return !rescued.isEmpty();
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              rescued.addAll(store.rescueExpired(3, 100));
+              return !rescued.isEmpty();
+            });
     Rescue r = rescued.get(0);
     assertThat(r.id()).isEqualTo(id);
     assertThat(r.state()).isEqualTo(JobState.RETRYING);
@@ -418,13 +455,18 @@ public abstract class JobStoreContract {
     assertThat(j.state()).isEqualTo(JobState.RETRYING);
     assertThat(j.rescues()).isEqualTo(1);
     assertThat(j.attempt()).isEqualTo(1);
-    assertThat(j.errors()).singleElement().satisfies(e -> {
-      assertThat(e.kind()).isEqualTo("rescued");
-      assertThat(e.message()).contains("dead-node");
-    });
+    assertThat(j.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.kind()).isEqualTo("rescued");
+              assertThat(e.message()).contains("dead-node");
+            });
     // the frozen worker wakes up: its late write is rejected
-    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence(), null)))).containsExactly(id);
-    assertThat(store.heartbeat(List.of(new LeaseRef(id, c.fence(), null)), LEASE)).containsExactly(id);
+    assertThat(store.complete(List.of(Completion.succeeded(id, c.fence(), null))))
+        .containsExactly(id);
+    assertThat(store.heartbeat(List.of(new LeaseRef(id, c.fence(), null)), LEASE))
+        .containsExactly(id);
     ClaimedJob next = claimOne("q");
     assertThat(next.job().attempt()).isEqualTo(2);
   }
@@ -435,10 +477,13 @@ public abstract class JobStoreContract {
     for (int i = 1; i <= 2; i++) {
       store.claim("q", 1, "n", Duration.ofSeconds(1));
       List<Rescue> r = new ArrayList<>();
-      await().atMost(Duration.ofSeconds(10)).until(() -> {
-        r.addAll(store.rescueExpired(2, 100));
-        return !r.isEmpty();
-      });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                r.addAll(store.rescueExpired(2, 100));
+                return !r.isEmpty();
+              });
       if (i == 1) {
         assertThat(r.get(0).state()).isEqualTo(JobState.RETRYING);
       } else {
@@ -457,10 +502,13 @@ public abstract class JobStoreContract {
     long id = enqueueOne(new NewJob("t", "q", "{}", 0, 1, Instant.now(), null, Set.of(), null));
     store.claim("q", 1, "n", Duration.ofSeconds(1));
     List<Rescue> r = new ArrayList<>();
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
-      r.addAll(store.rescueExpired(5, 100));
-      return !r.isEmpty();
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              r.addAll(store.rescueExpired(5, 100));
+              return !r.isEmpty();
+            });
     assertThat(r.get(0).state()).isEqualTo(JobState.FAILED);
     assertThat(r.get(0).quarantined()).isFalse();
     assertThat(get(id).state()).isEqualTo(JobState.FAILED);
@@ -476,22 +524,28 @@ public abstract class JobStoreContract {
     store.enqueue(batch);
     List<ClaimedJob> claimed = store.claim("race", n, "n1", Duration.ofSeconds(1));
     assertThat(claimed).hasSize(n);
-    await().atMost(Duration.ofSeconds(10)).until(() -> store.now().isAfter(claimed.get(0).job().startedAt().plusMillis(1200)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> store.now().isAfter(claimed.get(0).job().startedAt().plusMillis(1200)));
     JobStore other = secondStore();
     CountDownLatch go = new CountDownLatch(1);
     ExecutorService pool = Executors.newFixedThreadPool(2);
-    Future<Set<Long>> completing = pool.submit(() -> {
-      go.await();
-      List<Completion> cs = new ArrayList<>();
-      for (ClaimedJob c : claimed) {
-        cs.add(Completion.succeeded(c.job().id(), c.fence(), null));
-      }
-      return store.complete(cs);
-    });
-    Future<List<Rescue>> rescuing = pool.submit(() -> {
-      go.await();
-      return other.rescueExpired(3, 1000);
-    });
+    Future<Set<Long>> completing =
+        pool.submit(
+            () -> {
+              go.await();
+              List<Completion> cs = new ArrayList<>();
+              for (ClaimedJob c : claimed) {
+                cs.add(Completion.succeeded(c.job().id(), c.fence(), null));
+              }
+              return store.complete(cs);
+            });
+    Future<List<Rescue>> rescuing =
+        pool.submit(
+            () -> {
+              go.await();
+              return other.rescueExpired(3, 1000);
+            });
     go.countDown();
     Set<Long> rejected = completing.get(30, TimeUnit.SECONDS);
     List<Rescue> rescued = rescuing.get(30, TimeUnit.SECONDS);
@@ -515,18 +569,25 @@ public abstract class JobStoreContract {
   void manual_retry_racing_a_rescue_leaves_one_attempt() throws Exception {
     long id = enqueueOne(job("q"));
     ClaimedJob c = store.claim("q", 1, "n1", Duration.ofSeconds(1)).get(0);
-    await().atMost(Duration.ofSeconds(10)).until(() -> store.now().isAfter(c.job().startedAt().plusMillis(1200)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> store.now().isAfter(c.job().startedAt().plusMillis(1200)));
     JobStore other = secondStore();
     ExecutorService pool = Executors.newFixedThreadPool(2);
     CountDownLatch go = new CountDownLatch(1);
-    Future<Set<Long>> failing = pool.submit(() -> {
-      go.await();
-      return store.complete(List.of(Completion.retry(id, c.fence(), store.now(), err(1, "boom"))));
-    });
-    Future<List<Rescue>> rescuing = pool.submit(() -> {
-      go.await();
-      return other.rescueExpired(3, 10);
-    });
+    Future<Set<Long>> failing =
+        pool.submit(
+            () -> {
+              go.await();
+              return store.complete(
+                  List.of(Completion.retry(id, c.fence(), store.now(), err(1, "boom"))));
+            });
+    Future<List<Rescue>> rescuing =
+        pool.submit(
+            () -> {
+              go.await();
+              return other.rescueExpired(3, 10);
+            });
     go.countDown();
     boolean retried = failing.get(30, TimeUnit.SECONDS).isEmpty();
     boolean rescued = !rescuing.get(30, TimeUnit.SECONDS).isEmpty();
@@ -565,8 +626,10 @@ public abstract class JobStoreContract {
     long running = enqueueOne(job("q"));
     ClaimedJob c = claimOne("q");
     assertThat(store.cancel(running)).isTrue();
-    assertThat(store.complete(List.of(Completion.succeeded(running, c.fence(), null)))).containsExactly(running);
-    assertThat(store.heartbeat(List.of(new LeaseRef(running, c.fence(), null)), LEASE)).containsExactly(running);
+    assertThat(store.complete(List.of(Completion.succeeded(running, c.fence(), null))))
+        .containsExactly(running);
+    assertThat(store.heartbeat(List.of(new LeaseRef(running, c.fence(), null)), LEASE))
+        .containsExactly(running);
     assertThat(get(running).state()).isEqualTo(JobState.CANCELLED);
     assertThat(store.retry(running)).isTrue();
     assertThat(get(running).state()).isEqualTo(JobState.QUEUED);
@@ -597,8 +660,18 @@ public abstract class JobStoreContract {
   void list_filters_and_pages_newest_first() {
     List<Long> ids = new ArrayList<>();
     for (int i = 0; i < 7; i++) {
-      ids.add(enqueueOne(new NewJob(i % 2 == 0 ? "even" : "odd", "q" + (i % 3), "{}", 0, 3, Instant.now(), null,
-          i == 3 ? Set.of("vip", "x_y") : Set.of(), null)));
+      ids.add(
+          enqueueOne(
+              new NewJob(
+                  i % 2 == 0 ? "even" : "odd",
+                  "q" + (i % 3),
+                  "{}",
+                  0,
+                  3,
+                  Instant.now(),
+                  null,
+                  i == 3 ? Set.of("vip", "x_y") : Set.of(),
+                  null)));
     }
     JobPage p1 = store.list(JobQuery.all().limit(3));
     assertThat(p1.jobs()).extracting(Job::id).containsExactly(ids.get(6), ids.get(5), ids.get(4));
@@ -608,13 +681,18 @@ public abstract class JobStoreContract {
     assertThat(p3.jobs()).extracting(Job::id).containsExactly(ids.get(0));
     assertThat(p3.nextCursor()).isNull();
     assertThat(store.list(JobQuery.all().type("even")).jobs()).hasSize(4);
-    assertThat(store.list(JobQuery.all().queue("q1")).jobs()).extracting(Job::id).containsExactly(ids.get(4), ids.get(1));
-    assertThat(store.list(JobQuery.all().tag("vip")).jobs()).extracting(Job::id).containsExactly(ids.get(3));
+    assertThat(store.list(JobQuery.all().queue("q1")).jobs())
+        .extracting(Job::id)
+        .containsExactly(ids.get(4), ids.get(1));
+    assertThat(store.list(JobQuery.all().tag("vip")).jobs())
+        .extracting(Job::id)
+        .containsExactly(ids.get(3));
     assertThat(store.list(JobQuery.all().tag("x%y")).jobs()).isEmpty();
     assertThat(store.list(JobQuery.all().tag("x_y")).jobs()).hasSize(1);
     claimOne("q0");
     assertThat(store.list(JobQuery.all().states(JobState.RUNNING)).jobs()).hasSize(1);
-    assertThat(store.list(JobQuery.all().states(JobState.QUEUED, JobState.RUNNING)).jobs()).hasSize(7);
+    assertThat(store.list(JobQuery.all().states(JobState.QUEUED, JobState.RUNNING)).jobs())
+        .hasSize(7);
   }
 
   @Test
@@ -630,20 +708,35 @@ public abstract class JobStoreContract {
     assertThat(store.list(JobQuery.all().created(null, first)).jobs()).isEmpty();
     assertThat(store.list(JobQuery.all().created(last.plusMillis(1), null)).jobs()).isEmpty();
     assertThat(store.list(JobQuery.all().created(null, last.plusMillis(1))).jobs()).hasSize(4);
-    List<Long> fromMiddle = all.stream().filter(j -> !j.createdAt().isBefore(middle))
-        .map(Job::id).sorted(Collections.reverseOrder()).toList();
-    assertThat(store.list(JobQuery.all().created(middle, null)).jobs()).extracting(Job::id)
+    List<Long> fromMiddle =
+        all.stream()
+            .filter(j -> !j.createdAt().isBefore(middle))
+            .map(Job::id)
+            .sorted(Collections.reverseOrder())
+            .toList();
+    assertThat(store.list(JobQuery.all().created(middle, null)).jobs())
+        .extracting(Job::id)
         .containsExactlyElementsOf(fromMiddle);
-    List<Long> beforeMiddle = all.stream().filter(j -> j.createdAt().isBefore(middle))
-        .map(Job::id).sorted(Collections.reverseOrder()).toList();
-    assertThat(store.list(JobQuery.all().created(first, middle)).jobs()).extracting(Job::id)
+    List<Long> beforeMiddle =
+        all.stream()
+            .filter(j -> j.createdAt().isBefore(middle))
+            .map(Job::id)
+            .sorted(Collections.reverseOrder())
+            .toList();
+    assertThat(store.list(JobQuery.all().created(first, middle)).jobs())
+        .extracting(Job::id)
         .containsExactlyElementsOf(beforeMiddle);
     JobPage page = store.list(JobQuery.all().created(first, null).limit(3));
     assertThat(page.jobs()).hasSize(3);
-    assertThat(store.list(JobQuery.all().created(first, null).limit(3).before(page.nextCursor())).jobs())
-        .extracting(Job::id).containsExactly(all.get(0).id());
+    assertThat(
+            store
+                .list(JobQuery.all().created(first, null).limit(3).before(page.nextCursor()))
+                .jobs())
+        .extracting(Job::id)
+        .containsExactly(all.get(0).id());
     assertThatThrownBy(() -> JobQuery.all().created(last, first.minusMillis(1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("time range is empty");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("time range is empty");
   }
 
   @Test
@@ -689,11 +782,14 @@ public abstract class JobStoreContract {
     Node n = new Node("node-a", "host", 42, Instant.now(), Instant.now(), Map.of("default", 8));
     store.heartbeatNode(n);
     store.heartbeatNode(n);
-    assertThat(store.nodes()).singleElement().satisfies(x -> {
-      assertThat(x.id()).isEqualTo("node-a");
-      assertThat(x.pid()).isEqualTo(42);
-      assertThat(x.queues()).containsEntry("default", 8);
-    });
+    assertThat(store.nodes())
+        .singleElement()
+        .satisfies(
+            x -> {
+              assertThat(x.id()).isEqualTo("node-a");
+              assertThat(x.pid()).isEqualTo(42);
+              assertThat(x.queues()).containsEntry("default", 8);
+            });
     assertThat(store.pruneNodes(Duration.ofMinutes(5))).isZero();
     store.removeNode("node-a");
     assertThat(store.nodes()).isEmpty();
@@ -702,7 +798,9 @@ public abstract class JobStoreContract {
   @Test
   void stale_nodes_are_pruned() {
     store.heartbeatNode(new Node("old", "h", 1, Instant.now(), Instant.now(), Map.of()));
-    await().atMost(Duration.ofSeconds(10)).until(() -> store.pruneNodes(Duration.ofMillis(200)) == 1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> store.pruneNodes(Duration.ofMillis(200)) == 1);
     assertThat(store.nodes()).isEmpty();
   }
 
@@ -710,14 +808,17 @@ public abstract class JobStoreContract {
   void find_all_returns_existing_jobs_only() {
     long a = enqueueOne(job("q"));
     long b = enqueueOne(job("q"));
-    assertThat(store.findAll(List.of(a, b, 123_456_789L))).extracting(Job::id).containsExactlyInAnyOrder(a, b);
+    assertThat(store.findAll(List.of(a, b, 123_456_789L)))
+        .extracting(Job::id)
+        .containsExactlyInAnyOrder(a, b);
   }
 
   @Test
   void transactional_store_refuses_nothing_and_memory_store_says_why() {
     if (!store.supportsTransactions()) {
       assertThatThrownBy(() -> store.enqueue((java.sql.Connection) null, List.of(job("q"))))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("transaction");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("transaction");
     }
   }
 }

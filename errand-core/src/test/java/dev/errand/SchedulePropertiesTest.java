@@ -34,24 +34,27 @@ import net.jqwik.api.constraints.LongRange;
  * from 2010 to 2040, two thirds of them near a DST change.
  */
 class SchedulePropertiesTest {
-  static final List<ZoneId> ZONES = List.of(
-      ZoneId.of("America/New_York"),
-      ZoneId.of("Europe/London"),
-      ZoneId.of("Australia/Lord_Howe"),
-      ZoneId.of("America/Sao_Paulo"),
-      ZoneId.of("UTC"),
-      ZoneId.of("Asia/Kolkata"));
+  static final List<ZoneId> ZONES =
+      List.of(
+          ZoneId.of("America/New_York"),
+          ZoneId.of("Europe/London"),
+          ZoneId.of("Australia/Lord_Howe"),
+          ZoneId.of("America/Sao_Paulo"),
+          ZoneId.of("UTC"),
+          ZoneId.of("Asia/Kolkata"));
   private static final Instant FROM = Instant.parse("2010-01-01T00:00:00Z");
   private static final Instant TO = Instant.parse("2040-01-01T00:00:00Z");
   private static final List<Instant> TRANSITIONS = transitions();
 
   @Property
-  void next_is_strictly_after_its_argument(@ForAll("schedules") Schedule s, @ForAll("instants") Instant t) {
+  void next_is_strictly_after_its_argument(
+      @ForAll("schedules") Schedule s, @ForAll("instants") Instant t) {
     assertThat(s.next(t)).isAfter(t);
   }
 
   @Property
-  void occurrences_strictly_increase(@ForAll("schedules") Schedule s, @ForAll("instants") Instant t) {
+  void occurrences_strictly_increase(
+      @ForAll("schedules") Schedule s, @ForAll("instants") Instant t) {
     List<Instant> six = s.occurrences(t, 6);
     assertThat(six.get(0)).isEqualTo(s.next(t));
     for (int i = 1; i < six.size(); i++) {
@@ -106,7 +109,9 @@ class SchedulePropertiesTest {
   /** Daily fires on every day at the same wall-clock time, except at a gap's end on a gap day. */
   @Property
   void daily_keeps_its_wall_clock_time_except_on_the_gap_day(
-      @ForAll("times") LocalTime time, @ForAll("zones") ZoneId zone, @ForAll("instants") Instant t) {
+      @ForAll("times") LocalTime time,
+      @ForAll("zones") ZoneId zone,
+      @ForAll("instants") Instant t) {
     List<Instant> fires = Schedule.daily(time, zone).occurrences(t, 10);
     LocalDate date = null;
     for (Instant fire : fires) {
@@ -121,7 +126,9 @@ class SchedulePropertiesTest {
 
   @Property
   void weekly_fires_on_its_day_every_seven_days(
-      @ForAll DayOfWeek day, @ForAll("times") LocalTime time, @ForAll("zones") ZoneId zone,
+      @ForAll DayOfWeek day,
+      @ForAll("times") LocalTime time,
+      @ForAll("zones") ZoneId zone,
       @ForAll("instants") Instant t) {
     List<Instant> fires = Schedule.weekly(day, time, zone).occurrences(t, 6);
     LocalDate date = null;
@@ -179,7 +186,10 @@ class SchedulePropertiesTest {
     ExecutionTime reference =
         ExecutionTime.forCron(new CronParser(CronRecurrence.definition(seconds)).parse(expression));
     Instant expected =
-        reference.nextExecution(t.truncatedTo(ChronoUnit.SECONDS).atZone(zone)).orElseThrow().toInstant();
+        reference
+            .nextExecution(t.truncatedTo(ChronoUnit.SECONDS).atZone(zone))
+            .orElseThrow()
+            .toInstant();
     assertThat(Schedule.cron(expression, zone).next(t)).isEqualTo(expected);
   }
 
@@ -195,13 +205,16 @@ class SchedulePropertiesTest {
     assertThat(next.minus(interval)).isBeforeOrEqualTo(t);
   }
 
-  private static void assertFiresAtWallClockOrGapEnd(Instant fire, LocalDateTime wallClock, ZoneId zone) {
+  private static void assertFiresAtWallClockOrGapEnd(
+      Instant fire, LocalDateTime wallClock, ZoneId zone) {
     ZoneRules rules = zone.getRules();
     if (rules.getValidOffsets(wallClock).isEmpty()) {
-      assertThat(fire).as("%s does not exist in %s", wallClock, zone)
+      assertThat(fire)
+          .as("%s does not exist in %s", wallClock, zone)
           .isEqualTo(rules.getTransition(wallClock).getInstant());
     } else {
-      assertThat(fire).as("%s in %s, first occurrence", wallClock, zone)
+      assertThat(fire)
+          .as("%s in %s, first occurrence", wallClock, zone)
           .isEqualTo(wallClock.atZone(zone).withEarlierOffsetAtOverlap().toInstant());
     }
   }
@@ -214,16 +227,18 @@ class SchedulePropertiesTest {
   /** Half the times sit around the hours that DST changes move; half anywhere in the day. */
   @Provide
   Arbitrary<LocalTime> times() {
-    Arbitrary<LocalTime> anywhere = Combinators.combine(
-            Arbitraries.integers().between(0, 23),
-            Arbitraries.integers().between(0, 59),
-            Arbitraries.of(0, 0, 0, 30, 59))
-        .as(LocalTime::of);
-    Arbitrary<LocalTime> nearChanges = Combinators.combine(
-            Arbitraries.of(23, 0, 1, 2, 3),
-            Arbitraries.of(0, 15, 29, 30, 45, 59),
-            Arbitraries.of(0, 59))
-        .as(LocalTime::of);
+    Arbitrary<LocalTime> anywhere =
+        Combinators.combine(
+                Arbitraries.integers().between(0, 23),
+                Arbitraries.integers().between(0, 59),
+                Arbitraries.of(0, 0, 0, 30, 59))
+            .as(LocalTime::of);
+    Arbitrary<LocalTime> nearChanges =
+        Combinators.combine(
+                Arbitraries.of(23, 0, 1, 2, 3),
+                Arbitraries.of(0, 15, 29, 30, 45, 59),
+                Arbitraries.of(0, 59))
+            .as(LocalTime::of);
     return Arbitraries.oneOf(anywhere, nearChanges);
   }
 
@@ -233,17 +248,23 @@ class SchedulePropertiesTest {
    */
   @Provide
   Arbitrary<Instant> instants() {
-    Arbitrary<Instant> anywhere = Arbitraries.longs()
-        .between(FROM.getEpochSecond(), TO.getEpochSecond())
-        .map(Instant::ofEpochSecond);
-    Arbitrary<Instant> nearTransitions = Combinators.combine(
-            Arbitraries.of(TRANSITIONS), Arbitraries.longs().between(-3 * 86_400L, 3 * 86_400L))
-        .as(Instant::plusSeconds);
-    Arbitrary<Instant> atTransitions = Combinators.combine(
-            Arbitraries.of(TRANSITIONS), Arbitraries.longs().between(-7_200L, 7_200L))
-        .as(Instant::plusSeconds);
-    Arbitrary<Integer> nanos = Arbitraries.oneOf(
-        Arbitraries.just(0), Arbitraries.just(999_999_999), Arbitraries.integers().between(0, 999_999_999));
+    Arbitrary<Instant> anywhere =
+        Arbitraries.longs()
+            .between(FROM.getEpochSecond(), TO.getEpochSecond())
+            .map(Instant::ofEpochSecond);
+    Arbitrary<Instant> nearTransitions =
+        Combinators.combine(
+                Arbitraries.of(TRANSITIONS), Arbitraries.longs().between(-3 * 86_400L, 3 * 86_400L))
+            .as(Instant::plusSeconds);
+    Arbitrary<Instant> atTransitions =
+        Combinators.combine(
+                Arbitraries.of(TRANSITIONS), Arbitraries.longs().between(-7_200L, 7_200L))
+            .as(Instant::plusSeconds);
+    Arbitrary<Integer> nanos =
+        Arbitraries.oneOf(
+            Arbitraries.just(0),
+            Arbitraries.just(999_999_999),
+            Arbitraries.integers().between(0, 999_999_999));
     return Combinators.combine(Arbitraries.oneOf(anywhere, nearTransitions, atTransitions), nanos)
         .as(Instant::plusNanos);
   }
@@ -254,12 +275,15 @@ class SchedulePropertiesTest {
     Arbitrary<Schedule> weekly =
         Combinators.combine(Arbitraries.of(DayOfWeek.class), times(), zones()).as(Schedule::weekly);
     Arbitrary<Schedule> monthly =
-        Combinators.combine(Arbitraries.integers().between(1, 31), times(), zones()).as(Schedule::monthly);
+        Combinators.combine(Arbitraries.integers().between(1, 31), times(), zones())
+            .as(Schedule::monthly);
     Arbitrary<Schedule> cron = Combinators.combine(cronExpressions(), zones()).as(Schedule::cron);
-    Arbitrary<Schedule> every = Combinators.combine(
-            Arbitraries.longs().between(1, 40 * 86_400_000L), instants())
-        .as((millis, anchor) ->
-            Schedule.every(Duration.ofMillis(millis), anchor.truncatedTo(ChronoUnit.MILLIS)));
+    Arbitrary<Schedule> every =
+        Combinators.combine(Arbitraries.longs().between(1, 40 * 86_400_000L), instants())
+            .as(
+                (millis, anchor) ->
+                    Schedule.every(
+                        Duration.ofMillis(millis), anchor.truncatedTo(ChronoUnit.MILLIS)));
     return Arbitraries.oneOf(daily, weekly, monthly, cron, every);
   }
 
@@ -268,8 +292,10 @@ class SchedulePropertiesTest {
   Arbitrary<String> cronExpressions() {
     Arbitrary<String> minute = Arbitraries.of("*", "*/5", "0", "30", "0,15,30,45", "10-20", "*/20");
     Arbitrary<String> hour = Arbitraries.of("*", "0", "1", "2", "1-3", "*/2", "9-17", "23");
-    Arbitrary<String> dayOfMonth = Arbitraries.of("*", "*", "*", "1", "15", "29", "31", "1-7", "*/10");
-    Arbitrary<String> month = Arbitraries.of("*", "*", "*/3", "1-6", "JAN,JUL", "OCT-DEC", "3,4,10,11");
+    Arbitrary<String> dayOfMonth =
+        Arbitraries.of("*", "*", "*", "1", "15", "29", "31", "1-7", "*/10");
+    Arbitrary<String> month =
+        Arbitraries.of("*", "*", "*/3", "1-6", "JAN,JUL", "OCT-DEC", "3,4,10,11");
     Arbitrary<String> dayOfWeek = Arbitraries.of("*", "*", "*", "0", "MON-FRI", "6,0", "5", "SUN");
     Arbitrary<String> second = Arbitraries.of("", "", "* ", "0 ", "30 ", "*/20 ", "15-17 ");
     return Combinators.combine(second, minute, hour, dayOfMonth, month, dayOfWeek)

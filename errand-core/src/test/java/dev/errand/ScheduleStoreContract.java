@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.errand.spi.ClaimedJob;
 import dev.errand.spi.JobStore;
-import dev.errand.spi.MaterializeResult;
 import dev.errand.spi.Materialization;
+import dev.errand.spi.MaterializeResult;
 import dev.errand.spi.NewJob;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.ScheduleWrite;
@@ -57,13 +57,34 @@ public abstract class ScheduleStoreContract {
   }
 
   private static StoredSchedule definition(String name, String payload, Instant cursor) {
-    return new StoredSchedule(name, "t", "default", 0, 3, payload,
-        Schedule.every(Duration.ofMinutes(1)), 3, Misfire.runOnce(), false, cursor, null, null, null);
+    return new StoredSchedule(
+        name,
+        "t",
+        "default",
+        0,
+        3,
+        payload,
+        Schedule.every(Duration.ofMinutes(1)),
+        3,
+        Misfire.runOnce(),
+        false,
+        cursor,
+        null,
+        null,
+        null);
   }
 
   private static NewJob occurrence(String name, Instant fireTime) {
-    return new NewJob("t", "default", "{}", 0, 3, fireTime, "errand:schedule:" + name + "@" + fireTime,
-        Set.of(), name);
+    return new NewJob(
+        "t",
+        "default",
+        "{}",
+        0,
+        3,
+        fireTime,
+        "errand:schedule:" + name + "@" + fireTime,
+        Set.of(),
+        name);
   }
 
   private StoredSchedule stored(String name) {
@@ -77,9 +98,19 @@ public abstract class ScheduleStoreContract {
     for (Instant f : fireTimes) {
       jobs.add(occurrence(name, f));
     }
-    Instant through = fireTimes.length == 0 ? s.materializedThrough() : fireTimes[fireTimes.length - 1];
-    return schedules.materialize(List.of(new Materialization(name, s.materializedThrough(), through,
-        fireTimes.length == 0 ? null : fireTimes[0], jobs, List.of()))).get(0);
+    Instant through =
+        fireTimes.length == 0 ? s.materializedThrough() : fireTimes[fireTimes.length - 1];
+    return schedules
+        .materialize(
+            List.of(
+                new Materialization(
+                    name,
+                    s.materializedThrough(),
+                    through,
+                    fireTimes.length == 0 ? null : fireTimes[0],
+                    jobs,
+                    List.of())))
+        .get(0);
   }
 
   private JobState state(long id) {
@@ -89,7 +120,8 @@ public abstract class ScheduleStoreContract {
   @Test
   void a_new_schedule_is_stored_as_given_and_an_unchanged_definition_changes_nothing() {
     Instant cursor = now();
-    assertThat(schedules.upsert(definition("report", "{}", cursor))).isEqualTo(new ScheduleWrite(true, false, 0));
+    assertThat(schedules.upsert(definition("report", "{}", cursor)))
+        .isEqualTo(new ScheduleWrite(true, false, 0));
     StoredSchedule s = stored("report");
     assertThat(s.schedule()).isEqualTo(Schedule.every(Duration.ofMinutes(1)));
     assertThat(s.misfire()).isEqualTo(Misfire.runOnce());
@@ -112,7 +144,8 @@ public abstract class ScheduleStoreContract {
   void a_changed_definition_cancels_occurrences_after_now_and_moves_the_cursor_back_to_now() {
     Instant now = now();
     schedules.upsert(definition("report", "{}", now.minusSeconds(120)));
-    MaterializeResult m = materialize("report", now.minusSeconds(60), now.plusSeconds(600), now.plusSeconds(660));
+    MaterializeResult m =
+        materialize("report", now.minusSeconds(60), now.plusSeconds(600), now.plusSeconds(660));
     ScheduleWrite w = schedules.upsert(definition("report", "{\"v\":2}", now));
     assertThat(w).isEqualTo(new ScheduleWrite(false, true, 2));
     assertThat(state(m.enqueued().get(0).id())).isEqualTo(JobState.QUEUED);
@@ -128,17 +161,21 @@ public abstract class ScheduleStoreContract {
   void materialize_enqueues_occurrences_with_the_schedule_id_and_lists_them_in_run_order() {
     Instant now = now();
     schedules.upsert(definition("report", "{}", now));
-    MaterializeResult m = materialize("report", now.plusSeconds(60), now.plusSeconds(120), now.plusSeconds(180));
+    MaterializeResult m =
+        materialize("report", now.plusSeconds(60), now.plusSeconds(120), now.plusSeconds(180));
     assertThat(m.applied()).isTrue();
     assertThat(m.enqueued()).hasSize(3).allMatch(r -> r.created());
     List<Job> occ = schedules.occurrences("report", 10);
-    assertThat(occ).extracting(Job::runAt)
+    assertThat(occ)
+        .extracting(Job::runAt)
         .containsExactly(now.plusSeconds(60), now.plusSeconds(120), now.plusSeconds(180));
-    assertThat(occ).allSatisfy(j -> {
-      assertThat(j.scheduleId()).isEqualTo("report");
-      assertThat(j.state()).isEqualTo(JobState.SCHEDULED);
-      assertThat(j.uniqueKey()).startsWith("errand:schedule:report@");
-    });
+    assertThat(occ)
+        .allSatisfy(
+            j -> {
+              assertThat(j.scheduleId()).isEqualTo("report");
+              assertThat(j.state()).isEqualTo(JobState.SCHEDULED);
+              assertThat(j.uniqueKey()).startsWith("errand:schedule:report@");
+            });
     assertThat(schedules.occurrences("report", 2)).hasSize(2);
     StoredSchedule s = stored("report");
     assertThat(s.materializedThrough()).isEqualTo(now.plusSeconds(180));
@@ -149,8 +186,14 @@ public abstract class ScheduleStoreContract {
   void materialize_with_a_stale_cursor_writes_nothing() {
     Instant now = now();
     schedules.upsert(definition("report", "{}", now));
-    Materialization step = new Materialization("report", now, now.plusSeconds(60), now.plusSeconds(60),
-        List.of(occurrence("report", now.plusSeconds(60))), List.of());
+    Materialization step =
+        new Materialization(
+            "report",
+            now,
+            now.plusSeconds(60),
+            now.plusSeconds(60),
+            List.of(occurrence("report", now.plusSeconds(60))),
+            List.of());
     assertThat(schedules.materialize(List.of(step)).get(0).applied()).isTrue();
     MaterializeResult again = schedules.materialize(List.of(step)).get(0);
     assertThat(again).isEqualTo(MaterializeResult.NOT_APPLIED);
@@ -166,8 +209,14 @@ public abstract class ScheduleStoreContract {
     ClaimedJob c = store.claim("default", 10, "n1", Duration.ofSeconds(30)).get(0);
     store.complete(List.of(dev.errand.spi.Completion.succeeded(c.job().id(), c.fence(), null)));
     assertThat(store.prune(JobState.SUCCEEDED, store.now().plusSeconds(1), 10)).isEqualTo(1);
-    Materialization stale = new Materialization("report", now.minusSeconds(61), fire, null,
-        List.of(occurrence("report", fire)), List.of());
+    Materialization stale =
+        new Materialization(
+            "report",
+            now.minusSeconds(61),
+            fire,
+            null,
+            List.of(occurrence("report", fire)),
+            List.of());
     assertThat(schedules.materialize(List.of(stale)).get(0).applied()).isFalse();
     assertThat(schedules.occurrences("report", 10)).isEmpty();
   }
@@ -180,11 +229,23 @@ public abstract class ScheduleStoreContract {
     schedules.setPaused("paused", true);
     Instant pausedCursor = stored("paused").materializedThrough();
     schedules.delete("deleted");
-    List<MaterializeResult> r = schedules.materialize(List.of(
-        new Materialization("paused", pausedCursor, now.plusSeconds(60), null,
-            List.of(occurrence("paused", now.plusSeconds(60))), List.of()),
-        new Materialization("deleted", now, now.plusSeconds(60), null,
-            List.of(occurrence("deleted", now.plusSeconds(60))), List.of())));
+    List<MaterializeResult> r =
+        schedules.materialize(
+            List.of(
+                new Materialization(
+                    "paused",
+                    pausedCursor,
+                    now.plusSeconds(60),
+                    null,
+                    List.of(occurrence("paused", now.plusSeconds(60))),
+                    List.of()),
+                new Materialization(
+                    "deleted",
+                    now,
+                    now.plusSeconds(60),
+                    null,
+                    List.of(occurrence("deleted", now.plusSeconds(60))),
+                    List.of())));
     assertThat(r).containsExactly(MaterializeResult.NOT_APPLIED, MaterializeResult.NOT_APPLIED);
     assertThat(schedules.occurrences("paused", 10)).isEmpty();
     assertThat(schedules.occurrences("deleted", 10)).isEmpty();
@@ -194,10 +255,17 @@ public abstract class ScheduleStoreContract {
   void delete_cancels_waiting_occurrences_reports_how_many_and_leaves_running_ones() {
     Instant now = now();
     schedules.upsert(definition("report", "{}", now.minusSeconds(61)));
-    MaterializeResult m = materialize("report", now.minusSeconds(60), now.plusSeconds(60), now.plusSeconds(120));
+    MaterializeResult m =
+        materialize("report", now.minusSeconds(60), now.plusSeconds(60), now.plusSeconds(120));
     ClaimedJob running = store.claim("default", 10, "n1", Duration.ofSeconds(30)).get(0);
-    long other = store.enqueue(List.of(new NewJob("t", "default", "{}", 0, 3, now.plusSeconds(60), null,
-        Set.of(), null))).get(0).id();
+    long other =
+        store
+            .enqueue(
+                List.of(
+                    new NewJob(
+                        "t", "default", "{}", 0, 3, now.plusSeconds(60), null, Set.of(), null)))
+            .get(0)
+            .id();
     assertThat(schedules.delete("report")).hasValue(2);
     assertThat(schedules.find("report")).isEmpty();
     assertThat(state(running.job().id())).isEqualTo(JobState.RUNNING);
@@ -217,7 +285,8 @@ public abstract class ScheduleStoreContract {
     StoredSchedule paused = stored("report");
     assertThat(paused.paused()).isTrue();
     assertThat(paused.materializedThrough()).isBetween(now.minusSeconds(1), store.now());
-    assertThat(m.enqueued()).allSatisfy(r -> assertThat(state(r.id())).isEqualTo(JobState.CANCELLED));
+    assertThat(m.enqueued())
+        .allSatisfy(r -> assertThat(state(r.id())).isEqualTo(JobState.CANCELLED));
     assertThat(schedules.due(store.now().plusSeconds(3600), "", 10)).isEmpty();
 
     assertThat(schedules.setPaused("report", false)).hasValue(0);
@@ -235,10 +304,15 @@ public abstract class ScheduleStoreContract {
       schedules.upsert(definition(n, "{}", now));
     }
     materialize("d", now.plusSeconds(3600));
-    assertThat(schedules.due(now, "", 10)).extracting(StoredSchedule::name).containsExactly("a", "b", "c");
-    assertThat(schedules.due(now, "", 2)).extracting(StoredSchedule::name).containsExactly("a", "b");
+    assertThat(schedules.due(now, "", 10))
+        .extracting(StoredSchedule::name)
+        .containsExactly("a", "b", "c");
+    assertThat(schedules.due(now, "", 2))
+        .extracting(StoredSchedule::name)
+        .containsExactly("a", "b");
     assertThat(schedules.due(now, "b", 2)).extracting(StoredSchedule::name).containsExactly("c");
-    assertThat(schedules.due(now.plusSeconds(3600), "", 10)).extracting(StoredSchedule::name)
+    assertThat(schedules.due(now.plusSeconds(3600), "", 10))
+        .extracting(StoredSchedule::name)
         .containsExactly("a", "b", "c", "d");
   }
 
@@ -253,8 +327,18 @@ public abstract class ScheduleStoreContract {
     long a2 = a.enqueued().get(1).id();
     long b1 = b.enqueued().get(0).id();
     StoredSchedule s = stored("a");
-    MaterializeResult r = schedules.materialize(List.of(new Materialization("a", s.materializedThrough(),
-        s.materializedThrough(), null, List.of(), List.of(a2, b1)))).get(0);
+    MaterializeResult r =
+        schedules
+            .materialize(
+                List.of(
+                    new Materialization(
+                        "a",
+                        s.materializedThrough(),
+                        s.materializedThrough(),
+                        null,
+                        List.of(),
+                        List.of(a2, b1))))
+            .get(0);
     assertThat(r.applied()).isTrue();
     assertThat(r.cancelled()).isEqualTo(1);
     assertThat(state(a1)).isEqualTo(JobState.QUEUED);
@@ -268,13 +352,21 @@ public abstract class ScheduleStoreContract {
     schedules.upsert(definition("kept", "{}", now));
     materialize("kept", now.plusSeconds(60));
     long orphan = store.enqueue(List.of(occurrence("gone", now.plusSeconds(60)))).get(0).id();
-    long plain = store.enqueue(List.of(new NewJob("t", "default", "{}", 0, 3, now.plusSeconds(60), null,
-        Set.of(), null))).get(0).id();
+    long plain =
+        store
+            .enqueue(
+                List.of(
+                    new NewJob(
+                        "t", "default", "{}", 0, 3, now.plusSeconds(60), null, Set.of(), null)))
+            .get(0)
+            .id();
     assertThat(schedules.cancelOrphans(100)).isEqualTo(1);
     assertThat(state(orphan)).isEqualTo(JobState.CANCELLED);
     assertThat(state(plain)).isEqualTo(JobState.SCHEDULED);
-    assertThat(schedules.occurrences("kept", 10)).singleElement()
-        .extracting(Job::state).isEqualTo(JobState.SCHEDULED);
+    assertThat(schedules.occurrences("kept", 10))
+        .singleElement()
+        .extracting(Job::state)
+        .isEqualTo(JobState.SCHEDULED);
     assertThat(schedules.cancelOrphans(100)).isZero();
   }
 
@@ -288,16 +380,18 @@ public abstract class ScheduleStoreContract {
       for (int round = 0; round < 20; round++) {
         Instant cursor = stored("race").materializedThrough();
         Instant fire = cursor.plusSeconds(60);
-        Materialization step = new Materialization("race", cursor, fire, fire,
-            List.of(occurrence("race", fire)), List.of());
+        Materialization step =
+            new Materialization(
+                "race", cursor, fire, fire, List.of(occurrence("race", fire)), List.of());
         CountDownLatch go = new CountDownLatch(1);
         List<Future<Boolean>> results = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
           ScheduleStore s = t % 2 == 0 ? schedules : other;
-          Callable<Boolean> c = () -> {
-            go.await();
-            return s.materialize(List.of(step)).get(0).applied();
-          };
+          Callable<Boolean> c =
+              () -> {
+                go.await();
+                return s.materialize(List.of(step)).get(0).applied();
+              };
           results.add(pool.submit(c));
         }
         go.countDown();

@@ -21,8 +21,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Table-driven recurrence: every example of the task-recurrence document (003) and the DST rules
- * in America/New_York, Europe/London and Australia/Lord_Howe (whose DST shift is 30 minutes), for
+ * Table-driven recurrence: every example of the task-recurrence document (003) and the DST rules in
+ * America/New_York, Europe/London and Australia/Lord_Howe (whose DST shift is 30 minutes), for
  * daily, weekly, monthly and cron (5 and 6 fields). Pure function calls: no clock, no sleeping.
  *
  * <p>Each row: the schedule's text form | the instant to start after | the fire times expected
@@ -33,7 +33,10 @@ class ScheduleTest {
   private static final ZoneId NEW_YORK = ZoneId.of("America/New_York");
 
   @ParameterizedTest(name = "{0} after {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       # daily: add one day, keeping the wall-clock time
       daily:10:00@UTC                      | 2024-02-01T10:00Z       | 2024-02-02T10:00Z 2024-02-03T10:00Z
       # weekly: add seven days
@@ -82,7 +85,10 @@ class ScheduleTest {
   }
 
   @ParameterizedTest(name = "{0} after {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       # spring forward 2024-03-10: 02:00 EST -> 03:00 EDT, so 02:00-02:59 does not exist
       daily:02:30@America/New_York               | 2024-03-09T12:00-05:00 | 2024-03-10T03:00-04:00 2024-03-11T02:30-04:00
       daily:02:30@America/New_York               | 2024-03-10T01:59-05:00 | 2024-03-10T03:00-04:00
@@ -121,7 +127,10 @@ class ScheduleTest {
   }
 
   @ParameterizedTest(name = "{0} after {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       # spring forward 2024-03-31: 01:00 GMT -> 02:00 BST, so 01:00-01:59 does not exist
       daily:01:30@Europe/London                  | 2024-03-30T12:00Z      | 2024-03-31T02:00+01:00 2024-04-01T01:30+01:00
       daily:01:00@Europe/London                  | 2024-03-30T12:00Z      | 2024-03-31T02:00+01:00 2024-04-01T01:00+01:00
@@ -144,7 +153,10 @@ class ScheduleTest {
   }
 
   @ParameterizedTest(name = "{0} after {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       # spring forward 2024-10-06: 02:00 (+10:30) -> 02:30 (+11:00), a gap of 30 minutes
       daily:02:15@Australia/Lord_Howe            | 2024-10-05T12:00+10:30 | 2024-10-06T02:30+11:00 2024-10-07T02:15+11:00
       daily:02:30@Australia/Lord_Howe            | 2024-10-05T12:00+10:30 | 2024-10-06T02:30+11:00 2024-10-07T02:30+11:00
@@ -170,7 +182,10 @@ class ScheduleTest {
   }
 
   @ParameterizedTest(name = "{0} after {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       # unrestricted fields, ranges, lists, steps and names, 5 fields and 6
       cron:*/5 * * * *@UTC                       | 2024-01-01T00:02Z        | 2024-01-01T00:05Z 2024-01-01T00:10Z
       cron:* * * * *@UTC                         | 2024-01-01T00:00:00.5Z   | 2024-01-01T00:01Z 2024-01-01T00:02Z
@@ -194,7 +209,10 @@ class ScheduleTest {
   }
 
   @ParameterizedTest(name = "{0} after {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       every:PT30S                                | 2024-01-01T00:00:10Z     | 2024-01-01T00:00:30Z 2024-01-01T00:01Z
       every:PT30S                                | 2024-01-01T00:00:30Z     | 2024-01-01T00:01Z
       every:PT1H                                 | 2024-03-10T06:30Z        | 2024-03-10T07:00Z 2024-03-10T08:00Z
@@ -215,7 +233,9 @@ class ScheduleTest {
     Schedule a = Schedule.every(Duration.ofSeconds(1));
     Schedule b = Schedule.parse("every:PT1S");
     Instant after = Instant.parse("2024-05-05T12:00:00.123456789Z");
-    assertThat(a.next(after)).isEqualTo(b.next(after)).isEqualTo(Instant.parse("2024-05-05T12:00:01Z"));
+    assertThat(a.next(after))
+        .isEqualTo(b.next(after))
+        .isEqualTo(Instant.parse("2024-05-05T12:00:01Z"));
     assertThat(a).isEqualTo(Schedule.every(Duration.ofSeconds(1), Instant.EPOCH)).isEqualTo(b);
     assertThat(a.zone()).isEqualTo(ZoneOffset.UTC);
   }
@@ -228,14 +248,18 @@ class ScheduleTest {
     try {
       TimeZone.setDefault(TimeZone.getTimeZone("Australia/Lord_Howe"));
       assertThat(s.next(after)).isEqualTo(instant("2024-03-10T03:00-04:00"));
-      assertThat(Schedule.cron("30 2 * * *", NEW_YORK).next(after)).isEqualTo(instant("2024-03-10T03:00-04:00"));
+      assertThat(Schedule.cron("30 2 * * *", NEW_YORK).next(after))
+          .isEqualTo(instant("2024-03-10T03:00-04:00"));
     } finally {
       TimeZone.setDefault(saved);
     }
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       cron:*/5 * * * *@Europe/London             | cron:*/5 * * * *@Europe/London
       CRON :  */5   *  * * *  @ Europe/London    | cron:*/5 * * * *@Europe/London
       cron:0 30 2 * * mon-fri@UTC                | cron:0 30 2 * * mon-fri@UTC
@@ -300,27 +324,28 @@ class ScheduleTest {
     assertThat(four.get(0)).isEqualTo(s.next(after));
     assertThat(four.get(3)).isEqualTo(s.next(s.next(s.next(s.next(after)))));
     assertThat(s.occurrences(after, 0)).isEmpty();
-    assertThatThrownBy(() -> four.add(after))
-        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> four.add(after)).isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test
   void a_fire_time_beyond_the_range_of_java_time_is_a_date_time_exception() {
-    assertThatThrownBy(
-            () -> Schedule.every(Duration.ofMillis(1)).next(Instant.MAX))
+    assertThatThrownBy(() -> Schedule.every(Duration.ofMillis(1)).next(Instant.MAX))
         .isInstanceOf(DateTimeException.class);
-    assertThatThrownBy(
-            () -> Schedule.daily(LocalTime.NOON, NEW_YORK).next(Instant.MAX))
+    assertThatThrownBy(() -> Schedule.daily(LocalTime.NOON, NEW_YORK).next(Instant.MAX))
         .isInstanceOf(DateTimeException.class);
   }
 
   private static void assertOccurrences(String schedule, String after, String expected) {
-    List<Instant> want = Arrays.stream(expected.trim().split("\\s+"))
-        .map(ScheduleTest::instant)
-        .collect(Collectors.toList());
+    List<Instant> want =
+        Arrays.stream(expected.trim().split("\\s+"))
+            .map(ScheduleTest::instant)
+            .collect(Collectors.toList());
     Schedule s = Schedule.parse(schedule);
     assertThat(s.occurrences(instant(after), want.size()))
-        .as("%s after %s, shown in its zone: %s", schedule, after,
+        .as(
+            "%s after %s, shown in its zone: %s",
+            schedule,
+            after,
             s.occurrences(instant(after), want.size()).stream()
                 .map(i -> i.atZone(s.zone()).toOffsetDateTime().toString())
                 .collect(Collectors.joining(" ")))

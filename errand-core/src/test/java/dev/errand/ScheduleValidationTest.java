@@ -17,7 +17,10 @@ class ScheduleValidationTest {
   private static final ZoneId UTC = ZoneId.of("UTC");
 
   @ParameterizedTest(name = "[{index}] {0}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       # the kind
       hourly:00@UTC                     | schedule kind 'hourly' is not known    | use cron, daily, weekly, monthly or every
       none:x                            | schedule kind 'none' is not known      | use cron, daily, weekly, monthly or every
@@ -104,9 +107,12 @@ class ScheduleValidationTest {
         .hasMessageContaining("every interval must be positive, got PT-1M");
     assertThatThrownBy(() -> Schedule.every(Duration.ofNanos(1_500_000)))
         .hasMessageContaining("every interval PT0.0015S is not a whole number of milliseconds");
-    assertThatThrownBy(() -> Schedule.every(Duration.ofSeconds(1), Instant.parse("2024-01-01T00:00:00.000001Z")))
+    assertThatThrownBy(
+            () ->
+                Schedule.every(Duration.ofSeconds(1), Instant.parse("2024-01-01T00:00:00.000001Z")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("every anchor 2024-01-01T00:00:00.000001Z is not a whole number of milliseconds")
+        .hasMessageContaining(
+            "every anchor 2024-01-01T00:00:00.000001Z is not a whole number of milliseconds")
         .hasMessageContaining("anchor.truncatedTo(ChronoUnit.MILLIS)");
     assertThatThrownBy(() -> Schedule.daily(LocalTime.NOON, UTC).occurrences(Instant.EPOCH, -1))
         .isInstanceOf(IllegalArgumentException.class)
@@ -127,13 +133,26 @@ class ScheduleValidationTest {
 
   @Test
   void null_arguments_throw_null_pointer_exceptions_naming_the_argument() {
-    assertThatThrownBy(() -> Schedule.cron(null, UTC)).isInstanceOf(NullPointerException.class).hasMessage("expression");
-    assertThatThrownBy(() -> Schedule.cron("* * * * *", null)).isInstanceOf(NullPointerException.class).hasMessage("zone");
-    assertThatThrownBy(() -> Schedule.daily(null, UTC)).isInstanceOf(NullPointerException.class).hasMessage("time");
-    assertThatThrownBy(() -> Schedule.weekly(null, LocalTime.NOON, UTC)).isInstanceOf(NullPointerException.class).hasMessage("day");
-    assertThatThrownBy(() -> Schedule.every(null)).isInstanceOf(NullPointerException.class).hasMessage("interval");
-    assertThatThrownBy(() -> Schedule.parse(null)).isInstanceOf(NullPointerException.class).hasMessage("text");
+    assertThatThrownBy(() -> Schedule.cron(null, UTC))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("expression");
+    assertThatThrownBy(() -> Schedule.cron("* * * * *", null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("zone");
+    assertThatThrownBy(() -> Schedule.daily(null, UTC))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("time");
+    assertThatThrownBy(() -> Schedule.weekly(null, LocalTime.NOON, UTC))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("day");
+    assertThatThrownBy(() -> Schedule.every(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("interval");
+    assertThatThrownBy(() -> Schedule.parse(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("text");
     assertThatThrownBy(() -> Schedule.every(Duration.ofSeconds(1)).next(null))
-        .isInstanceOf(NullPointerException.class).hasMessage("after");
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("after");
   }
 }

@@ -22,8 +22,8 @@ import java.util.OptionalDouble;
  * run: enqueue rate (single and batch), drain rate, enqueue-to-start latency (across JVMs on
  * PostgreSQL), a producers-plus-workers mix, and drain rate with a million finished rows present.
  * Every system gets a fresh database per measured run, 8 worker threads and a no-op handler; the
- * median of the runs is reported with every run's value. Results go to standard output as
- * Markdown; progress and logs go to standard error.
+ * median of the runs is reported with every run's value. Results go to standard output as Markdown;
+ * progress and logs go to standard error.
  *
  * <pre>
  * java -jar errand-bench/target/errand-bench.jar --store postgres --runs 3
@@ -66,8 +66,8 @@ public final class Bench {
   static Report run(BenchOptions o, PrintStream out, PrintStream progress) throws Exception {
     Report report = new Report();
     PgServer pg = o.stores().contains(StoreKind.POSTGRES) ? new PgServer(o.pgUrl()) : null;
-    Path sqliteDir = o.sqliteDir() != null ? o.sqliteDir()
-        : Files.createTempDirectory("errand-bench-sqlite");
+    Path sqliteDir =
+        o.sqliteDir() != null ? o.sqliteDir() : Files.createTempDirectory("errand-bench-sqlite");
     List<JobSystem> systems = o.systems().stream().map(JobSystem::named).toList();
     List<String> names = systems.stream().map(JobSystem::name).toList();
     List<String> workloads = new ArrayList<>(o.workloads());
@@ -77,8 +77,12 @@ public final class Bench {
 
     out.println("# Errand benchmark");
     out.println();
-    out.println("Run " + OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)
-        + " with `" + commandLine(o) + "`.");
+    out.println(
+        "Run "
+            + OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)
+            + " with `"
+            + commandLine(o)
+            + "`.");
     printMachine(out, pg);
     printSetup(out, o, systems);
 
@@ -89,13 +93,14 @@ public final class Bench {
     for (StoreKind kind : o.stores()) {
       List<JobSystem> runnable = new ArrayList<>();
       for (JobSystem s : systems) {
-        s.unsupported(kind).ifPresentOrElse(
-            why -> {
-              for (String wl : workloads) {
-                report.note(kind, wl, s.name() + " skipped on " + kind.label() + ": " + why);
-              }
-            },
-            () -> runnable.add(s));
+        s.unsupported(kind)
+            .ifPresentOrElse(
+                why -> {
+                  for (String wl : workloads) {
+                    report.note(kind, wl, s.name() + " skipped on " + kind.label() + ": " + why);
+                  }
+                },
+                () -> runnable.add(s));
       }
       for (String workload : workloads) {
         String loadBefore = loadAverage();
@@ -104,9 +109,16 @@ public final class Bench {
             w.run(kind, workload, run, s);
           }
         }
-        report.note(kind, workload, "load average (1, 5, 15 min) before this workload: " + loadBefore
-            + "; after: " + loadAverage() + " (on " + Runtime.getRuntime().availableProcessors()
-            + " cores; anything else running on the machine shows up here)");
+        report.note(
+            kind,
+            workload,
+            "load average (1, 5, 15 min) before this workload: "
+                + loadBefore
+                + "; after: "
+                + loadAverage()
+                + " (on "
+                + Runtime.getRuntime().availableProcessors()
+                + " cores; anything else running on the machine shows up here)");
         if (workload.equals("bloat")) {
           for (JobSystem s : runnable) {
             report.note(kind, "bloat", s.name() + ": " + s.bloatEquivalent());
@@ -119,9 +131,12 @@ public final class Bench {
     out.println();
     out.println("## Results");
     out.println();
-    out.println("Median of " + o.runs() + " run(s); `runs` lists every run in order. The last column"
-        + " is Errand's median divided by the system's (rates) or the system's divided by Errand's"
-        + " (latencies): above 1 means Errand is better.");
+    out.println(
+        "Median of "
+            + o.runs()
+            + " run(s); `runs` lists every run in order. The last column"
+            + " is Errand's median divided by the system's (rates) or the system's divided by Errand's"
+            + " (latencies): above 1 means Errand is better.");
     for (StoreKind kind : o.stores()) {
       for (String workload : workloads) {
         report.printWorkload(out, kind, workload, names);
@@ -145,13 +160,22 @@ public final class Bench {
     out.println();
     out.println("## Machine");
     out.println();
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    out.printf(Locale.ROOT, "- cores: %d (%s)%n", Runtime.getRuntime().availableProcessors(), cpuModel());
-    out.printf(Locale.ROOT, "- memory: %.1f GiB%n", os.getTotalMemorySize() / (1024.0 * 1024 * 1024));
-    out.printf("- OS: %s %s (%s)%n", System.getProperty("os.name"), System.getProperty("os.version"),
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    out.printf(
+        Locale.ROOT, "- cores: %d (%s)%n", Runtime.getRuntime().availableProcessors(), cpuModel());
+    out.printf(
+        Locale.ROOT, "- memory: %.1f GiB%n", os.getTotalMemorySize() / (1024.0 * 1024 * 1024));
+    out.printf(
+        "- OS: %s %s (%s)%n",
+        System.getProperty("os.name"),
+        System.getProperty("os.version"),
         System.getProperty("os.arch"));
-    out.printf("- Java: %s %s (%s), max heap %d MiB%n", System.getProperty("java.vm.name"),
-        System.getProperty("java.runtime.version"), System.getProperty("java.vm.vendor"),
+    out.printf(
+        "- Java: %s %s (%s), max heap %d MiB%n",
+        System.getProperty("java.vm.name"),
+        System.getProperty("java.runtime.version"),
+        System.getProperty("java.vm.vendor"),
         Runtime.getRuntime().maxMemory() / (1024 * 1024));
     if (pg != null) {
       Map<String, String> f = pg.facts();
@@ -159,9 +183,15 @@ public final class Bench {
       out.println("- PostgreSQL settings: " + f);
     }
     try (Connection c = DriverManager.getConnection("jdbc:sqlite::memory:");
-        Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT sqlite_version()")) {
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT sqlite_version()")) {
       rs.next();
-      out.println("- SQLite: " + rs.getString(1) + " (xerial sqlite-jdbc " + c.getMetaData().getDriverVersion() + ")");
+      out.println(
+          "- SQLite: "
+              + rs.getString(1)
+              + " (xerial sqlite-jdbc "
+              + c.getMetaData().getDriverVersion()
+              + ")");
     }
     Path fs = Path.of(System.getProperty("java.io.tmpdir"));
     out.println("- temp directory (SQLite files): " + fs + " on " + Files.getFileStore(fs).type());
@@ -172,7 +202,8 @@ public final class Bench {
       String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
       return f[0] + " " + f[1] + " " + f[2];
     } catch (Exception e) {
-      return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+      return String.format(
+          Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
   }
 
@@ -193,31 +224,59 @@ public final class Bench {
     out.println();
     out.println("## Setup");
     out.println();
-    out.printf(Locale.ROOT, "- every system: %d worker threads, a no-op handler, a fresh database"
-        + " per measured run (PostgreSQL: a new database; SQLite: a new file), %d run(s), median"
-        + " reported%n", o.threads(), o.runs());
-    out.printf(Locale.ROOT, "- enqueue: %,d jobs one per call from one thread; %,d jobs in batches of"
-        + " %,d through the batch API%n", o.singleJobs(), o.batchJobs(), o.batchSize());
-    out.printf(Locale.ROOT, "- drain: %,d jobs queued (batch API, not timed), then the workers start;"
-        + " timed from the start call until the database holds no unfinished job%n", o.drainJobs());
-    out.printf(Locale.ROOT, "- latency: %.0f jobs/s, one per call, %.0f s measured after %.0f s of"
-        + " warm-up; enqueue-to-start = the handler's wall-clock start minus the wall clock just"
-        + " before the enqueue call (microseconds, one machine, one clock). PostgreSQL: workers in a"
-        + " separate JVM started with this JVM's class path; SQLite: same JVM%n", o.latencyRate(),
-        o.latencyDuration().toMillis() / 1000.0, o.latencyWarmup().toMillis() / 1000.0);
-    out.printf(Locale.ROOT, "- mixed: %d producer threads enqueue one job per call as fast as they can"
-        + " for %.0f s while the workers run in the same JVM%n", o.mixedProducers(),
+    out.printf(
+        Locale.ROOT,
+        "- every system: %d worker threads, a no-op handler, a fresh database"
+            + " per measured run (PostgreSQL: a new database; SQLite: a new file), %d run(s), median"
+            + " reported%n",
+        o.threads(),
+        o.runs());
+    out.printf(
+        Locale.ROOT,
+        "- enqueue: %,d jobs one per call from one thread; %,d jobs in batches of"
+            + " %,d through the batch API%n",
+        o.singleJobs(),
+        o.batchJobs(),
+        o.batchSize());
+    out.printf(
+        Locale.ROOT,
+        "- drain: %,d jobs queued (batch API, not timed), then the workers start;"
+            + " timed from the start call until the database holds no unfinished job%n",
+        o.drainJobs());
+    out.printf(
+        Locale.ROOT,
+        "- latency: %.0f jobs/s, one per call, %.0f s measured after %.0f s of"
+            + " warm-up; enqueue-to-start = the handler's wall-clock start minus the wall clock just"
+            + " before the enqueue call (microseconds, one machine, one clock). PostgreSQL: workers in a"
+            + " separate JVM started with this JVM's class path; SQLite: same JVM%n",
+        o.latencyRate(),
+        o.latencyDuration().toMillis() / 1000.0,
+        o.latencyWarmup().toMillis() / 1000.0);
+    out.printf(
+        Locale.ROOT,
+        "- mixed: %d producer threads enqueue one job per call as fast as they can"
+            + " for %.0f s while the workers run in the same JVM%n",
+        o.mixedProducers(),
         o.mixedDuration().toMillis() / 1000.0);
-    out.printf(Locale.ROOT, "- bloat: drain of %,d jobs with %,d finished rows already in the table,"
-        + " inserted with bulk SQL and followed by VACUUM ANALYZE (SQLite: ANALYZE); reported with"
-        + " its ratio to the empty-table drain median%n", o.drainJobs(), o.bloatRows());
+    out.printf(
+        Locale.ROOT,
+        "- bloat: drain of %,d jobs with %,d finished rows already in the table,"
+            + " inserted with bulk SQL and followed by VACUUM ANALYZE (SQLite: ANALYZE); reported with"
+            + " its ratio to the empty-table drain median%n",
+        o.drainJobs(),
+        o.bloatRows());
     for (StoreKind kind : o.stores()) {
       out.println();
       out.println("Configuration on " + kind.label() + ":");
       out.println();
       for (JobSystem s : systems) {
-        out.println("- **" + s.name() + "**: " + s.unsupported(kind).map(w -> "not run: " + w)
-            .orElse(s.configuration(kind, o.threads())));
+        out.println(
+            "- **"
+                + s.name()
+                + "**: "
+                + s.unsupported(kind)
+                    .map(w -> "not run: " + w)
+                    .orElse(s.configuration(kind, o.threads())));
       }
     }
   }
@@ -237,8 +296,12 @@ public final class Bench {
       OptionalDouble max = r.median(kind, Metric.MIXED_BACKLOG_MAX, "errand");
       if (rate.isPresent() && max.isPresent()) {
         double ms = 1000 * max.getAsDouble() / Math.max(1, rate.getAsDouble());
-        out.printf(Locale.ROOT, "| mixed backlog bounded (max ≤ 1 s of completions) | %,.0f jobs = %,.0f ms of work | %s |%n",
-            max.getAsDouble(), ms, ms <= 1000 ? "met" : "MISSED");
+        out.printf(
+            Locale.ROOT,
+            "| mixed backlog bounded (max ≤ 1 s of completions) | %,.0f jobs = %,.0f ms of work | %s |%n",
+            max.getAsDouble(),
+            ms,
+            ms <= 1000 ? "met" : "MISSED");
       }
       atLeast(out, r, kind, Metric.BLOAT_RATIO, 80, "bloat drain ≥ 80% of empty");
     } else {
@@ -248,16 +311,24 @@ public final class Bench {
     }
   }
 
-  private static void atLeast(PrintStream out, Report r, StoreKind k, Metric m, double target, String label) {
+  private static void atLeast(
+      PrintStream out, Report r, StoreKind k, Metric m, double target, String label) {
     verdict(out, r, k, m, target, label, true);
   }
 
-  private static void atMost(PrintStream out, Report r, StoreKind k, Metric m, double target, String label) {
+  private static void atMost(
+      PrintStream out, Report r, StoreKind k, Metric m, double target, String label) {
     verdict(out, r, k, m, target, label, false);
   }
 
-  private static void verdict(PrintStream out, Report r, StoreKind k, Metric m, double target,
-      String label, boolean higher) {
+  private static void verdict(
+      PrintStream out,
+      Report r,
+      StoreKind k,
+      Metric m,
+      double target,
+      String label,
+      boolean higher) {
     if (r.values(k, m, "errand").isEmpty()) {
       return;
     }
@@ -271,13 +342,17 @@ public final class Bench {
     String gap = Report.format(Math.abs(x - target), m) + " " + m.unit;
     String verdict;
     if (higher) {
-      verdict = met
-          ? String.format(Locale.ROOT, "met, %s above (+%.0f%%)", gap, (x - target) / target * 100)
-          : String.format(Locale.ROOT, "MISSED by %s (%.0f%% short)", gap, (target - x) / target * 100);
+      verdict =
+          met
+              ? String.format(
+                  Locale.ROOT, "met, %s above (+%.0f%%)", gap, (x - target) / target * 100)
+              : String.format(
+                  Locale.ROOT, "MISSED by %s (%.0f%% short)", gap, (target - x) / target * 100);
     } else {
-      verdict = met
-          ? String.format(Locale.ROOT, "met, %s below", gap)
-          : String.format(Locale.ROOT, "MISSED by %s (%.1f× the target)", gap, x / target);
+      verdict =
+          met
+              ? String.format(Locale.ROOT, "met, %s below", gap)
+              : String.format(Locale.ROOT, "MISSED by %s (%.1f× the target)", gap, x / target);
     }
     out.printf(Locale.ROOT, "| %s | %s %s | %s |%n", label, Report.format(x, m), m.unit, verdict);
   }

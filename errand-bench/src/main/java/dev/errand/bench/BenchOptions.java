@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -39,7 +39,8 @@ record BenchOptions(
   static final List<String> WORKLOADS = List.of("enqueue", "drain", "latency", "mixed", "bloat");
   static final String DEFAULT_PG_URL = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
 
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: java -jar errand-bench.jar [options]
         --store postgres|sqlite|postgres,sqlite   databases to run on (default postgres)
         --pg-url URL            loopback PostgreSQL (default %s);
@@ -62,7 +63,8 @@ record BenchOptions(
         --sqlite-dir DIR        where SQLite files go (a new temp directory)
         --db-prefix NAME        prefix of the PostgreSQL databases the benchmark creates (errand_bench)
         --worker-java-options "OPTS"  extra JVM options of the latency worker JVM (e.g. JFR)
-      """.formatted(DEFAULT_PG_URL);
+      """
+          .formatted(DEFAULT_PG_URL);
 
   /** Option names and their defaults. */
   private static final Map<String, String> DEFAULTS = defaultValues();
@@ -106,7 +108,8 @@ record BenchOptions(
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (!name.startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException("expected '--option value', got '" + name + "'\n" + USAGE);
+        throw new IllegalArgumentException(
+            "expected '--option value', got '" + name + "'\n" + USAGE);
       }
       String key = name.substring(2);
       if (!DEFAULTS.containsKey(key)) {
@@ -157,7 +160,8 @@ record BenchOptions(
       }
     }
     if (out.isEmpty()) {
-      throw new IllegalArgumentException("--" + name + " needs at least one value, got '" + value + "'");
+      throw new IllegalArgumentException(
+          "--" + name + " needs at least one value, got '" + value + "'");
     }
     return List.copyOf(out);
   }
@@ -186,7 +190,8 @@ record BenchOptions(
     try {
       n = Integer.parseInt(value.trim().replace("_", ""));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " needs a whole number, got '" + value + "'", e);
+      throw new IllegalArgumentException(
+          "--" + name + " needs a whole number, got '" + value + "'", e);
     }
     if (n < 1) {
       throw new IllegalArgumentException("--" + name + " must be at least 1, got " + n);
@@ -197,7 +202,8 @@ record BenchOptions(
   private static double positiveDouble(String name, String value) {
     double d = number(name, value);
     if (!(d > 0) || d > 10_000) {
-      throw new IllegalArgumentException("--" + name + " must be above 0 and at most 10000, got " + value);
+      throw new IllegalArgumentException(
+          "--" + name + " must be above 0 and at most 10000, got " + value);
     }
     return d;
   }
@@ -205,8 +211,13 @@ record BenchOptions(
   private static Duration seconds(String name, String value, boolean zeroOk) {
     double s = number(name, value);
     if (s < 0 || (!zeroOk && s == 0) || s > 86_400) {
-      throw new IllegalArgumentException("--" + name + " must be " + (zeroOk ? "0" : "above 0")
-          + " to 86400 seconds, got " + value);
+      throw new IllegalArgumentException(
+          "--"
+              + name
+              + " must be "
+              + (zeroOk ? "0" : "above 0")
+              + " to 86400 seconds, got "
+              + value);
     }
     return Duration.ofMillis(Math.round(s * 1000));
   }
@@ -221,7 +232,8 @@ record BenchOptions(
 
   private static String prefix(String value) {
     if (!value.matches("[a-z_][a-z0-9_]{0,40}")) {
-      throw new IllegalArgumentException("--db-prefix must be 1-41 lower-case letters, digits or _, got '" + value + "'");
+      throw new IllegalArgumentException(
+          "--db-prefix must be 1-41 lower-case letters, digits or _, got '" + value + "'");
     }
     return value;
   }

@@ -17,13 +17,17 @@ import javax.sql.DataSource;
 final class Database implements AutoCloseable {
   /** Connections in each system's pool on PostgreSQL; the same for every system. */
   static final int POOL_SIZE = 10;
+
   /**
    * Connections in a peer's pool on SQLite: one, because SQLite has one writer and a second
    * connection that upgrades a read transaction to a write fails at once with SQLITE_BUSY (the busy
    * timeout does not apply to that case), which JobRunr does not survive.
    */
   static final int SQLITE_POOL_SIZE = 1;
-  /** SQLite: how long a writer waits for the lock before failing (peers only; Errand sets its own). */
+
+  /**
+   * SQLite: how long a writer waits for the lock before failing (peers only; Errand sets its own).
+   */
   static final int SQLITE_BUSY_TIMEOUT_MS = 30_000;
 
   final StoreKind kind;
@@ -105,10 +109,15 @@ final class Database implements AutoCloseable {
     return c;
   }
 
-  /** With {@code -Derrand.bench.traceSql=true}: prints the statement timings so far to standard error. */
+  /**
+   * With {@code -Derrand.bench.traceSql=true}: prints the statement timings so far to standard
+   * error.
+   */
   synchronized void printTimings() {
     if (timer != null) {
-      System.err.print(timer.summary(name + " (" + kind.label() + ", pid " + ProcessHandle.current().pid() + ")"));
+      System.err.print(
+          timer.summary(
+              name + " (" + kind.label() + ", pid " + ProcessHandle.current().pid() + ")"));
       System.err.flush();
       timer = null;
     }

@@ -36,20 +36,32 @@ final class DbSchedulerSystem implements JobSystem {
   @Override
   public Optional<String> unsupported(StoreKind kind) {
     if (kind == StoreKind.SQLITE) {
-      return Optional.of("db-scheduler 16.7.1 has no SQLite support: its auto-detection falls back"
-          + " to the default JDBC customization, whose due-query ends in 'OFFSET 0 ROWS FETCH FIRST n"
-          + " ROWS ONLY', which SQLite rejects (\"near OFFSET: syntax error\"), so no job ever runs");
+      return Optional.of(
+          "db-scheduler 16.7.1 has no SQLite support: its auto-detection falls back"
+              + " to the default JDBC customization, whose due-query ends in 'OFFSET 0 ROWS FETCH FIRST n"
+              + " ROWS ONLY', which SQLite rejects (\"near OFFSET: syntax error\"), so no job ever runs");
     }
     return Optional.empty();
   }
 
   @Override
   public String configuration(StoreKind kind, int threads) {
-    String polling = ".pollUsingLockAndFetch(" + LOWER_LIMIT + ", " + UPPER_LIMIT + ") (README:"
-        + " 'for high throughput, set to for example 1.0, 4.0')";
-    return "Scheduler.create(HikariCP pool of " + Database.POOL_SIZE + ", task).threads(" + threads
-        + ")" + polling + ".enableImmediateExecution().pollingInterval("
-        + POLLING_INTERVAL.toMillis() + " ms); one-time task with Long data (Java serialization,"
+    String polling =
+        ".pollUsingLockAndFetch("
+            + LOWER_LIMIT
+            + ", "
+            + UPPER_LIMIT
+            + ") (README:"
+            + " 'for high throughput, set to for example 1.0, 4.0')";
+    return "Scheduler.create(HikariCP pool of "
+        + Database.POOL_SIZE
+        + ", task).threads("
+        + threads
+        + ")"
+        + polling
+        + ".enableImmediateExecution().pollingInterval("
+        + POLLING_INTERVAL.toMillis()
+        + " ms); one-time task with Long data (Java serialization,"
         + " the default); enqueue through the Scheduler once it runs (so immediate execution applies),"
         + " through SchedulerClient before and in a producer-only JVM";
   }
@@ -64,9 +76,11 @@ final class DbSchedulerSystem implements JobSystem {
   @Override
   public Session open(Database db, int threads) throws Exception {
     createTable(db);
-    OneTimeTask<Long> task = Tasks.oneTime(TASK, Long.class)
-        .execute((instance, ctx) -> Probe.current().started(Long.parseLong(instance.getId())));
-    OneTimeTask<Long> filler = Tasks.oneTime(FILLER_TASK, Long.class).execute((instance, ctx) -> {});
+    OneTimeTask<Long> task =
+        Tasks.oneTime(TASK, Long.class)
+            .execute((instance, ctx) -> Probe.current().started(Long.parseLong(instance.getId())));
+    OneTimeTask<Long> filler =
+        Tasks.oneTime(FILLER_TASK, Long.class).execute((instance, ctx) -> {});
     SchedulerClient client = SchedulerClient.Builder.create(db.dataSource(), task, filler).build();
     return new DbSchedulerSession(db, threads, task, filler, client);
   }
@@ -74,17 +88,32 @@ final class DbSchedulerSystem implements JobSystem {
   private static void createTable(Database db) throws Exception {
     boolean pg = db.kind == StoreKind.POSTGRES;
     String ts = pg ? "TIMESTAMP WITH TIME ZONE" : "TIMESTAMP";
-    try (Connection c = db.connect(); Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE IF NOT EXISTS scheduled_tasks ("
-          + " task_name TEXT NOT NULL, task_instance TEXT NOT NULL, task_data " + (pg ? "BYTEA" : "BLOB") + ","
-          + " execution_time " + ts + " NOT NULL, picked BOOLEAN NOT NULL, picked_by TEXT,"
-          + " last_success " + ts + ", last_failure " + ts + ", consecutive_failures INT,"
-          + " last_heartbeat " + ts + ", version BIGINT NOT NULL, priority SMALLINT,"
-          + " PRIMARY KEY (task_name, task_instance))");
-      st.execute("CREATE INDEX IF NOT EXISTS execution_time_idx ON scheduled_tasks (execution_time)");
-      st.execute("CREATE INDEX IF NOT EXISTS last_heartbeat_idx ON scheduled_tasks (last_heartbeat)");
-      st.execute("CREATE INDEX IF NOT EXISTS priority_execution_time_idx"
-          + " ON scheduled_tasks (priority DESC, execution_time ASC)");
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS scheduled_tasks ("
+              + " task_name TEXT NOT NULL, task_instance TEXT NOT NULL, task_data "
+              + (pg ? "BYTEA" : "BLOB")
+              + ","
+              + " execution_time "
+              + ts
+              + " NOT NULL, picked BOOLEAN NOT NULL, picked_by TEXT,"
+              + " last_success "
+              + ts
+              + ", last_failure "
+              + ts
+              + ", consecutive_failures INT,"
+              + " last_heartbeat "
+              + ts
+              + ", version BIGINT NOT NULL, priority SMALLINT,"
+              + " PRIMARY KEY (task_name, task_instance))");
+      st.execute(
+          "CREATE INDEX IF NOT EXISTS execution_time_idx ON scheduled_tasks (execution_time)");
+      st.execute(
+          "CREATE INDEX IF NOT EXISTS last_heartbeat_idx ON scheduled_tasks (last_heartbeat)");
+      st.execute(
+          "CREATE INDEX IF NOT EXISTS priority_execution_time_idx"
+              + " ON scheduled_tasks (priority DESC, execution_time ASC)");
     }
   }
 
@@ -96,7 +125,11 @@ final class DbSchedulerSystem implements JobSystem {
     private volatile SchedulerClient client;
     private Scheduler scheduler;
 
-    DbSchedulerSession(Database db, int threads, OneTimeTask<Long> task, OneTimeTask<Long> filler,
+    DbSchedulerSession(
+        Database db,
+        int threads,
+        OneTimeTask<Long> task,
+        OneTimeTask<Long> filler,
         SchedulerClient client) {
       this.db = db;
       this.threads = threads;
@@ -121,12 +154,13 @@ final class DbSchedulerSystem implements JobSystem {
 
     @Override
     public void startWorkers() {
-      scheduler = Scheduler.create(db.dataSource(), task, filler)
-          .threads(threads)
-          .pollUsingLockAndFetch(LOWER_LIMIT, UPPER_LIMIT)
-          .enableImmediateExecution()
-          .pollingInterval(POLLING_INTERVAL)
-          .build();
+      scheduler =
+          Scheduler.create(db.dataSource(), task, filler)
+              .threads(threads)
+              .pollUsingLockAndFetch(LOWER_LIMIT, UPPER_LIMIT)
+              .enableImmediateExecution()
+              .pollingInterval(POLLING_INTERVAL)
+              .build();
       scheduler.start();
       client = scheduler;
     }
@@ -134,8 +168,8 @@ final class DbSchedulerSystem implements JobSystem {
     @Override
     public long unfinished() throws Exception {
       try (Connection c = db.connect();
-          PreparedStatement ps = c.prepareStatement(
-              "SELECT count(*) FROM scheduled_tasks WHERE task_name = ?")) {
+          PreparedStatement ps =
+              c.prepareStatement("SELECT count(*) FROM scheduled_tasks WHERE task_name = ?")) {
         ps.setString(1, TASK);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
@@ -146,15 +180,18 @@ final class DbSchedulerSystem implements JobSystem {
 
     @Override
     public void insertFinished(int n) throws Exception {
-      String sql = db.kind == StoreKind.POSTGRES
-          ? "INSERT INTO scheduled_tasks (task_name, task_instance, execution_time, picked, version)"
-              + " SELECT ?, 'f' || g, now() + interval '365 days', false, 1"
-              + " FROM generate_series(1, ?) g"
-          : "INSERT INTO scheduled_tasks (task_name, task_instance, execution_time, picked, version)"
-              + " WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?2)"
-              + " SELECT ?1, 'f' || i, " + (System.currentTimeMillis() + Duration.ofDays(365).toMillis())
-              + ", 0, 1 FROM g";
-      try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+      String sql =
+          db.kind == StoreKind.POSTGRES
+              ? "INSERT INTO scheduled_tasks (task_name, task_instance, execution_time, picked, version)"
+                  + " SELECT ?, 'f' || g, now() + interval '365 days', false, 1"
+                  + " FROM generate_series(1, ?) g"
+              : "INSERT INTO scheduled_tasks (task_name, task_instance, execution_time, picked, version)"
+                  + " WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?2)"
+                  + " SELECT ?1, 'f' || i, "
+                  + (System.currentTimeMillis() + Duration.ofDays(365).toMillis())
+                  + ", 0, 1 FROM g";
+      try (Connection c = db.connect();
+          PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setString(1, FILLER_TASK);
         ps.setInt(2, n);
         ps.executeUpdate();

@@ -31,18 +31,19 @@ import org.eclipse.jetty.server.ServerConnector;
 
 /**
  * The response-time effect the seeds claim (001: "email 3.5 s → 60 ms"): an endpoint that sends a
- * verification email through a real SMTP server on loopback that takes {@code --smtp-delay-ms}
- * to accept a message, once synchronously in the handler and once with {@link AfterResponse#run}
- * behind {@link AfterResponseFilter} on Jetty 12. The client (JDK HttpClient, {@code
- * --concurrency} threads) measures each request until it has the whole response; the report gives
- * p50/p90/p99/max per mode and how many emails the SMTP server accepted in each.
+ * verification email through a real SMTP server on loopback that takes {@code --smtp-delay-ms} to
+ * accept a message, once synchronously in the handler and once with {@link AfterResponse#run}
+ * behind {@link AfterResponseFilter} on Jetty 12. The client (JDK HttpClient, {@code --concurrency}
+ * threads) measures each request until it has the whole response; the report gives p50/p90/p99/max
+ * per mode and how many emails the SMTP server accepted in each.
  *
  * <pre>
  * java -jar errand-bench/target/errand-bench.jar email --requests 300 --concurrency 8
  * </pre>
  */
 public final class EmailWorkload {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: errand-bench email [options]
         --requests N        requests per mode (default 300)
         --concurrency N     client threads (default 8)
@@ -81,7 +82,13 @@ public final class EmailWorkload {
   }
 
   /** Latencies of one mode, in milliseconds, and the emails the SMTP server accepted for it. */
-  record Row(String mode, double p50, double p90, double p99, double max, int emailsAccepted,
+  record Row(
+      String mode,
+      double p50,
+      double p90,
+      double p99,
+      double max,
+      int emailsAccepted,
       ShutdownReport lane) {}
 
   public static void main(String[] args) throws Exception {
@@ -102,8 +109,9 @@ public final class EmailWorkload {
     List<Row> rows = new ArrayList<>();
     for (String mode : List.of("synchronous", "after-response")) {
       try (SlowSmtpServer smtp = new SlowSmtpServer(o.smtpDelay())) {
-        progress.printf("email: %s, %d requests, %d client threads, SMTP accepts in %s%n", mode,
-            o.requests(), o.concurrency(), o.smtpDelay());
+        progress.printf(
+            "email: %s, %d requests, %d client threads, SMTP accepts in %s%n",
+            mode, o.requests(), o.concurrency(), o.smtpDelay());
         rows.add(runMode(o, mode, smtp));
       }
     }
@@ -112,10 +120,13 @@ public final class EmailWorkload {
 
   private static Row runMode(Options o, String mode, SlowSmtpServer smtp) throws Exception {
     SmtpMailer mailer = new SmtpMailer(smtp.port());
-    AfterResponseLane lane = AfterResponseLane.builder().threads(o.laneThreads())
-        .queueCapacity(Math.max(1024, o.requests()))
-        .shutdownGrace(o.smtpDelay().multipliedBy(o.requests() / o.laneThreads() + 2).plusSeconds(30))
-        .build();
+    AfterResponseLane lane =
+        AfterResponseLane.builder()
+            .threads(o.laneThreads())
+            .queueCapacity(Math.max(1024, o.requests()))
+            .shutdownGrace(
+                o.smtpDelay().multipliedBy(o.requests() / o.laneThreads() + 2).plusSeconds(30))
+            .build();
     Server server = new Server();
     ServerConnector connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
@@ -135,16 +146,20 @@ public final class EmailWorkload {
       List<Future<Long>> calls = new ArrayList<>(o.requests());
       for (int i = 0; i < o.requests(); i++) {
         int n = i;
-        calls.add(clients.submit(() -> {
-          HttpRequest request = HttpRequest.newBuilder(uri.resolve("?user=" + n)).build();
-          long start = System.nanoTime();
-          HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-          long nanos = System.nanoTime() - start;
-          if (response.statusCode() != 200) {
-            throw new IllegalStateException("request " + n + " got " + response.statusCode());
-          }
-          return nanos;
-        }));
+        calls.add(
+            clients.submit(
+                () -> {
+                  HttpRequest request = HttpRequest.newBuilder(uri.resolve("?user=" + n)).build();
+                  long start = System.nanoTime();
+                  HttpResponse<String> response =
+                      client.send(request, HttpResponse.BodyHandlers.ofString());
+                  long nanos = System.nanoTime() - start;
+                  if (response.statusCode() != 200) {
+                    throw new IllegalStateException(
+                        "request " + n + " got " + response.statusCode());
+                  }
+                  return nanos;
+                }));
       }
       long[] nanos = new long[calls.size()];
       for (int i = 0; i < nanos.length; i++) {
@@ -152,8 +167,14 @@ public final class EmailWorkload {
       }
       ShutdownReport report = lane.shutdown(); // waits for the emails still being sent
       Arrays.sort(nanos);
-      return new Row(mode, ms(percentile(nanos, 0.50)), ms(percentile(nanos, 0.90)),
-          ms(percentile(nanos, 0.99)), ms(nanos[nanos.length - 1]), smtp.accepted(), report);
+      return new Row(
+          mode,
+          ms(percentile(nanos, 0.50)),
+          ms(percentile(nanos, 0.90)),
+          ms(percentile(nanos, 0.99)),
+          ms(nanos[nanos.length - 1]),
+          smtp.accepted(),
+          report);
     } finally {
       clients.shutdownNow();
       server.stop();
@@ -172,15 +193,32 @@ public final class EmailWorkload {
 
   /** Prints the report as Markdown. */
   static void print(Options o, List<Row> rows, PrintStream out) {
-    out.printf(Locale.ROOT, "### Response time with a %d ms SMTP server (%d requests per mode, %d"
-        + " client threads, %d lane threads)%n%n", o.smtpDelay().toMillis(), o.requests(),
-        o.concurrency(), o.laneThreads());
-    out.println("| mode | p50 ms | p90 ms | p99 ms | max ms | emails accepted | lane at shutdown |");
+    out.printf(
+        Locale.ROOT,
+        "### Response time with a %d ms SMTP server (%d requests per mode, %d"
+            + " client threads, %d lane threads)%n%n",
+        o.smtpDelay().toMillis(),
+        o.requests(),
+        o.concurrency(),
+        o.laneThreads());
+    out.println(
+        "| mode | p50 ms | p90 ms | p99 ms | max ms | emails accepted | lane at shutdown |");
     out.println("|---|---:|---:|---:|---:|---:|---|");
     for (Row r : rows) {
-      out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.1f | %.1f | %d | %s |%n", r.mode(), r.p50(),
-          r.p90(), r.p99(), r.max(), r.emailsAccepted(), r.lane().drained() ? "drained"
-              : r.lane().interrupted().size() + " interrupted, " + r.lane().notStarted().size()
+      out.printf(
+          Locale.ROOT,
+          "| %s | %.1f | %.1f | %.1f | %.1f | %d | %s |%n",
+          r.mode(),
+          r.p50(),
+          r.p90(),
+          r.p99(),
+          r.max(),
+          r.emailsAccepted(),
+          r.lane().drained()
+              ? "drained"
+              : r.lane().interrupted().size()
+                  + " interrupted, "
+                  + r.lane().notStarted().size()
                   + " not started");
     }
   }
@@ -199,10 +237,12 @@ public final class EmailWorkload {
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
       String to = "user" + req.getParameter("user") + "@example.com";
       if (afterResponse) {
-        AfterResponse.run("send-verification-email", () -> {
-          mailer.send(to, "Verify your email", "Click the link.");
-          return null;
-        });
+        AfterResponse.run(
+            "send-verification-email",
+            () -> {
+              mailer.send(to, "Verify your email", "Click the link.");
+              return null;
+            });
       } else {
         mailer.send(to, "Verify your email", "Click the link.");
       }

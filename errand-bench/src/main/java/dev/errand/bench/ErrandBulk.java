@@ -17,19 +17,21 @@ final class ErrandBulk {
    * (inside the default one-day retention, so the pruner leaves them alone during the run).
    */
   static void insertSucceeded(Database db, int n) throws Exception {
-    String sql = db.kind == StoreKind.POSTGRES
-        ? "INSERT INTO errand_jobs (type, queue, payload, state, priority, attempt, max_attempts,"
-            + " run_at, node_id, created_at, started_at, finished_at, fence)"
-            + " SELECT 'bench-noop', 'default', ?, 'SUCCEEDED', 0, 1, 20, t, 'bench-bulk', t, t,"
-            + " t + g * interval '1 microsecond', 1"
-            + " FROM generate_series(1, ?) g, (SELECT now() - interval '1 hour' AS t) base"
-        : "INSERT INTO errand_jobs (type, queue, payload, state, priority, attempt, max_attempts,"
-            + " run_at, node_id, created_at, started_at, finished_at, fence)"
-            + " SELECT 'bench-noop', 'default', ?1, 'SUCCEEDED', 0, 1, 20, ?3, 'bench-bulk', ?3, ?3,"
-            + " ?3 + i, 1"
-            + " FROM (WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?2)"
-            + " SELECT i FROM g)";
-    try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+    String sql =
+        db.kind == StoreKind.POSTGRES
+            ? "INSERT INTO errand_jobs (type, queue, payload, state, priority, attempt, max_attempts,"
+                + " run_at, node_id, created_at, started_at, finished_at, fence)"
+                + " SELECT 'bench-noop', 'default', ?, 'SUCCEEDED', 0, 1, 20, t, 'bench-bulk', t, t,"
+                + " t + g * interval '1 microsecond', 1"
+                + " FROM generate_series(1, ?) g, (SELECT now() - interval '1 hour' AS t) base"
+            : "INSERT INTO errand_jobs (type, queue, payload, state, priority, attempt, max_attempts,"
+                + " run_at, node_id, created_at, started_at, finished_at, fence)"
+                + " SELECT 'bench-noop', 'default', ?1, 'SUCCEEDED', 0, 1, 20, ?3, 'bench-bulk', ?3, ?3,"
+                + " ?3 + i, 1"
+                + " FROM (WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?2)"
+                + " SELECT i FROM g)";
+    try (Connection c = db.connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, PAYLOAD);
       ps.setInt(2, n);
       if (db.kind == StoreKind.SQLITE) {

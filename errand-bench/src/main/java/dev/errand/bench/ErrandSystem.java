@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Errand with its PostgreSQL or SQLite store, configured as its users would: defaults plus one queue. */
+/**
+ * Errand with its PostgreSQL or SQLite store, configured as its users would: defaults plus one
+ * queue.
+ */
 final class ErrandSystem implements JobSystem {
   /**
    * A profiling aid, unset by default (the store's own default, FULL, is what the benchmark
@@ -35,16 +38,29 @@ final class ErrandSystem implements JobSystem {
 
   @Override
   public String configuration(StoreKind kind, int threads) {
-    String store = kind == StoreKind.POSTGRES
-        ? "PostgresJobStore.create(HikariCP pool of " + Database.POOL_SIZE + ")"
-        : SQLITE_SYNCHRONOUS.isEmpty() ? "SqliteJobStore.file(path) (synchronous=FULL, its default)"
-            : "SqliteJobStore.builder(path).synchronous(" + SQLITE_SYNCHRONOUS + ") (profiling override)";
-    return "Errand.builder().store(" + store + ").queue(\"default\", " + threads + ").scheduler(false)"
+    String store =
+        kind == StoreKind.POSTGRES
+            ? "PostgresJobStore.create(HikariCP pool of " + Database.POOL_SIZE + ")"
+            : SQLITE_SYNCHRONOUS.isEmpty()
+                ? "SqliteJobStore.file(path) (synchronous=FULL, its default)"
+                : "SqliteJobStore.builder(path).synchronous("
+                    + SQLITE_SYNCHRONOUS
+                    + ") (profiling override)";
+    return "Errand.builder().store("
+        + store
+        + ").queue(\"default\", "
+        + threads
+        + ").scheduler(false)"
         + " (no stored schedules or maintenance occurrences among the measured jobs), every other"
-        + " setting at its default (claim batch " + Errand.Builder.DEFAULT_CLAIM_BATCH
-        + ", completion batch " + Errand.Builder.DEFAULT_COMPLETION_BATCH + ", fallback poll "
-        + Errand.Builder.DEFAULT_POLL_INTERVAL.toMillis() + " ms; wake-up by in-JVM signal"
-        + (kind == StoreKind.POSTGRES ? " and LISTEN/NOTIFY" : "") + ")";
+        + " setting at its default (claim batch "
+        + Errand.Builder.DEFAULT_CLAIM_BATCH
+        + ", completion batch "
+        + Errand.Builder.DEFAULT_COMPLETION_BATCH
+        + ", fallback poll "
+        + Errand.Builder.DEFAULT_POLL_INTERVAL.toMillis()
+        + " ms; wake-up by in-JVM signal"
+        + (kind == StoreKind.POSTGRES ? " and LISTEN/NOTIFY" : "")
+        + ")";
   }
 
   @Override
@@ -56,16 +72,20 @@ final class ErrandSystem implements JobSystem {
 
   @Override
   public Session open(Database db, int threads) {
-    JobStore store = db.kind == StoreKind.POSTGRES
-        ? PostgresJobStore.create(db.dataSource())
-        : SQLITE_SYNCHRONOUS.isEmpty()
-            ? SqliteJobStore.file(db.file())
-            : SqliteJobStore.builder(db.file())
-                .synchronous(SqliteJobStore.Synchronous.valueOf(SQLITE_SYNCHRONOUS)).build();
+    JobStore store =
+        db.kind == StoreKind.POSTGRES
+            ? PostgresJobStore.create(db.dataSource())
+            : SQLITE_SYNCHRONOUS.isEmpty()
+                ? SqliteJobStore.file(db.file())
+                : SqliteJobStore.builder(db.file())
+                    .synchronous(SqliteJobStore.Synchronous.valueOf(SQLITE_SYNCHRONOUS))
+                    .build();
     store.open(); // migrations now, not inside the first timed enqueue
-    Errand errand = Errand.builder().store(store).queue("default", threads).scheduler(false).build();
-    JobType<Noop> type = errand.register(
-        JobType.of("bench-noop", Noop.class, (ctx, p) -> Probe.current().started(p.seq())));
+    Errand errand =
+        Errand.builder().store(store).queue("default", threads).scheduler(false).build();
+    JobType<Noop> type =
+        errand.register(
+            JobType.of("bench-noop", Noop.class, (ctx, p) -> Probe.current().started(p.seq())));
     return new ErrandSession(db, errand, type);
   }
 
@@ -102,8 +122,10 @@ final class ErrandSystem implements JobSystem {
     @Override
     public long unfinished() {
       var byState = errand.store().liveCounts().byState();
-      return byState.get(JobState.SCHEDULED) + byState.get(JobState.QUEUED)
-          + byState.get(JobState.RUNNING) + byState.get(JobState.RETRYING);
+      return byState.get(JobState.SCHEDULED)
+          + byState.get(JobState.QUEUED)
+          + byState.get(JobState.RUNNING)
+          + byState.get(JobState.RETRYING);
     }
 
     @Override

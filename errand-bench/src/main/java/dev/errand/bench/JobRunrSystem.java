@@ -18,8 +18,8 @@ import org.jobrunr.utils.mapper.JsonMapper;
 import org.jobrunr.utils.mapper.jackson.JacksonJsonMapper;
 
 /**
- * JobRunr (open-source edition) with its SQL storage provider, a {@link BackgroundJobServer} of
- * the benchmark's worker count and the shortest poll interval it accepts for SQL storage (5 s; it
+ * JobRunr (open-source edition) with its SQL storage provider, a {@link BackgroundJobServer} of the
+ * benchmark's worker count and the shortest poll interval it accepts for SQL storage (5 s; it
  * rejects less with "The smallest supported pollInterval is 5 seconds").
  */
 final class JobRunrSystem implements JobSystem {
@@ -38,11 +38,16 @@ final class JobRunrSystem implements JobSystem {
   @Override
   public String configuration(StoreKind kind, int threads) {
     return (kind == StoreKind.POSTGRES ? "PostgresStorageProvider" : "SqLiteStorageProvider")
-        + "(HikariCP pool of " + (kind == StoreKind.POSTGRES ? Database.POOL_SIZE + ")"
+        + "(HikariCP pool of "
+        + (kind == StoreKind.POSTGRES
+            ? Database.POOL_SIZE + ")"
             : Database.SQLITE_POOL_SIZE + " in WAL mode: with more, JobRunr fails on SQLITE_BUSY)")
         + " with JacksonJsonMapper; BackgroundJobServer("
-        + "usingStandardBackgroundJobServerConfiguration().andWorkerCount(" + threads
-        + ").andPollInterval(" + POLL_INTERVAL.toSeconds() + " s)) — the smallest poll interval it"
+        + "usingStandardBackgroundJobServerConfiguration().andWorkerCount("
+        + threads
+        + ").andPollInterval("
+        + POLL_INTERVAL.toSeconds()
+        + " s)) — the smallest poll interval it"
         + " allows for SQL storage; JobScheduler.enqueue(lambda) and enqueue(Stream, lambda)";
   }
 
@@ -55,9 +60,10 @@ final class JobRunrSystem implements JobSystem {
   @Override
   public Session open(Database db, int threads) {
     JsonMapper json = new JacksonJsonMapper();
-    StorageProvider storage = db.kind == StoreKind.POSTGRES
-        ? new PostgresStorageProvider(db.dataSource())
-        : new SqLiteStorageProvider(db.dataSource());
+    StorageProvider storage =
+        db.kind == StoreKind.POSTGRES
+            ? new PostgresStorageProvider(db.dataSource())
+            : new SqLiteStorageProvider(db.dataSource());
     storage.setJobMapper(new JobMapper(json));
     return new JobRunrSession(db, threads, json, storage, new JobScheduler(storage));
   }
@@ -70,7 +76,11 @@ final class JobRunrSystem implements JobSystem {
     private final JobScheduler scheduler;
     private BackgroundJobServer server;
 
-    JobRunrSession(Database db, int threads, JsonMapper json, StorageProvider storage,
+    JobRunrSession(
+        Database db,
+        int threads,
+        JsonMapper json,
+        StorageProvider storage,
         JobScheduler scheduler) {
       this.db = db;
       this.threads = threads;
@@ -86,50 +96,59 @@ final class JobRunrSystem implements JobSystem {
 
     @Override
     public void enqueueBatch(long firstSeq, int count, long enqueuedMicros) {
-      scheduler.enqueue(LongStream.range(firstSeq, firstSeq + count).boxed(),
+      scheduler.enqueue(
+          LongStream.range(firstSeq, firstSeq + count).boxed(),
           seq -> JobRunrJobs.noop(seq, enqueuedMicros));
     }
 
     @Override
     public void startWorkers() {
-      JobActivator none = new JobActivator() {
-        @Override
-        public <T> T activateJob(Class<T> type) {
-          return null; // static job method: nothing to activate
-        }
-      };
-      server = new BackgroundJobServer(storage, json, none,
-          BackgroundJobServerConfiguration.usingStandardBackgroundJobServerConfiguration()
-              .andWorkerCount(threads)
-              .andPollInterval(POLL_INTERVAL));
+      JobActivator none =
+          new JobActivator() {
+            @Override
+            public <T> T activateJob(Class<T> type) {
+              return null; // static job method: nothing to activate
+            }
+          };
+      server =
+          new BackgroundJobServer(
+              storage,
+              json,
+              none,
+              BackgroundJobServerConfiguration.usingStandardBackgroundJobServerConfiguration()
+                  .andWorkerCount(threads)
+                  .andPollInterval(POLL_INTERVAL));
       server.start();
     }
 
     @Override
     public long unfinished() throws Exception {
-      try (Connection c = db.connect(); Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT count(*) FROM jobrunr_jobs"
-              + " WHERE state NOT IN ('SUCCEEDED', 'FAILED', 'DELETED')")) {
+      try (Connection c = db.connect();
+          Statement st = c.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT count(*) FROM jobrunr_jobs"
+                      + " WHERE state NOT IN ('SUCCEEDED', 'FAILED', 'DELETED')")) {
         rs.next();
         return rs.getLong(1);
       }
     }
 
     /**
-     * Enqueues one template job through JobRunr's API, clones it {@code n} times in state
-     * SUCCEEDED with new ids (the id inside the stored JSON is replaced too), and deletes the
-     * template.
+     * Enqueues one template job through JobRunr's API, clones it {@code n} times in state SUCCEEDED
+     * with new ids (the id inside the stored JSON is replaced too), and deletes the template.
      */
     @Override
     public void insertFinished(int n) throws Exception {
       scheduler.enqueue(() -> JobRunrJobs.noop(-1L, 0L));
       boolean pg = db.kind == StoreKind.POSTGRES;
-      String ids = pg
-          ? "SELECT gen_random_uuid()::text AS id FROM generate_series(1, ?)"
-          : "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
-              + " SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' ||"
-              + " hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6))) AS id"
-              + " FROM n";
+      String ids =
+          pg
+              ? "SELECT gen_random_uuid()::text AS id FROM generate_series(1, ?)"
+              : "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+                  + " SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' ||"
+                  + " hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6))) AS id"
+                  + " FROM n";
       try (Connection c = db.connect()) {
         String template;
         try (Statement st = c.createStatement();
@@ -139,11 +158,15 @@ final class JobRunrSystem implements JobSystem {
           }
           template = rs.getString(1).trim();
         }
-        try (var ps = c.prepareStatement("INSERT INTO jobrunr_jobs (id, version, jobasjson,"
-            + " jobsignature, state, createdat, updatedat, scheduledat, recurringjobid)"
-            + " SELECT g.id, t.version, replace(t.jobasjson, ?, g.id), t.jobsignature, 'SUCCEEDED',"
-            + " t.createdat, t.updatedat, NULL, NULL FROM jobrunr_jobs t CROSS JOIN (" + ids + ") g"
-            + " WHERE t.id = ?")) {
+        try (var ps =
+            c.prepareStatement(
+                "INSERT INTO jobrunr_jobs (id, version, jobasjson,"
+                    + " jobsignature, state, createdat, updatedat, scheduledat, recurringjobid)"
+                    + " SELECT g.id, t.version, replace(t.jobasjson, ?, g.id), t.jobsignature, 'SUCCEEDED',"
+                    + " t.createdat, t.updatedat, NULL, NULL FROM jobrunr_jobs t CROSS JOIN ("
+                    + ids
+                    + ") g"
+                    + " WHERE t.id = ?")) {
           ps.setString(1, template);
           ps.setInt(2, n);
           ps.setString(3, template);

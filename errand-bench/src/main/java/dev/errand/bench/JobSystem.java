@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A job library under test. Every system runs the same no-op job: its handler reports its
- * sequence number to {@link Probe#current()} and returns.
+ * A job library under test. Every system runs the same no-op job: its handler reports its sequence
+ * number to {@link Probe#current()} and returns.
  */
 interface JobSystem {
   /** The name used on the command line and in reports. */
@@ -38,7 +38,8 @@ interface JobSystem {
         return s;
       }
     }
-    throw new IllegalArgumentException("unknown system '" + name + "': use errand, db-scheduler or jobrunr");
+    throw new IllegalArgumentException(
+        "unknown system '" + name + "': use errand, db-scheduler or jobrunr");
   }
 
   /** One connection of one system to one database. Not thread-safe unless a method says so. */

@@ -16,11 +16,14 @@ enum Metric {
   LATENCY_MISSING("latency", "jobs not started by the deadline", "jobs", Direction.INFO),
   MIXED_COMPLETED("mixed", "completed while producers run", "jobs/s", Direction.HIGHER),
   MIXED_ENQUEUED("mixed", "enqueued by the producers", "jobs/s", Direction.INFO),
-  MIXED_BACKLOG_MAX("mixed", "backlog max (enqueued, not started; sampled every 100 ms)", "jobs", Direction.INFO),
-  MIXED_BACKLOG_END("mixed", "backlog at the end (unfinished in the database)", "jobs", Direction.INFO),
+  MIXED_BACKLOG_MAX(
+      "mixed", "backlog max (enqueued, not started; sampled every 100 ms)", "jobs", Direction.INFO),
+  MIXED_BACKLOG_END(
+      "mixed", "backlog at the end (unfinished in the database)", "jobs", Direction.INFO),
   BLOAT_DRAIN("bloat", "drain rate with finished rows present", "jobs/s", Direction.HIGHER),
   BLOAT_RATIO("bloat", "that rate as % of the empty-table drain median", "%", Direction.INFO),
-  BLOAT_INSERT("bloat", "bulk insert of the finished rows (not timed in the rate)", "s", Direction.INFO);
+  BLOAT_INSERT(
+      "bloat", "bulk insert of the finished rows (not timed in the rate)", "s", Direction.INFO);
 
   /** Which way is better; INFO numbers get no ratio. */
   enum Direction {

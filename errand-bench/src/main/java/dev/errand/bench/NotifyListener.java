@@ -55,8 +55,8 @@ final class NotifyListener implements AutoCloseable {
 
   /**
    * For each enqueue call (wall-clock return times in {@code after}, measured from index {@code
-   * from}), the delay in ms from the call's return to the first notification that arrived after
-   * the call began ({@code before}); NaN where none arrived before the next call began.
+   * from}), the delay in ms from the call's return to the first notification that arrived after the
+   * call began ({@code before}); NaN where none arrived before the next call began.
    */
   List<Double> delaysAfterReturn(long[] before, long[] after, int from) {
     List<Long> a;

@@ -14,10 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The local PostgreSQL server the benchmark runs on. It creates a fresh database for every
- * measured run of every system ({@code DROP DATABASE … WITH (FORCE)} then {@code CREATE DATABASE})
- * and drops it afterwards, so no run sees another's rows, dead tuples or statistics. Only loopback
- * servers are accepted.
+ * The local PostgreSQL server the benchmark runs on. It creates a fresh database for every measured
+ * run of every system ({@code DROP DATABASE … WITH (FORCE)} then {@code CREATE DATABASE}) and drops
+ * it afterwards, so no run sees another's rows, dead tuples or statistics. Only loopback servers
+ * are accepted.
  */
 final class PgServer {
   private static final Pattern URL =
@@ -37,8 +37,11 @@ final class PgServer {
   PgServer(String url) {
     Matcher m = URL.matcher(url);
     if (!m.matches()) {
-      throw new IllegalArgumentException("--pg-url '" + url + "' is not of the form"
-          + " jdbc:postgresql://127.0.0.1:5432/DATABASE?user=USER");
+      throw new IllegalArgumentException(
+          "--pg-url '"
+              + url
+              + "' is not of the form"
+              + " jdbc:postgresql://127.0.0.1:5432/DATABASE?user=USER");
     }
     this.adminUrl = url;
     this.prefix = m.group(1);
@@ -60,8 +63,12 @@ final class PgServer {
     try {
       for (InetAddress a : InetAddress.getAllByName(h)) {
         if (!a.isLoopbackAddress()) {
-          throw new IllegalArgumentException("--pg-url host '" + h + "' resolves to " + a
-              + ", which is not a loopback address; the benchmark only talks to this machine");
+          throw new IllegalArgumentException(
+              "--pg-url host '"
+                  + h
+                  + "' resolves to "
+                  + a
+                  + ", which is not a loopback address; the benchmark only talks to this machine");
         }
       }
     } catch (UnknownHostException e) {
@@ -81,7 +88,8 @@ final class PgServer {
   /** Drops database {@code name} if it exists and creates it empty. */
   Database fresh(String name) throws SQLException {
     requireName(name);
-    try (Connection c = admin(); Statement st = c.createStatement()) {
+    try (Connection c = admin();
+        Statement st = c.createStatement()) {
       st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
       st.execute("CREATE DATABASE " + name);
     }
@@ -91,7 +99,8 @@ final class PgServer {
   /** Drops database {@code name}, ending its sessions. */
   void drop(String name) throws SQLException {
     requireName(name);
-    try (Connection c = admin(); Statement st = c.createStatement()) {
+    try (Connection c = admin();
+        Statement st = c.createStatement()) {
       st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
     }
   }
@@ -99,7 +108,8 @@ final class PgServer {
   /** Drops every database whose name starts with {@code prefix} (left over by a killed run). */
   void dropAll(String prefix) throws SQLException {
     requireName(prefix);
-    try (Connection c = admin(); Statement st = c.createStatement();
+    try (Connection c = admin();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT datname FROM pg_database")) {
       List<String> names = new java.util.ArrayList<>();
       while (rs.next()) {
@@ -116,13 +126,20 @@ final class PgServer {
   /** {@code SELECT version()} and the settings that decide commit cost. */
   Map<String, String> facts() throws SQLException {
     Map<String, String> out = new LinkedHashMap<>();
-    try (Connection c = admin(); Statement st = c.createStatement()) {
+    try (Connection c = admin();
+        Statement st = c.createStatement()) {
       try (ResultSet rs = st.executeQuery("SELECT version()")) {
         rs.next();
         out.put("version", rs.getString(1));
       }
-      for (String s : List.of("fsync", "synchronous_commit", "wal_sync_method", "shared_buffers",
-          "max_connections", "autovacuum")) {
+      for (String s :
+          List.of(
+              "fsync",
+              "synchronous_commit",
+              "wal_sync_method",
+              "shared_buffers",
+              "max_connections",
+              "autovacuum")) {
         try (ResultSet rs = st.executeQuery("SHOW " + s)) {
           rs.next();
           out.put(s, rs.getString(1));

@@ -10,9 +10,9 @@ import java.util.concurrent.locks.LockSupport;
  * installed in a static slot because JobRunr runs jobs as static method calls it rebuilds from
  * storage, so a handler cannot capture an object. Thread-safe.
  *
- * <p>A probe with a capacity also records, per sequence number below that capacity, the wall
- * clock time in microseconds at which the handler started, and counts repeated deliveries of the
- * same sequence number instead of counting them twice.
+ * <p>A probe with a capacity also records, per sequence number below that capacity, the wall clock
+ * time in microseconds at which the handler started, and counts repeated deliveries of the same
+ * sequence number instead of counting them twice.
  */
 final class Probe {
   private static volatile Probe current = new Probe(0);
@@ -25,7 +25,10 @@ final class Probe {
     this.startedMicros = new AtomicLongArray(capacity);
   }
 
-  /** Installs and returns a fresh probe that records start times of sequence numbers below {@code capacity}. */
+  /**
+   * Installs and returns a fresh probe that records start times of sequence numbers below {@code
+   * capacity}.
+   */
   static Probe install(int capacity) {
     Probe p = new Probe(capacity);
     current = p;

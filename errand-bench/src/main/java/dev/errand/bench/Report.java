@@ -37,8 +37,12 @@ final class Report {
 
   /** The median of the runs that produced a number, or empty if none did. */
   OptionalDouble median(StoreKind store, Metric metric, String system) {
-    double[] v = values(store, metric, system).stream().mapToDouble(Double::doubleValue)
-        .filter(d -> !Double.isNaN(d)).sorted().toArray();
+    double[] v =
+        values(store, metric, system).stream()
+            .mapToDouble(Double::doubleValue)
+            .filter(d -> !Double.isNaN(d))
+            .sorted()
+            .toArray();
     if (v.length == 0) {
       return OptionalDouble.empty();
     }
@@ -63,16 +67,26 @@ final class Report {
         }
         OptionalDouble med = median(store, m, s);
         String ratio = "";
-        if (!s.equals("errand") && m.direction != Metric.Direction.INFO && errand.isPresent()
-            && med.isPresent() && med.getAsDouble() > 0 && errand.getAsDouble() > 0) {
-          double r = m.direction == Metric.Direction.HIGHER
-              ? errand.getAsDouble() / med.getAsDouble()
-              : med.getAsDouble() / errand.getAsDouble();
+        if (!s.equals("errand")
+            && m.direction != Metric.Direction.INFO
+            && errand.isPresent()
+            && med.isPresent()
+            && med.getAsDouble() > 0
+            && errand.getAsDouble() > 0) {
+          double r =
+              m.direction == Metric.Direction.HIGHER
+                  ? errand.getAsDouble() / med.getAsDouble()
+                  : med.getAsDouble() / errand.getAsDouble();
           ratio = String.format(Locale.ROOT, "%.2f× %s", r, r >= 1 ? "better" : "worse");
         }
-        out.printf("| %s (%s) | %s | %s | %s | %s |%n", m.label, m.unit, s,
+        out.printf(
+            "| %s (%s) | %s | %s | %s | %s |%n",
+            m.label,
+            m.unit,
+            s,
             med.isPresent() ? format(med.getAsDouble(), m) : "failed",
-            String.join(" · ", runs.stream().map(v -> format(v, m)).toList()), ratio);
+            String.join(" · ", runs.stream().map(v -> format(v, m)).toList()),
+            ratio);
       }
     }
     for (String n : notes(store, workload)) {
@@ -86,7 +100,9 @@ final class Report {
       return "failed";
     }
     if (m.unit.equals("ms")) {
-      return v < 10 ? String.format(Locale.ROOT, "%.2f", v) : String.format(Locale.ROOT, "%,.0f", v);
+      return v < 10
+          ? String.format(Locale.ROOT, "%.2f", v)
+          : String.format(Locale.ROOT, "%,.0f", v);
     }
     if (m.unit.equals("s") || m.unit.equals("%")) {
       return String.format(Locale.ROOT, "%.1f", v);

@@ -31,8 +31,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <ul>
  *   <li>the cold start: the first scheduler pass of a node that finds the schedules stored and no
  *       occurrence yet, until every look-ahead window (3 occurrences each) is materialized;
- *   <li>CPU per minute while the node runs them (every schedule fires once a minute, so 10,000
- *       jobs a minute also run): the scheduler thread alone, and the whole process.
+ *   <li>CPU per minute while the node runs them (every schedule fires once a minute, so 10,000 jobs
+ *       a minute also run): the scheduler thread alone, and the whole process.
  * </ul>
  *
  * <pre>
@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  */
 final class ScheduleWorkload {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: errand-bench schedules [--store sqlite|postgres] [--pg-url URL] [--sqlite-dir DIR]
                                     [--schedules N] [--minutes M] [--db-prefix P]
         --store       sqlite (default) or postgres
@@ -53,7 +54,12 @@ final class ScheduleWorkload {
       """;
 
   /** The options. */
-  record Options(StoreKind store, String pgUrl, Path sqliteDir, int schedules, double minutes,
+  record Options(
+      StoreKind store,
+      String pgUrl,
+      Path sqliteDir,
+      int schedules,
+      double minutes,
       String dbPrefix) {
     static Options parse(String... args) {
       StoreKind store = StoreKind.SQLITE;
@@ -104,8 +110,14 @@ final class ScheduleWorkload {
    * @param jobsRun occurrences that ran while CPU was measured
    * @param cpuPerMinuteByThread CPU seconds per minute of the busiest thread groups
    */
-  record Result(double defineSeconds, double coldStartSeconds, long occurrences, double minutes,
-      double schedulerCpuPerMinute, double processCpuPerMinute, long jobsRun,
+  record Result(
+      double defineSeconds,
+      double coldStartSeconds,
+      long occurrences,
+      double minutes,
+      double schedulerCpuPerMinute,
+      double processCpuPerMinute,
+      long jobsRun,
       Map<String, Double> cpuPerMinuteByThread) {}
 
   /** The payload of a benchmark occurrence. */
@@ -129,8 +141,10 @@ final class ScheduleWorkload {
     String name = o.dbPrefix() + "_schedules";
     PgServer pg = o.store() == StoreKind.POSTGRES ? new PgServer(o.pgUrl()) : null;
     boolean temporary = pg == null && o.sqliteDir() == null;
-    Path dir = pg != null ? null
-        : temporary ? Files.createTempDirectory("errand-bench-schedules") : o.sqliteDir();
+    Path dir =
+        pg != null
+            ? null
+            : temporary ? Files.createTempDirectory("errand-bench-schedules") : o.sqliteDir();
     try (Database db = pg != null ? pg.fresh(name) : Database.sqlite(dir, name)) {
       return measure(o, db, dir, name, progress);
     } finally {
@@ -145,19 +159,26 @@ final class ScheduleWorkload {
     LongAdder ran = new LongAdder();
     JobType<Tick> tick = JobType.of("bench-tick", Tick.class, (ctx, t) -> ran.increment());
     long t0 = System.nanoTime();
-    try (Errand definer = Errand.builder().store(store(o, db, dir, name)).scheduler(false).build()) {
+    try (Errand definer =
+        Errand.builder().store(store(o, db, dir, name)).scheduler(false).build()) {
       definer.register(tick);
       for (int i = 0; i < o.schedules(); i++) {
         Instant anchor = Instant.EPOCH.plusMillis(i * 60_000L / o.schedules());
-        definer.defineSchedule(RecurringJob.of("bench-" + i, tick, new Tick(i),
-            Schedule.every(Duration.ofMinutes(1), anchor)).misfire(Misfire.skip()));
+        definer.defineSchedule(
+            RecurringJob.of(
+                    "bench-" + i, tick, new Tick(i), Schedule.every(Duration.ofMinutes(1), anchor))
+                .misfire(Misfire.skip()));
       }
     }
     double defineSeconds = (System.nanoTime() - t0) / 1e9;
     progress.printf(Locale.ROOT, "defined %d schedules in %.1f s%n", o.schedules(), defineSeconds);
 
-    try (Errand node = Errand.builder().store(store(o, db, dir, name)).nodeId("bench-node")
-        .queue("default", 8).build()) {
+    try (Errand node =
+        Errand.builder()
+            .store(store(o, db, dir, name))
+            .nodeId("bench-node")
+            .queue("default", 8)
+            .build()) {
       node.register(tick);
       // The cold start: the first scheduler pass of a node that finds every schedule stored and
       // no occurrence yet (what start() does first, run here on this thread to time it alone).
@@ -165,12 +186,19 @@ final class ScheduleWorkload {
       long occurrences = node.materializeSchedules();
       double coldStart = (System.nanoTime() - start) / 1e9;
       node.start();
-      progress.printf(Locale.ROOT, "cold start: %d occurrences materialized in %.2f s%n",
-          occurrences, coldStart);
+      progress.printf(
+          Locale.ROOT,
+          "cold start: %d occurrences materialized in %.2f s%n",
+          occurrences,
+          coldStart);
 
       ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-      long schedulerThread = Thread.getAllStackTraces().keySet().stream()
-          .filter(t -> t.getName().startsWith("errand-scheduler")).findFirst().orElseThrow().getId();
+      long schedulerThread =
+          Thread.getAllStackTraces().keySet().stream()
+              .filter(t -> t.getName().startsWith("errand-scheduler"))
+              .findFirst()
+              .orElseThrow()
+              .getId();
       Map<Long, Long> cpu0 = threadCpu(threads);
       long sched0 = threads.getThreadCpuTime(schedulerThread);
       long proc0 = processCpuNanos();
@@ -178,27 +206,34 @@ final class ScheduleWorkload {
       long wall0 = System.nanoTime();
       long measure = (long) (o.minutes() * 60e9);
       while (System.nanoTime() - wall0 < measure) {
-        TimeUnit.NANOSECONDS.sleep(Math.min(TimeUnit.SECONDS.toNanos(10), measure - (System.nanoTime() - wall0)));
-        progress.printf(Locale.ROOT, "… %.0f s, %d jobs ran%n", (System.nanoTime() - wall0) / 1e9, ran.sum() - ran0);
+        TimeUnit.NANOSECONDS.sleep(
+            Math.min(TimeUnit.SECONDS.toNanos(10), measure - (System.nanoTime() - wall0)));
+        progress.printf(
+            Locale.ROOT,
+            "… %.0f s, %d jobs ran%n",
+            (System.nanoTime() - wall0) / 1e9,
+            ran.sum() - ran0);
       }
       double minutes = (System.nanoTime() - wall0) / 60e9;
       double sched = (threads.getThreadCpuTime(schedulerThread) - sched0) / 1e9 / minutes;
       double proc = (processCpuNanos() - proc0) / 1e9 / minutes;
       Map<Long, Long> cpu1 = threadCpu(threads);
       Map<String, Double> byThread = new TreeMap<>();
-      cpu1.forEach((id, ns) -> {
-        ThreadInfo info = threads.getThreadInfo(id);
-        if (info != null) {
-          String group = info.getThreadName().replaceAll("-\\d+$", "-N");
-          byThread.merge(group, (ns - cpu0.getOrDefault(id, 0L)) / 1e9 / minutes, Double::sum);
-        }
-      });
+      cpu1.forEach(
+          (id, ns) -> {
+            ThreadInfo info = threads.getThreadInfo(id);
+            if (info != null) {
+              String group = info.getThreadName().replaceAll("-\\d+$", "-N");
+              byThread.merge(group, (ns - cpu0.getOrDefault(id, 0L)) / 1e9 / minutes, Double::sum);
+            }
+          });
       Map<String, Double> top = new LinkedHashMap<>();
       byThread.entrySet().stream()
-          .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(6)
+          .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+          .limit(6)
           .forEach(e -> top.put(e.getKey(), e.getValue()));
-      return new Result(defineSeconds, coldStart, occurrences, minutes, sched, proc, ran.sum() - ran0,
-          top);
+      return new Result(
+          defineSeconds, coldStart, occurrences, minutes, sched, proc, ran.sum() - ran0, top);
     }
   }
 
@@ -225,18 +260,33 @@ final class ScheduleWorkload {
   }
 
   static void print(Options o, Result r, PrintStream out) {
-    out.printf(Locale.ROOT, "## Scheduler overhead (%s, %d schedules every minute, %d cores)%n%n",
-        o.store().label(), o.schedules(), Runtime.getRuntime().availableProcessors());
+    out.printf(
+        Locale.ROOT,
+        "## Scheduler overhead (%s, %d schedules every minute, %d cores)%n%n",
+        o.store().label(),
+        o.schedules(),
+        Runtime.getRuntime().availableProcessors());
     out.println("| measure | value |");
     out.println("|---|---|");
-    out.printf(Locale.ROOT, "| define the schedules (one call each) | %.1f s |%n", r.defineSeconds());
-    out.printf(Locale.ROOT, "| cold start: materialize every look-ahead window (%d occurrences) | %.2f s |%n",
-        r.occurrences(), r.coldStartSeconds());
-    out.printf(Locale.ROOT, "| scheduler thread CPU per minute | %.2f s |%n", r.schedulerCpuPerMinute());
-    out.printf(Locale.ROOT, "| process CPU per minute (scheduler + running %d jobs/min) | %.2f s |%n",
-        Math.round(r.jobsRun() / r.minutes()), r.processCpuPerMinute());
+    out.printf(
+        Locale.ROOT, "| define the schedules (one call each) | %.1f s |%n", r.defineSeconds());
+    out.printf(
+        Locale.ROOT,
+        "| cold start: materialize every look-ahead window (%d occurrences) | %.2f s |%n",
+        r.occurrences(),
+        r.coldStartSeconds());
+    out.printf(
+        Locale.ROOT, "| scheduler thread CPU per minute | %.2f s |%n", r.schedulerCpuPerMinute());
+    out.printf(
+        Locale.ROOT,
+        "| process CPU per minute (scheduler + running %d jobs/min) | %.2f s |%n",
+        Math.round(r.jobsRun() / r.minutes()),
+        r.processCpuPerMinute());
     out.printf(Locale.ROOT, "| measured for | %.1f min |%n", r.minutes());
-    r.cpuPerMinuteByThread().forEach((thread, cpu) ->
-        out.printf(Locale.ROOT, "| CPU per minute of threads `%s` | %.2f s |%n", thread, cpu));
+    r.cpuPerMinuteByThread()
+        .forEach(
+            (thread, cpu) ->
+                out.printf(
+                    Locale.ROOT, "| CPU per minute of threads `%s` | %.2f s |%n", thread, cpu));
   }
 }

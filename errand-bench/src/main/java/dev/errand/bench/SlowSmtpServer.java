@@ -15,18 +15,20 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real SMTP server on loopback (enough of RFC 5321 for one message per session) that takes
- * {@code delay} to accept each message, like a slow relay. One thread per session, so concurrent
- * senders each wait {@code delay}, not in turn. Counts the messages it accepted.
+ * A real SMTP server on loopback (enough of RFC 5321 for one message per session) that takes {@code
+ * delay} to accept each message, like a slow relay. One thread per session, so concurrent senders
+ * each wait {@code delay}, not in turn. Counts the messages it accepted.
  */
 final class SlowSmtpServer implements AutoCloseable {
   private final ServerSocket socket;
   private final Duration delay;
-  private final ExecutorService sessions = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "smtp-session");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService sessions =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "smtp-session");
+            t.setDaemon(true);
+            return t;
+          });
   private final AtomicInteger accepted = new AtomicInteger();
   private final Thread acceptor;
 
@@ -61,12 +63,15 @@ final class SlowSmtpServer implements AutoCloseable {
   }
 
   private void session(Socket s) {
-    try (s; BufferedReader in = new BufferedReader(
-        new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))) {
+    try (s;
+        BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))) {
       OutputStream out = s.getOutputStream();
       reply(out, "220 bench ESMTP");
       for (String line; (line = in.readLine()) != null; ) {
-        String verb = line.length() >= 4 ? line.substring(0, 4).toUpperCase(java.util.Locale.ROOT) : line;
+        String verb =
+            line.length() >= 4 ? line.substring(0, 4).toUpperCase(java.util.Locale.ROOT) : line;
         switch (verb) {
           case "EHLO", "HELO" -> reply(out, "250 bench");
           case "MAIL", "RCPT", "RSET", "NOOP" -> reply(out, "250 OK");

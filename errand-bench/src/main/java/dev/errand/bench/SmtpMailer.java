@@ -22,8 +22,9 @@ final class SmtpMailer {
   /** Sends the message and returns once the server accepted it (its 250 after DATA). */
   void send(String to, String subject, String body) throws IOException {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
-        BufferedReader in = new BufferedReader(
-            new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))) {
+        BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))) {
       OutputStream out = s.getOutputStream();
       expect(in, "220");
       command(out, in, "EHLO bench", "250");

@@ -29,36 +29,45 @@ final class StatementTimer {
   private final Map<String, Stat> stats = new ConcurrentHashMap<>();
 
   DataSource wrap(DataSource ds) {
-    return (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {DataSource.class}, (proxy, m, args) -> {
-          Object r = invoke(ds, m, args);
-          return r instanceof Connection c ? connection(c) : r;
-        });
+    return (DataSource)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, m, args) -> {
+              Object r = invoke(ds, m, args);
+              return r instanceof Connection c ? connection(c) : r;
+            });
   }
 
   private Connection connection(Connection c) {
-    return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {Connection.class}, (proxy, m, args) -> {
-          if (m.getName().equals("commit") || m.getName().equals("rollback")) {
-            return timed(m.getName().toUpperCase(Locale.ROOT), () -> invoke(c, m, args));
-          }
-          Object r = invoke(c, m, args);
-          if (r instanceof Statement s && m.getReturnType().isInterface()) {
-            String sql = args != null && args.length > 0 && args[0] instanceof String q ? q : null;
-            return statement(s, m.getReturnType(), sql);
-          }
-          return r;
-        });
+    return (Connection)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, m, args) -> {
+              if (m.getName().equals("commit") || m.getName().equals("rollback")) {
+                return timed(m.getName().toUpperCase(Locale.ROOT), () -> invoke(c, m, args));
+              }
+              Object r = invoke(c, m, args);
+              if (r instanceof Statement s && m.getReturnType().isInterface()) {
+                String sql =
+                    args != null && args.length > 0 && args[0] instanceof String q ? q : null;
+                return statement(s, m.getReturnType(), sql);
+              }
+              return r;
+            });
   }
 
   private Object statement(Statement s, Class<?> type, String preparedSql) {
-    InvocationHandler h = (proxy, m, args) -> {
-      if (m.getName().startsWith("execute")) {
-        String sql = args != null && args.length > 0 && args[0] instanceof String q ? q : preparedSql;
-        return timed(sql == null ? "(batch)" : sql, () -> invoke(s, m, args));
-      }
-      return invoke(s, m, args);
-    };
+    InvocationHandler h =
+        (proxy, m, args) -> {
+          if (m.getName().startsWith("execute")) {
+            String sql =
+                args != null && args.length > 0 && args[0] instanceof String q ? q : preparedSql;
+            return timed(sql == null ? "(batch)" : sql, () -> invoke(s, m, args));
+          }
+          return invoke(s, m, args);
+        };
     return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {type}, h);
   }
 
@@ -71,8 +80,9 @@ final class StatementTimer {
     try {
       return call.run();
     } finally {
-      Stat st = stats.computeIfAbsent(key.replaceAll("\\s+", " ").trim(),
-          k -> new Stat(new LongAdder(), new LongAdder()));
+      Stat st =
+          stats.computeIfAbsent(
+              key.replaceAll("\\s+", " ").trim(), k -> new Stat(new LongAdder(), new LongAdder()));
       st.count().increment();
       st.nanos().add(System.nanoTime() - t0);
     }
@@ -90,13 +100,15 @@ final class StatementTimer {
   String summary(String title) {
     List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats.entrySet());
     rows.sort((a, b) -> Long.compare(b.getValue().nanos().sum(), a.getValue().nanos().sum()));
-    StringBuilder sb = new StringBuilder("statement timings for " + title
-        + " (client side: count, total ms, mean µs, SQL):\n");
+    StringBuilder sb =
+        new StringBuilder(
+            "statement timings for " + title + " (client side: count, total ms, mean µs, SQL):\n");
     for (Map.Entry<String, Stat> e : rows) {
       long n = e.getValue().count().sum();
       long ns = e.getValue().nanos().sum();
       String sql = e.getKey().length() > 160 ? e.getKey().substring(0, 160) + "…" : e.getKey();
-      sb.append(String.format(Locale.ROOT, "  %8d %10.1f %9.1f  %s%n", n, ns / 1e6, ns / 1e3 / n, sql));
+      sb.append(
+          String.format(Locale.ROOT, "  %8d %10.1f %9.1f  %s%n", n, ns / 1e6, ns / 1e3 / n, sql));
     }
     return sb.toString();
   }

@@ -9,9 +9,10 @@ import java.util.concurrent.CountDownLatch;
 /**
  * The worker JVM of the cross-process latency workload. Opens one system on an existing database,
  * starts its workers and prints {@code @READY}; once {@code --expect} jobs started (or {@code
- * --timeout-ms} passed, or a newline arrives on standard input) prints {@code @S <seq> <startMicros>} for every job that started, then
- * {@code @END <started> <repeats>}, and exits. It also exits when its standard input closes (the
- * benchmark JVM ended). Logging goes to standard error.
+ * --timeout-ms} passed, or a newline arrives on standard input) prints {@code @S <seq>
+ * <startMicros>} for every job that started, then {@code @END <started> <repeats>}, and exits. It
+ * also exits when its standard input closes (the benchmark JVM ended). Logging goes to standard
+ * error.
  */
 public final class WorkerMain {
   private WorkerMain() {}
@@ -30,19 +31,22 @@ public final class WorkerMain {
 
     Probe probe = Probe.install(expect);
     CountDownLatch reportNow = new CountDownLatch(1);
-    Thread watchdog = new Thread(() -> {
-      try {
-        int b;
-        while ((b = System.in.read()) >= 0) {
-          if (b == '\n') {
-            reportNow.countDown(); // the benchmark wants what started so far
-          }
-        }
-      } catch (IOException ignored) {
-        // treat as closed
-      }
-      Runtime.getRuntime().halt(3); // EOF: the benchmark JVM closed us or died
-    }, "bench-stdin-watchdog");
+    Thread watchdog =
+        new Thread(
+            () -> {
+              try {
+                int b;
+                while ((b = System.in.read()) >= 0) {
+                  if (b == '\n') {
+                    reportNow.countDown(); // the benchmark wants what started so far
+                  }
+                }
+              } catch (IOException ignored) {
+                // treat as closed
+              }
+              Runtime.getRuntime().halt(3); // EOF: the benchmark JVM closed us or died
+            },
+            "bench-stdin-watchdog");
     watchdog.setDaemon(true);
     watchdog.start();
 

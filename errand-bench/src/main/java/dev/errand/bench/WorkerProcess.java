@@ -31,24 +31,42 @@ final class WorkerProcess implements AutoCloseable {
     reader.start();
   }
 
-  static WorkerProcess start(JobSystem system, Database db, int threads, int expect,
-      Duration timeout, List<String> jvmOptions) throws IOException {
+  static WorkerProcess start(
+      JobSystem system,
+      Database db,
+      int threads,
+      int expect,
+      Duration timeout,
+      List<String> jvmOptions)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmOptions);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(WorkerMain.class.getName());
-    cmd.addAll(List.of("--system", system.name(), "--store", db.kind.label(), "--url", db.jdbcUrl,
-        "--threads", Integer.toString(threads), "--expect", Integer.toString(expect),
-        "--timeout-ms", Long.toString(timeout.toMillis())));
+    cmd.addAll(
+        List.of(
+            "--system",
+            system.name(),
+            "--store",
+            db.kind.label(),
+            "--url",
+            db.jdbcUrl,
+            "--threads",
+            Integer.toString(threads),
+            "--expect",
+            Integer.toString(expect),
+            "--timeout-ms",
+            Long.toString(timeout.toMillis())));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
     return new WorkerProcess(pb.start());
   }
 
   private void read() {
-    try (BufferedReader r = new BufferedReader(
-        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         lines.add(line);
@@ -84,8 +102,10 @@ final class WorkerProcess implements AutoCloseable {
         asked = true;
         deadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
       }
-      String line = asked ? next(deadlineNanos, "to report its job starts")
-          : lines.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+      String line =
+          asked
+              ? next(deadlineNanos, "to report its job starts")
+              : lines.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
       if (line == null) {
         continue;
       }
@@ -115,8 +135,12 @@ final class WorkerProcess implements AutoCloseable {
   private void failIfClosed(String line, String what) {
     if (line.equals(EOF) || line.startsWith("@ERROR")) {
       String exit = process.isAlive() ? "still running" : "exit code " + process.exitValue();
-      throw new IllegalStateException("the worker JVM closed its output before " + what + " ("
-          + exit + "; its log is on standard error)");
+      throw new IllegalStateException(
+          "the worker JVM closed its output before "
+              + what
+              + " ("
+              + exit
+              + "; its log is on standard error)");
     }
   }
 

@@ -17,13 +17,15 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The five workloads. Each measured run of each system gets a fresh database, opens the system,
- * measures, closes it and drops the database. Results go to the {@link Report}; a run that fails
- * or times out is recorded as failed with its reason and the benchmark goes on.
+ * measures, closes it and drops the database. Results go to the {@link Report}; a run that fails or
+ * times out is recorded as failed with its reason and the benchmark goes on.
  */
 final class Workloads {
   private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
   /** A drain in which no job started for this long has failed. */
   private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(60);
+
   /** Most jobs one mixed-workload producer enqueues, whatever the time (a bound, never reached). */
   private static final long MIXED_MAX_JOBS = 50_000_000L;
 
@@ -44,7 +46,13 @@ final class Workloads {
   /** Runs one measured run of {@code workload} for {@code system} on {@code kind}. */
   void run(StoreKind kind, String workload, int run, JobSystem system) {
     long t0 = System.nanoTime();
-    progress.printf(Locale.ROOT, "[%s] %s run %d/%d: %s …%n", kind.label(), workload, run, o.runs(),
+    progress.printf(
+        Locale.ROOT,
+        "[%s] %s run %d/%d: %s …%n",
+        kind.label(),
+        workload,
+        run,
+        o.runs(),
         system.name());
     Map<Metric, Double> result = new EnumMap<>(Metric.class);
     try {
@@ -61,8 +69,16 @@ final class Workloads {
         default -> throw new IllegalArgumentException("unknown workload " + workload);
       }
       result.forEach((m, v) -> report.add(kind, m, system.name(), v));
-      progress.printf(Locale.ROOT, "[%s] %s run %d/%d: %s done in %.1f s: %s%n", kind.label(),
-          workload, run, o.runs(), system.name(), (System.nanoTime() - t0) / 1e9, summary(result));
+      progress.printf(
+          Locale.ROOT,
+          "[%s] %s run %d/%d: %s done in %.1f s: %s%n",
+          kind.label(),
+          workload,
+          run,
+          o.runs(),
+          system.name(),
+          (System.nanoTime() - t0) / 1e9,
+          summary(result));
     } catch (Exception | AssertionError e) {
       for (Metric m : Metric.values()) {
         if (m.workload.equals(workload) && m.direction != Metric.Direction.INFO) {
@@ -71,15 +87,25 @@ final class Workloads {
       }
       String why = e.getClass().getSimpleName() + ": " + e.getMessage();
       report.note(kind, workload, system.name() + " run " + run + " failed: " + why);
-      progress.printf(Locale.ROOT, "[%s] %s run %d/%d: %s FAILED: %s%n", kind.label(), workload, run,
-          o.runs(), system.name(), why);
+      progress.printf(
+          Locale.ROOT,
+          "[%s] %s run %d/%d: %s FAILED: %s%n",
+          kind.label(),
+          workload,
+          run,
+          o.runs(),
+          system.name(),
+          why);
       e.printStackTrace(progress);
     }
   }
 
   private static String summary(Map<Metric, Double> r) {
     List<String> parts = new ArrayList<>();
-    r.forEach((m, v) -> parts.add(m.name().toLowerCase(Locale.ROOT) + "=" + Report.format(v, m) + " " + m.unit));
+    r.forEach(
+        (m, v) ->
+            parts.add(
+                m.name().toLowerCase(Locale.ROOT) + "=" + Report.format(v, m) + " " + m.unit));
     return String.join(", ", parts);
   }
 
@@ -94,7 +120,8 @@ final class Workloads {
 
   // ---------------------------------------------------------------------------- enqueue
 
-  private void enqueue(StoreKind kind, JobSystem system, Map<Metric, Double> result) throws Exception {
+  private void enqueue(StoreKind kind, JobSystem system, Map<Metric, Double> result)
+      throws Exception {
     int n = o.singleJobs();
     try (Database db = fresh(kind, system, "enqueue_single");
         JobSystem.Session s = system.open(db, o.threads())) {
@@ -103,7 +130,8 @@ final class Workloads {
       for (int i = 0; i < n; i++) {
         s.enqueue(i, Probe.wallMicros());
         if (System.nanoTime() - deadline > 0) {
-          throw new IllegalStateException("only " + (i + 1) + " of " + n + " single enqueues within " + o.timeout());
+          throw new IllegalStateException(
+              "only " + (i + 1) + " of " + n + " single enqueues within " + o.timeout());
         }
       }
       double rate = n / seconds(System.nanoTime() - t0);
@@ -127,7 +155,8 @@ final class Workloads {
     for (int first = 0; first < n; first += o.batchSize()) {
       s.enqueueBatch(first, Math.min(o.batchSize(), n - first), Probe.wallMicros());
       if (System.nanoTime() - deadline > 0) {
-        throw new IllegalStateException("enqueueing " + n + " jobs took longer than " + o.timeout());
+        throw new IllegalStateException(
+            "enqueueing " + n + " jobs took longer than " + o.timeout());
       }
     }
   }
@@ -135,16 +164,17 @@ final class Workloads {
   private static void requireStored(JobSystem.Session s, long n) throws Exception {
     long stored = s.unfinished();
     if (stored != n) {
-      throw new IllegalStateException("enqueued " + n + " jobs but the database holds " + stored
-          + " unfinished ones");
+      throw new IllegalStateException(
+          "enqueued " + n + " jobs but the database holds " + stored + " unfinished ones");
     }
   }
 
   // ---------------------------------------------------------------------------- drain
 
   /** Queues {@code --drain-jobs} jobs, starts the workers and times until all are finished. */
-  private void drain(StoreKind kind, JobSystem system, Database db, Map<Metric, Double> result,
-      Metric metric) throws Exception {
+  private void drain(
+      StoreKind kind, JobSystem system, Database db, Map<Metric, Double> result, Metric metric)
+      throws Exception {
     try (JobSystem.Session s = system.open(db, o.threads())) {
       if (metric == Metric.BLOAT_DRAIN) {
         long t = System.nanoTime();
@@ -161,9 +191,16 @@ final class Workloads {
       long deadline = t0 + o.timeout().toNanos();
       s.startWorkers();
       if (!probe.awaitCount(n, deadline, STALL_NANOS)) {
-        throw new IllegalStateException("only " + probe.count() + " of " + n + " jobs started (limit "
-            + o.timeout().toSeconds() + " s, or " + TimeUnit.NANOSECONDS.toSeconds(STALL_NANOS)
-            + " s without any start)");
+        throw new IllegalStateException(
+            "only "
+                + probe.count()
+                + " of "
+                + n
+                + " jobs started (limit "
+                + o.timeout().toSeconds()
+                + " s, or "
+                + TimeUnit.NANOSECONDS.toSeconds(STALL_NANOS)
+                + " s without any start)");
       }
       awaitAllFinished(s, deadline);
       double rate = n / seconds(System.nanoTime() - t0);
@@ -185,7 +222,8 @@ final class Workloads {
         return;
       }
       if (System.nanoTime() - deadline > 0) {
-        throw new IllegalStateException(left + " jobs still unfinished in the database at the deadline");
+        throw new IllegalStateException(
+            left + " jobs still unfinished in the database at the deadline");
       }
       LockSupport.parkNanos(POLL_NANOS);
     }
@@ -193,14 +231,16 @@ final class Workloads {
 
   /** Fresh statistics after a bulk insert, as autovacuum would give a table that grew over time. */
   private static void analyze(Database db) throws Exception {
-    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
       st.execute(db.kind == StoreKind.POSTGRES ? "VACUUM ANALYZE" : "ANALYZE");
     }
   }
 
   // ---------------------------------------------------------------------------- bloat
 
-  private void bloat(StoreKind kind, JobSystem system, Map<Metric, Double> result) throws Exception {
+  private void bloat(StoreKind kind, JobSystem system, Map<Metric, Double> result)
+      throws Exception {
     try (Database db = fresh(kind, system, "bloat")) {
       drain(kind, system, db, result, Metric.BLOAT_DRAIN);
     }
@@ -217,7 +257,8 @@ final class Workloads {
    * (by its handler) minus the wall-clock time just before its enqueue call. On PostgreSQL the
    * workers run in another JVM; on SQLite (one process by design) in this one.
    */
-  private void latency(StoreKind kind, JobSystem system, Map<Metric, Double> result) throws Exception {
+  private void latency(StoreKind kind, JobSystem system, Map<Metric, Double> result)
+      throws Exception {
     int warm = o.latencyWarmupJobs();
     int measured = o.latencyJobs();
     int total = warm + measured;
@@ -225,15 +266,18 @@ final class Workloads {
     long[] after = new long[total];
     long[] started;
     // after the last enqueue, how long the last jobs may take to start (JobRunr polls every 5 s)
-    Duration tail = o.timeout().compareTo(Duration.ofSeconds(60)) < 0 ? o.timeout() : Duration.ofSeconds(60);
+    Duration tail =
+        o.timeout().compareTo(Duration.ofSeconds(60)) < 0 ? o.timeout() : Duration.ofSeconds(60);
     try (Database db = fresh(kind, system, "latency");
         JobSystem.Session producer = system.open(db, o.threads())) {
       if (kind == StoreKind.POSTGRES) {
-        Duration workerLimit = Duration.ofSeconds(120).plus(o.latencyWarmup())
-            .plus(o.latencyDuration()).plus(tail);
-        NotifyListener listener = NotifyListener.CHANNEL.isEmpty() ? null : new NotifyListener(db.jdbcUrl);
-        try (WorkerProcess worker = WorkerProcess.start(system, db, o.threads(), total,
-            workerLimit, o.workerJvmOptions())) {
+        Duration workerLimit =
+            Duration.ofSeconds(120).plus(o.latencyWarmup()).plus(o.latencyDuration()).plus(tail);
+        NotifyListener listener =
+            NotifyListener.CHANNEL.isEmpty() ? null : new NotifyListener(db.jdbcUrl);
+        try (WorkerProcess worker =
+            WorkerProcess.start(
+                system, db, o.threads(), total, workerLimit, o.workerJvmOptions())) {
           worker.awaitReady(System.nanoTime() + TimeUnit.SECONDS.toNanos(120));
           pace(producer, total, before, after);
           started = worker.awaitStarts(total, System.nanoTime() + tail.toNanos());
@@ -245,10 +289,20 @@ final class Workloads {
         if (listener != null) {
           List<Double> d = listener.delaysAfterReturn(before, after, warm);
           double[] sorted = Report.sorted(d.stream().filter(x -> !x.isNaN()).toList());
-          report.note(kind, "latency", String.format(Locale.ROOT, "%s: NOTIFY on '%s' reached a"
-              + " listener in the benchmark JVM %.2f ms (p50) / %.2f ms (p99) after the enqueue call"
-              + " returned (%d of %d calls matched)", system.name(), NotifyListener.CHANNEL,
-              Report.percentile(sorted, 50), Report.percentile(sorted, 99), sorted.length, d.size()));
+          report.note(
+              kind,
+              "latency",
+              String.format(
+                  Locale.ROOT,
+                  "%s: NOTIFY on '%s' reached a"
+                      + " listener in the benchmark JVM %.2f ms (p50) / %.2f ms (p99) after the enqueue call"
+                      + " returned (%d of %d calls matched)",
+                  system.name(),
+                  NotifyListener.CHANNEL,
+                  Report.percentile(sorted, 50),
+                  Report.percentile(sorted, 99),
+                  sorted.length,
+                  d.size()));
         }
       } else {
         Probe probe = Probe.install(total);
@@ -289,12 +343,22 @@ final class Workloads {
     result.put(Metric.LATENCY_ENQUEUE_P99, Report.percentile(c, 99));
     result.put(Metric.LATENCY_MISSING, (double) missing);
     if (missing > 0) {
-      report.note(kind, "latency", system.name() + ": " + missing + " of " + measured
-          + " measured jobs had not started by the deadline; percentiles are over the others");
+      report.note(
+          kind,
+          "latency",
+          system.name()
+              + ": "
+              + missing
+              + " of "
+              + measured
+              + " measured jobs had not started by the deadline; percentiles are over the others");
     }
   }
 
-  /** Enqueues jobs 0..n-1 one per call at the configured rate, recording the wall clock around each call. */
+  /**
+   * Enqueues jobs 0..n-1 one per call at the configured rate, recording the wall clock around each
+   * call.
+   */
   private void pace(JobSystem.Session s, int n, long[] before, long[] after) throws Exception {
     double periodNanos = 1e9 / o.latencyRate();
     long start = System.nanoTime();
@@ -316,7 +380,8 @@ final class Workloads {
    * --mixed-seconds} while the workers run in the same JVM. Completed = enqueued minus what the
    * database holds unfinished at the end.
    */
-  private void mixed(StoreKind kind, JobSystem system, Map<Metric, Double> result) throws Exception {
+  private void mixed(StoreKind kind, JobSystem system, Map<Metric, Double> result)
+      throws Exception {
     try (Database db = fresh(kind, system, "mixed");
         JobSystem.Session s = system.open(db, o.threads())) {
       Probe probe = Probe.install(0);
@@ -328,16 +393,21 @@ final class Workloads {
       long end = t0 + o.mixedDuration().toNanos();
       List<Thread> producers = new ArrayList<>();
       for (int p = 0; p < o.mixedProducers(); p++) {
-        Thread t = new Thread(() -> {
-          try {
-            for (long i = 0; i < MIXED_MAX_JOBS && failure.get() == null && System.nanoTime() - end < 0; i++) {
-              s.enqueue(seq.getAndIncrement(), Probe.wallMicros());
-              enqueued.incrementAndGet();
-            }
-          } catch (Throwable e) {
-            failure.compareAndSet(null, e);
-          }
-        }, "bench-producer-" + p);
+        Thread t =
+            new Thread(
+                () -> {
+                  try {
+                    for (long i = 0;
+                        i < MIXED_MAX_JOBS && failure.get() == null && System.nanoTime() - end < 0;
+                        i++) {
+                      s.enqueue(seq.getAndIncrement(), Probe.wallMicros());
+                      enqueued.incrementAndGet();
+                    }
+                  } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                  }
+                },
+                "bench-producer-" + p);
         t.setDaemon(true);
         producers.add(t);
         t.start();
@@ -357,7 +427,8 @@ final class Workloads {
       for (Thread t : producers) {
         t.join(30_000);
         if (t.isAlive()) {
-          throw new IllegalStateException(t.getName() + " still inside an enqueue call 30 s after the end");
+          throw new IllegalStateException(
+              t.getName() + " still inside an enqueue call 30 s after the end");
         }
       }
       double elapsed = seconds(System.nanoTime() - t0);
@@ -370,9 +441,19 @@ final class Workloads {
       result.put(Metric.MIXED_ENQUEUED, enqueued.get() / elapsed);
       result.put(Metric.MIXED_BACKLOG_MAX, (double) maxBacklog);
       result.put(Metric.MIXED_BACKLOG_END, (double) unfinished);
-      report.note(kind, "mixed", system.name() + ": backlog (enqueued, not started) every 5 s: "
-          + trend + "; " + enqueued.get() + " enqueued, " + done + " finished in " 
-          + String.format(Locale.ROOT, "%.1f", elapsed) + " s");
+      report.note(
+          kind,
+          "mixed",
+          system.name()
+              + ": backlog (enqueued, not started) every 5 s: "
+              + trend
+              + "; "
+              + enqueued.get()
+              + " enqueued, "
+              + done
+              + " finished in "
+              + String.format(Locale.ROOT, "%.1f", elapsed)
+              + " s");
     }
   }
 

@@ -28,14 +28,34 @@ class BenchOptionsTest {
 
   @Test
   void options_override_defaults_and_workloads_keep_their_order() {
-    BenchOptions o = BenchOptions.parse("--store", "sqlite,postgres", "--workload", "bloat,enqueue",
-        "--peers", "errand,jobrunr", "--latency-seconds", "2.5", "--runs", "1");
+    BenchOptions o =
+        BenchOptions.parse(
+            "--store",
+            "sqlite,postgres",
+            "--workload",
+            "bloat,enqueue",
+            "--peers",
+            "errand,jobrunr",
+            "--latency-seconds",
+            "2.5",
+            "--runs",
+            "1");
     assertThat(o.stores()).containsExactly(StoreKind.SQLITE, StoreKind.POSTGRES);
     assertThat(o.workloads()).containsExactly("enqueue", "bloat");
     assertThat(o.systems()).containsExactly("errand", "jobrunr");
     assertThat(o.latencyDuration()).isEqualTo(Duration.ofMillis(2500));
-    assertThat(o.args()).containsExactly("--store", "sqlite,postgres", "--workload", "bloat,enqueue",
-        "--peers", "errand,jobrunr", "--latency-seconds", "2.5", "--runs", "1");
+    assertThat(o.args())
+        .containsExactly(
+            "--store",
+            "sqlite,postgres",
+            "--workload",
+            "bloat,enqueue",
+            "--peers",
+            "errand,jobrunr",
+            "--latency-seconds",
+            "2.5",
+            "--runs",
+            "1");
   }
 
   @Test
@@ -43,8 +63,10 @@ class BenchOptionsTest {
     assertThatThrownBy(() -> BenchOptions.parse("--runs", "0")).hasMessageContaining("--runs");
     assertThatThrownBy(() -> BenchOptions.parse("--store", "mysql")).hasMessageContaining("mysql");
     assertThatThrownBy(() -> BenchOptions.parse("--workload", "soak")).hasMessageContaining("soak");
-    assertThatThrownBy(() -> BenchOptions.parse("--peers", "quartz")).hasMessageContaining("quartz");
-    assertThatThrownBy(() -> BenchOptions.parse("--colour", "red")).hasMessageContaining("--colour");
+    assertThatThrownBy(() -> BenchOptions.parse("--peers", "quartz"))
+        .hasMessageContaining("quartz");
+    assertThatThrownBy(() -> BenchOptions.parse("--colour", "red"))
+        .hasMessageContaining("--colour");
     assertThatThrownBy(() -> BenchOptions.parse("--runs")).hasMessageContaining("--runs");
   }
 
@@ -56,7 +78,8 @@ class BenchOptionsTest {
         .isEqualTo("jdbc:postgresql://localhost/y");
     assertThatThrownBy(() -> new PgServer("jdbc:postgresql://10.1.2.3:5432/test"))
         .hasMessageContaining("not a loopback");
-    assertThatThrownBy(() -> new PgServer("postgres://127.0.0.1/test")).hasMessageContaining("--pg-url");
+    assertThatThrownBy(() -> new PgServer("postgres://127.0.0.1/test"))
+        .hasMessageContaining("--pg-url");
   }
 
   @Test

@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs every workload once at tiny sizes for every system on PostgreSQL (the latency workload
- * with its worker JVM) and on SQLite, so a broken benchmark fails the build without spending
- * minutes. The benchmark's databases get a random prefix, so this test collides with nothing else
- * on the server, and are dropped afterwards.
+ * Runs every workload once at tiny sizes for every system on PostgreSQL (the latency workload with
+ * its worker JVM) and on SQLite, so a broken benchmark fails the build without spending minutes.
+ * The benchmark's databases get a random prefix, so this test collides with nothing else on the
+ * server, and are dropped afterwards.
  */
 class BenchSmokeTest {
   /** ERRAND_TEST_PG_URL when set, else the embedded PostgreSQL the other tests use. */
@@ -25,13 +25,40 @@ class BenchSmokeTest {
 
   @Test
   void every_workload_runs_once_for_every_system_on_postgres_and_sqlite() throws Exception {
-    String prefix = "errand_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    BenchOptions o = BenchOptions.parse(
-        "--store", "postgres,sqlite", "--pg-url", PG_URL, "--runs", "1",
-        "--single-jobs", "200", "--batch-jobs", "400", "--batch-size", "200",
-        "--drain-jobs", "200", "--latency-rate", "25", "--latency-seconds", "1",
-        "--latency-warmup-seconds", "0.4", "--mixed-seconds", "2", "--bloat-rows", "2000",
-        "--timeout-seconds", "60", "--db-prefix", prefix, "--sqlite-dir", sqliteDir.toString());
+    String prefix =
+        "errand_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    BenchOptions o =
+        BenchOptions.parse(
+            "--store",
+            "postgres,sqlite",
+            "--pg-url",
+            PG_URL,
+            "--runs",
+            "1",
+            "--single-jobs",
+            "200",
+            "--batch-jobs",
+            "400",
+            "--batch-size",
+            "200",
+            "--drain-jobs",
+            "200",
+            "--latency-rate",
+            "25",
+            "--latency-seconds",
+            "1",
+            "--latency-warmup-seconds",
+            "0.4",
+            "--mixed-seconds",
+            "2",
+            "--bloat-rows",
+            "2000",
+            "--timeout-seconds",
+            "60",
+            "--db-prefix",
+            prefix,
+            "--sqlite-dir",
+            sqliteDir.toString());
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     Report report;
     try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
@@ -45,7 +72,8 @@ class BenchSmokeTest {
     for (StoreKind kind : List.of(StoreKind.POSTGRES, StoreKind.SQLITE)) {
       for (JobSystem system : JobSystem.all()) {
         if (system.unsupported(kind).isPresent()) {
-          assertThat(report.notes(kind, "drain")).anyMatch(n -> n.startsWith(system.name() + " skipped"));
+          assertThat(report.notes(kind, "drain"))
+              .anyMatch(n -> n.startsWith(system.name() + " skipped"));
           continue;
         }
         for (Metric m : Metric.values()) {
@@ -54,15 +82,20 @@ class BenchSmokeTest {
           }
           // a 2 s mix may end before JobRunr's first 5 s poll: completions can be 0 there
           assertThat(report.values(kind, m, system.name()))
-              .as("%s on %s: %s (notes: %s)", system.name(), kind.label(), m.label,
-                  report.notes(kind, m.workload))
+              .as(
+                  "%s on %s: %s (notes: %s)",
+                  system.name(), kind.label(), m.label, report.notes(kind, m.workload))
               .hasSize(1)
               .allMatch(v -> !v.isNaN() && v >= 0);
         }
       }
     }
     assertThat(printed)
-        .contains("## Machine", "PostgreSQL 1", "### Errand against the targets — postgres",
-            "### Errand against the targets — sqlite", "| drain rate (jobs/s) | db-scheduler |");
+        .contains(
+            "## Machine",
+            "PostgreSQL 1",
+            "### Errand against the targets — postgres",
+            "### Errand against the targets — sqlite",
+            "| drain rate (jobs/s) | db-scheduler |");
   }
 }

@@ -10,21 +10,33 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the email response-time workload at a tiny size, so a broken benchmark fails the build:
- * both modes deliver every email through the real SMTP server, the lanes drain, the report prints.
+ * Runs the email response-time workload at a tiny size, so a broken benchmark fails the build: both
+ * modes deliver every email through the real SMTP server, the lanes drain, the report prints.
  */
 class EmailWorkloadTest {
   @Test
   void both_modes_deliver_every_email_and_the_report_prints() throws Exception {
-    EmailWorkload.Options o = EmailWorkload.Options.parse(
-        "--requests", "6", "--concurrency", "2", "--smtp-delay-ms", "100", "--lane-threads", "2");
+    EmailWorkload.Options o =
+        EmailWorkload.Options.parse(
+            "--requests",
+            "6",
+            "--concurrency",
+            "2",
+            "--smtp-delay-ms",
+            "100",
+            "--lane-threads",
+            "2");
     List<EmailWorkload.Row> rows = EmailWorkload.run(o, System.err);
-    assertThat(rows).extracting(EmailWorkload.Row::mode).containsExactly("synchronous", "after-response");
-    assertThat(rows).allSatisfy(r -> {
-      assertThat(r.emailsAccepted()).isEqualTo(6);
-      assertThat(r.lane().drained()).isTrue();
-      assertThat(r.p50()).isLessThanOrEqualTo(r.p99());
-    });
+    assertThat(rows)
+        .extracting(EmailWorkload.Row::mode)
+        .containsExactly("synchronous", "after-response");
+    assertThat(rows)
+        .allSatisfy(
+            r -> {
+              assertThat(r.emailsAccepted()).isEqualTo(6);
+              assertThat(r.lane().drained()).isTrue();
+              assertThat(r.p50()).isLessThanOrEqualTo(r.p99());
+            });
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
       EmailWorkload.print(o, rows, out);

@@ -21,17 +21,36 @@ class ScheduleWorkloadTest {
 
   @Test
   void the_cold_start_materializes_every_window_on_sqlite() throws Exception {
-    check(ScheduleWorkload.Options.parse("--store", "sqlite", "--sqlite-dir", dir.toString(),
-        "--schedules", "200", "--minutes", "0.02"));
+    check(
+        ScheduleWorkload.Options.parse(
+            "--store",
+            "sqlite",
+            "--sqlite-dir",
+            dir.toString(),
+            "--schedules",
+            "200",
+            "--minutes",
+            "0.02"));
   }
 
   @Test
   void the_cold_start_materializes_every_window_on_postgres() throws Exception {
-    String prefix = "errand_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    String prefix =
+        "errand_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     String url = dev.errand.jdbc.PgTestDatabase.adminUrl();
     try {
-      check(ScheduleWorkload.Options.parse("--store", "postgres", "--pg-url", url,
-          "--schedules", "200", "--minutes", "0.02", "--db-prefix", prefix));
+      check(
+          ScheduleWorkload.Options.parse(
+              "--store",
+              "postgres",
+              "--pg-url",
+              url,
+              "--schedules",
+              "200",
+              "--minutes",
+              "0.02",
+              "--db-prefix",
+              prefix));
     } finally {
       new PgServer(url).dropAll(prefix);
     }
@@ -59,6 +78,9 @@ class ScheduleWorkloadTest {
       ScheduleWorkload.print(o, r, out);
     }
     assertThat(buffer.toString(StandardCharsets.UTF_8))
-        .contains("cold start: materialize every look-ahead window (" + r.occurrences() + " occurrences)");
+        .contains(
+            "cold start: materialize every look-ahead window ("
+                + r.occurrences()
+                + " occurrences)");
   }
 }

@@ -17,11 +17,11 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The one interface between the engine and storage. Every method is one atomic store operation
- * and safe to call from many threads and many processes at once; lease and expiry decisions use
- * the store's own clock ({@link #now()}), never the caller's. Implementations: {@code
- * MemoryJobStore}, {@code SqliteJobStore}, {@code PostgresJobStore}; each passes the conformance
- * suite {@code JobStoreContract}.
+ * The one interface between the engine and storage. Every method is one atomic store operation and
+ * safe to call from many threads and many processes at once; lease and expiry decisions use the
+ * store's own clock ({@link #now()}), never the caller's. Implementations: {@code MemoryJobStore},
+ * {@code SqliteJobStore}, {@code PostgresJobStore}; each passes the conformance suite {@code
+ * JobStoreContract}.
  */
 public interface JobStore extends AutoCloseable {
 
@@ -32,14 +32,14 @@ public interface JobStore extends AutoCloseable {
   Instant now();
 
   /**
-   * Stores jobs in one operation, in order. A job whose unique key matches a live job (not
-   * final) is not stored; the live job's id is returned with {@code created = false}.
+   * Stores jobs in one operation, in order. A job whose unique key matches a live job (not final)
+   * is not stored; the live job's id is returned with {@code created = false}.
    */
   List<EnqueueResult> enqueue(List<NewJob> jobs);
 
   /**
-   * Like {@link #enqueue(List)} but on the caller's connection and inside the caller's
-   * transaction: the jobs exist if and only if that transaction commits. Never commits.
+   * Like {@link #enqueue(List)} but on the caller's connection and inside the caller's transaction:
+   * the jobs exist if and only if that transaction commits. Never commits.
    *
    * @throws IllegalStateException if this store is not a JDBC store
    */
@@ -105,8 +105,8 @@ public interface JobStore extends AutoCloseable {
   JobCounts counts();
 
   /**
-   * Counts of jobs in waiting and running states (SCHEDULED, QUEUED, RUNNING, RETRYING) only:
-   * cheap enough to call every few seconds for the queue-depth gauges.
+   * Counts of jobs in waiting and running states (SCHEDULED, QUEUED, RUNNING, RETRYING) only: cheap
+   * enough to call every few seconds for the queue-depth gauges.
    */
   JobCounts liveCounts();
 
@@ -119,7 +119,9 @@ public interface JobStore extends AutoCloseable {
   /** Deletes a job that is not RUNNING. */
   boolean delete(long id);
 
-  /** Deletes up to {@code limit} jobs in final state {@code state} finished before {@code before}. */
+  /**
+   * Deletes up to {@code limit} jobs in final state {@code state} finished before {@code before}.
+   */
   int prune(JobState state, Instant before, int limit);
 
   /** Pauses or resumes {@code queue} for every node: claims return nothing while paused. */

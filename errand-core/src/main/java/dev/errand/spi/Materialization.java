@@ -30,8 +30,14 @@ public record Materialization(
     Objects.requireNonNull(expectedCursor, "expectedCursor");
     Objects.requireNonNull(newCursor, "newCursor");
     if (newCursor.isBefore(expectedCursor)) {
-      throw new IllegalArgumentException("newCursor " + newCursor + " is before expectedCursor "
-          + expectedCursor + " of schedule '" + name + "': the cursor only moves forward");
+      throw new IllegalArgumentException(
+          "newCursor "
+              + newCursor
+              + " is before expectedCursor "
+              + expectedCursor
+              + " of schedule '"
+              + name
+              + "': the cursor only moves forward");
     }
     create = List.copyOf(create);
     cancel = List.copyOf(cancel);

@@ -14,5 +14,10 @@ import dev.errand.JobState;
  * @param quarantined true if it went to FAILED because it was rescued too many times
  */
 public record Rescue(
-    long id, String type, String queue, int attempt, JobState state, String nodeId,
+    long id,
+    String type,
+    String queue,
+    int attempt,
+    JobState state,
+    String nodeId,
     boolean quarantined) {}

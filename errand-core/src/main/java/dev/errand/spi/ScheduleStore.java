@@ -7,13 +7,13 @@ import java.util.OptionalInt;
 
 /**
  * The stored schedules of a {@link JobStore} ({@link JobStore#schedules()}). Every method is one
- * atomic store operation (one transaction), safe from many threads and processes at once; "now"
- * is the store's clock ({@link JobStore#now()}).
+ * atomic store operation (one transaction), safe from many threads and processes at once; "now" is
+ * the store's clock ({@link JobStore#now()}).
  *
  * <p>The once-per-cluster guarantee rests on {@link #materialize}: occurrences are only ever
- * enqueued in the same transaction that moves a schedule's cursor forward from the value the
- * caller read, so two schedulers can never both enqueue the fire times after one cursor value, and
- * a fire time at or before the cursor is never enqueued again, even after its job was pruned. The
+ * enqueued in the same transaction that moves a schedule's cursor forward from the value the caller
+ * read, so two schedulers can never both enqueue the fire times after one cursor value, and a fire
+ * time at or before the cursor is never enqueued again, even after its job was pruned. The
  * occurrences' unique keys (schedule, fire time) guard the same thing a second time among live
  * jobs.
  *

@@ -18,7 +18,9 @@ import java.util.Set;
  */
 public final class StoreCodec {
   private static final ObjectMapper MAPPER =
-      JsonMapper.builder().addModule(new JavaTimeModule()).build()
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .build()
           .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   private static final TypeReference<List<AttemptError>> ERRORS = new TypeReference<>() {};
 

@@ -23,8 +23,8 @@ import java.util.Objects;
  *     deliberately not (skipped, paused); only ever moves forward through {@link
  *     ScheduleStore#materialize}, and back only to "now" on a pause or redefinition, which cancel
  *     the occurrences after it
- * @param refillAt when the schedulers should look at this schedule next (the first fire time of
- *     the window); null means at once
+ * @param refillAt when the schedulers should look at this schedule next (the first fire time of the
+ *     window); null means at once
  * @param createdAt when it was first stored (store clock); ignored on write
  * @param updatedAt when its definition last changed (store clock); ignored on write
  */
@@ -56,8 +56,13 @@ public record StoredSchedule(
 
   /** True if the two rows define the same occurrences (ignores paused, cursor and times). */
   public boolean sameDefinition(StoredSchedule o) {
-    return type.equals(o.type) && queue.equals(o.queue) && priority == o.priority
-        && maxAttempts == o.maxAttempts && payload.equals(o.payload)
-        && schedule.equals(o.schedule) && lookAhead == o.lookAhead && misfire.equals(o.misfire);
+    return type.equals(o.type)
+        && queue.equals(o.queue)
+        && priority == o.priority
+        && maxAttempts == o.maxAttempts
+        && payload.equals(o.payload)
+        && schedule.equals(o.schedule)
+        && lookAhead == o.lookAhead
+        && misfire.equals(o.misfire);
   }
 }

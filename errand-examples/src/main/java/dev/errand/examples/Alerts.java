@@ -21,13 +21,14 @@ import org.slf4j.LoggerFactory;
  * Alerts of an example application, stored in its database (table {@code alerts}) and logged at
  * ERROR: a job that was dead-lettered (a permanent failure, or its last attempt failed), a job type
  * whose attempts failed {@code threshold} times within {@code window} (repeated failures), and
- * whatever the application raises itself (an unhealthy health check). One alert per key and
- * window: a storm of failures gives one row, not thousands. Thread-safe.
+ * whatever the application raises itself (an unhealthy health check). One alert per key and window:
+ * a storm of failures gives one row, not thousands. Thread-safe.
  */
 public final class Alerts {
   private static final Logger log = LoggerFactory.getLogger(Alerts.class);
 
-  static final String SCHEMA = """
+  static final String SCHEMA =
+      """
       CREATE TABLE IF NOT EXISTS alerts (
         id ${ID},
         alert_key TEXT NOT NULL,
@@ -65,9 +66,17 @@ public final class Alerts {
 
   private void onEvent(JobEvent e) {
     if (e.kind() == JobEvent.Kind.FAILED) {
-      raise("job-failed:" + e.type() + ":" + e.jobId(), "high",
-          "job " + e.jobId() + " (" + e.type() + ") failed for good after attempt " + e.attempt()
-              + ": " + e.error());
+      raise(
+          "job-failed:" + e.type() + ":" + e.jobId(),
+          "high",
+          "job "
+              + e.jobId()
+              + " ("
+              + e.type()
+              + ") failed for good after attempt "
+              + e.attempt()
+              + ": "
+              + e.error());
     }
     if (e.kind() == JobEvent.Kind.RETRY_SCHEDULED || e.kind() == JobEvent.Kind.FAILED) {
       int recent;
@@ -81,8 +90,16 @@ public final class Alerts {
         recent = times.size();
       }
       if (recent >= threshold) {
-        raise("repeated-failures:" + e.type(), "medium", recent + " failed attempts of " + e.type()
-            + " within " + window + "; last: " + e.error());
+        raise(
+            "repeated-failures:" + e.type(),
+            "medium",
+            recent
+                + " failed attempts of "
+                + e.type()
+                + " within "
+                + window
+                + "; last: "
+                + e.error());
       }
     }
   }
@@ -90,15 +107,26 @@ public final class Alerts {
   /** Stores and logs an alert unless one with {@code key} was raised within the window. */
   public boolean raise(String key, String severity, String message) {
     Instant now = clock.instant();
-    boolean raised = db.inTransaction(c -> {
-      if (number(c, "SELECT COUNT(*) FROM alerts WHERE alert_key = ? AND raised_at > ?", key,
-          now.minus(window).toEpochMilli()) > 0) {
-        return false;
-      }
-      update(c, "INSERT INTO alerts (alert_key, severity, message, raised_at) VALUES (?, ?, ?, ?)",
-          key, severity, message, now.toEpochMilli());
-      return true;
-    });
+    boolean raised =
+        db.inTransaction(
+            c -> {
+              if (number(
+                      c,
+                      "SELECT COUNT(*) FROM alerts WHERE alert_key = ? AND raised_at > ?",
+                      key,
+                      now.minus(window).toEpochMilli())
+                  > 0) {
+                return false;
+              }
+              update(
+                  c,
+                  "INSERT INTO alerts (alert_key, severity, message, raised_at) VALUES (?, ?, ?, ?)",
+                  key,
+                  severity,
+                  message,
+                  now.toEpochMilli());
+              return true;
+            });
     if (raised) {
       log.error("ALERT [{}] {}: {}", severity, key, message);
     }
@@ -107,8 +135,18 @@ public final class Alerts {
 
   /** Every stored alert, newest first. */
   public List<Alert> list() {
-    return db.read(c -> query(c, "SELECT id, alert_key, severity, message, raised_at FROM alerts"
-        + " ORDER BY id DESC", rs -> new Alert(rs.getLong(1), rs.getString(2), rs.getString(3),
-        rs.getString(4), Instant.ofEpochMilli(rs.getLong(5)))));
+    return db.read(
+        c ->
+            query(
+                c,
+                "SELECT id, alert_key, severity, message, raised_at FROM alerts"
+                    + " ORDER BY id DESC",
+                rs ->
+                    new Alert(
+                        rs.getLong(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        Instant.ofEpochMilli(rs.getLong(5)))));
   }
 }

@@ -46,12 +46,18 @@ public final class ApiError extends RuntimeException {
 
   /** Answers ApiErrors and unreadable JSON bodies with their status, anything else with 500. */
   public static void install(JavalinDefaultRoutingApi routes) {
-    routes.exception(ApiError.class, (e, ctx) ->
-        ctx.status(e.status).json(Json.object("error", e.code, "message", e.getMessage())));
-    routes.exception(Exception.class, (e, ctx) -> {
-      log.error("{} {} failed", ctx.method(), ctx.path(), e);
-      ctx.status(500).json(Json.object("error", "InternalError", "message", String.valueOf(e.getMessage())));
-    });
+    routes.exception(
+        ApiError.class,
+        (e, ctx) ->
+            ctx.status(e.status).json(Json.object("error", e.code, "message", e.getMessage())));
+    routes.exception(
+        Exception.class,
+        (e, ctx) -> {
+          log.error("{} {} failed", ctx.method(), ctx.path(), e);
+          ctx.status(500)
+              .json(
+                  Json.object("error", "InternalError", "message", String.valueOf(e.getMessage())));
+        });
   }
 
   /** Reads the request body as {@code type}, or throws a 400 that says what does not map. */

@@ -9,19 +9,27 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What every example app does with its HTTP server: start it, name its URL, stop the app in order. */
+/**
+ * What every example app does with its HTTP server: start it, name its URL, stop the app in order.
+ */
 public final class ExampleServer {
   private static final Logger log = LoggerFactory.getLogger(ExampleServer.class);
 
   private ExampleServer() {}
 
-  /** A started Javalin server on {@code host:port} (0 for any free port) serving {@code routes} as JSON. */
-  public static Javalin start(ObjectMapper mapper, String host, int port, Consumer<JavalinDefaultRoutingApi> routes) {
-    return Javalin.create(cfg -> {
-      cfg.jsonMapper(new JavalinJackson(mapper, false));
-      cfg.startup.showJavalinBanner = false;
-      routes.accept(cfg.routes);
-    }).start(host, port);
+  /**
+   * A started Javalin server on {@code host:port} (0 for any free port) serving {@code routes} as
+   * JSON.
+   */
+  public static Javalin start(
+      ObjectMapper mapper, String host, int port, Consumer<JavalinDefaultRoutingApi> routes) {
+    return Javalin.create(
+            cfg -> {
+              cfg.jsonMapper(new JavalinJackson(mapper, false));
+              cfg.startup.showJavalinBanner = false;
+              routes.accept(cfg.routes);
+            })
+        .start(host, port);
   }
 
   /** {@code http://host:port} of {@code server}. */
@@ -36,7 +44,8 @@ public final class ExampleServer {
    * Stops an app: its server first (no new requests), then its alert subscription, then its Errand
    * engine (running jobs finish within the shutdown grace), then its database.
    */
-  public static void stop(Javalin server, AutoCloseable alertWatch, Errand errand, ExampleDatabase db) {
+  public static void stop(
+      Javalin server, AutoCloseable alertWatch, Errand errand, ExampleDatabase db) {
     if (server != null) {
       server.stop();
     }

@@ -14,12 +14,14 @@ public final class Json {
    */
   public static Map<String, Object> object(Object... keysAndValues) {
     if (keysAndValues.length % 2 != 0) {
-      throw new IllegalArgumentException("object(…) takes key, value pairs; got " + keysAndValues.length + " arguments");
+      throw new IllegalArgumentException(
+          "object(…) takes key, value pairs; got " + keysAndValues.length + " arguments");
     }
     Map<String, Object> m = new LinkedHashMap<>();
     for (int i = 0; i < keysAndValues.length; i += 2) {
       if (!(keysAndValues[i] instanceof String key)) {
-        throw new IllegalArgumentException("key " + i / 2 + " is not a string: " + keysAndValues[i]);
+        throw new IllegalArgumentException(
+            "key " + i / 2 + " is not a string: " + keysAndValues[i]);
       }
       m.put(key, keysAndValues[i + 1]);
     }

@@ -34,19 +34,21 @@ public final class StubServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    server.createContext("/", exchange -> {
-      try (exchange) {
-        byte[] body = exchange.getRequestBody().readAllBytes();
-        bodies.add(new String(body, StandardCharsets.UTF_8));
-        if (requests.incrementAndGet() <= failures) {
-          reply(exchange, failureStatus, "{\"error\":\"stub failure\"}");
-        } else if (this.target == null) {
-          reply(exchange, 200, "{\"ok\":true}");
-        } else {
-          forward(exchange, this.target, body);
-        }
-      }
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          try (exchange) {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            bodies.add(new String(body, StandardCharsets.UTF_8));
+            if (requests.incrementAndGet() <= failures) {
+              reply(exchange, failureStatus, "{\"error\":\"stub failure\"}");
+            } else if (this.target == null) {
+              reply(exchange, 200, "{\"ok\":true}");
+            } else {
+              forward(exchange, this.target, body);
+            }
+          }
+        });
     server.start();
   }
 
@@ -86,16 +88,22 @@ public final class StubServer implements AutoCloseable {
   }
 
   private void forward(HttpExchange exchange, String target, byte[] body) throws IOException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + exchange.getRequestURI()))
-        .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
-    exchange.getRequestHeaders().forEach((name, values) -> {
-      if (name.equalsIgnoreCase("content-type") || name.toLowerCase().startsWith("x-")) {
-        values.forEach(v -> b.header(name, v));
-      }
-    });
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(target + exchange.getRequestURI()))
+            .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
+    exchange
+        .getRequestHeaders()
+        .forEach(
+            (name, values) -> {
+              if (name.equalsIgnoreCase("content-type") || name.toLowerCase().startsWith("x-")) {
+                values.forEach(v -> b.header(name, v));
+              }
+            });
     try {
       HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-      exchange.getResponseHeaders().add("Content-Type", r.headers().firstValue("Content-Type").orElse("text/plain"));
+      exchange
+          .getResponseHeaders()
+          .add("Content-Type", r.headers().firstValue("Content-Type").orElse("text/plain"));
       exchange.sendResponseHeaders(r.statusCode(), r.body().length == 0 ? -1 : r.body().length);
       exchange.getResponseBody().write(r.body());
     } catch (InterruptedException e) {

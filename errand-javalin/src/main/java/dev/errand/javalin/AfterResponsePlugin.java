@@ -35,8 +35,8 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
  * errand-servlet's {@link AfterResponseFilter} in front of it, so the semantics are the filter's:
  * the response is closed before the tasks are handed over, and {@code ctx.future(...)} requests
  * hand them over when they complete. One difference: Javalin turns a handler's exception into an
- * error response inside its servlet, so the filter never sees it and the request's tasks still
- * run. If they must not, discard them in your exception handler with {@code
+ * error response inside its servlet, so the filter never sees it and the request's tasks still run.
+ * If they must not, discard them in your exception handler with {@code
  * AfterResponsePlugin.scope(ctx).ifPresent(s -> s.discard(e))}. The plugin also installs the lane
  * for calls outside requests unless one is installed. Javalin calls {@link #onInitialize} while the
  * app is created.
@@ -46,6 +46,7 @@ public final class AfterResponsePlugin extends Plugin<AfterResponsePlugin.Config
   public static final class Config {
     /** The lane the tasks go to; required. */
     public AfterResponseLane lane;
+
     /** The request header read for the correlation id; default {@code X-Request-Id}. */
     public String correlationHeader = AfterResponseFilter.DEFAULT_CORRELATION_HEADER;
   }
@@ -74,16 +75,18 @@ public final class AfterResponsePlugin extends Plugin<AfterResponsePlugin.Config
   public void onInitialize(JavalinState state) {
     Config config = pluginConfig;
     if (config.lane == null) {
-      throw new IllegalArgumentException("AfterResponsePlugin needs a lane: use"
-          + " AfterResponsePlugin.of(AfterResponseLane.builder().build()) or set config.lane");
+      throw new IllegalArgumentException(
+          "AfterResponsePlugin needs a lane: use"
+              + " AfterResponsePlugin.of(AfterResponseLane.builder().build()) or set config.lane");
     }
     AfterResponseFilter filter = new AfterResponseFilter(config.lane, config.correlationHeader);
-    state.jetty.modifyServletContextHandler(handler -> {
-      FilterHolder holder = new FilterHolder(filter);
-      holder.setName("errand-after-response");
-      holder.setAsyncSupported(true);
-      handler.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
-    });
+    state.jetty.modifyServletContextHandler(
+        handler -> {
+          FilterHolder holder = new FilterHolder(filter);
+          holder.setName("errand-after-response");
+          holder.setAsyncSupported(true);
+          handler.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
+        });
   }
 
   @Override

@@ -47,35 +47,62 @@ class AfterResponsePluginTest {
     errand = Errand.builder().store(MemoryJobStore.create()).meterRegistry(registry).build();
     welcome = errand.register(JobType.of("welcome", Welcome.class, (ctx, w) -> {}));
     lane = AfterResponseLane.builder().errand(errand).threads(2).build();
-    app = Javalin.create(config -> {
-      config.jetty.modifyServletContextHandler(h -> h.addFilter(new FilterHolder(new ServletEvents(events)),
-          "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC)));
-      config.registerPlugin(AfterResponsePlugin.of(lane));
-      config.routes.get("/slow", ctx -> {
-        AfterResponse.run("slow-task", ServletEvents.twoSecondTask(events));
-        ctx.result("created");
-        events.add("handler returned");
-      });
-      config.routes.get("/future", ctx -> ctx.future(() -> CompletableFuture.supplyAsync(() -> {
-        AfterResponsePlugin.scope(ctx).orElseThrow()
-            .add("future-task", () -> events.add("future task ran"));
-        events.add("future done");
-        return "later";
-      }).thenAccept(ctx::result)));
-      config.routes.get("/failing-task", ctx -> {
-        AfterResponse.run("send-receipt", () -> {
-          throw new IllegalStateException("smtp down");
-        });
-        AfterResponse.run("after-receipt", () -> events.add("after-receipt ran"));
-        ctx.result("ok");
-      });
-      config.routes.get("/throws", ctx -> {
-        AfterResponse.run("before-throw", () -> events.add("before-throw ran"));
-        throw new IllegalStateException("handler broke");
-      });
-      config.routes.get("/durable", ctx ->
-          ctx.result(Long.toString(AfterResponse.run(welcome, new Welcome("a@example.com")).id())));
-    });
+    app =
+        Javalin.create(
+            config -> {
+              config.jetty.modifyServletContextHandler(
+                  h ->
+                      h.addFilter(
+                          new FilterHolder(new ServletEvents(events)),
+                          "/*",
+                          EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC)));
+              config.registerPlugin(AfterResponsePlugin.of(lane));
+              config.routes.get(
+                  "/slow",
+                  ctx -> {
+                    AfterResponse.run("slow-task", ServletEvents.twoSecondTask(events));
+                    ctx.result("created");
+                    events.add("handler returned");
+                  });
+              config.routes.get(
+                  "/future",
+                  ctx ->
+                      ctx.future(
+                          () ->
+                              CompletableFuture.supplyAsync(
+                                      () -> {
+                                        AfterResponsePlugin.scope(ctx)
+                                            .orElseThrow()
+                                            .add(
+                                                "future-task", () -> events.add("future task ran"));
+                                        events.add("future done");
+                                        return "later";
+                                      })
+                                  .thenAccept(ctx::result)));
+              config.routes.get(
+                  "/failing-task",
+                  ctx -> {
+                    AfterResponse.run(
+                        "send-receipt",
+                        () -> {
+                          throw new IllegalStateException("smtp down");
+                        });
+                    AfterResponse.run("after-receipt", () -> events.add("after-receipt ran"));
+                    ctx.result("ok");
+                  });
+              config.routes.get(
+                  "/throws",
+                  ctx -> {
+                    AfterResponse.run("before-throw", () -> events.add("before-throw ran"));
+                    throw new IllegalStateException("handler broke");
+                  });
+              config.routes.get(
+                  "/durable",
+                  ctx ->
+                      ctx.result(
+                          Long.toString(
+                              AfterResponse.run(welcome, new Welcome("a@example.com")).id())));
+            });
     app.start("127.0.0.1", 0);
   }
 
@@ -122,7 +149,9 @@ class AfterResponsePluginTest {
   @Test
   void a_durable_task_is_stored_before_the_client_has_the_response() throws Exception {
     long id = Long.parseLong(get("/durable", null).body());
-    assertThat(errand.job(id)).get().satisfies(j -> assertThat(j.state()).isEqualTo(JobState.QUEUED));
+    assertThat(errand.job(id))
+        .get()
+        .satisfies(j -> assertThat(j.state()).isEqualTo(JobState.QUEUED));
   }
 
   @Test
@@ -133,7 +162,8 @@ class AfterResponsePluginTest {
 
   @Test
   void the_plugin_needs_a_lane() {
-    assertThatThrownBy(() -> Javalin.create(c -> c.registerPlugin(new AfterResponsePlugin(p -> {}))))
+    assertThatThrownBy(
+            () -> Javalin.create(c -> c.registerPlugin(new AfterResponsePlugin(p -> {}))))
         .hasStackTraceContaining("AfterResponsePlugin needs a lane");
   }
 }

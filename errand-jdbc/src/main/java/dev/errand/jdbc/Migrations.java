@@ -45,9 +45,7 @@ public final class Migrations {
     return out;
   }
 
-  /**
-   * Versions not yet applied on {@code c}. Reads only; the version table may be missing.
-   */
+  /** Versions not yet applied on {@code c}. Reads only; the version table may be missing. */
   public static List<Script> pending(Connection c, String dialect) throws SQLException {
     Set<Integer> applied = applied(c);
     List<Script> out = new ArrayList<>();
@@ -67,8 +65,11 @@ public final class Migrations {
    */
   public static List<Script> apply(Connection c, String dialect) throws SQLException {
     try (Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (version INTEGER PRIMARY KEY,"
-          + " name VARCHAR(200) NOT NULL, applied_at VARCHAR(40) NOT NULL)");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + TABLE
+              + " (version INTEGER PRIMARY KEY,"
+              + " name VARCHAR(200) NOT NULL, applied_at VARCHAR(40) NOT NULL)");
     }
     List<Script> pending = pending(c, dialect);
     for (Script s : pending) {
@@ -77,9 +78,12 @@ public final class Migrations {
           st.execute(sql);
         }
       } catch (SQLException e) {
-        throw new SQLException("migration " + s.name() + " failed: " + e.getMessage(), e.getSQLState(), e);
+        throw new SQLException(
+            "migration " + s.name() + " failed: " + e.getMessage(), e.getSQLState(), e);
       }
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (version, name, applied_at) VALUES (?, ?, ?)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO " + TABLE + " (version, name, applied_at) VALUES (?, ?, ?)")) {
         ps.setInt(1, s.version());
         ps.setString(2, s.name());
         ps.setString(3, java.time.Instant.now().toString());
@@ -99,7 +103,8 @@ public final class Migrations {
     if (!exists) {
       return out;
     }
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT version FROM " + TABLE)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT version FROM " + TABLE)) {
       while (rs.next()) {
         out.add(rs.getInt(1));
       }

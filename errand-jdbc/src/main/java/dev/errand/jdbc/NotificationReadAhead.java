@@ -16,14 +16,14 @@ import org.slf4j.LoggerFactory;
  * <p>{@code PGConnection.getNotifications(timeout)} blocks until a message arrives, then asks
  * {@code PGStream.hasMessagePending()} whether more follow before it returns. With nothing buffered
  * that check is a socket read with a 1 ms timeout, and it is repeated on every call (pgjdbc only
- * skips it for {@code minStreamAvailableCheckDelay} after a check that did not time out; see
- * pgjdbc issue 1547 for the same logic seen from the other side). So each wake-up reached the
- * engine at least 1 ms after PostgreSQL sent it — half of the enqueue-to-start budget.
+ * skips it for {@code minStreamAvailableCheckDelay} after a check that did not time out; see pgjdbc
+ * issue 1547 for the same logic seen from the other side). So each wake-up reached the engine at
+ * least 1 ms after PostgreSQL sent it — half of the enqueue-to-start budget.
  *
  * <p>Setting the stream's next-check time into the far future makes the check answer from the
- * buffer only: notifications already received are still all returned by one call, and the
- * blocking wait for the first one is untouched. This is done only on the listener's own
- * connection, and {@link #restore} undoes it before the connection goes back to its pool.
+ * buffer only: notifications already received are still all returned by one call, and the blocking
+ * wait for the first one is untouched. This is done only on the listener's own connection, and
+ * {@link #restore} undoes it before the connection goes back to its pool.
  *
  * <p>It reads two non-public fields of pgjdbc ({@code QueryExecutorBase.pgStream}, {@code
  * PGStream.nextStreamAvailableCheckTime}). If a pgjdbc version lacks them, {@link #apply} returns
@@ -47,8 +47,10 @@ final class NotificationReadAhead {
         next = null;
       }
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      log.info("errand: this pgjdbc version does not allow skipping its 1 ms wait after each"
-          + " notification ({}); LISTEN wake-ups arrive 1 ms later", e.toString());
+      log.info(
+          "errand: this pgjdbc version does not allow skipping its 1 ms wait after each"
+              + " notification ({}); LISTEN wake-ups arrive 1 ms later",
+          e.toString());
       stream = null;
       next = null;
     }
@@ -64,8 +66,8 @@ final class NotificationReadAhead {
   }
 
   /**
-   * Makes {@code getNotifications} on {@code c} return as soon as what is buffered is read.
-   * Returns false (and changes nothing) when this driver does not allow it.
+   * Makes {@code getNotifications} on {@code c} return as soon as what is buffered is read. Returns
+   * false (and changes nothing) when this driver does not allow it.
    */
   static boolean apply(Connection c) {
     return set(c, Long.MAX_VALUE);

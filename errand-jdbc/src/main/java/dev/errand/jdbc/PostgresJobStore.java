@@ -75,8 +75,8 @@ import org.slf4j.LoggerFactory;
  *       errand_jobs} with the queue name, once per queue per statement, delivered on commit. {@link
  *       #subscribe} listens on one dedicated connection taken from the DataSource for as long as
  *       the subscription is open, and reconnects by itself.
- *   <li><b>Finished jobs do not slow the fetch:</b> the fetch reads a partial index of waiting
- *       jobs only; see {@code V1__jobs.sql} for every index and why.
+ *   <li><b>Finished jobs do not slow the fetch:</b> the fetch reads a partial index of waiting jobs
+ *       only; see {@code V1__jobs.sql} for every index and why.
  *   <li><b>Durability.</b> Enqueues, {@link #completeInTransaction} (it carries the handler's own
  *       effects) and management writes commit synchronously. Claims, heartbeats, rescues and
  *       attempt outcomes commit with {@code synchronous_commit = off}, set for their own
@@ -86,8 +86,8 @@ import org.slf4j.LoggerFactory;
  *       redone), and every synchronous commit flushes the WAL through them.
  *   <li><b>Notifications after commit.</b> Enqueues this store commits itself notify after the
  *       commit, coalesced per queue ({@code PostgresNotifier}), so that they do not commit one at a
- *       time behind PostgreSQL's notification lock; enqueues on a caller's connection notify in
- *       the caller's transaction.
+ *       time behind PostgreSQL's notification lock; enqueues on a caller's connection notify in the
+ *       caller's transaction.
  * </ul>
  *
  * <p>Thread safety: every method may be called from any thread; the store keeps no connection of
@@ -99,10 +99,13 @@ public final class PostgresJobStore implements JobStore {
   public static final String CHANNEL = "errand_jobs";
 
   static final String DIALECT = "postgresql";
+
   /** {@code pg_advisory_xact_lock} key of schema migrations: "errand" in ASCII. */
   static final long MIGRATION_LOCK = 0x65_72_72_61_6e_64L;
+
   /** Rounds of insert-then-look-up before an enqueue with unique keys gives up. */
   static final int MAX_ENQUEUE_ROUNDS = 16;
+
   /** Enqueue writes of one engine in flight at once; see {@link #concurrentEnqueueWrites()}. */
   static final int CONCURRENT_ENQUEUE_WRITES = 2;
 
@@ -110,12 +113,14 @@ public final class PostgresJobStore implements JobStore {
 
   private static final String LIVE = "('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING')";
   private static final String WAITING = "('SCHEDULED', 'QUEUED', 'RETRYING')";
-  private static final String COLUMNS = "id, type, queue, payload, state, priority, attempt,"
-      + " max_attempts, run_at, unique_key, lease_until, node_id, created_at, started_at,"
-      + " finished_at, last_error, errors, progress, result, schedule_id, tags, rescues, fence";
+  private static final String COLUMNS =
+      "id, type, queue, payload, state, priority, attempt,"
+          + " max_attempts, run_at, unique_key, lease_until, node_id, created_at, started_at,"
+          + " finished_at, last_error, errors, progress, result, schedule_id, tags, rescues, fence";
   private static final String MICROS = " * interval '1 microsecond'";
 
-  static final String ENQUEUE_SQL = """
+  static final String ENQUEUE_SQL =
+      """
       WITH input AS (
         SELECT nextval('errand_jobs_id_seq') AS id, t.ord, t.type, t.queue, t.payload, t.priority,
                t.max_attempts, t.run_at::timestamptz AS run_at, t.unique_key, t.tags, t.schedule_id
@@ -147,7 +152,8 @@ public final class PostgresJobStore implements JobStore {
    * encodes faster (about 0.1 ms of a 1.4 ms durable enqueue here). Returns no row when a live job
    * holds the unique key.
    */
-  static final String ENQUEUE_ONE_QUIET_SQL = """
+  static final String ENQUEUE_ONE_QUIET_SQL =
+      """
       INSERT INTO errand_jobs (type, queue, payload, state, priority, max_attempts, run_at,
                                unique_key, created_at, tags, schedule_id)
       SELECT ?, ?, ?, CASE WHEN r.run_at > now() THEN 'SCHEDULED' ELSE 'QUEUED' END, ?, ?,
@@ -163,25 +169,34 @@ public final class PostgresJobStore implements JobStore {
    * second statement. Used on a caller's connection, and for a single job when no other enqueue
    * write of this store is in flight (see {@link #enqueue(List)}).
    */
-  static final String ENQUEUE_ONE_SQL = "WITH ins AS ("
-      + ENQUEUE_ONE_QUIET_SQL.replace("RETURNING id, state = 'QUEUED' AS due",
-          "RETURNING id, queue, state = 'QUEUED' AS due")
-      + "), woken AS (SELECT count(pg_notify('" + CHANNEL + "', queue)) AS n FROM ins WHERE due)"
-      + " SELECT ins.id, ins.due FROM ins CROSS JOIN woken";
+  static final String ENQUEUE_ONE_SQL =
+      "WITH ins AS ("
+          + ENQUEUE_ONE_QUIET_SQL.replace(
+              "RETURNING id, state = 'QUEUED' AS due",
+              "RETURNING id, queue, state = 'QUEUED' AS due")
+          + "), woken AS (SELECT count(pg_notify('"
+          + CHANNEL
+          + "', queue)) AS n FROM ins WHERE due)"
+          + " SELECT ins.id, ins.due FROM ins CROSS JOIN woken";
 
   /**
    * {@link #ENQUEUE_SQL} without the NOTIFY, for enqueues this store commits itself: they notify
    * after the commit ({@link PostgresNotifier}), so that their commit does not queue on
    * PostgreSQL's global notification lock, which is held through the commit's WAL flush.
    */
-  static final String ENQUEUE_QUIET_SQL = ENQUEUE_SQL
-      .replace("""
+  static final String ENQUEUE_QUIET_SQL =
+      ENQUEUE_SQL
+          .replace(
+              """
       ), woken AS (
         SELECT count(pg_notify('errand_jobs', d.queue)) AS n
         FROM (SELECT DISTINCT queue FROM ins WHERE state = 'QUEUED') d
-      )""", "\n      )")
-      .replace(" CROSS JOIN woken", "")
-      .replace("ins.id IS NOT NULL AS created", "ins.id IS NOT NULL AS created, ins.state = 'QUEUED' AS due, input.queue");
+      )""",
+              "\n      )")
+          .replace(" CROSS JOIN woken", "")
+          .replace(
+              "ins.id IS NOT NULL AS created",
+              "ins.id IS NOT NULL AS created, ins.state = 'QUEUED' AS due, input.queue");
 
   /**
    * Prefix of statements whose commit need not wait for the WAL flush: {@code set_config(...,
@@ -191,10 +206,14 @@ public final class PostgresJobStore implements JobStore {
   static final String ASYNC_COMMIT =
       "WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off) ";
 
-  static final String LIVE_HOLDERS_SQL = "SELECT unique_key, id FROM errand_jobs"
-      + " WHERE unique_key = ANY(?::text[]) AND state IN " + LIVE;
+  static final String LIVE_HOLDERS_SQL =
+      "SELECT unique_key, id FROM errand_jobs"
+          + " WHERE unique_key = ANY(?::text[]) AND state IN "
+          + LIVE;
 
-  static final String CLAIM_SQL = ASYNC_COMMIT + """
+  static final String CLAIM_SQL =
+      ASYNC_COMMIT
+          + """
       , ready AS MATERIALIZED (
         SELECT id, priority, run_at FROM errand_jobs
         WHERE queue = ? AND state = 'QUEUED' AND run_at <= now()
@@ -214,48 +233,74 @@ public final class PostgresJobStore implements JobStore {
         WHERE NOT EXISTS (SELECT 1 FROM errand_queues q WHERE q.name = ? AND q.paused)
         ORDER BY c.priority DESC, c.run_at, c.id
         LIMIT ?)
-      RETURNING\s""" + COLUMNS;
+      RETURNING\s"""
+          + COLUMNS;
 
   private static final String FENCED =
       " WHERE j.id = v.id AND j.fence = v.fence AND j.state = 'RUNNING'";
 
-  private static final String SUCCEED_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j SET state = 'SUCCEEDED',"
-      + " finished_at = now(), result = v.result, lease_until = NULL"
-      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, result)" + FENCED
-      + " RETURNING j.id";
-  private static final String RETRY_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j SET state = 'RETRYING',"
-      + " run_at = v.run_at::timestamptz, lease_until = NULL, errors = j.errors || v.error::jsonb,"
-      + " last_error = v.message"
-      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])"
-      + " AS v(id, fence, run_at, error, message)" + FENCED + " RETURNING j.id";
-  private static final String FAIL_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j SET state = 'FAILED',"
-      + " finished_at = now(), lease_until = NULL, errors = j.errors || v.error::jsonb,"
-      + " last_error = v.message"
-      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])"
-      + " AS v(id, fence, error, message)" + FENCED + " RETURNING j.id";
-  private static final String SNOOZE_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j SET state = 'SCHEDULED',"
-      + " run_at = v.run_at::timestamptz, attempt = j.attempt - 1, lease_until = NULL"
-      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, run_at)" + FENCED
-      + " RETURNING j.id";
-  private static final String RELEASE_SQL = "WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off), r AS (UPDATE errand_jobs j SET state = 'QUEUED',"
-      + " run_at = now(), attempt = j.attempt - 1, lease_until = NULL"
-      + " FROM async, unnest(?::bigint[], ?::bigint[]) AS v(id, fence)" + FENCED
-      + " RETURNING j.id, j.queue),"
-      + " woken AS (SELECT count(pg_notify('" + CHANNEL + "', d.queue)) AS n"
-      + " FROM (SELECT DISTINCT queue FROM r) d)"
-      + " SELECT r.id FROM r CROSS JOIN woken";
-  private static final String SUCCEED_ONE_SQL = "UPDATE errand_jobs SET state = 'SUCCEEDED',"
-      + " finished_at = now(), result = ?, lease_until = NULL"
-      + " WHERE id = ? AND fence = ? AND state = 'RUNNING'";
+  private static final String SUCCEED_SQL =
+      ASYNC_COMMIT
+          + "UPDATE errand_jobs j SET state = 'SUCCEEDED',"
+          + " finished_at = now(), result = v.result, lease_until = NULL"
+          + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, result)"
+          + FENCED
+          + " RETURNING j.id";
+  private static final String RETRY_SQL =
+      ASYNC_COMMIT
+          + "UPDATE errand_jobs j SET state = 'RETRYING',"
+          + " run_at = v.run_at::timestamptz, lease_until = NULL, errors = j.errors || v.error::jsonb,"
+          + " last_error = v.message"
+          + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])"
+          + " AS v(id, fence, run_at, error, message)"
+          + FENCED
+          + " RETURNING j.id";
+  private static final String FAIL_SQL =
+      ASYNC_COMMIT
+          + "UPDATE errand_jobs j SET state = 'FAILED',"
+          + " finished_at = now(), lease_until = NULL, errors = j.errors || v.error::jsonb,"
+          + " last_error = v.message"
+          + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])"
+          + " AS v(id, fence, error, message)"
+          + FENCED
+          + " RETURNING j.id";
+  private static final String SNOOZE_SQL =
+      ASYNC_COMMIT
+          + "UPDATE errand_jobs j SET state = 'SCHEDULED',"
+          + " run_at = v.run_at::timestamptz, attempt = j.attempt - 1, lease_until = NULL"
+          + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, run_at)"
+          + FENCED
+          + " RETURNING j.id";
+  private static final String RELEASE_SQL =
+      "WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off), r AS (UPDATE errand_jobs j SET state = 'QUEUED',"
+          + " run_at = now(), attempt = j.attempt - 1, lease_until = NULL"
+          + " FROM async, unnest(?::bigint[], ?::bigint[]) AS v(id, fence)"
+          + FENCED
+          + " RETURNING j.id, j.queue),"
+          + " woken AS (SELECT count(pg_notify('"
+          + CHANNEL
+          + "', d.queue)) AS n"
+          + " FROM (SELECT DISTINCT queue FROM r) d)"
+          + " SELECT r.id FROM r CROSS JOIN woken";
+  private static final String SUCCEED_ONE_SQL =
+      "UPDATE errand_jobs SET state = 'SUCCEEDED',"
+          + " finished_at = now(), result = ?, lease_until = NULL"
+          + " WHERE id = ? AND fence = ? AND state = 'RUNNING'";
 
-  static final String HEARTBEAT_SQL = ASYNC_COMMIT + "UPDATE errand_jobs j"
-      + " SET lease_until = now() + ?::bigint" + MICROS + ","
-      + " progress = COALESCE(v.progress, j.progress)"
-      + " FROM async, unnest(?::bigint[], ?::bigint[], ?::int[]) AS v(id, fence, progress)" + FENCED
-      + " RETURNING j.id";
+  static final String HEARTBEAT_SQL =
+      ASYNC_COMMIT
+          + "UPDATE errand_jobs j"
+          + " SET lease_until = now() + ?::bigint"
+          + MICROS
+          + ","
+          + " progress = COALESCE(v.progress, j.progress)"
+          + " FROM async, unnest(?::bigint[], ?::bigint[], ?::int[]) AS v(id, fence, progress)"
+          + FENCED
+          + " RETURNING j.id";
 
   /** Shared wording with {@code MemoryJobStore.rescueError}. */
-  static final String RESCUE_SQL = """
+  static final String RESCUE_SQL =
+      """
       WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off),
       p AS (SELECT ?::int AS quarantine_after),
       expired AS (
@@ -301,18 +346,24 @@ public final class PostgresJobStore implements JobStore {
       SELECT r.* FROM r CROSS JOIN woken
       ORDER BY r.id""";
 
-  private static final String RETRY_BY_HAND_SQL = "WITH r AS (UPDATE errand_jobs j"
-      + " SET state = 'QUEUED', run_at = now(), finished_at = NULL,"
-      + " max_attempts = GREATEST(j.max_attempts, j.attempt + 1)"
-      + " WHERE j.id = ? AND j.state IN ('FAILED', 'CANCELLED')"
-      + " AND (j.unique_key IS NULL OR NOT EXISTS (SELECT 1 FROM errand_jobs o"
-      + " WHERE o.unique_key = j.unique_key AND o.state IN " + LIVE + " AND o.id <> j.id))"
-      + " RETURNING j.queue)"
-      + " SELECT count(pg_notify('" + CHANNEL + "', r.queue)) FROM r";
+  private static final String RETRY_BY_HAND_SQL =
+      "WITH r AS (UPDATE errand_jobs j"
+          + " SET state = 'QUEUED', run_at = now(), finished_at = NULL,"
+          + " max_attempts = GREATEST(j.max_attempts, j.attempt + 1)"
+          + " WHERE j.id = ? AND j.state IN ('FAILED', 'CANCELLED')"
+          + " AND (j.unique_key IS NULL OR NOT EXISTS (SELECT 1 FROM errand_jobs o"
+          + " WHERE o.unique_key = j.unique_key AND o.state IN "
+          + LIVE
+          + " AND o.id <> j.id))"
+          + " RETURNING j.queue)"
+          + " SELECT count(pg_notify('"
+          + CHANNEL
+          + "', r.queue)) FROM r";
 
-  private static final String PRUNE_SQL = "DELETE FROM errand_jobs WHERE id IN ("
-      + "SELECT id FROM errand_jobs WHERE state = ? AND finished_at < ?"
-      + " ORDER BY finished_at LIMIT ? FOR UPDATE SKIP LOCKED)";
+  private static final String PRUNE_SQL =
+      "DELETE FROM errand_jobs WHERE id IN ("
+          + "SELECT id FROM errand_jobs WHERE state = ? AND finished_at < ?"
+          + " ORDER BY finished_at LIMIT ? FOR UPDATE SKIP LOCKED)";
 
   private static final Comparator<Job> CLAIM_ORDER =
       Comparator.<Job>comparingInt(j -> -j.priority())
@@ -323,6 +374,7 @@ public final class PostgresJobStore implements JobStore {
   private final SchemaMode schemaMode;
   private final Set<PostgresListener> listeners = ConcurrentHashMap.newKeySet();
   private PostgresNotifier notifier; // guarded by this; created by the first enqueue
+
   /** Enqueue writes of this store in flight; see {@link #enqueue(List)}. */
   private final AtomicInteger enqueueWrites = new AtomicInteger();
 
@@ -368,48 +420,58 @@ public final class PostgresJobStore implements JobStore {
 
   /**
    * Prepares the schema according to the {@link SchemaMode}: MIGRATE applies pending migrations in
-   * one transaction under {@code pg_advisory_xact_lock}, so that one node migrates while the
-   * others wait and then find nothing to do; VALIDATE fails naming the pending versions; NONE
-   * does nothing. Idempotent.
+   * one transaction under {@code pg_advisory_xact_lock}, so that one node migrates while the others
+   * wait and then find nothing to do; VALIDATE fails naming the pending versions; NONE does
+   * nothing. Idempotent.
    *
    * @throws IllegalStateException in VALIDATE mode when migrations are pending
    */
   @Override
   public void open() {
     switch (schemaMode) {
-      case NONE -> log.info(
-          "errand: PostgresJobStore opened (schema mode NONE: schema managed outside Errand)");
+      case NONE ->
+          log.info(
+              "errand: PostgresJobStore opened (schema mode NONE: schema managed outside Errand)");
       case VALIDATE -> {
         List<Migrations.Script> pending =
             run("validate schema", c -> Migrations.pending(c, DIALECT));
         if (!pending.isEmpty()) {
-          throw new IllegalStateException("errand PostgreSQL schema is not current: pending"
-              + " migrations "
-              + pending.stream().map(s -> "V" + s.version() + " (" + s.name() + ")")
-                  .collect(Collectors.joining(", "))
-              + "; open with SchemaMode.MIGRATE, or apply those files from errand-jdbc's"
-              + " dev/errand/jdbc/migrations/postgresql/ with your migration tool");
+          throw new IllegalStateException(
+              "errand PostgreSQL schema is not current: pending"
+                  + " migrations "
+                  + pending.stream()
+                      .map(s -> "V" + s.version() + " (" + s.name() + ")")
+                      .collect(Collectors.joining(", "))
+                  + "; open with SchemaMode.MIGRATE, or apply those files from errand-jdbc's"
+                  + " dev/errand/jdbc/migrations/postgresql/ with your migration tool");
         }
         log.info("errand: PostgresJobStore opened (schema mode VALIDATE: schema is current)");
       }
       case MIGRATE -> {
-        List<Migrations.Script> applied = Sql.inTransaction(dataSource, "migrate schema", c -> {
-          try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-            ps.setLong(1, MIGRATION_LOCK);
-            ps.execute();
-          }
-          return Migrations.apply(c, DIALECT);
-        });
-        log.info("errand: PostgresJobStore opened (schema mode MIGRATE: {})", applied.isEmpty()
-            ? "schema already current"
-            : "applied " + applied.stream().map(Migrations.Script::name).toList());
+        List<Migrations.Script> applied =
+            Sql.inTransaction(
+                dataSource,
+                "migrate schema",
+                c -> {
+                  try (PreparedStatement ps =
+                      c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+                    ps.setLong(1, MIGRATION_LOCK);
+                    ps.execute();
+                  }
+                  return Migrations.apply(c, DIALECT);
+                });
+        log.info(
+            "errand: PostgresJobStore opened (schema mode MIGRATE: {})",
+            applied.isEmpty()
+                ? "schema already current"
+                : "applied " + applied.stream().map(Migrations.Script::name).toList());
       }
     }
   }
 
   /**
-   * Sends pending notifications, stops this store's subscriptions. The DataSource stays open: it
-   * is the caller's.
+   * Sends pending notifications, stops this store's subscriptions. The DataSource stays open: it is
+   * the caller's.
    */
   @Override
   public void close() {
@@ -428,13 +490,15 @@ public final class PostgresJobStore implements JobStore {
 
   @Override
   public Instant now() {
-    return run("now", c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT now()");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return instant(rs, 1);
-      }
-    });
+    return run(
+        "now",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement("SELECT now()");
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return instant(rs, 1);
+          }
+        });
   }
 
   @Override
@@ -458,9 +522,10 @@ public final class PostgresJobStore implements JobStore {
       // Without unique keys the whole batch is one statement; with them a conflict may need a
       // look-up and a retry, which must see the same transaction.
       Set<String> due = inline ? null : ConcurrentHashMap.newKeySet();
-      List<EnqueueResult> results = anyKey
-          ? Sql.inTransaction(dataSource, "enqueue", c -> insert(c, jobs, due))
-          : run("enqueue", c -> insert(c, jobs, due));
+      List<EnqueueResult> results =
+          anyKey
+              ? Sql.inTransaction(dataSource, "enqueue", c -> insert(c, jobs, due))
+              : run("enqueue", c -> insert(c, jobs, due));
       if (due != null && !due.isEmpty()) {
         notifier().wake(due);
       }
@@ -500,10 +565,10 @@ public final class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Enqueues on the caller's connection, in the caller's transaction (or as its own statements
-   * when the connection is in auto-commit). Never commits, rolls back or closes {@code
-   * connection}; after a {@link StoreException} the caller's transaction is aborted and the
-   * caller must roll it back.
+   * Enqueues on the caller's connection, in the caller's transaction (or as its own statements when
+   * the connection is in auto-commit). Never commits, rolls back or closes {@code connection};
+   * after a {@link StoreException} the caller's transaction is aborted and the caller must roll it
+   * back.
    */
   @Override
   public List<EnqueueResult> enqueue(Connection connection, List<NewJob> jobs) {
@@ -521,8 +586,8 @@ public final class PostgresJobStore implements JobStore {
   /**
    * Inserts {@code jobs}. With {@code due == null} the statement itself notifies (on the caller's
    * connection the NOTIFY must fire on the caller's commit; a lone single-job enqueue does it to
-   * save the second statement); otherwise it does not, and the queues
-   * that got a due job are added to {@code due} for a notification after commit.
+   * save the second statement); otherwise it does not, and the queues that got a due job are added
+   * to {@code due} for a notification after commit.
    */
   private List<EnqueueResult> insert(Connection c, List<NewJob> jobs, Set<String> due)
       throws SQLException {
@@ -533,9 +598,14 @@ public final class PostgresJobStore implements JobStore {
     }
     for (int round = 1; !pending.isEmpty(); round++) {
       if (round > MAX_ENQUEUE_ROUNDS) {
-        throw new IllegalStateException("enqueue gave up after " + MAX_ENQUEUE_ROUNDS + " rounds:"
-            + " the live jobs holding unique keys " + keysOf(jobs, pending) + " kept finishing"
-            + " between the insert and the look-up");
+        throw new IllegalStateException(
+            "enqueue gave up after "
+                + MAX_ENQUEUE_ROUNDS
+                + " rounds:"
+                + " the live jobs holding unique keys "
+                + keysOf(jobs, pending)
+                + " kept finishing"
+                + " between the insert and the look-up");
       }
       List<Integer> conflicted = insertRound(c, jobs, pending, out, due);
       if (conflicted.isEmpty()) {
@@ -607,8 +677,8 @@ public final class PostgresJobStore implements JobStore {
               due.add(rs.getString(5));
             }
           } else if (jobs.get(index).uniqueKey() == null) {
-            throw new IllegalStateException("job " + index + " of the batch has no unique key but"
-                + " was not inserted");
+            throw new IllegalStateException(
+                "job " + index + " of the batch has no unique key but" + " was not inserted");
           } else {
             conflicted.add(index);
           }
@@ -619,8 +689,8 @@ public final class PostgresJobStore implements JobStore {
   }
 
   /**
-   * {@link #insertRound} of a single job: {@link #ENQUEUE_ONE_SQL}, which notifies, when {@code due}
-   * is null, else {@link #ENQUEUE_ONE_QUIET_SQL}.
+   * {@link #insertRound} of a single job: {@link #ENQUEUE_ONE_SQL}, which notifies, when {@code
+   * due} is null, else {@link #ENQUEUE_ONE_QUIET_SQL}.
    */
   private static List<Integer> insertOne(
       Connection c, List<NewJob> jobs, int index, EnqueueResult[] out, Set<String> due)
@@ -685,26 +755,28 @@ public final class PostgresJobStore implements JobStore {
     if (limit == 0) {
       return List.of();
     }
-    return run("claim", c -> {
-      List<ClaimedJob> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(CLAIM_SQL)) {
-        ps.setString(1, queue);
-        ps.setInt(2, limit);
-        ps.setString(3, queue);
-        ps.setInt(4, limit);
-        ps.setLong(5, micros(lease));
-        ps.setString(6, nodeId);
-        ps.setString(7, queue);
-        ps.setInt(8, limit);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(new ClaimedJob(readJob(rs), rs.getLong("fence")));
+    return run(
+        "claim",
+        c -> {
+          List<ClaimedJob> out = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(CLAIM_SQL)) {
+            ps.setString(1, queue);
+            ps.setInt(2, limit);
+            ps.setString(3, queue);
+            ps.setInt(4, limit);
+            ps.setLong(5, micros(lease));
+            ps.setString(6, nodeId);
+            ps.setString(7, queue);
+            ps.setInt(8, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(new ClaimedJob(readJob(rs), rs.getLong("fence")));
+              }
+            }
           }
-        }
-      }
-      out.sort(Comparator.comparing(ClaimedJob::job, CLAIM_ORDER));
-      return out;
-    });
+          out.sort(Comparator.comparing(ClaimedJob::job, CLAIM_ORDER));
+          return out;
+        });
   }
 
   @Override
@@ -716,19 +788,20 @@ public final class PostgresJobStore implements JobStore {
     for (Completion comp : completions) {
       byOutcome.computeIfAbsent(comp.outcome(), o -> new ArrayList<>()).add(comp);
     }
-    Sql.Work<Set<Long>> work = c -> {
-      Set<Long> accepted = new HashSet<>();
-      for (Map.Entry<Completion.Outcome, List<Completion>> e : byOutcome.entrySet()) {
-        accepted.addAll(completeAll(c, e.getKey(), e.getValue()));
-      }
-      Set<Long> rejected = new HashSet<>();
-      for (Completion comp : completions) {
-        if (!accepted.contains(comp.id())) {
-          rejected.add(comp.id());
-        }
-      }
-      return rejected;
-    };
+    Sql.Work<Set<Long>> work =
+        c -> {
+          Set<Long> accepted = new HashSet<>();
+          for (Map.Entry<Completion.Outcome, List<Completion>> e : byOutcome.entrySet()) {
+            accepted.addAll(completeAll(c, e.getKey(), e.getValue()));
+          }
+          Set<Long> rejected = new HashSet<>();
+          for (Completion comp : completions) {
+            if (!accepted.contains(comp.id())) {
+              rejected.add(comp.id());
+            }
+          }
+          return rejected;
+        };
     // One kind is one statement; several kinds commit together.
     return byOutcome.size() == 1
         ? run("complete", work)
@@ -754,13 +827,14 @@ public final class PostgresJobStore implements JobStore {
       errors[i] = error == null ? null : StoreCodec.errorToJsonArray(error);
       messages[i] = error == null ? null : error.message();
     }
-    String sql = switch (outcome) {
-      case SUCCEEDED -> SUCCEED_SQL;
-      case RETRY -> RETRY_SQL;
-      case FAIL -> FAIL_SQL;
-      case SNOOZE -> SNOOZE_SQL;
-      case RELEASE -> RELEASE_SQL;
-    };
+    String sql =
+        switch (outcome) {
+          case SUCCEEDED -> SUCCEED_SQL;
+          case RETRY -> RETRY_SQL;
+          case FAIL -> FAIL_SQL;
+          case SNOOZE -> SNOOZE_SQL;
+          case RELEASE -> RELEASE_SQL;
+        };
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setArray(1, c.createArrayOf("int8", ids));
       ps.setArray(2, c.createArrayOf("int8", fences));
@@ -776,7 +850,7 @@ public final class PostgresJobStore implements JobStore {
           ps.setArray(4, c.createArrayOf("text", messages));
         }
         case SNOOZE -> ps.setArray(3, c.createArrayOf("text", runAts));
-        case RELEASE -> { }
+        case RELEASE -> {}
       }
       return ids(ps);
     }
@@ -787,29 +861,41 @@ public final class PostgresJobStore implements JobStore {
     Objects.requireNonNull(success, "success");
     Objects.requireNonNull(work, "work");
     if (success.outcome() != Completion.Outcome.SUCCEEDED) {
-      throw new IllegalArgumentException("completeInTransaction writes a SUCCEEDED outcome, got "
-          + success.outcome() + " for job " + success.id());
+      throw new IllegalArgumentException(
+          "completeInTransaction writes a SUCCEEDED outcome, got "
+              + success.outcome()
+              + " for job "
+              + success.id());
     }
     try {
-      return Sql.inTransaction(dataSource, "complete in transaction", c -> {
-        R r;
-        try {
-          r = work.run(c);
-        } catch (Exception e) {
-          throw new WorkFailed(e);
-        }
-        try (PreparedStatement ps = c.prepareStatement(SUCCEED_ONE_SQL)) {
-          ps.setString(1, success.result());
-          ps.setLong(2, success.id());
-          ps.setLong(3, success.fence());
-          if (ps.executeUpdate() == 0) {
-            throw new LeaseLostException(success.id(), "job " + success.id() + " is no longer"
-                + " RUNNING under fence " + success.fence() + " (rescued after its lease expired,"
-                + " or cancelled); the transaction was rolled back");
-          }
-        }
-        return r;
-      });
+      return Sql.inTransaction(
+          dataSource,
+          "complete in transaction",
+          c -> {
+            R r;
+            try {
+              r = work.run(c);
+            } catch (Exception e) {
+              throw new WorkFailed(e);
+            }
+            try (PreparedStatement ps = c.prepareStatement(SUCCEED_ONE_SQL)) {
+              ps.setString(1, success.result());
+              ps.setLong(2, success.id());
+              ps.setLong(3, success.fence());
+              if (ps.executeUpdate() == 0) {
+                throw new LeaseLostException(
+                    success.id(),
+                    "job "
+                        + success.id()
+                        + " is no longer"
+                        + " RUNNING under fence "
+                        + success.fence()
+                        + " (rescued after its lease expired,"
+                        + " or cancelled); the transaction was rolled back");
+              }
+            }
+            return r;
+          });
     } catch (WorkFailed e) {
       throw e.work;
     }
@@ -843,15 +929,18 @@ public final class PostgresJobStore implements JobStore {
       progress[i] = l.progress();
       i++;
     }
-    List<Long> held = run("heartbeat", c -> {
-      try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
-        ps.setLong(1, micros(lease));
-        ps.setArray(2, c.createArrayOf("int8", ids));
-        ps.setArray(3, c.createArrayOf("int8", fences));
-        ps.setArray(4, c.createArrayOf("int4", progress));
-        return ids(ps);
-      }
-    });
+    List<Long> held =
+        run(
+            "heartbeat",
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
+                ps.setLong(1, micros(lease));
+                ps.setArray(2, c.createArrayOf("int8", ids));
+                ps.setArray(3, c.createArrayOf("int8", fences));
+                ps.setArray(4, c.createArrayOf("int4", progress));
+                return ids(ps);
+              }
+            });
     Set<Long> lost = new HashSet<>();
     Set<Long> heldSet = new HashSet<>(held);
     for (LeaseRef l : leases) {
@@ -873,36 +962,46 @@ public final class PostgresJobStore implements JobStore {
     if (limit == 0) {
       return List.of();
     }
-    return run("rescue expired leases", c -> {
-      List<Rescue> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(RESCUE_SQL)) {
-        ps.setInt(1, quarantineAfter);
-        ps.setInt(2, limit);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(new Rescue(rs.getLong("id"), rs.getString("type"), rs.getString("queue"),
-                rs.getInt("attempt"), JobState.valueOf(rs.getString("state")),
-                rs.getString("node_id"), rs.getBoolean("quarantined")));
+    return run(
+        "rescue expired leases",
+        c -> {
+          List<Rescue> out = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(RESCUE_SQL)) {
+            ps.setInt(1, quarantineAfter);
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new Rescue(
+                        rs.getLong("id"),
+                        rs.getString("type"),
+                        rs.getString("queue"),
+                        rs.getInt("attempt"),
+                        JobState.valueOf(rs.getString("state")),
+                        rs.getString("node_id"),
+                        rs.getBoolean("quarantined")));
+              }
+            }
           }
-        }
-      }
-      return out;
-    });
+          return out;
+        });
   }
 
   // ------------------------------------------------------------------ reads
 
   @Override
   public Optional<Job> find(long id) {
-    return run("find job", c -> {
-      try (PreparedStatement ps =
-          c.prepareStatement("SELECT " + COLUMNS + " FROM errand_jobs WHERE id = ?")) {
-        ps.setLong(1, id);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? Optional.of(readJob(rs)) : Optional.empty();
-        }
-      }
-    });
+    return run(
+        "find job",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT " + COLUMNS + " FROM errand_jobs WHERE id = ?")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? Optional.of(readJob(rs)) : Optional.empty();
+            }
+          }
+        });
   }
 
   @Override
@@ -911,13 +1010,16 @@ public final class PostgresJobStore implements JobStore {
       return List.of();
     }
     Long[] array = ids.toArray(Long[]::new);
-    return run("find jobs", c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT " + COLUMNS + " FROM errand_jobs WHERE id = ANY(?::bigint[])")) {
-        ps.setArray(1, c.createArrayOf("int8", array));
-        return jobs(ps);
-      }
-    });
+    return run(
+        "find jobs",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT " + COLUMNS + " FROM errand_jobs WHERE id = ANY(?::bigint[])")) {
+            ps.setArray(1, c.createArrayOf("int8", array));
+            return jobs(ps);
+          }
+        });
   }
 
   @Override
@@ -956,19 +1058,22 @@ public final class PostgresJobStore implements JobStore {
     }
     sql.append(" ORDER BY id DESC LIMIT ?");
     params.add(q.limit() + 1);
-    List<Job> found = run("list jobs", c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        for (int i = 0; i < params.size(); i++) {
-          Object p = params.get(i);
-          if (p instanceof String[] a) {
-            ps.setArray(i + 1, c.createArrayOf("text", a));
-          } else {
-            ps.setObject(i + 1, p);
-          }
-        }
-        return jobs(ps);
-      }
-    });
+    List<Job> found =
+        run(
+            "list jobs",
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                for (int i = 0; i < params.size(); i++) {
+                  Object p = params.get(i);
+                  if (p instanceof String[] a) {
+                    ps.setArray(i + 1, c.createArrayOf("text", a));
+                  } else {
+                    ps.setObject(i + 1, p);
+                  }
+                }
+                return jobs(ps);
+              }
+            });
     boolean more = found.size() > q.limit();
     List<Job> page = more ? found.subList(0, q.limit()) : found;
     return new JobPage(page, more ? page.get(page.size() - 1).id() : null);
@@ -976,14 +1081,16 @@ public final class PostgresJobStore implements JobStore {
 
   @Override
   public JobCounts counts() {
-    return counts("count jobs",
+    return counts(
+        "count jobs",
         "SELECT queue, type, state, count(*) FROM errand_jobs GROUP BY queue, type, state");
   }
 
   @Override
   public JobCounts liveCounts() {
     // Three parts, each answered from its partial index, however many finished jobs there are.
-    return counts("count live jobs",
+    return counts(
+        "count live jobs",
         "SELECT queue, type, state, count(*) FROM errand_jobs WHERE state = 'QUEUED'"
             + " GROUP BY queue, type, state"
             + " UNION ALL SELECT queue, type, state, count(*) FROM errand_jobs"
@@ -993,16 +1100,23 @@ public final class PostgresJobStore implements JobStore {
   }
 
   private JobCounts counts(String operation, String sql) {
-    return run(operation, c -> {
-      List<JobCounts.Row> rows = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          rows.add(new JobCounts.Row(rs.getString(1), rs.getString(2),
-              JobState.valueOf(rs.getString(3)), rs.getLong(4)));
-        }
-      }
-      return new JobCounts(rows);
-    });
+    return run(
+        operation,
+        c -> {
+          List<JobCounts.Row> rows = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(sql);
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              rows.add(
+                  new JobCounts.Row(
+                      rs.getString(1),
+                      rs.getString(2),
+                      JobState.valueOf(rs.getString(3)),
+                      rs.getLong(4)));
+            }
+          }
+          return new JobCounts(rows);
+        });
   }
 
   // ------------------------------------------------------------------ management
@@ -1010,14 +1124,16 @@ public final class PostgresJobStore implements JobStore {
   @Override
   public boolean retry(long id) {
     try {
-      return run("retry job", c -> {
-        try (PreparedStatement ps = c.prepareStatement(RETRY_BY_HAND_SQL)) {
-          ps.setLong(1, id);
-          try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() && rs.getLong(1) > 0;
-          }
-        }
-      });
+      return run(
+          "retry job",
+          c -> {
+            try (PreparedStatement ps = c.prepareStatement(RETRY_BY_HAND_SQL)) {
+              ps.setLong(1, id);
+              try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getLong(1) > 0;
+              }
+            }
+          });
     } catch (StoreException e) {
       if ("23505".equals(e.sqlState())) {
         // another live job took the key between the check and the write
@@ -1029,14 +1145,19 @@ public final class PostgresJobStore implements JobStore {
 
   @Override
   public boolean cancel(long id) {
-    return update("cancel job", "UPDATE errand_jobs SET state = 'CANCELLED', finished_at = now(),"
-        + " lease_until = NULL WHERE id = ? AND state IN " + LIVE, id) > 0;
+    return update(
+            "cancel job",
+            "UPDATE errand_jobs SET state = 'CANCELLED', finished_at = now(),"
+                + " lease_until = NULL WHERE id = ? AND state IN "
+                + LIVE,
+            id)
+        > 0;
   }
 
   @Override
   public boolean delete(long id) {
-    return update("delete job",
-        "DELETE FROM errand_jobs WHERE id = ? AND state <> 'RUNNING'", id) > 0;
+    return update("delete job", "DELETE FROM errand_jobs WHERE id = ? AND state <> 'RUNNING'", id)
+        > 0;
   }
 
   @Override
@@ -1055,38 +1176,44 @@ public final class PostgresJobStore implements JobStore {
   @Override
   public void setPaused(String queue, boolean paused) {
     Objects.requireNonNull(queue, "queue");
-    run("pause queue", c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO errand_queues (name, paused, updated_at) VALUES (?, ?, now())"
-              + " ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = now()")) {
-        ps.setString(1, queue);
-        ps.setBoolean(2, paused);
-        ps.executeUpdate();
-      }
-      if (!paused) {
-        // resumed: wake every node's fetcher for this queue
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify('" + CHANNEL + "', ?)")) {
-          ps.setString(1, queue);
-          ps.execute();
-        }
-      }
-      return null;
-    });
+    run(
+        "pause queue",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO errand_queues (name, paused, updated_at) VALUES (?, ?, now())"
+                      + " ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = now()")) {
+            ps.setString(1, queue);
+            ps.setBoolean(2, paused);
+            ps.executeUpdate();
+          }
+          if (!paused) {
+            // resumed: wake every node's fetcher for this queue
+            try (PreparedStatement ps =
+                c.prepareStatement("SELECT pg_notify('" + CHANNEL + "', ?)")) {
+              ps.setString(1, queue);
+              ps.execute();
+            }
+          }
+          return null;
+        });
   }
 
   @Override
   public Set<String> pausedQueues() {
-    return run("list paused queues", c -> {
-      Set<String> out = new LinkedHashSet<>();
-      try (PreparedStatement ps = c.prepareStatement(
-              "SELECT name FROM errand_queues WHERE paused ORDER BY name");
-          ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(rs.getString(1));
-        }
-      }
-      return Set.copyOf(out);
-    });
+    return run(
+        "list paused queues",
+        c -> {
+          Set<String> out = new LinkedHashSet<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement("SELECT name FROM errand_queues WHERE paused ORDER BY name");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(rs.getString(1));
+            }
+          }
+          return Set.copyOf(out);
+        });
   }
 
   // ------------------------------------------------------------------ nodes
@@ -1099,23 +1226,26 @@ public final class PostgresJobStore implements JobStore {
     for (int i = 0; i < names.length; i++) {
       slots[i] = node.queues().get(names[i]);
     }
-    run("node heartbeat", c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO errand_nodes (id, host, pid, started_at, heartbeat_at, queue_names,"
-              + " queue_slots) VALUES (?, ?, ?, ?, now(), ?::text[], ?::int[])"
-              + " ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
-              + " started_at = excluded.started_at, heartbeat_at = now(),"
-              + " queue_names = excluded.queue_names, queue_slots = excluded.queue_slots")) {
-        ps.setString(1, node.id());
-        ps.setString(2, node.host());
-        ps.setLong(3, node.pid());
-        ps.setObject(4, timestamp(node.startedAt()));
-        ps.setArray(5, c.createArrayOf("text", names));
-        ps.setArray(6, c.createArrayOf("int4", slots));
-        ps.executeUpdate();
-      }
-      return null;
-    });
+    run(
+        "node heartbeat",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO errand_nodes (id, host, pid, started_at, heartbeat_at, queue_names,"
+                      + " queue_slots) VALUES (?, ?, ?, ?, now(), ?::text[], ?::int[])"
+                      + " ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
+                      + " started_at = excluded.started_at, heartbeat_at = now(),"
+                      + " queue_names = excluded.queue_names, queue_slots = excluded.queue_slots")) {
+            ps.setString(1, node.id());
+            ps.setString(2, node.host());
+            ps.setLong(3, node.pid());
+            ps.setObject(4, timestamp(node.startedAt()));
+            ps.setArray(5, c.createArrayOf("text", names));
+            ps.setArray(6, c.createArrayOf("int4", slots));
+            ps.executeUpdate();
+          }
+          return null;
+        });
   }
 
   @Override
@@ -1125,31 +1255,42 @@ public final class PostgresJobStore implements JobStore {
 
   @Override
   public List<Node> nodes() {
-    return run("list nodes", c -> {
-      List<Node> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT id, host, pid, started_at,"
-              + " heartbeat_at, queue_names, queue_slots FROM errand_nodes"
-              + " ORDER BY started_at, id");
-          ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          String[] names = (String[]) rs.getArray(6).getArray();
-          Integer[] slots = (Integer[]) rs.getArray(7).getArray();
-          Map<String, Integer> queues = new LinkedHashMap<>();
-          for (int i = 0; i < names.length; i++) {
-            queues.put(names[i], slots[i]);
+    return run(
+        "list nodes",
+        c -> {
+          List<Node> out = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT id, host, pid, started_at,"
+                          + " heartbeat_at, queue_names, queue_slots FROM errand_nodes"
+                          + " ORDER BY started_at, id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String[] names = (String[]) rs.getArray(6).getArray();
+              Integer[] slots = (Integer[]) rs.getArray(7).getArray();
+              Map<String, Integer> queues = new LinkedHashMap<>();
+              for (int i = 0; i < names.length; i++) {
+                queues.put(names[i], slots[i]);
+              }
+              out.add(
+                  new Node(
+                      rs.getString(1),
+                      rs.getString(2),
+                      rs.getLong(3),
+                      instant(rs, 4),
+                      instant(rs, 5),
+                      queues));
+            }
           }
-          out.add(new Node(rs.getString(1), rs.getString(2), rs.getLong(3), instant(rs, 4),
-              instant(rs, 5), queues));
-        }
-      }
-      return out;
-    });
+          return out;
+        });
   }
 
   @Override
   public int pruneNodes(Duration staleAfter) {
     Objects.requireNonNull(staleAfter, "staleAfter");
-    return update("prune nodes",
+    return update(
+        "prune nodes",
         "DELETE FROM errand_nodes WHERE heartbeat_at < now() - ?::bigint" + MICROS,
         micros(staleAfter));
   }
@@ -1269,14 +1410,16 @@ public final class PostgresJobStore implements JobStore {
   }
 
   private int update(String operation, String sql, Object... params) {
-    return run(operation, c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        for (int i = 0; i < params.length; i++) {
-          ps.setObject(i + 1, params[i]);
-        }
-        return ps.executeUpdate();
-      }
-    });
+    return run(
+        operation,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+              ps.setObject(i + 1, params[i]);
+            }
+            return ps.executeUpdate();
+          }
+        });
   }
 
   private static List<Long> ids(PreparedStatement ps) throws SQLException {
@@ -1344,7 +1487,11 @@ public final class PostgresJobStore implements JobStore {
     if (e == null || (e.message().indexOf('\0') < 0 && e.stackTrace().indexOf('\0') < 0)) {
       return e;
     }
-    return new AttemptError(e.attempt(), e.at(), e.kind(), e.message().replace('\0', '\uFFFD'),
+    return new AttemptError(
+        e.attempt(),
+        e.at(),
+        e.kind(),
+        e.message().replace('\0', '\uFFFD'),
         e.stackTrace().replace('\0', '\uFFFD'));
   }
 

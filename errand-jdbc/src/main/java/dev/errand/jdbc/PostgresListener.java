@@ -14,14 +14,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One {@code LISTEN} subscription: a dedicated connection from the store's DataSource and a daemon
- * thread, {@value #THREAD_NAME}, that waits for notifications on {@link
- * PostgresJobStore#CHANNEL} and hands each payload (a queue name) to the listener on that thread.
+ * thread, {@value #THREAD_NAME}, that waits for notifications on {@link PostgresJobStore#CHANNEL}
+ * and hands each payload (a queue name) to the listener on that thread.
  *
  * <p>When the connection dies (PostgreSQL restarted, backend terminated, network cut) the thread
  * opens a new one with exponential backoff between {@link #MIN_BACKOFF} and {@link #MAX_BACKOFF},
- * logging one warning when the outage starts and one line when it ends. Notifications sent while
- * no connection listens are lost; the engine's polling covers that gap. An idle connection is
- * checked every {@link #PING_INTERVAL}, so a silently dropped one is noticed too.
+ * logging one warning when the outage starts and one line when it ends. Notifications sent while no
+ * connection listens are lost; the engine's polling covers that gap. An idle connection is checked
+ * every {@link #PING_INTERVAL}, so a silently dropped one is noticed too.
  */
 final class PostgresListener implements AutoCloseable {
   static final String THREAD_NAME = "errand-pg-listen";
@@ -37,6 +37,7 @@ final class PostgresListener implements AutoCloseable {
   private final Object wakeUp = new Object();
   private final Thread thread;
   private volatile boolean closed;
+
   /** True while a LISTEN is in effect; read by tests and diagnostics. */
   private volatile boolean listening;
 
@@ -63,7 +64,9 @@ final class PostgresListener implements AutoCloseable {
       try (Connection c = dataSource.getConnection()) {
         listen(c);
         if (outageStarted != 0) {
-          log.info("errand: LISTEN {} restored after {} ms", PostgresJobStore.CHANNEL,
+          log.info(
+              "errand: LISTEN {} restored after {} ms",
+              PostgresJobStore.CHANNEL,
               (System.nanoTime() - outageStarted) / 1_000_000);
           outageStarted = 0;
         }
@@ -81,10 +84,13 @@ final class PostgresListener implements AutoCloseable {
         }
         if (outageStarted == 0) {
           outageStarted = System.nanoTime();
-          log.warn("errand: LISTEN {} connection failed (SQLState {}); reconnecting with backoff"
+          log.warn(
+              "errand: LISTEN {} connection failed (SQLState {}); reconnecting with backoff"
                   + " up to {} s, cross-node wake-ups fall back to polling meanwhile",
-              PostgresJobStore.CHANNEL, e instanceof SQLException s ? s.getSQLState() : null,
-              MAX_BACKOFF.toSeconds(), e);
+              PostgresJobStore.CHANNEL,
+              e instanceof SQLException s ? s.getSQLState() : null,
+              MAX_BACKOFF.toSeconds(),
+              e);
         } else {
           log.debug("errand: LISTEN reconnect failed", e);
         }
@@ -127,8 +133,8 @@ final class PostgresListener implements AutoCloseable {
   }
 
   /**
-   * Leaves the connection as it was found before it goes back to a pool: a pooled connection
-   * still listening would collect notifications for its next user.
+   * Leaves the connection as it was found before it goes back to a pool: a pooled connection still
+   * listening would collect notifications for its next user.
    */
   private void unlisten(Connection c) {
     listening = false;

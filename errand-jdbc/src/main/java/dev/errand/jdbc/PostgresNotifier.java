@@ -29,9 +29,12 @@ import org.slf4j.LoggerFactory;
  * queue behind the lock, notifying in the commit only saves this thread's hand-off and statement.
  */
 final class PostgresNotifier implements AutoCloseable {
-  static final String NOTIFY_SQL = PostgresJobStore.ASYNC_COMMIT
-      + "SELECT count(pg_notify('" + PostgresJobStore.CHANNEL + "', q)) FROM async,"
-      + " unnest(?::text[]) AS q";
+  static final String NOTIFY_SQL =
+      PostgresJobStore.ASYNC_COMMIT
+          + "SELECT count(pg_notify('"
+          + PostgresJobStore.CHANNEL
+          + "', q)) FROM async,"
+          + " unnest(?::text[]) AS q";
 
   private static final Logger log = LoggerFactory.getLogger(PostgresNotifier.class);
 
@@ -100,8 +103,11 @@ final class PostgresNotifier implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
           // best effort: workers poll; log the first failure of a run of them
           if (failures++ == 0) {
-            log.warn("errand: could not send NOTIFY for queues {}; workers will find the jobs by"
-                + " polling", batch, e);
+            log.warn(
+                "errand: could not send NOTIFY for queues {}; workers will find the jobs by"
+                    + " polling",
+                batch,
+                e);
           }
         }
       }

@@ -17,11 +17,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>By default SQLite checkpoints inside the commit that grows the WAL past 1,000 pages: that
  * commit copies the WAL into the database file and fsyncs both before it returns, a few
- * milliseconds in which the caller (and, behind the writer lock, every other writer of the
- * process) waits. Here the writer connection's automatic checkpoint is raised to {@link
- * #BACKSTOP_PAGES} — it still fires if this thread ever falls behind, so the WAL stays bounded —
- * and this thread runs {@code PRAGMA wal_checkpoint(PASSIVE)}, which neither takes the write lock
- * nor waits for readers: writers go on appending to the WAL while it copies.
+ * milliseconds in which the caller (and, behind the writer lock, every other writer of the process)
+ * waits. Here the writer connection's automatic checkpoint is raised to {@link #BACKSTOP_PAGES} —
+ * it still fires if this thread ever falls behind, so the WAL stays bounded — and this thread runs
+ * {@code PRAGMA wal_checkpoint(PASSIVE)}, which neither takes the write lock nor waits for readers:
+ * writers go on appending to the WAL while it copies.
  *
  * <p>Durability is unchanged: a commit is durable when its WAL frames are (FULL fsyncs them in the
  * commit), never because of a checkpoint; a checkpoint fsyncs the WAL before it copies and the
@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 final class SqliteCheckpointer implements AutoCloseable {
   static final String THREAD_NAME = "errand-sqlite-checkpoint";
   static final Duration INTERVAL = Duration.ofMillis(250);
+
   /** {@code wal_autocheckpoint} of the writer connection: the backstop if this thread stalls. */
   static final int BACKSTOP_PAGES = 10_000;
 
@@ -40,8 +41,10 @@ final class SqliteCheckpointer implements AutoCloseable {
   private final String file;
   private final Object wakeUp = new Object();
   private final AtomicLong checkpoints = new AtomicLong();
+
   /** What the last checkpoint reported: frames in the WAL, and of those, copied. */
   private volatile long walFrames = -1;
+
   private volatile long copiedFrames = -1;
   private final Thread thread;
   private volatile boolean closed;
@@ -106,9 +109,13 @@ final class SqliteCheckpointer implements AutoCloseable {
         failures = 0;
       } catch (SQLException | RuntimeException e) {
         if (failures++ == 0) {
-          log.warn("errand: background checkpoint of {} failed; retrying every {} ms (the writer"
-              + " checkpoints by itself past {} WAL pages)", file, INTERVAL.toMillis(),
-              BACKSTOP_PAGES, e);
+          log.warn(
+              "errand: background checkpoint of {} failed; retrying every {} ms (the writer"
+                  + " checkpoints by itself past {} WAL pages)",
+              file,
+              INTERVAL.toMillis(),
+              BACKSTOP_PAGES,
+              e);
         }
         closeQuietly(c);
         c = null;

@@ -168,7 +168,6 @@ public final class SqliteJobStore implements JobStore {
 
   private static final String LIVE = "('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING')";
 
-
   private static final String COLUMNS =
       "id, type, queue, payload, state, priority, attempt,"
           + " max_attempts, run_at, unique_key, lease_until, node_id, created_at, started_at,"
@@ -440,12 +439,14 @@ public final class SqliteJobStore implements JobStore {
   /** A {@code PRAGMA} as the writer connection sees it (for tests). */
   String writerPragma(String name) {
     open();
-    return writer.inRelaxedTransaction("read pragma " + name, c -> {
-      try (Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("PRAGMA " + name)) {
-        return rs.next() ? rs.getString(1) : null;
-      }
-    });
+    return writer.inRelaxedTransaction(
+        "read pragma " + name,
+        c -> {
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery("PRAGMA " + name)) {
+            return rs.next() ? rs.getString(1) : null;
+          }
+        });
   }
 
   /** The background checkpointer, or null before {@link #open()} (for tests). */

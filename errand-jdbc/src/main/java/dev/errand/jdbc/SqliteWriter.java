@@ -28,8 +28,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Relaxed transactions ({@link #inRelaxedTransaction}) commit with {@code synchronous=NORMAL}
  * even when the store is {@code FULL}: they are for writes whose loss in a power failure is
  * harmless under at-least-once delivery (a lost claim leaves the job waiting; a lost outcome makes
- * the job run again; a lost heartbeat or rescue is redone). In WAL mode the next FULL commit fsyncs the WAL up to itself, so an
- * acknowledged durable write never depends on a relaxed one.
+ * the job run again; a lost heartbeat or rescue is redone). In WAL mode the next FULL commit fsyncs
+ * the WAL up to itself, so an acknowledged durable write never depends on a relaxed one.
  */
 final class SqliteWriter implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();

@@ -12,8 +12,14 @@ public class StoreException extends RuntimeException {
   private final String sqlState;
 
   public StoreException(String operation, SQLException cause) {
-    super("errand store operation '" + operation + "' failed (SQLState " + cause.getSQLState() + "): "
-        + cause.getMessage(), cause);
+    super(
+        "errand store operation '"
+            + operation
+            + "' failed (SQLState "
+            + cause.getSQLState()
+            + "): "
+            + cause.getMessage(),
+        cause);
     this.operation = operation;
     this.sqlState = cause.getSQLState();
   }

@@ -51,7 +51,8 @@ class NotificationReadAheadTest {
 
   @Test
   void every_notification_of_a_burst_is_delivered() throws Exception {
-    try (Connection listen = db.connect(); Connection send = db.connect()) {
+    try (Connection listen = db.connect();
+        Connection send = db.connect()) {
       try (Statement st = listen.createStatement()) {
         st.execute("LISTEN burst");
       }
@@ -68,15 +69,18 @@ class NotificationReadAheadTest {
         send.commit();
         send.setAutoCommit(true);
         int expected = (round + 1) * 200;
-        await().atMost(Duration.ofSeconds(20)).until(() -> {
-          PGNotification[] got = pg.getNotifications(200);
-          if (got != null) {
-            for (PGNotification n : got) {
-              heard.add(n.getParameter());
-            }
-          }
-          return heard.size() >= expected;
-        });
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () -> {
+                  PGNotification[] got = pg.getNotifications(200);
+                  if (got != null) {
+                    for (PGNotification n : got) {
+                      heard.add(n.getParameter());
+                    }
+                  }
+                  return heard.size() >= expected;
+                });
         assertThat(heard).hasSize(expected);
       }
       assertThat(heard).doesNotHaveDuplicates();
@@ -93,7 +97,8 @@ class NotificationReadAheadTest {
       listener.start();
       await().atMost(Duration.ofSeconds(10)).until(listener::isListening);
       assertThat(NotificationReadAhead.nextCheck(real)).isEqualTo(Long.MAX_VALUE);
-      try (Connection send = db.connect(); Statement st = send.createStatement()) {
+      try (Connection send = db.connect();
+          Statement st = send.createStatement()) {
         st.execute("NOTIFY " + PostgresJobStore.CHANNEL + ", 'mail'");
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("mail"));
@@ -112,17 +117,20 @@ class NotificationReadAheadTest {
 
     @Override
     public Connection getConnection() {
-      return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
-          new Class<?>[] {Connection.class}, (proxy, m, args) -> {
-            if (m.getName().equals("close")) {
-              return null;
-            }
-            try {
-              return m.invoke(real, args);
-            } catch (java.lang.reflect.InvocationTargetException e) {
-              throw e.getCause();
-            }
-          });
+      return (Connection)
+          Proxy.newProxyInstance(
+              getClass().getClassLoader(),
+              new Class<?>[] {Connection.class},
+              (proxy, m, args) -> {
+                if (m.getName().equals("close")) {
+                  return null;
+                }
+                try {
+                  return m.invoke(real, args);
+                } catch (java.lang.reflect.InvocationTargetException e) {
+                  throw e.getCause();
+                }
+              });
     }
 
     @Override

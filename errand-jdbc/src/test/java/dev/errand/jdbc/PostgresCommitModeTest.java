@@ -41,7 +41,8 @@ class PostgresCommitModeTest {
   @Test
   void relaxed_commits_do_not_leak_into_the_pooled_connection() throws Exception {
     // the embedded test server runs with synchronous_commit = off; make the session's own value on
-    try (Connection c = oneConnection.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = oneConnection.getConnection();
+        Statement st = c.createStatement()) {
       st.execute("SET synchronous_commit = on");
     }
     assertThat(synchronousCommit()).isEqualTo("on");
@@ -52,7 +53,9 @@ class PostgresCommitModeTest {
       List<ClaimedJob> claimed = store.claim("q", 1, "n", Duration.ofSeconds(30));
       assertThat(claimed).hasSize(1);
       assertThat(synchronousCommit()).isEqualTo("on");
-      store.heartbeat(List.of(new LeaseRef(claimed.get(0).job().id(), claimed.get(0).fence(), 5)), Duration.ofSeconds(30));
+      store.heartbeat(
+          List.of(new LeaseRef(claimed.get(0).job().id(), claimed.get(0).fence(), 5)),
+          Duration.ofSeconds(30));
       assertThat(synchronousCommit()).isEqualTo("on");
       store.rescueExpired(3, 10);
       assertThat(synchronousCommit()).isEqualTo("on");
@@ -63,7 +66,8 @@ class PostgresCommitModeTest {
   }
 
   private static String synchronousCommit() throws Exception {
-    try (Connection c = oneConnection.getConnection(); Statement st = c.createStatement();
+    try (Connection c = oneConnection.getConnection();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SHOW synchronous_commit")) {
       rs.next();
       return rs.getString(1);

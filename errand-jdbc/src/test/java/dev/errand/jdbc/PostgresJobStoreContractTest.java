@@ -8,12 +8,11 @@ import java.util.List;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 
 /**
- * The store conformance suite on PostgreSQL; the second store is another node with its own
- * pool.
+ * The store conformance suite on PostgreSQL; the second store is another node with its own pool.
  */
 class PostgresJobStoreContractTest extends JobStoreContract {
   private static PgTestDatabase db;

@@ -184,29 +184,38 @@ class PostgresJobStoreTest {
 
     // notifications sent while it is down are lost; keep sending until one arrives
     AtomicInteger sent = new AtomicInteger();
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      store.enqueue(List.of(job("after-outage-" + sent.incrementAndGet())));
-      return heard.stream().anyMatch(q -> q.startsWith("after-outage-"));
-    });
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              store.enqueue(List.of(job("after-outage-" + sent.incrementAndGet())));
+              return heard.stream().anyMatch(q -> q.startsWith("after-outage-"));
+            });
     assertThat(listenBackend()).isNotEqualTo(before);
   }
 
   /** The pid of the one backend of the listen pool that has run LISTEN. */
   private static int listenBackend() throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement ps = c.prepareStatement("SELECT pid FROM pg_stat_activity"
-            + " WHERE application_name = 'errand-listen-test' AND query LIKE 'LISTEN%'"
-            + " AND datname = current_database()")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT pid FROM pg_stat_activity"
+                    + " WHERE application_name = 'errand-listen-test' AND query LIKE 'LISTEN%'"
+                    + " AND datname = current_database()")) {
       List<Integer> pids = new ArrayList<>();
-      await().atMost(Duration.ofSeconds(10)).until(() -> {
-        pids.clear();
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            pids.add(rs.getInt(1));
-          }
-        }
-        return pids.size() == 1;
-      });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                pids.clear();
+                try (ResultSet rs = ps.executeQuery()) {
+                  while (rs.next()) {
+                    pids.add(rs.getInt(1));
+                  }
+                }
+                return pids.size() == 1;
+              });
       return pids.get(0);
     }
   }
@@ -238,7 +247,8 @@ class PostgresJobStoreTest {
   @Test
   void work_in_the_completing_transaction_commits_with_success_and_rolls_back_without_it()
       throws Exception {
-    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
       st.execute("CREATE TABLE IF NOT EXISTS ledger (job BIGINT PRIMARY KEY)");
       st.execute("TRUNCATE ledger");
     }
@@ -246,35 +256,41 @@ class PostgresJobStoreTest {
     List<ClaimedJob> cs = store.claim("tx", 3, "n1", LEASE);
 
     ClaimedJob ok = cs.get(0);
-    String r = store.completeInTransaction(
-        Completion.succeeded(ok.job().id(), ok.fence(), "{\"ok\":1}"),
-        c -> {
-          assertThat(c.getAutoCommit()).isFalse();
-          insertLedger(c, ok.job().id());
-          return "done";
-        });
+    String r =
+        store.completeInTransaction(
+            Completion.succeeded(ok.job().id(), ok.fence(), "{\"ok\":1}"),
+            c -> {
+              assertThat(c.getAutoCommit()).isFalse();
+              insertLedger(c, ok.job().id());
+              return "done";
+            });
     assertThat(r).isEqualTo("done");
     assertThat(store.find(ok.job().id()).orElseThrow().state()).isEqualTo(JobState.SUCCEEDED);
 
     ClaimedJob cancelled = cs.get(1);
     store.cancel(cancelled.job().id());
-    assertThatThrownBy(() -> store.completeInTransaction(
-        Completion.succeeded(cancelled.job().id(), cancelled.fence(), null),
-        c -> insertLedger(c, cancelled.job().id())))
+    assertThatThrownBy(
+            () ->
+                store.completeInTransaction(
+                    Completion.succeeded(cancelled.job().id(), cancelled.fence(), null),
+                    c -> insertLedger(c, cancelled.job().id())))
         .isInstanceOf(LeaseLostException.class)
-        .satisfies(e ->
-            assertThat(((LeaseLostException) e).jobId()).isEqualTo(cancelled.job().id()));
+        .satisfies(
+            e -> assertThat(((LeaseLostException) e).jobId()).isEqualTo(cancelled.job().id()));
     assertThat(store.find(cancelled.job().id()).orElseThrow().state())
         .isEqualTo(JobState.CANCELLED);
 
     ClaimedJob failing = cs.get(2);
-    assertThatThrownBy(() -> store.completeInTransaction(
-        Completion.succeeded(failing.job().id(), failing.fence(), null),
-        c -> {
-          insertLedger(c, failing.job().id());
-          throw new IOException("handler's own failure");
-        }))
-        .isInstanceOf(IOException.class).hasMessage("handler's own failure");
+    assertThatThrownBy(
+            () ->
+                store.completeInTransaction(
+                    Completion.succeeded(failing.job().id(), failing.fence(), null),
+                    c -> {
+                      insertLedger(c, failing.job().id());
+                      throw new IOException("handler's own failure");
+                    }))
+        .isInstanceOf(IOException.class)
+        .hasMessage("handler's own failure");
     assertThat(store.find(failing.job().id()).orElseThrow().state()).isEqualTo(JobState.RUNNING);
 
     assertThat(ledger()).containsExactly(ok.job().id());
@@ -289,7 +305,8 @@ class PostgresJobStoreTest {
 
   private static List<Long> ledger() throws SQLException {
     List<Long> out = new ArrayList<>();
-    try (Connection c = db.connect(); Statement st = c.createStatement();
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT job FROM ledger ORDER BY job")) {
       while (rs.next()) {
         out.add(rs.getLong(1));
@@ -302,34 +319,42 @@ class PostgresJobStoreTest {
 
   @Test
   void claim_reads_the_partial_index_however_many_jobs_have_finished() throws Exception {
-    try (Connection c = db.connect(); Statement st = c.createStatement()) {
-      st.execute("INSERT INTO errand_jobs (type, queue, payload, state, max_attempts, run_at,"
-          + " created_at, finished_at, attempt)"
-          + " SELECT 't', 'q' || (g % 4), '{}', 'SUCCEEDED', 3, now() - interval '1 day',"
-          + " now() - interval '1 day', now() - interval '1 hour', 1"
-          + " FROM generate_series(1, 100000) g");
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "INSERT INTO errand_jobs (type, queue, payload, state, max_attempts, run_at,"
+              + " created_at, finished_at, attempt)"
+              + " SELECT 't', 'q' || (g % 4), '{}', 'SUCCEEDED', 3, now() - interval '1 day',"
+              + " now() - interval '1 day', now() - interval '1 hour', 1"
+              + " FROM generate_series(1, 100000) g");
     }
     store.enqueue(List.of(job("q1"), job("q1"), job("q2")));
     store.enqueue(List.of(job("q1", Instant.now().plusSeconds(3600))));
-    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
       st.execute("ANALYZE errand_jobs");
     }
 
     String claimPlan =
         explain(PostgresJobStore.CLAIM_SQL, "q1", 10, "q1", 10, 30_000_000L, "n1", "q1", 10);
     // due jobs only: QUEUED ones in claim order, waiting ones by a range on their due time
-    assertThat(claimPlan).contains("errand_jobs_ready").contains("errand_jobs_waiting")
-        .contains("(run_at <= now())").doesNotContain("Seq Scan on errand_jobs");
+    assertThat(claimPlan)
+        .contains("errand_jobs_ready")
+        .contains("errand_jobs_waiting")
+        .contains("(run_at <= now())")
+        .doesNotContain("Seq Scan on errand_jobs");
     String rescuePlan = explain(PostgresJobStore.RESCUE_SQL, 3, 100);
     assertThat(rescuePlan)
-        .contains("errand_jobs_running").doesNotContain("Seq Scan on errand_jobs");
+        .contains("errand_jobs_running")
+        .doesNotContain("Seq Scan on errand_jobs");
 
     assertThat(store.claim("q1", 10, "n1", LEASE)).hasSize(2);
     assertThat(store.liveCounts().byState().get(JobState.RUNNING)).isEqualTo(2);
   }
 
   private static String explain(String sql, Object... params) throws SQLException {
-    try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
+    try (Connection c = db.connect();
+        PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
       for (int i = 0; i < params.length; i++) {
         ps.setObject(i + 1, params[i]);
       }
@@ -356,9 +381,11 @@ class PostgresJobStoreTest {
         ps.setArray(4, conn.createArrayOf("int4", new Integer[] {50}));
         ps.executeQuery().close();
       }
-      try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
-          "SELECT pg_stat_get_xact_tuples_updated('errand_jobs'::regclass),"
-              + " pg_stat_get_xact_tuples_hot_updated('errand_jobs'::regclass)")) {
+      try (Statement st = conn.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT pg_stat_get_xact_tuples_updated('errand_jobs'::regclass),"
+                      + " pg_stat_get_xact_tuples_hot_updated('errand_jobs'::regclass)")) {
         rs.next();
         assertThat(rs.getLong(1)).isEqualTo(1);
         assertThat(rs.getLong(2)).as("HOT updates").isEqualTo(1);
@@ -386,23 +413,25 @@ class PostgresJobStoreTest {
     for (int t = 0; t < 8; t++) {
       PostgresJobStore s = t % 2 == 0 ? store : other;
       String node = "w" + t;
-      fs.add(pool.submit(() -> {
-        go.await();
-        while (true) {
-          List<ClaimedJob> got = s.claim("race", 10, node, LEASE);
-          if (got.isEmpty()) {
-            return null;
-          }
-          List<Completion> done = new ArrayList<>();
-          for (ClaimedJob c : got) {
-            if (claimedBy.putIfAbsent(c.job().id(), node) != null) {
-              duplicates.add(c.job().id());
-            }
-            done.add(Completion.succeeded(c.job().id(), c.fence(), null));
-          }
-          assertThat(s.complete(done)).isEmpty();
-        }
-      }));
+      fs.add(
+          pool.submit(
+              () -> {
+                go.await();
+                while (true) {
+                  List<ClaimedJob> got = s.claim("race", 10, node, LEASE);
+                  if (got.isEmpty()) {
+                    return null;
+                  }
+                  List<Completion> done = new ArrayList<>();
+                  for (ClaimedJob c : got) {
+                    if (claimedBy.putIfAbsent(c.job().id(), node) != null) {
+                      duplicates.add(c.job().id());
+                    }
+                    done.add(Completion.succeeded(c.job().id(), c.fence(), null));
+                  }
+                  assertThat(s.complete(done)).isEmpty();
+                }
+              }));
     }
     go.countDown();
     for (Future<?> f : fs) {
@@ -424,20 +453,24 @@ class PostgresJobStoreTest {
     }
     store.enqueue(batch);
     List<ClaimedJob> claimed = store.claim("lease", n, "dead", Duration.ofMillis(1));
-    Instant expiry = claimed.stream().map(c -> c.job().leaseUntil()).max(Instant::compareTo)
-        .orElseThrow();
+    Instant expiry =
+        claimed.stream().map(c -> c.job().leaseUntil()).max(Instant::compareTo).orElseThrow();
     await().atMost(Duration.ofSeconds(10)).until(() -> store.now().isAfter(expiry));
 
     ExecutorService pool = Executors.newFixedThreadPool(2);
     CountDownLatch go = new CountDownLatch(1);
-    Future<List<Rescue>> a = pool.submit(() -> {
-      go.await();
-      return store.rescueExpired(3, 1000);
-    });
-    Future<List<Rescue>> b = pool.submit(() -> {
-      go.await();
-      return other.rescueExpired(3, 1000);
-    });
+    Future<List<Rescue>> a =
+        pool.submit(
+            () -> {
+              go.await();
+              return store.rescueExpired(3, 1000);
+            });
+    Future<List<Rescue>> b =
+        pool.submit(
+            () -> {
+              go.await();
+              return other.rescueExpired(3, 1000);
+            });
     go.countDown();
     List<Rescue> all = new ArrayList<>(a.get(30, TimeUnit.SECONDS));
     all.addAll(b.get(30, TimeUnit.SECONDS));
@@ -458,10 +491,13 @@ class PostgresJobStoreTest {
     for (int round = 1; round <= 2; round++) {
       ClaimedJob c = store.claim("q", 1, "node-" + round, Duration.ofMillis(1)).get(0);
       List<Rescue> r = new ArrayList<>();
-      await().atMost(Duration.ofSeconds(10)).until(() -> {
-        r.addAll(store.rescueExpired(2, 10));
-        return !r.isEmpty();
-      });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                r.addAll(store.rescueExpired(2, 10));
+                return !r.isEmpty();
+              });
       assertThat(r.get(0).attempt()).isEqualTo(c.job().attempt());
     }
     Job j = store.find(id).orElseThrow();
@@ -486,26 +522,30 @@ class PostgresJobStoreTest {
     List<Future<List<EnqueueResult>>> enqueuers = new ArrayList<>();
     for (int t = 0; t < 4; t++) {
       PostgresJobStore s = t % 2 == 0 ? store : other;
-      enqueuers.add(pool.submit(() -> {
-        go.await();
-        List<EnqueueResult> out = new ArrayList<>();
-        for (int i = 0; i < 150; i++) {
-          out.add(s.enqueue(List.of(keyed("hot-key"))).get(0));
-        }
-        return out;
-      }));
+      enqueuers.add(
+          pool.submit(
+              () -> {
+                go.await();
+                List<EnqueueResult> out = new ArrayList<>();
+                for (int i = 0; i < 150; i++) {
+                  out.add(s.enqueue(List.of(keyed("hot-key"))).get(0));
+                }
+                return out;
+              }));
     }
     AtomicInteger finished = new AtomicInteger();
-    Future<?> finisher = pool.submit(() -> {
-      go.await();
-      while (!enqueuers.stream().allMatch(Future::isDone)) {
-        for (ClaimedJob c : other.claim("q", 10, "n", LEASE)) {
-          other.complete(List.of(Completion.succeeded(c.job().id(), c.fence(), null)));
-          finished.incrementAndGet();
-        }
-      }
-      return null;
-    });
+    Future<?> finisher =
+        pool.submit(
+            () -> {
+              go.await();
+              while (!enqueuers.stream().allMatch(Future::isDone)) {
+                for (ClaimedJob c : other.claim("q", 10, "n", LEASE)) {
+                  other.complete(List.of(Completion.succeeded(c.job().id(), c.fence(), null)));
+                  finished.incrementAndGet();
+                }
+              }
+              return null;
+            });
     go.countDown();
     Set<Long> ids = new HashSet<>();
     for (Future<List<EnqueueResult>> f : enqueuers) {
@@ -529,13 +569,23 @@ class PostgresJobStoreTest {
     store.enqueue(List.of(job("warm-up")));
     List<NewJob> batch = new ArrayList<>();
     for (int i = 0; i < 10_000; i++) {
-      batch.add(new NewJob("t", "bulk", "{\"i\":" + i + "}", i % 3, 3, Instant.now(), null,
-          Set.of("t" + (i % 5)), null));
+      batch.add(
+          new NewJob(
+              "t",
+              "bulk",
+              "{\"i\":" + i + "}",
+              i % 3,
+              3,
+              Instant.now(),
+              null,
+              Set.of("t" + (i % 5)),
+              null));
     }
     long start = System.nanoTime();
     List<EnqueueResult> r = store.enqueue(batch);
     long nanos = System.nanoTime() - start;
-    System.out.printf("enqueued 10,000 jobs in one batch in %d ms (%,.0f jobs/s)%n",
+    System.out.printf(
+        "enqueued 10,000 jobs in one batch in %d ms (%,.0f jobs/s)%n",
         nanos / 1_000_000, 10_000 / (nanos / 1e9));
     assertThat(r).hasSize(10_000).allMatch(EnqueueResult::created);
     for (int i = 1; i < r.size(); i++) {
@@ -556,7 +606,8 @@ class PostgresJobStoreTest {
 
   @Test
   void instants_round_trip_exactly_in_a_non_utc_session() throws Exception {
-    try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+    try (Connection c = db.dataSource().getConnection();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SHOW TimeZone")) {
       rs.next();
       assertThat(rs.getString(1)).isEqualTo(PgTestDatabase.SESSION_TIME_ZONE);
@@ -600,11 +651,13 @@ class PostgresJobStoreTest {
       CountDownLatch go = new CountDownLatch(1);
       List<Future<?>> fs = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        fs.add(pool.submit(() -> {
-          go.await();
-          PostgresJobStore.create(fresh.dataSource()).open();
-          return null;
-        }));
+        fs.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  PostgresJobStore.create(fresh.dataSource()).open();
+                  return null;
+                }));
       }
       go.countDown();
       for (Future<?> f : fs) {
@@ -612,7 +665,8 @@ class PostgresJobStoreTest {
       }
       pool.shutdownNow();
       validate.open();
-      try (Connection c = fresh.connect(); Statement st = c.createStatement();
+      try (Connection c = fresh.connect();
+          Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SELECT count(*) FROM errand_schema_version")) {
         rs.next();
         assertThat(rs.getInt(1)).isEqualTo(Migrations.scripts("postgresql").size());

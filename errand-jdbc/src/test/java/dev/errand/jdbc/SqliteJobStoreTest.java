@@ -156,8 +156,13 @@ class SqliteJobStoreTest {
     }
     long after = checkpointer.checkpoints();
     // a checkpoint that starts after the last commit copies the whole WAL into the file
-    await().atMost(Duration.ofSeconds(20)).until(() -> checkpointer.checkpoints() > after + 1
-        && checkpointer.walFrames() > 0 && checkpointer.copiedFrames() == checkpointer.walFrames());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                checkpointer.checkpoints() > after + 1
+                    && checkpointer.walFrames() > 0
+                    && checkpointer.copiedFrames() == checkpointer.walFrames());
     assertThat(store.counts().count(JobState.QUEUED)).isEqualTo(5_000);
     store.close();
     assertThat(Thread.getAllStackTraces().keySet())
@@ -210,8 +215,8 @@ class SqliteJobStoreTest {
     assertThat(second.counts().rows()).isEmpty();
     try (Connection c = first.dataSource().getConnection();
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(
-            "SELECT version, name FROM errand_schema_version ORDER BY version")) {
+        ResultSet rs =
+            st.executeQuery("SELECT version, name FROM errand_schema_version ORDER BY version")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getInt(1)).isEqualTo(1);
       assertThat(rs.getString(2)).isEqualTo("V1__jobs.sql");
@@ -619,17 +624,27 @@ class SqliteJobStoreTest {
     }
     store.enqueue(future);
     Instant now = Instant.now();
-    long low = store.enqueue(List.of(new NewJob("t", "q", "{}", 0, 3, now, null, Set.of(), null)))
-        .get(0).id();
-    long high = store.enqueue(List.of(new NewJob("t", "q", "{}", 5, 3, now, null, Set.of(), null)))
-        .get(0).id();
+    long low =
+        store
+            .enqueue(List.of(new NewJob("t", "q", "{}", 0, 3, now, null, Set.of(), null)))
+            .get(0)
+            .id();
+    long high =
+        store
+            .enqueue(List.of(new NewJob("t", "q", "{}", 5, 3, now, null, Set.of(), null)))
+            .get(0)
+            .id();
     // a retry that is due competes with QUEUED jobs by priority
-    long retry = store.enqueue(List.of(new NewJob("t", "q", "{}", 7, 3, now, null, Set.of(), null)))
-        .get(0).id();
+    long retry =
+        store
+            .enqueue(List.of(new NewJob("t", "q", "{}", 7, 3, now, null, Set.of(), null)))
+            .get(0)
+            .id();
     ClaimedJob r = store.claim("q", 1, "n1", Duration.ofMinutes(1)).get(0);
     assertThat(r.job().id()).isEqualTo(retry);
-    store.complete(List.of(Completion.retry(retry, r.fence(), Instant.now().minusSeconds(1),
-        error(1, "again"))));
+    store.complete(
+        List.of(
+            Completion.retry(retry, r.fence(), Instant.now().minusSeconds(1), error(1, "again"))));
     List<ClaimedJob> claimed = store.claim("q", 10, "n1", Duration.ofMinutes(1));
     assertThat(claimed).extracting(cj -> cj.job().id()).containsExactly(retry, high, low);
     assertThat(store.claim("q", 10, "n1", Duration.ofMinutes(1))).isEmpty();
@@ -753,13 +768,16 @@ class SqliteJobStoreTest {
     assertThat(found).extracting(Job::id).containsExactlyInAnyOrderElementsOf(acknowledged);
     long stored = reopened.counts().count(JobState.QUEUED);
     Set<Long> ack = Set.copyOf(acknowledged);
-    List<String> unacknowledged = reopened.list(dev.errand.JobQuery.all().limit(500)).jobs().stream()
-        .filter(j -> !ack.contains(j.id()))
-        .map(j -> "id " + j.id() + " " + j.payload() + " created " + j.createdAt())
-        .toList();
+    List<String> unacknowledged =
+        reopened.list(dev.errand.JobQuery.all().limit(500)).jobs().stream()
+            .filter(j -> !ack.contains(j.id()))
+            .map(j -> "id " + j.id() + " " + j.payload() + " created " + j.createdAt())
+            .toList();
     assertThat(stored)
-        .as("at most the one enqueue in flight was committed unacknowledged; acknowledged %d,"
-            + " the last %s; stored but not acknowledged: %s", acknowledged.size(),
+        .as(
+            "at most the one enqueue in flight was committed unacknowledged; acknowledged %d,"
+                + " the last %s; stored but not acknowledged: %s",
+            acknowledged.size(),
             acknowledged.isEmpty() ? "none" : acknowledged.get(acknowledged.size() - 1),
             unacknowledged)
         .isBetween((long) acknowledged.size(), acknowledged.size() + 1L);

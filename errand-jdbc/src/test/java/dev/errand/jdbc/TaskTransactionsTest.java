@@ -31,7 +31,8 @@ class TaskTransactionsTest {
   void database() throws Exception {
     dataSource = new SQLiteDataSource();
     dataSource.setUrl("jdbc:sqlite:" + dir.resolve("app.db"));
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
       s.execute("create table audit (entry text not null)");
     }
     lane = AfterResponseLane.builder().threads(1).build();
@@ -44,7 +45,8 @@ class TaskTransactionsTest {
 
   private List<String> entries() throws Exception {
     List<String> rows = new CopyOnWriteArrayList<>();
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("select entry from audit order by rowid")) {
       while (rs.next()) {
         rows.add(rs.getString(1));
@@ -67,22 +69,34 @@ class TaskTransactionsTest {
     List<Connection> seen = new CopyOnWriteArrayList<>();
     try (Connection request = dataSource.getConnection()) {
       RequestScope scope = lane.openScope("report-created");
-      scope.add("audit-1", TaskOptions.defaults(), tx.task(c -> {
-        seen.add(c);
-        assertThat(c.getAutoCommit()).isFalse();
-        insert(c, "one");
-        return null;
-      }));
-      scope.add("audit-fails", TaskOptions.defaults(), tx.task(c -> {
-        seen.add(c);
-        insert(c, "rolled back");
-        throw new IllegalStateException("constraint broken later in the task");
-      }));
-      scope.add("audit-2", TaskOptions.defaults(), tx.task(c -> {
-        seen.add(c);
-        insert(c, "two");
-        return null;
-      }));
+      scope.add(
+          "audit-1",
+          TaskOptions.defaults(),
+          tx.task(
+              c -> {
+                seen.add(c);
+                assertThat(c.getAutoCommit()).isFalse();
+                insert(c, "one");
+                return null;
+              }));
+      scope.add(
+          "audit-fails",
+          TaskOptions.defaults(),
+          tx.task(
+              c -> {
+                seen.add(c);
+                insert(c, "rolled back");
+                throw new IllegalStateException("constraint broken later in the task");
+              }));
+      scope.add(
+          "audit-2",
+          TaskOptions.defaults(),
+          tx.task(
+              c -> {
+                seen.add(c);
+                insert(c, "two");
+                return null;
+              }));
       scope.complete();
       await().atMost(Duration.ofSeconds(10)).until(() -> entries().size() == 2);
       assertThat(seen).hasSize(3).doesNotContain(request).doesNotHaveDuplicates();
@@ -94,14 +108,21 @@ class TaskTransactionsTest {
   @Test
   void in_transaction_rolls_back_and_rethrows_what_the_work_threw() throws Exception {
     TaskTransactions tx = TaskTransactions.of(dataSource);
-    assertThatThrownBy(() -> tx.inTransaction(c -> {
-      insert(c, "gone");
-      throw new IllegalArgumentException("bad report id 7");
-    })).isInstanceOf(IllegalArgumentException.class).hasMessage("bad report id 7");
-    Integer kept = tx.inTransaction(c -> {
-      insert(c, "kept");
-      return 1;
-    });
+    assertThatThrownBy(
+            () ->
+                tx.inTransaction(
+                    c -> {
+                      insert(c, "gone");
+                      throw new IllegalArgumentException("bad report id 7");
+                    }))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bad report id 7");
+    Integer kept =
+        tx.inTransaction(
+            c -> {
+              insert(c, "kept");
+              return 1;
+            });
     assertThat(kept).isEqualTo(1);
     assertThat(entries()).containsExactly("kept");
   }

@@ -38,43 +38,75 @@ final class Demo {
   /** Registers the demo's types on {@code errand} (before it starts). */
   Demo(Errand errand) {
     this.errand = errand;
-    sendEmail = errand.register(JobType.of("send-email", Email.class, (ctx, email) -> {
-      Thread.sleep(ThreadLocalRandom.current().nextInt(20, 120));
-      if (ThreadLocalRandom.current().nextInt(100) < 30) {
-        throw new java.io.IOException("SMTP relay refused the connection (simulated)");
-      }
-      sentEmails.incrementAndGet();
-    }).queue("email").maxAttempts(4).backoff(Backoff.exponential(Duration.ofSeconds(2))));
-    resize = errand.register(JobType.of("resize-image", Resize.class, (ctx, r) -> {
-      for (int p = 0; p <= 100; p += 25) {
-        ctx.progress(p);
-        Thread.sleep(50);
-      }
-      ctx.result(Map.of("thumbnail", r.image() + "@" + r.width()));
-    }));
-    report = errand.register(JobType.of("build-report", Report.class, (ctx, r) -> {
-      if (ctx.attempt() < 3) {
-        throw new IllegalStateException("report source '" + r.name() + "' is unavailable");
-      }
-      throw new PermanentFailure("report '" + r.name() + "' has no data source; giving up");
-    }).maxAttempts(5).backoff(Backoff.exponential(Duration.ofSeconds(1))));
-    errand.subscribe(e -> {
-      if (e.kind() == JobEvent.Kind.FAILED) {
-        System.out.printf("  dead-lettered: job %d (%s) after attempt %d: %s%n", e.jobId(), e.type(), e.attempt(), e.error());
-      }
-    });
+    sendEmail =
+        errand.register(
+            JobType.of(
+                    "send-email",
+                    Email.class,
+                    (ctx, email) -> {
+                      Thread.sleep(ThreadLocalRandom.current().nextInt(20, 120));
+                      if (ThreadLocalRandom.current().nextInt(100) < 30) {
+                        throw new java.io.IOException(
+                            "SMTP relay refused the connection (simulated)");
+                      }
+                      sentEmails.incrementAndGet();
+                    })
+                .queue("email")
+                .maxAttempts(4)
+                .backoff(Backoff.exponential(Duration.ofSeconds(2))));
+    resize =
+        errand.register(
+            JobType.of(
+                "resize-image",
+                Resize.class,
+                (ctx, r) -> {
+                  for (int p = 0; p <= 100; p += 25) {
+                    ctx.progress(p);
+                    Thread.sleep(50);
+                  }
+                  ctx.result(Map.of("thumbnail", r.image() + "@" + r.width()));
+                }));
+    report =
+        errand.register(
+            JobType.of(
+                    "build-report",
+                    Report.class,
+                    (ctx, r) -> {
+                      if (ctx.attempt() < 3) {
+                        throw new IllegalStateException(
+                            "report source '" + r.name() + "' is unavailable");
+                      }
+                      throw new PermanentFailure(
+                          "report '" + r.name() + "' has no data source; giving up");
+                    })
+                .maxAttempts(5)
+                .backoff(Backoff.exponential(Duration.ofSeconds(1))));
+    errand.subscribe(
+        e -> {
+          if (e.kind() == JobEvent.Kind.FAILED) {
+            System.out.printf(
+                "  dead-lettered: job %d (%s) after attempt %d: %s%n",
+                e.jobId(), e.type(), e.attempt(), e.error());
+          }
+        });
   }
 
-  /** Enqueues a mixed workload every half second until interrupted or {@code seconds} pass (0: no end). */
+  /**
+   * Enqueues a mixed workload every half second until interrupted or {@code seconds} pass (0: no
+   * end).
+   */
   void run(long seconds) {
-    System.out.println("Jobs: send-email (30% of attempts fail, retried 2s, 4s, 8s), resize-image (progress),"
-        + " build-report (retries, then fails permanently: the dead letter).");
+    System.out.println(
+        "Jobs: send-email (30% of attempts fail, retried 2s, 4s, 8s), resize-image (progress),"
+            + " build-report (retries, then fails permanently: the dead letter).");
     long end = seconds == 0 ? Long.MAX_VALUE : System.nanoTime() + seconds * 1_000_000_000L;
     long tick = 0;
     try {
       while (System.nanoTime() - end < 0) {
         int user = ThreadLocalRandom.current().nextInt(1000);
-        errand.enqueue(sendEmail, new Email("user" + user + "@example.com", "Welcome!"),
+        errand.enqueue(
+            sendEmail,
+            new Email("user" + user + "@example.com", "Welcome!"),
             Enqueue.now().uniqueKey("welcome:" + user));
         errand.enqueue(resize, new Resize("photo-" + tick + ".jpg", 320));
         if (tick % 5 == 0) {
@@ -94,9 +126,15 @@ final class Demo {
 
   private void print(JobCounts counts) {
     Map<JobState, Long> s = counts.byState();
-    System.out.printf("%s  scheduled=%d queued=%d running=%d retrying=%d succeeded=%d failed=%d  (emails sent: %d)%n",
-        LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")), s.get(JobState.SCHEDULED), s.get(JobState.QUEUED),
-        s.get(JobState.RUNNING), s.get(JobState.RETRYING), s.get(JobState.SUCCEEDED),
-        s.get(JobState.FAILED), sentEmails.get());
+    System.out.printf(
+        "%s  scheduled=%d queued=%d running=%d retrying=%d succeeded=%d failed=%d  (emails sent: %d)%n",
+        LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")),
+        s.get(JobState.SCHEDULED),
+        s.get(JobState.QUEUED),
+        s.get(JobState.RUNNING),
+        s.get(JobState.RETRYING),
+        s.get(JobState.SUCCEEDED),
+        s.get(JobState.FAILED),
+        sentEmails.get());
   }
 }

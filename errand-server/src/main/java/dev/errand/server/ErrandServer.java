@@ -70,15 +70,17 @@ public final class ErrandServer implements AutoCloseable {
       throw e;
     }
     ServerConfig.HttpJobs h = config.httpJobs();
-    http = errand.register(HttpJobs.builder()
-        .queue(h.queue())
-        .allowedHosts(h.allowedHosts())
-        .excerptLimit(h.excerptBytes())
-        .maxRetryAfter(h.maxRetryAfter())
-        .maxAttempts(config.retry().maxAttempts())
-        .backoff(config.retry().backoff())
-        .clock(clock)
-        .build());
+    http =
+        errand.register(
+            HttpJobs.builder()
+                .queue(h.queue())
+                .allowedHosts(h.allowedHosts())
+                .excerptLimit(h.excerptBytes())
+                .maxRetryAfter(h.maxRetryAfter())
+                .maxAttempts(config.retry().maxAttempts())
+                .backoff(config.retry().backoff())
+                .clock(clock)
+                .build());
     alerter = alerter(errand, config.alerts(), clock);
     web = ErrandWeb.create(errand, webConfig(config, http));
   }
@@ -89,25 +91,25 @@ public final class ErrandServer implements AutoCloseable {
    * no key is configured; {@code ERRAND_HTTP_ALLOWED_HOSTS} limits where such jobs may call).
    */
   private static WebConfig webConfig(ServerConfig config, JobType<HttpCall> http) {
-    WebConfig.Builder w = WebConfig.builder()
-        .host(config.host())
-        .port(config.port())
-        .remoteEnqueue(http.name());
+    WebConfig.Builder w =
+        WebConfig.builder().host(config.host()).port(config.port()).remoteEnqueue(http.name());
     for (ServerConfig.ApiKey k : config.apiKeys()) {
-      w.apiKey(k.key(), k.scopes().stream().map(s -> Scope.valueOf(s.name())).toArray(Scope[]::new));
+      w.apiKey(
+          k.key(), k.scopes().stream().map(s -> Scope.valueOf(s.name())).toArray(Scope[]::new));
     }
     return w.build();
   }
 
   private static Errand engine(ServerConfig config, JobStore store, Clock clock) {
-    Errand.Builder b = Errand.builder()
-        .store(store)
-        .clock(clock)
-        .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)) // for /metrics
-        .shutdownGrace(config.shutdownGrace())
-        .retention(config.retention().succeeded(), config.retention().failed())
-        .maintenance("errand.prune", config.maintenance().prune())
-        .maintenance("errand.orphans", config.maintenance().orphans());
+    Errand.Builder b =
+        Errand.builder()
+            .store(store)
+            .clock(clock)
+            .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)) // for /metrics
+            .shutdownGrace(config.shutdownGrace())
+            .retention(config.retention().succeeded(), config.retention().failed())
+            .maintenance("errand.prune", config.maintenance().prune())
+            .maintenance("errand.orphans", config.maintenance().orphans());
     config.queues().forEach(b::queue);
     return b.build();
   }
@@ -116,15 +118,16 @@ public final class ErrandServer implements AutoCloseable {
     if (!a.log() && a.webhookUrl() == null) {
       return null;
     }
-    Alerter.Builder b = Alerter.builder(errand)
-        .clock(clock)
-        .deadLetters(a.deadLetters())
-        .failureRate(a.failureRate())
-        .window(a.window())
-        .minAttempts(a.minAttempts())
-        .nodeStaleAfter(a.nodeStaleAfter())
-        .coolDown(a.coolDown())
-        .checkInterval(a.checkInterval());
+    Alerter.Builder b =
+        Alerter.builder(errand)
+            .clock(clock)
+            .deadLetters(a.deadLetters())
+            .failureRate(a.failureRate())
+            .window(a.window())
+            .minAttempts(a.minAttempts())
+            .nodeStaleAfter(a.nodeStaleAfter())
+            .coolDown(a.coolDown())
+            .checkInterval(a.checkInterval());
     if (a.log()) {
       b.sink(new LogAlertSink());
     }
@@ -139,7 +142,9 @@ public final class ErrandServer implements AutoCloseable {
     return new ErrandServer(config, Clock.systemUTC());
   }
 
-  /** Like {@link #create(ServerConfig)} with an injected clock (engine, http Retry-After, alerts). */
+  /**
+   * Like {@link #create(ServerConfig)} with an injected clock (engine, http Retry-After, alerts).
+   */
   public static ErrandServer create(ServerConfig config, Clock clock) {
     return new ErrandServer(config, clock);
   }
@@ -150,7 +155,8 @@ public final class ErrandServer implements AutoCloseable {
     if (alerter != null) {
       alerter.start(); // subscribed before the workers start, so no dead letter goes unseen
     } else {
-      log.info("errand server: alerts are off (ERRAND_ALERT_LOG=false and no ERRAND_ALERT_WEBHOOK_URL)");
+      log.info(
+          "errand server: alerts are off (ERRAND_ALERT_LOG=false and no ERRAND_ALERT_WEBHOOK_URL)");
     }
     errand.start();
     web.start();
@@ -164,7 +170,8 @@ public final class ErrandServer implements AutoCloseable {
 
   /** Where the dashboard answers, e.g. {@code http://127.0.0.1:7070/dashboard}. */
   public String dashboardUrl() {
-    String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
+    String host =
+        config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
     if (host.contains(":")) {
       host = "[" + host + "]";
     }

@@ -14,17 +14,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The Errand server: configured by environment variables and an optional properties file (see
  * {@code docs/server-config.md}), on its embedded SQLite default unless {@code ERRAND_STORE_URL}
- * says otherwise, with the built-in {@code http} job type and alerts. By default
- * ({@code ERRAND_DEMO=true}) it also runs a demo workload and prints live counts.
+ * says otherwise, with the built-in {@code http} job type and alerts. By default ({@code
+ * ERRAND_DEMO=true}) it also runs a demo workload and prints live counts.
  *
  * <pre>
  * java -jar errand-server/target/errand-server.jar [--config FILE] [--db FILE] [--seconds N]
  * </pre>
  *
  * {@code --db FILE} is {@code ERRAND_STORE_URL=jdbc:sqlite:FILE}; {@code --config FILE} is {@code
- * ERRAND_CONFIG_FILE=FILE}; command-line options win over the environment. {@code --seconds 0}
- * (the default) runs until Ctrl-C; the shutdown is graceful. A bad setting stops the start with
- * exit code 2 and a message naming each bad variable.
+ * ERRAND_CONFIG_FILE=FILE}; command-line options win over the environment. {@code --seconds 0} (the
+ * default) runs until Ctrl-C; the shutdown is graceful. A bad setting stops the start with exit
+ * code 2 and a message naming each bad variable.
  */
 public final class Main {
   private Main() {}
@@ -35,7 +35,8 @@ public final class Main {
     long seconds = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--db" -> options.put(ServerSetting.STORE_URL, "jdbc:sqlite:" + value(args, ++i, "--db"));
+        case "--db" ->
+            options.put(ServerSetting.STORE_URL, "jdbc:sqlite:" + value(args, ++i, "--db"));
         case "--config" -> configFile = Path.of(value(args, ++i, "--config"));
         case "--seconds" -> {
           String v = value(args, ++i, "--seconds");
@@ -45,7 +46,10 @@ public final class Main {
             seconds = -1;
           }
           if (seconds < 0) {
-            usage("--seconds takes a whole number of seconds >= 0 (0 runs until Ctrl-C), got '" + v + "'");
+            usage(
+                "--seconds takes a whole number of seconds >= 0 (0 runs until Ctrl-C), got '"
+                    + v
+                    + "'");
           }
         }
         case "-h", "--help" -> usage(null);
@@ -64,8 +68,12 @@ public final class Main {
     try {
       run(config, seconds);
     } catch (RuntimeException e) {
-      LoggerFactory.getLogger(Main.class).error("errand server: could not start ({}); check ERRAND_STORE_URL and the"
-          + " store's credentials and reachability", e.toString(), e);
+      LoggerFactory.getLogger(Main.class)
+          .error(
+              "errand server: could not start ({}); check ERRAND_STORE_URL and the"
+                  + " store's credentials and reachability",
+              e.toString(),
+              e);
       System.exit(1);
     }
   }
@@ -81,8 +89,10 @@ public final class Main {
     if (problem != null) {
       System.err.println("errand server: " + problem);
     }
-    System.err.println("usage: java -jar errand-server.jar [--config FILE] [--db FILE] [--seconds N]");
-    System.err.println("settings: ERRAND_* environment variables or a .properties file; see docs/server-config.md");
+    System.err.println(
+        "usage: java -jar errand-server.jar [--config FILE] [--db FILE] [--seconds N]");
+    System.err.println(
+        "settings: ERRAND_* environment variables or a .properties file; see docs/server-config.md");
     System.exit(problem == null ? 0 : 2);
   }
 
@@ -94,21 +104,30 @@ public final class Main {
     Demo demo = config.demo() ? new Demo(server.errand()) : null;
     CountDownLatch stopped = new CountDownLatch(1);
     Thread main = Thread.currentThread();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      main.interrupt();
-      server.close();
-      stopped.countDown();
-    }, "errand-server-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  main.interrupt();
+                  server.close();
+                  stopped.countDown();
+                },
+                "errand-server-shutdown"));
     server.start();
-    String where = config.store().kind() == ServerConfig.StoreKind.SQLITE
-        ? config.store().sqliteFile().toAbsolutePath() + " (SQLite)"
-        : config.store().url() + " (PostgreSQL)";
-    System.out.println("Errand dashboard: " + server.dashboardUrl() + "  (HTTP API: docs/http-api.md)");
+    String where =
+        config.store().kind() == ServerConfig.StoreKind.SQLITE
+            ? config.store().sqliteFile().toAbsolutePath() + " (SQLite)"
+            : config.store().url() + " (PostgreSQL)";
+    System.out.println(
+        "Errand dashboard: " + server.dashboardUrl() + "  (HTTP API: docs/http-api.md)");
     if (demo != null) {
       System.out.println("Errand demo on " + where + ". Ctrl-C stops it gracefully.");
       demo.run(seconds);
     } else {
-      log.info("errand server: running on {}, queues {}; Ctrl-C stops it gracefully", where, config.queues());
+      log.info(
+          "errand server: running on {}, queues {}; Ctrl-C stops it gracefully",
+          where,
+          config.queues());
       try {
         if (seconds == 0) {
           stopped.await();

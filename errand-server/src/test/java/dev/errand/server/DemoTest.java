@@ -11,23 +11,34 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What the README's first command promises: the demo on SQLite succeeds, retries and dead-letters. */
+/**
+ * What the README's first command promises: the demo on SQLite succeeds, retries and dead-letters.
+ */
 class DemoTest {
   @TempDir Path dir;
 
   @Test
   void the_default_demo_on_sqlite_has_jobs_that_succeed_retry_and_are_dead_lettered() {
-    ServerConfig config = ServerConfig.load(Map.of(), null,
-        Map.of(dev.errand.server.config.ServerSetting.STORE_URL, "jdbc:sqlite:" + dir.resolve("demo.db"),
-            dev.errand.server.config.ServerSetting.PORT, "0"));
+    ServerConfig config =
+        ServerConfig.load(
+            Map.of(),
+            null,
+            Map.of(
+                dev.errand.server.config.ServerSetting.STORE_URL,
+                "jdbc:sqlite:" + dir.resolve("demo.db"),
+                dev.errand.server.config.ServerSetting.PORT,
+                "0"));
     assertThat(config.demo()).isTrue();
     try (ErrandServer server = ErrandServer.create(config)) {
       Demo demo = new Demo(server.errand());
       server.start();
       demo.run(2);
-      await().atMost(Duration.ofSeconds(60)).until(() -> server.errand().counts().count(JobState.FAILED) > 0);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> server.errand().counts().count(JobState.FAILED) > 0);
       assertThat(server.errand().counts().count(JobState.SUCCEEDED)).isPositive();
-      assertThat(server.errand().typeNames()).contains("send-email", "resize-image", "build-report", "http");
+      assertThat(server.errand().typeNames())
+          .contains("send-email", "resize-image", "build-report", "http");
     }
   }
 }

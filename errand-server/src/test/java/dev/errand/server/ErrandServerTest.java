@@ -27,11 +27,13 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
-/** The server wired from environment-style settings: http jobs on their queue, alerts to a webhook. */
+/**
+ * The server wired from environment-style settings: http jobs on their queue, alerts to a webhook.
+ */
 class ErrandServerTest {
   @TempDir Path dir;
   private final List<String> alerts = new CopyOnWriteArrayList<>();
@@ -44,14 +46,17 @@ class ErrandServerTest {
     remote = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     remote.createContext("/ok", x -> reply(x, 200, "fine"));
     remote.createContext("/gone", x -> reply(x, 410, "this hook was removed"));
-    remote.createContext("/alerts", x -> {
-      alerts.add(new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-      reply(x, 200, "ok");
-    });
+    remote.createContext(
+        "/alerts",
+        x -> {
+          alerts.add(new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          reply(x, 200, "ok");
+        });
     remote.start();
   }
 
-  private static void reply(com.sun.net.httpserver.HttpExchange x, int status, String body) throws IOException {
+  private static void reply(com.sun.net.httpserver.HttpExchange x, int status, String body)
+      throws IOException {
     x.getRequestBody().readAllBytes();
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
     x.sendResponseHeaders(status, b.length);
@@ -76,7 +81,8 @@ class ErrandServerTest {
 
   @ParameterizedTest(name = "on {0}")
   @ValueSource(strings = {"sqlite", "postgresql"})
-  void http_jobs_run_on_the_configured_queue_and_a_dead_letter_reaches_the_configured_webhook(String store) throws Exception {
+  void http_jobs_run_on_the_configured_queue_and_a_dead_letter_reaches_the_configured_webhook(
+      String store) throws Exception {
     Map<String, String> env = new HashMap<>();
     if (store.equals("sqlite")) {
       env.put("ERRAND_STORE_URL", "jdbc:sqlite:" + dir.resolve("server.db"));
@@ -98,36 +104,55 @@ class ErrandServerTest {
     assertThat(server.errand().store().getClass().getSimpleName())
         .isEqualTo(store.equals("sqlite") ? "SqliteJobStore" : "PostgresJobStore");
 
-    Job ok = server.errand().enqueueJson("http", "{\"method\":\"GET\",\"url\":\"" + url("/ok") + "\"}", Enqueue.now())
-        .await(Duration.ofSeconds(30));
+    Job ok =
+        server
+            .errand()
+            .enqueueJson(
+                "http", "{\"method\":\"GET\",\"url\":\"" + url("/ok") + "\"}", Enqueue.now())
+            .await(Duration.ofSeconds(30));
     assertThat(ok.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(ok.queue()).isEqualTo("hooks");
 
     // the HTTP API and the dashboard answer on the configured host, over a real socket
     HttpClient client = HttpClient.newHttpClient();
     String base = "http://127.0.0.1:" + server.web().port();
-    HttpResponse<String> job = client.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + ok.id())).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> job =
+        client.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + ok.id())).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(job.statusCode()).isEqualTo(200);
-    assertThat(new ObjectMapper().readTree(job.body()).get("state").asText()).isEqualTo("SUCCEEDED");
-    HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(server.dashboardUrl())).build(),
-        HttpResponse.BodyHandlers.ofString());
+    assertThat(new ObjectMapper().readTree(job.body()).get("state").asText())
+        .isEqualTo("SUCCEEDED");
+    HttpResponse<String> page =
+        client.send(
+            HttpRequest.newBuilder(URI.create(server.dashboardUrl())).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.headers().firstValue("content-type").orElse("")).startsWith("text/html");
     // the built-in http type may be enqueued over HTTP (from loopback, as no key is configured)
-    HttpResponse<String> enqueued = client.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"http\",\"payload\":{\"method\":\"GET\",\"url\":\""
-            + url("/ok") + "\"}}"))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> enqueued =
+        client.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"type\":\"http\",\"payload\":{\"method\":\"GET\",\"url\":\""
+                            + url("/ok")
+                            + "\"}}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(enqueued.statusCode()).as(enqueued.body()).isBetween(200, 202);
 
-    Job gone = server.errand().enqueue(server.http(), dev.errand.server.http.HttpCall.of("POST", url("/gone")))
-        .await(Duration.ofSeconds(30));
+    Job gone =
+        server
+            .errand()
+            .enqueue(server.http(), dev.errand.server.http.HttpCall.of("POST", url("/gone")))
+            .await(Duration.ofSeconds(30));
     assertThat(gone.state()).isEqualTo(JobState.FAILED);
     await().atMost(Duration.ofSeconds(30)).until(() -> alerts.size() == 1);
     JsonNode alert = new ObjectMapper().readTree(alerts.get(0));
-    assertThat(alert.get("text").asText()).contains("job " + gone.id() + " (http, queue hooks) was dead-lettered")
+    assertThat(alert.get("text").asText())
+        .contains("job " + gone.id() + " (http, queue hooks) was dead-lettered")
         .contains("answered 410: this hook was removed");
     assertThat(alert.get("alert").get("fields").get("type").asText()).isEqualTo("http");
   }

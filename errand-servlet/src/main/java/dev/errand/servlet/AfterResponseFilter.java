@@ -21,15 +21,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Jakarta Servlet 6 filter that gives every request a {@link RequestScope}: {@link
- * AfterResponse#run} inside the request adds to it, and once the response is complete the tasks
- * go to the {@link AfterResponseLane}, in the order added.
+ * AfterResponse#run} inside the request adds to it, and once the response is complete the tasks go
+ * to the {@link AfterResponseLane}, in the order added.
  *
- * <p>"Complete" means the client has the whole response: after the chain returns, the filter
- * closes the response's output (stream or writer), which sends the last bytes (the final chunk,
- * or the rest of a {@code Content-Length} body), and only then hands over the tasks. For an
- * asynchronous request ({@code request.startAsync()}) it waits for {@link
- * AsyncListener#onComplete}. If the chain throws, or the async request ends in an error, the
- * tasks are discarded (counted and logged, not run): the handler did not finish its work.
+ * <p>"Complete" means the client has the whole response: after the chain returns, the filter closes
+ * the response's output (stream or writer), which sends the last bytes (the final chunk, or the
+ * rest of a {@code Content-Length} body), and only then hands over the tasks. For an asynchronous
+ * request ({@code request.startAsync()}) it waits for {@link AsyncListener#onComplete}. If the
+ * chain throws, or the async request ends in an error, the tasks are discarded (counted and logged,
+ * not run): the handler did not finish its work.
  *
  * <p>Register it first in the chain, for {@link DispatcherType#REQUEST} and {@link
  * DispatcherType#ASYNC} (with async support on), so that async re-dispatches see the same scope:
@@ -40,15 +40,16 @@ import org.slf4j.LoggerFactory;
  * f.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC), false, "/*");
  * }</pre>
  *
- * <p>The correlation id of a request is its {@code X-Request-Id} header (or the header named in
- * the constructor); without one, the lane generates an id. On a thread of its own (an async
- * handler's executor), find the scope with {@link #scope(ServletRequest)} and add to it directly
- * or {@linkplain RequestScope#bind() bind} it. Thread-safe; the container calls it on its request
+ * <p>The correlation id of a request is its {@code X-Request-Id} header (or the header named in the
+ * constructor); without one, the lane generates an id. On a thread of its own (an async handler's
+ * executor), find the scope with {@link #scope(ServletRequest)} and add to it directly or
+ * {@linkplain RequestScope#bind() bind} it. Thread-safe; the container calls it on its request
  * threads.
  */
 public final class AfterResponseFilter implements Filter {
   /** The header read for the correlation id unless another is given. */
   public static final String DEFAULT_CORRELATION_HEADER = "X-Request-Id";
+
   /** The request attribute that holds the request's {@link RequestScope}. */
   public static final String SCOPE_ATTRIBUTE = RequestScope.class.getName();
 
@@ -71,8 +72,11 @@ public final class AfterResponseFilter implements Filter {
   public AfterResponseFilter(AfterResponseLane lane, String correlationHeader) {
     this.lane = Objects.requireNonNull(lane, "lane");
     if (correlationHeader == null || correlationHeader.isBlank()) {
-      throw new IllegalArgumentException("correlation header name must not be blank, got '"
-          + correlationHeader + "'; the default is " + DEFAULT_CORRELATION_HEADER);
+      throw new IllegalArgumentException(
+          "correlation header name must not be blank, got '"
+              + correlationHeader
+              + "'; the default is "
+              + DEFAULT_CORRELATION_HEADER);
     }
     this.correlationHeader = correlationHeader;
   }
@@ -99,8 +103,10 @@ public final class AfterResponseFilter implements Filter {
       }
       return;
     }
-    String correlationId = request instanceof HttpServletRequest
-        ? ((HttpServletRequest) request).getHeader(correlationHeader) : null;
+    String correlationId =
+        request instanceof HttpServletRequest
+            ? ((HttpServletRequest) request).getHeader(correlationHeader)
+            : null;
     RequestScope scope = lane.openScope(correlationId);
     request.setAttribute(SCOPE_ATTRIBUTE, scope);
     try (RequestScope.Binding b = scope.bind()) {
@@ -122,8 +128,11 @@ public final class AfterResponseFilter implements Filter {
     try {
       finish(response);
     } catch (IOException e) {
-      log.debug("errand: could not finish the response of request {} (client gone?); running its"
-          + " after-response tasks anyway", scope.correlationId(), e);
+      log.debug(
+          "errand: could not finish the response of request {} (client gone?); running its"
+              + " after-response tasks anyway",
+          scope.correlationId(),
+          e);
     } finally {
       scope.complete();
     }

@@ -93,25 +93,31 @@ abstract class AfterResponseFilterContract {
           return;
         case "/async":
           AsyncContext async = req.startAsync();
-          async.start(() -> {
-            RequestScope scope = AfterResponseFilter.scope(req).orElseThrow();
-            scope.add("async-task", () -> events.add("async task ran"));
-            try {
-              async.getResponse().getOutputStream().write("async".getBytes(StandardCharsets.UTF_8));
-            } catch (IOException e) {
-              throw new IllegalStateException(e);
-            }
-            events.add("async handler done");
-            async.complete();
-          });
+          async.start(
+              () -> {
+                RequestScope scope = AfterResponseFilter.scope(req).orElseThrow();
+                scope.add("async-task", () -> events.add("async task ran"));
+                try {
+                  async
+                      .getResponse()
+                      .getOutputStream()
+                      .write("async".getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                  throw new IllegalStateException(e);
+                }
+                events.add("async handler done");
+                async.complete();
+              });
           return;
         case "/fails":
           AfterResponse.run("never-runs", () -> events.add("never-runs ran"));
           throw new IllegalStateException("handler broke");
         case "/failing-task":
-          AfterResponse.run("send-receipt", () -> {
-            throw new IllegalStateException("smtp down");
-          });
+          AfterResponse.run(
+              "send-receipt",
+              () -> {
+                throw new IllegalStateException("smtp down");
+              });
           AfterResponse.run("after-receipt", () -> events.add("after-receipt ran"));
           resp.getWriter().write("ok");
           return;
@@ -160,15 +166,20 @@ abstract class AfterResponseFilterContract {
     assertThat(response.body()).isEqualTo("ok");
     await().atMost(Duration.ofSeconds(10)).until(() -> events.contains("after-receipt ran"));
     await().atMost(Duration.ofSeconds(10)).until(() -> tasks("failed") == 1);
-    assertThat(appender.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
-        .satisfies(e -> assertThat(e.getFormattedMessage()).contains("'send-receipt'", "request req-77"));
+    assertThat(appender.list)
+        .filteredOn(e -> e.getLevel() == Level.WARN)
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.getFormattedMessage()).contains("'send-receipt'", "request req-77"));
   }
 
   @Test
   void a_durable_task_is_stored_before_the_client_has_the_response() throws Exception {
     HttpResponse<String> response = get("/durable", null);
     long id = Long.parseLong(response.body());
-    assertThat(errand.job(id)).as("stored when the response arrived").get()
+    assertThat(errand.job(id))
+        .as("stored when the response arrived")
+        .get()
         .satisfies(j -> assertThat(j.state()).isEqualTo(JobState.QUEUED));
   }
 }

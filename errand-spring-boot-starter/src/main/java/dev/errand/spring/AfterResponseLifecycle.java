@@ -7,8 +7,8 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Installs the lane for {@code AfterResponse.run} calls outside requests when the context starts
- * (unless another lane is installed), and shuts it down when the context stops: queued and
- * running tasks get {@code errand.after-response.shutdown-grace}, then what did not run is logged.
+ * (unless another lane is installed), and shuts it down when the context stops: queued and running
+ * tasks get {@code errand.after-response.shutdown-grace}, then what did not run is logged.
  *
  * <p>Phase {@link #PHASE}: it stops after the web server has drained its requests (so their tasks
  * have been handed over) and before the engine stops (so tasks can still enqueue jobs).

@@ -4,8 +4,8 @@ import dev.errand.AfterResponseLane;
 import dev.errand.Errand;
 import dev.errand.jdbc.PostgresJobStore;
 import dev.errand.jdbc.SqliteJobStore;
-import dev.errand.spi.JobStore;
 import dev.errand.servlet.AfterResponseFilter;
+import dev.errand.spi.JobStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
 import javax.sql.DataSource;
@@ -46,14 +46,20 @@ import org.springframework.core.Ordered;
  *
  * <p>{@code errand.enabled=false} turns all of it off.
  */
-@AutoConfiguration(afterName = {
-    "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-    "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
-    "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
-    "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
-    "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
+@AutoConfiguration(
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"
+    })
 @ConditionalOnClass(Errand.class)
-@ConditionalOnProperty(prefix = "errand", name = "enabled", havingValue = "true", matchIfMissing = true)
+@ConditionalOnProperty(
+    prefix = "errand",
+    name = "enabled",
+    havingValue = "true",
+    matchIfMissing = true)
 @EnableConfigurationProperties(ErrandProperties.class)
 public class ErrandAutoConfiguration {
 
@@ -63,9 +69,10 @@ public class ErrandAutoConfiguration {
   JobStore errandJobStore(ObjectProvider<DataSource> dataSource, ErrandProperties properties) {
     DataSource ds = dataSource.getIfUnique();
     if (ds == null) {
-      throw new IllegalStateException("errand: no single DataSource bean to build the job store"
-          + " on; configure spring.datasource.url (PostgreSQL or SQLite), define a JobStore bean,"
-          + " or set errand.enabled=false");
+      throw new IllegalStateException(
+          "errand: no single DataSource bean to build the job store"
+              + " on; configure spring.datasource.url (PostgreSQL or SQLite), define a JobStore bean,"
+              + " or set errand.enabled=false");
     }
     return JobStores.create(ds, properties);
   }
@@ -73,8 +80,11 @@ public class ErrandAutoConfiguration {
   /** The engine, from {@code errand.*} and the customizers; started by {@link ErrandLifecycle}. */
   @Bean
   @ConditionalOnMissingBean
-  Errand errand(JobStore store, ErrandProperties properties,
-      ObjectProvider<MeterRegistry> meterRegistry, ObjectProvider<ErrandCustomizer> customizers) {
+  Errand errand(
+      JobStore store,
+      ErrandProperties properties,
+      ObjectProvider<MeterRegistry> meterRegistry,
+      ObjectProvider<ErrandCustomizer> customizers) {
     Errand.Builder builder = Errand.builder().store(store);
     properties.applyTo(builder);
     meterRegistry.ifUnique(builder::meterRegistry);
@@ -112,7 +122,10 @@ public class ErrandAutoConfiguration {
    */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(AfterResponseLane.class)
-  @ConditionalOnProperty(prefix = "errand.after-response", name = "enabled", havingValue = "true",
+  @ConditionalOnProperty(
+      prefix = "errand.after-response",
+      name = "enabled",
+      havingValue = "true",
       matchIfMissing = true)
   static class AfterResponseConfiguration {
     @Bean
@@ -130,8 +143,8 @@ public class ErrandAutoConfiguration {
     }
 
     /**
-     * In a servlet web application with errand-servlet on the classpath: the filter that opens
-     * each request's scope and hands its tasks to the lane once the response is complete.
+     * In a servlet web application with errand-servlet on the classpath: the filter that opens each
+     * request's scope and hands its tasks to the lane once the response is complete.
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
@@ -141,8 +154,10 @@ public class ErrandAutoConfiguration {
       @ConditionalOnMissingBean(name = "errandAfterResponseFilter")
       FilterRegistrationBean<AfterResponseFilter> errandAfterResponseFilter(
           AfterResponseLane lane, ErrandProperties properties) {
-        var registration = new FilterRegistrationBean<>(
-            new AfterResponseFilter(lane, properties.getAfterResponse().getCorrelationHeader()));
+        var registration =
+            new FilterRegistrationBean<>(
+                new AfterResponseFilter(
+                    lane, properties.getAfterResponse().getCorrelationHeader()));
         registration.setName("errandAfterResponseFilter");
         registration.setOrder(AFTER_RESPONSE_FILTER_ORDER);
         registration.setAsyncSupported(true);
@@ -155,8 +170,8 @@ public class ErrandAutoConfiguration {
 
   /**
    * Order of the after-response filter: ahead of Spring Security (-100), Spring Boot's
-   * request-context filter and the application's filters, so the response it closes is the
-   * finished one. In front of it run only filters at the very front (character encoding, the HTTP
+   * request-context filter and the application's filters, so the response it closes is the finished
+   * one. In front of it run only filters at the very front (character encoding, the HTTP
    * observation), which never write the body.
    */
   public static final int AFTER_RESPONSE_FILTER_ORDER = Ordered.HIGHEST_PRECEDENCE + 10;

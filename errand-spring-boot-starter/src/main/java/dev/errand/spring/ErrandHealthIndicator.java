@@ -19,8 +19,8 @@ import org.springframework.boot.health.contributor.Health;
  *       nodes, paused queues.
  * </ul>
  *
- * <p>Each check does two small store reads (node registry and paused queues) on the calling
- * thread. Turn it off with {@code management.health.errand.enabled=false}.
+ * <p>Each check does two small store reads (node registry and paused queues) on the calling thread.
+ * Turn it off with {@code management.health.errand.enabled=false}.
  */
 public final class ErrandHealthIndicator extends AbstractHealthIndicator {
   private final Errand errand;
@@ -39,13 +39,19 @@ public final class ErrandHealthIndicator extends AbstractHealthIndicator {
       return;
     }
     var nodes = errand.nodes();
-    builder.withDetail("nodes", nodes.size())
-        .withDetail("pausedQueues", errand.pausedQueues());
-    Optional<Instant> beat = nodes.stream().filter(n -> n.id().equals(errand.nodeId()))
-        .map(Node::heartbeatAt).findFirst();
+    builder.withDetail("nodes", nodes.size()).withDetail("pausedQueues", errand.pausedQueues());
+    Optional<Instant> beat =
+        nodes.stream()
+            .filter(n -> n.id().equals(errand.nodeId()))
+            .map(Node::heartbeatAt)
+            .findFirst();
     if (beat.isEmpty()) {
-      builder.down().withDetail("reason", "this node is not in the node registry: its heartbeat"
-          + " has not reached the store recently");
+      builder
+          .down()
+          .withDetail(
+              "reason",
+              "this node is not in the node registry: its heartbeat"
+                  + " has not reached the store recently");
       return;
     }
     builder.up().withDetail("heartbeatAt", beat.get().toString());

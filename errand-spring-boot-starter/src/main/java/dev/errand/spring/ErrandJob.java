@@ -7,10 +7,10 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Makes a method of a Spring bean the handler of a job type. The starter registers the type
- * before the engine starts. The method takes the payload and, optionally, a {@link
- * dev.errand.JobContext}, in either order; its return value is ignored. It is called through the
- * bean (its proxy, if any), so {@code @Transactional} on the method works.
+ * Makes a method of a Spring bean the handler of a job type. The starter registers the type before
+ * the engine starts. The method takes the payload and, optionally, a {@link dev.errand.JobContext},
+ * in either order; its return value is ignored. It is called through the bean (its proxy, if any),
+ * so {@code @Transactional} on the method works.
  *
  * <pre>{@code
  * @Component
@@ -34,7 +34,10 @@ public @interface ErrandJob {
   /** The queue its jobs run on; {@code ""} means {@link dev.errand.JobType#DEFAULT_QUEUE}. */
   String queue() default "";
 
-  /** Attempts before the job is dead-lettered; 0 means {@link dev.errand.JobType#DEFAULT_MAX_ATTEMPTS}. */
+  /**
+   * Attempts before the job is dead-lettered; 0 means {@link
+   * dev.errand.JobType#DEFAULT_MAX_ATTEMPTS}.
+   */
   int maxAttempts() default 0;
 
   /** Default priority of its jobs; higher runs first. */

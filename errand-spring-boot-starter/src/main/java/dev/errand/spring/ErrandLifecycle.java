@@ -5,13 +5,13 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Starts the {@link Errand} bean when the context has refreshed (every handler bean is registered
- * by then) and stops it gracefully when the context closes: no new claims, running jobs get
- * {@code errand.shutdown-grace} to finish, the rest are interrupted and released to other nodes.
+ * by then) and stops it gracefully when the context closes: no new claims, running jobs get {@code
+ * errand.shutdown-grace} to finish, the rest are interrupted and released to other nodes.
  *
  * <p>Phase {@link #PHASE}: below the web server's, so the engine starts before the server takes
  * requests and stops only after the server has drained them (requests may still enqueue while the
- * server shuts down gracefully). An engine the application started itself is left running until
- * the context stops.
+ * server shuts down gracefully). An engine the application started itself is left running until the
+ * context stops.
  */
 final class ErrandLifecycle implements SmartLifecycle {
   /** Starts before and stops after Spring Boot's web server lifecycles. */

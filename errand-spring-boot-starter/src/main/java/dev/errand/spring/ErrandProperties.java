@@ -48,8 +48,8 @@ public class ErrandProperties implements Validator {
 
   /**
    * What the store does about its schema on start: MIGRATE applies pending migrations (under a
-   * lock, so one node migrates), VALIDATE fails if any are pending, NONE touches nothing (the
-   * plain SQL ships in errand-jdbc for your own migration tool).
+   * lock, so one node migrates), VALIDATE fails if any are pending, NONE touches nothing (the plain
+   * SQL ships in errand-jdbc for your own migration tool).
    */
   private SchemaMode schemaMode = SchemaMode.MIGRATE;
 
@@ -93,8 +93,8 @@ public class ErrandProperties implements Validator {
   private int completionBatch = 1000;
 
   /**
-   * How long shutdown lets running jobs finish before interrupting them and releasing them to
-   * other nodes.
+   * How long shutdown lets running jobs finish before interrupting them and releasing them to other
+   * nodes.
    */
   private Duration shutdownGrace = Duration.ofSeconds(10);
 
@@ -354,8 +354,11 @@ public class ErrandProperties implements Validator {
 
     /** Applies these settings to {@code b}; {@link #validate} has checked them. */
     void applyTo(AfterResponseLane.Builder b) {
-      b.threads(threads).queueCapacity(queueCapacity).maxTasksPerRequest(maxTasksPerRequest)
-          .taskTimeout(taskTimeout).shutdownGrace(shutdownGrace);
+      b.threads(threads)
+          .queueCapacity(queueCapacity)
+          .maxTasksPerRequest(maxTasksPerRequest)
+          .taskTimeout(taskTimeout)
+          .shutdownGrace(shutdownGrace);
       if (saturation == Saturation.WAIT) {
         b.waitUpTo(waitLimit);
       } else {
@@ -365,22 +368,34 @@ public class ErrandProperties implements Validator {
 
     private void validate(Check check) {
       check.atLeastOne("afterResponse.threads", "after-response.threads", threads);
-      check.atLeastOne("afterResponse.queueCapacity", "after-response.queue-capacity", queueCapacity);
-      check.atLeastOne("afterResponse.maxTasksPerRequest", "after-response.max-tasks-per-request",
+      check.atLeastOne(
+          "afterResponse.queueCapacity", "after-response.queue-capacity", queueCapacity);
+      check.atLeastOne(
+          "afterResponse.maxTasksPerRequest",
+          "after-response.max-tasks-per-request",
           maxTasksPerRequest);
       check.positive("afterResponse.waitLimit", "after-response.wait-limit", waitLimit);
       check.positive("afterResponse.taskTimeout", "after-response.task-timeout", taskTimeout);
       if (shutdownGrace == null || shutdownGrace.isNegative()) {
-        check.reject("afterResponse.shutdownGrace", "after-response.shutdown-grace", shutdownGrace,
+        check.reject(
+            "afterResponse.shutdownGrace",
+            "after-response.shutdown-grace",
+            shutdownGrace,
             "it must be zero or positive");
       }
       if (saturation == null) {
-        check.reject("afterResponse.saturation", "after-response.saturation", null,
+        check.reject(
+            "afterResponse.saturation",
+            "after-response.saturation",
+            null,
             "choose wait, caller-runs or reject");
       }
       if (correlationHeader == null || correlationHeader.isBlank()) {
-        check.reject("afterResponse.correlationHeader", "after-response.correlation-header",
-            correlationHeader, "name a request header, e.g. X-Request-Id");
+        check.reject(
+            "afterResponse.correlationHeader",
+            "after-response.correlation-header",
+            correlationHeader,
+            "name a request header, e.g. X-Request-Id");
       }
     }
   }
@@ -421,43 +436,78 @@ public class ErrandProperties implements Validator {
   }
 
   private void apply(Errand.Builder b, Check check) {
-    effectiveQueues().forEach((name, n) -> check.field(
-        "queues", "queues." + name, n, () -> b.queue(name, n == null ? 0 : n)));
+    effectiveQueues()
+        .forEach(
+            (name, n) ->
+                check.field("queues", "queues." + name, n, () -> b.queue(name, n == null ? 0 : n)));
     if (nodeId != null) {
       check.field("nodeId", "node-id", nodeId, () -> b.nodeId(nodeId));
     }
     check.field("lease", "lease", lease, () -> b.lease(lease));
     if (heartbeatInterval != null) {
-      check.field("heartbeatInterval", "heartbeat-interval", heartbeatInterval,
+      check.field(
+          "heartbeatInterval",
+          "heartbeat-interval",
+          heartbeatInterval,
           () -> b.heartbeatInterval(heartbeatInterval));
     }
-    check.field("rescueInterval", "rescue-interval", rescueInterval,
+    check.field(
+        "rescueInterval",
+        "rescue-interval",
+        rescueInterval,
         () -> b.rescueInterval(rescueInterval));
     check.field("pollInterval", "poll-interval", pollInterval, () -> b.pollInterval(pollInterval));
     check.field("claimBatch", "claim-batch", claimBatch, () -> b.claimBatch(claimBatch));
-    check.field("completionBatch", "completion-batch", completionBatch,
+    check.field(
+        "completionBatch",
+        "completion-batch",
+        completionBatch,
         () -> b.completionBatch(completionBatch));
-    check.field("shutdownGrace", "shutdown-grace", shutdownGrace,
-        () -> b.shutdownGrace(shutdownGrace));
-    check.field("quarantineAfterRescues", "quarantine-after-rescues", quarantineAfterRescues,
+    check.field(
+        "shutdownGrace", "shutdown-grace", shutdownGrace, () -> b.shutdownGrace(shutdownGrace));
+    check.field(
+        "quarantineAfterRescues",
+        "quarantine-after-rescues",
+        quarantineAfterRescues,
         () -> b.quarantineAfterRescues(quarantineAfterRescues));
-    check.field("retention.succeeded", "retention.succeeded", retention.succeeded,
+    check.field(
+        "retention.succeeded",
+        "retention.succeeded",
+        retention.succeeded,
         () -> b.retention(retention.succeeded, Duration.ZERO));
-    check.field("retention.failed", "retention.failed", retention.failed,
+    check.field(
+        "retention.failed",
+        "retention.failed",
+        retention.failed,
         () -> b.retention(Duration.ZERO, retention.failed));
-    check.field("pruneInterval", "prune-interval", pruneInterval,
-        () -> b.pruneInterval(pruneInterval));
-    check.field("nodeHeartbeatInterval", "node-heartbeat-interval", nodeHeartbeatInterval,
+    check.field(
+        "pruneInterval", "prune-interval", pruneInterval, () -> b.pruneInterval(pruneInterval));
+    check.field(
+        "nodeHeartbeatInterval",
+        "node-heartbeat-interval",
+        nodeHeartbeatInterval,
         () -> b.nodeHeartbeatInterval(nodeHeartbeatInterval));
-    check.field("watchInterval", "watch-interval", watchInterval,
-        () -> b.watchInterval(watchInterval));
-    check.field("scheduler.enabled", "scheduler.enabled", scheduler.enabled,
+    check.field(
+        "watchInterval", "watch-interval", watchInterval, () -> b.watchInterval(watchInterval));
+    check.field(
+        "scheduler.enabled",
+        "scheduler.enabled",
+        scheduler.enabled,
         () -> b.scheduler(scheduler.enabled));
-    check.field("scheduler.interval", "scheduler.interval", scheduler.interval,
+    check.field(
+        "scheduler.interval",
+        "scheduler.interval",
+        scheduler.interval,
         () -> b.schedulerInterval(scheduler.interval));
-    check.field("scheduler.misfireThreshold", "scheduler.misfire-threshold",
-        scheduler.misfireThreshold, () -> b.misfireThreshold(scheduler.misfireThreshold));
-    check.field("scheduler.maxStartAge", "scheduler.max-start-age", scheduler.maxStartAge,
+    check.field(
+        "scheduler.misfireThreshold",
+        "scheduler.misfire-threshold",
+        scheduler.misfireThreshold,
+        () -> b.misfireThreshold(scheduler.misfireThreshold));
+    check.field(
+        "scheduler.maxStartAge",
+        "scheduler.max-start-age",
+        scheduler.maxStartAge,
         () -> b.scheduleMaxStartAge(scheduler.maxStartAge));
     if (retention.succeeded != null && retention.failed != null) {
       b.retention(retention.succeeded, retention.failed);
@@ -465,20 +515,33 @@ public class ErrandProperties implements Validator {
     if (lease != null && lease.compareTo(Duration.ofSeconds(1)) >= 0) {
       Duration hb = heartbeatInterval != null ? heartbeatInterval : lease.dividedBy(3);
       if (hb.compareTo(lease.dividedBy(2)) >= 0) {
-        check.reject("heartbeatInterval", "heartbeat-interval", hb,
-            "it must be below half of errand.lease (" + lease + "), or leases expire between"
+        check.reject(
+            "heartbeatInterval",
+            "heartbeat-interval",
+            hb,
+            "it must be below half of errand.lease ("
+                + lease
+                + "), or leases expire between"
                 + " heartbeats");
       }
     }
   }
 
   private void validateStore(Check check) {
-    check.field("sqlite.busyTimeout", "sqlite.busy-timeout", sqlite.busyTimeout,
-        () -> SqliteJobStore.builder(java.nio.file.Path.of("check.db"))
-            .busyTimeout(sqlite.busyTimeout));
-    check.field("sqlite.readConnections", "sqlite.read-connections", sqlite.readConnections,
-        () -> SqliteJobStore.builder(java.nio.file.Path.of("check.db"))
-            .readConnections(sqlite.readConnections));
+    check.field(
+        "sqlite.busyTimeout",
+        "sqlite.busy-timeout",
+        sqlite.busyTimeout,
+        () ->
+            SqliteJobStore.builder(java.nio.file.Path.of("check.db"))
+                .busyTimeout(sqlite.busyTimeout));
+    check.field(
+        "sqlite.readConnections",
+        "sqlite.read-connections",
+        sqlite.readConnections,
+        () ->
+            SqliteJobStore.builder(java.nio.file.Path.of("check.db"))
+                .readConnections(sqlite.readConnections));
     if (store == null) {
       check.reject("store", "store", null, "choose auto, postgres or sqlite");
     }

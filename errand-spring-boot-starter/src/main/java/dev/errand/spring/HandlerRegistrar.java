@@ -27,17 +27,20 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.util.ReflectionUtils;
 
 /**
- * Finds job handlers among the application's beans and registers them with the {@link Errand}
- * bean once every singleton exists, which is before the engine starts (the lifecycle starts it
- * after the context refreshed). Three kinds: {@link JobType} beans as they are, {@link
- * ErrandJobHandler} beans, and {@link ErrandJob} methods, found as beans are initialized.
+ * Finds job handlers among the application's beans and registers them with the {@link Errand} bean
+ * once every singleton exists, which is before the engine starts (the lifecycle starts it after the
+ * context refreshed). Three kinds: {@link JobType} beans as they are, {@link ErrandJobHandler}
+ * beans, and {@link ErrandJob} methods, found as beans are initialized.
  */
-final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSingleton, BeanFactoryAware {
+final class HandlerRegistrar
+    implements BeanPostProcessor, SmartInitializingSingleton, BeanFactoryAware {
   private static final Logger log = LoggerFactory.getLogger(HandlerRegistrar.class);
 
   /** Annotated methods by the bean that declares them, in discovery order. */
   private final Map<String, JobType<?>> annotated = new LinkedHashMap<>();
+
   private ListableBeanFactory beanFactory;
+
   /** The engine, once the singletons are registered; later (lazy) beans register directly. */
   private volatile Errand registeredOn;
 
@@ -49,23 +52,30 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
   @Override
   public Object postProcessAfterInitialization(Object bean, String beanName) throws BeansException {
     Class<?> target = AopUtils.getTargetClass(bean);
-    Map<Method, ErrandJob> methods = MethodIntrospector.selectMethods(target,
-        (MethodIntrospector.MetadataLookup<ErrandJob>) m ->
-            AnnotatedElementUtils.findMergedAnnotation(m, ErrandJob.class));
-    methods.forEach((method, job) -> {
-      String where = "bean '" + beanName + "' method " + target.getSimpleName() + "."
-          + method.getName();
-      JobType<?> type = typeOf(bean, method, job, where);
-      JobType<?> prior = annotated.putIfAbsent(type.name(), type);
-      if (prior != null) {
-        throw new IllegalStateException("@ErrandJob(name = \"" + type.name() + "\") on " + where
-            + ": another @ErrandJob method already has that name; job type names must be unique");
-      }
-      Errand errand = registeredOn;
-      if (errand != null) {
-        register(errand, type, "@ErrandJob on lazily created " + where);
-      }
-    });
+    Map<Method, ErrandJob> methods =
+        MethodIntrospector.selectMethods(
+            target,
+            (MethodIntrospector.MetadataLookup<ErrandJob>)
+                m -> AnnotatedElementUtils.findMergedAnnotation(m, ErrandJob.class));
+    methods.forEach(
+        (method, job) -> {
+          String where =
+              "bean '" + beanName + "' method " + target.getSimpleName() + "." + method.getName();
+          JobType<?> type = typeOf(bean, method, job, where);
+          JobType<?> prior = annotated.putIfAbsent(type.name(), type);
+          if (prior != null) {
+            throw new IllegalStateException(
+                "@ErrandJob(name = \""
+                    + type.name()
+                    + "\") on "
+                    + where
+                    + ": another @ErrandJob method already has that name; job type names must be unique");
+          }
+          Errand errand = registeredOn;
+          if (errand != null) {
+            register(errand, type, "@ErrandJob on lazily created " + where);
+          }
+        });
     return bean;
   }
 
@@ -74,16 +84,27 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
     Errand errand = beanFactory.getBeanProvider(Errand.class).getIfUnique();
     if (errand == null) {
       if (!annotated.isEmpty()) {
-        log.warn("errand: no single Errand bean; @ErrandJob types {} are not registered",
+        log.warn(
+            "errand: no single Errand bean; @ErrandJob types {} are not registered",
             annotated.keySet());
       }
       return;
     }
     List<String> names = new ArrayList<>();
-    beanFactory.getBeansOfType(JobType.class).forEach((beanName, type) ->
-        names.add(register(errand, type, "JobType bean '" + beanName + "'")));
-    beanFactory.getBeansOfType(ErrandJobHandler.class).forEach((beanName, handler) ->
-        names.add(register(errand, typeOf(handler, beanName), "ErrandJobHandler bean '" + beanName + "'")));
+    beanFactory
+        .getBeansOfType(JobType.class)
+        .forEach(
+            (beanName, type) ->
+                names.add(register(errand, type, "JobType bean '" + beanName + "'")));
+    beanFactory
+        .getBeansOfType(ErrandJobHandler.class)
+        .forEach(
+            (beanName, handler) ->
+                names.add(
+                    register(
+                        errand,
+                        typeOf(handler, beanName),
+                        "ErrandJobHandler bean '" + beanName + "'")));
     annotated.forEach((name, type) -> names.add(register(errand, type, "@ErrandJob method")));
     registeredOn = errand;
     log.info("errand: registered job types {} from beans", names);
@@ -94,8 +115,14 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
       errand.register(type);
       return type.name();
     } catch (IllegalArgumentException e) {
-      throw new IllegalStateException(source + " declares job type '" + type.name() + "', but "
-          + e.getMessage() + "; rename one of them", e);
+      throw new IllegalStateException(
+          source
+              + " declares job type '"
+              + type.name()
+              + "', but "
+              + e.getMessage()
+              + "; rename one of them",
+          e);
     }
   }
 
@@ -105,14 +132,19 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
     try {
       JobType base = JobType.of(handler.typeName(), handler.payloadClass(), handler);
       JobType configured = handler.configure(base);
-      if (configured == null || configured.handler() != handler
+      if (configured == null
+          || configured.handler() != handler
           || !configured.name().equals(base.name())) {
-        throw new IllegalStateException(where + ": configure(type) must return the type it was"
-            + " given with options changed (same name and handler), got " + configured);
+        throw new IllegalStateException(
+            where
+                + ": configure(type) must return the type it was"
+                + " given with options changed (same name and handler), got "
+                + configured);
       }
       return configured;
     } catch (IllegalArgumentException | NullPointerException e) {
-      throw new IllegalStateException(where + " declares an invalid job type: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          where + " declares an invalid job type: " + e.getMessage(), e);
     }
   }
 
@@ -129,30 +161,34 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
       }
     }
     if (params.length == 0 || params.length > 2 || payloadIndex < 0 || contextIndex == -2) {
-      throw new IllegalStateException("@ErrandJob on " + where + " must take the payload and"
-          + " optionally a JobContext, e.g. (Email email) or (Email email, JobContext ctx); it takes "
-          + java.util.Arrays.toString(params));
+      throw new IllegalStateException(
+          "@ErrandJob on "
+              + where
+              + " must take the payload and"
+              + " optionally a JobContext, e.g. (Email email) or (Email email, JobContext ctx); it takes "
+              + java.util.Arrays.toString(params));
     }
     Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
     ReflectionUtils.makeAccessible(invocable);
     int p = payloadIndex;
     int c = contextIndex;
-    JobHandler<Object> handler = (ctx, payload) -> {
-      Object[] args = new Object[params.length];
-      args[p] = payload;
-      if (c >= 0) {
-        args[c] = ctx;
-      }
-      try {
-        invocable.invoke(bean, args);
-      } catch (InvocationTargetException e) {
-        Throwable cause = e.getCause();
-        if (cause instanceof Exception ex) {
-          throw ex;
-        }
-        throw (Error) cause;
-      }
-    };
+    JobHandler<Object> handler =
+        (ctx, payload) -> {
+          Object[] args = new Object[params.length];
+          args[p] = payload;
+          if (c >= 0) {
+            args[c] = ctx;
+          }
+          try {
+            invocable.invoke(bean, args);
+          } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception ex) {
+              throw ex;
+            }
+            throw (Error) cause;
+          }
+        };
     try {
       @SuppressWarnings("unchecked")
       JobType<Object> type = JobType.of(job.name(), (Class<Object>) params[p], handler);
@@ -182,8 +218,13 @@ final class HandlerRegistrar implements BeanPostProcessor, SmartInitializingSing
     try {
       return DurationStyle.detectAndParse(text);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(attribute + " = \"" + text + "\" is not a duration; write"
-          + " e.g. \"30s\", \"5m\" or \"PT30S\"", e);
+      throw new IllegalArgumentException(
+          attribute
+              + " = \""
+              + text
+              + "\" is not a duration; write"
+              + " e.g. \"30s\", \"5m\" or \"PT30S\"",
+          e);
     }
   }
 }

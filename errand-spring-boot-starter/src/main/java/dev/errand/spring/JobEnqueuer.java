@@ -19,11 +19,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  *
  * <ul>
  *   <li>Inside a transaction that manages the Errand DataSource's connection ({@code
- *       DataSourceTransactionManager}, {@code JdbcTransactionManager}, {@code JpaTransactionManager}
- *       on that DataSource, i.e. {@code @Transactional}): the job is written with the transaction's
- *       own connection ({@link DataSourceUtils#getConnection}), so it exists if and only if the
- *       transaction commits. After the commit this node's workers for its queue are woken, so it
- *       starts at once rather than at the next poll; a rollback leaves no job and runs nothing.
+ *       DataSourceTransactionManager}, {@code JdbcTransactionManager}, {@code
+ *       JpaTransactionManager} on that DataSource, i.e. {@code @Transactional}): the job is written
+ *       with the transaction's own connection ({@link DataSourceUtils#getConnection}), so it exists
+ *       if and only if the transaction commits. After the commit this node's workers for its queue
+ *       are woken, so it starts at once rather than at the next poll; a rollback leaves no job and
+ *       runs nothing.
  *   <li>Outside any transaction: a plain {@link Errand#enqueue}, committed when this returns.
  *   <li>Inside a transaction that does not manage that DataSource (another DataSource, JMS…), it
  *       refuses with {@link IllegalStateException} rather than silently commit the job on its own.
@@ -63,21 +64,32 @@ public final class JobEnqueuer {
   public <T> JobHandle enqueue(JobType<T> type, T payload, Enqueue options) {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(options, "options");
-    return write(type, options, c -> c == null
-        ? errand.enqueue(type, payload, options)
-        : errand.enqueue(c, type, payload, options));
+    return write(
+        type,
+        options,
+        c ->
+            c == null
+                ? errand.enqueue(type, payload, options)
+                : errand.enqueue(c, type, payload, options));
   }
 
   /** Enqueues many jobs of one type in one write, in the current transaction if there is one. */
   public <T> List<JobHandle> enqueueAll(JobType<T> type, List<T> payloads, Enqueue options) {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(options, "options");
-    return write(type, options, c -> c == null
-        ? errand.enqueueAll(type, payloads, options)
-        : errand.enqueueAll(c, type, payloads, options));
+    return write(
+        type,
+        options,
+        c ->
+            c == null
+                ? errand.enqueueAll(type, payloads, options)
+                : errand.enqueueAll(c, type, payloads, options));
   }
 
-  /** Enqueues one job of the registered type {@code typeName}; see {@link #enqueue(String, Object, Enqueue)}. */
+  /**
+   * Enqueues one job of the registered type {@code typeName}; see {@link #enqueue(String, Object,
+   * Enqueue)}.
+   */
   public JobHandle enqueue(String typeName, Object payload) {
     return enqueue(typeName, payload, Enqueue.now());
   }
@@ -90,16 +102,29 @@ public final class JobEnqueuer {
    *     typeName}, or naming both classes if {@code payload} is not of the type's payload class
    */
   public JobHandle enqueue(String typeName, Object payload, Enqueue options) {
-    JobType<?> type = errand.type(typeName).orElseThrow(() -> new IllegalArgumentException(
-        "no job type '" + typeName + "' is registered; registered: " + errand.typeNames()));
+    JobType<?> type =
+        errand
+            .type(typeName)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "no job type '"
+                            + typeName
+                            + "' is registered; registered: "
+                            + errand.typeNames()));
     return enqueueAs(type, payload, options);
   }
 
   private <T> JobHandle enqueueAs(JobType<T> type, Object payload, Enqueue options) {
     Objects.requireNonNull(payload, "payload");
     if (!type.payloadClass().isInstance(payload)) {
-      throw new IllegalArgumentException("job type '" + type.name() + "' takes "
-          + type.payloadClass().getName() + ", got " + payload.getClass().getName());
+      throw new IllegalArgumentException(
+          "job type '"
+              + type.name()
+              + "' takes "
+              + type.payloadClass().getName()
+              + ", got "
+              + payload.getClass().getName());
     }
     return enqueue(type, type.payloadClass().cast(payload), options);
   }
@@ -111,25 +136,28 @@ public final class JobEnqueuer {
     Connection c = DataSourceUtils.getConnection(dataSource);
     try {
       if (c.getAutoCommit()) {
-        throw new IllegalStateException("a Spring transaction is active, but it does not manage the"
-            + " Errand DataSource's connection (it is in auto-commit mode), so the job could not"
-            + " commit or roll back with it; enqueue inside a transaction of a"
-            + " DataSourceTransactionManager or JpaTransactionManager on that DataSource, or"
-            + " outside any transaction");
+        throw new IllegalStateException(
+            "a Spring transaction is active, but it does not manage the"
+                + " Errand DataSource's connection (it is in auto-commit mode), so the job could not"
+                + " commit or roll back with it; enqueue inside a transaction of a"
+                + " DataSourceTransactionManager or JpaTransactionManager on that DataSource, or"
+                + " outside any transaction");
       }
       R result = enqueue.apply(c);
       String queue = options.queue() != null ? options.queue() : type.queue();
       if (TransactionSynchronizationManager.isSynchronizationActive()) {
-        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-          @Override
-          public void afterCommit() {
-            errand.wake(queue);
-          }
-        });
+        TransactionSynchronizationManager.registerSynchronization(
+            new TransactionSynchronization() {
+              @Override
+              public void afterCommit() {
+                errand.wake(queue);
+              }
+            });
       }
       return result;
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot read the transaction's connection: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot read the transaction's connection: " + e.getMessage(), e);
     } finally {
       DataSourceUtils.releaseConnection(c, dataSource);
     }

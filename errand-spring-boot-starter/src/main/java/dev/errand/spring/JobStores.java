@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the job store on the application's DataSource: PostgreSQL or SQLite, detected from
- * {@link DatabaseMetaData#getDatabaseProductName()} unless {@code errand.store} names one.
+ * Builds the job store on the application's DataSource: PostgreSQL or SQLite, detected from {@link
+ * DatabaseMetaData#getDatabaseProductName()} unless {@code errand.store} names one.
  */
 final class JobStores {
   private static final Logger log = LoggerFactory.getLogger(JobStores.class);
@@ -31,15 +31,21 @@ final class JobStores {
     Detected d = detect(dataSource, props);
     return switch (d.kind()) {
       case POSTGRES -> {
-        log.info("errand: PostgreSQL job store on the application's DataSource ({}), schema mode {}",
-            d.url(), props.getSchemaMode());
+        log.info(
+            "errand: PostgreSQL job store on the application's DataSource ({}), schema mode {}",
+            d.url(),
+            props.getSchemaMode());
         yield PostgresJobStore.builder(dataSource).schemaMode(props.getSchemaMode()).build();
       }
       case SQLITE -> {
         ErrandProperties.Sqlite s = props.getSqlite();
-        log.info("errand: SQLite job store on the application's database file {} (synchronous {},"
-            + " busy timeout {}, schema mode {})", d.sqliteFile(), s.getSynchronous(),
-            s.getBusyTimeout(), props.getSchemaMode());
+        log.info(
+            "errand: SQLite job store on the application's database file {} (synchronous {},"
+                + " busy timeout {}, schema mode {})",
+            d.sqliteFile(),
+            s.getSynchronous(),
+            s.getBusyTimeout(),
+            props.getSchemaMode());
         yield SqliteJobStore.builder(d.sqliteFile())
             .schemaMode(props.getSchemaMode())
             .synchronous(s.getSynchronous())
@@ -64,9 +70,13 @@ final class JobStores {
         return new Detected(kind, product, url, null);
       }
       if (!"SQLite".equalsIgnoreCase(product)) {
-        throw new IllegalStateException("errand.store=sqlite, but the application's DataSource is "
-            + product + " (" + url + "); remove errand.store to detect the store, or point"
-            + " spring.datasource.url at a SQLite file");
+        throw new IllegalStateException(
+            "errand.store=sqlite, but the application's DataSource is "
+                + product
+                + " ("
+                + url
+                + "); remove errand.store to detect the store, or point"
+                + " spring.datasource.url at a SQLite file");
       }
       Path file = sqliteFile(c, url);
       if (props.getSqlite().isRequireImmediateTransactions()) {
@@ -74,9 +84,14 @@ final class JobStores {
       }
       return new Detected(kind, product, url, file);
     } catch (SQLException e) {
-      throw new IllegalStateException("errand: cannot read the application's DataSource to choose a"
-          + " job store (SQLState " + e.getSQLState() + "): " + e.getMessage()
-          + "; check spring.datasource.*, or define a JobStore bean", e);
+      throw new IllegalStateException(
+          "errand: cannot read the application's DataSource to choose a"
+              + " job store (SQLState "
+              + e.getSQLState()
+              + "): "
+              + e.getMessage()
+              + "; check spring.datasource.*, or define a JobStore bean",
+          e);
     }
   }
 
@@ -88,9 +103,13 @@ final class JobStores {
     if (p.equals("sqlite")) {
       return StoreKind.SQLITE;
     }
-    throw new IllegalStateException("errand: the application's DataSource is " + product + " ("
-        + url + "), and Errand's JDBC stores are PostgreSQL and SQLite; point the DataSource at one"
-        + " of them, or define a JobStore bean (errand.enabled=false turns Errand off)");
+    throw new IllegalStateException(
+        "errand: the application's DataSource is "
+            + product
+            + " ("
+            + url
+            + "), and Errand's JDBC stores are PostgreSQL and SQLite; point the DataSource at one"
+            + " of them, or define a JobStore bean (errand.enabled=false turns Errand off)");
   }
 
   /** The file of the connection's main database; refuses in-memory and temporary databases. */
@@ -105,9 +124,12 @@ final class JobStores {
       }
     }
     if (file == null || file.isEmpty()) {
-      throw new IllegalStateException("errand: the application's SQLite database (" + url + ") is"
-          + " in memory or temporary, so Errand's store cannot open it; use a file, e.g."
-          + " spring.datasource.url=jdbc:sqlite:/var/lib/app/app.db?transaction_mode=IMMEDIATE");
+      throw new IllegalStateException(
+          "errand: the application's SQLite database ("
+              + url
+              + ") is"
+              + " in memory or temporary, so Errand's store cannot open it; use a file, e.g."
+              + " spring.datasource.url=jdbc:sqlite:/var/lib/app/app.db?transaction_mode=IMMEDIATE");
     }
     return Path.of(file);
   }

@@ -41,14 +41,15 @@ class AfterResponseWebTest {
   @BeforeAll
   void startServer() throws Exception {
     dir = Files.createTempDirectory("errand-spring-web");
-    context = new SpringApplicationBuilder(WebApp.class)
-        .web(WebApplicationType.SERVLET)
-        .properties(
-            "server.port=0",
-            "server.address=127.0.0.1",
-            "spring.datasource.url=" + SqliteApplicationTest.url(dir.resolve("app.db")),
-            "errand.after-response.threads=2")
-        .run();
+    context =
+        new SpringApplicationBuilder(WebApp.class)
+            .web(WebApplicationType.SERVLET)
+            .properties(
+                "server.port=0",
+                "server.address=127.0.0.1",
+                "spring.datasource.url=" + SqliteApplicationTest.url(dir.resolve("app.db")),
+                "errand.after-response.threads=2")
+            .run();
     events = context.getBean(WebApp.Events.class).list;
     port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
   }
@@ -88,7 +89,9 @@ class AfterResponseWebTest {
     HttpResponse<String> response = get("/durable");
     long id = Long.parseLong(response.body());
 
-    assertThat(context.getBean(Errand.class).job(id)).as("stored when the response arrived").isPresent();
+    assertThat(context.getBean(Errand.class).job(id))
+        .as("stored when the response arrived")
+        .isPresent();
     await().atMost(Duration.ofSeconds(20)).until(() -> events.contains("receipt job ran for o-1"));
   }
 
@@ -98,10 +101,13 @@ class AfterResponseWebTest {
     HttpResponse<String> response = get("/fails");
 
     assertThat(response.statusCode()).isEqualTo(500);
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
-      Counter c = registry.find("errand.after.tasks").tag("outcome", "discarded").counter();
-      return c != null && c.count() >= 1;
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              Counter c = registry.find("errand.after.tasks").tag("outcome", "discarded").counter();
+              return c != null && c.count() >= 1;
+            });
     assertThat(events).doesNotContain("never-runs ran");
   }
 
@@ -114,9 +120,12 @@ class AfterResponseWebTest {
 
     await().atMost(Duration.ofSeconds(10)).until(() -> events.contains("outside ran"));
     MeterRegistry registry = context.getBean(MeterRegistry.class);
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
-      Counter c = registry.find("errand.after.tasks").tag("outcome", "succeeded").counter();
-      return c != null && c.count() >= 1;
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              Counter c = registry.find("errand.after.tasks").tag("outcome", "succeeded").counter();
+              return c != null && c.count() >= 1;
+            });
   }
 }

@@ -64,10 +64,11 @@ abstract class ApplicationContract {
     props.put("errand.queues.default", "4");
     props.put("errand.queues.reports", "2");
     props.put("errand.shutdown-grace", "2s");
-    context = new SpringApplicationBuilder(TestApp.class)
-        .web(WebApplicationType.NONE)
-        .properties(props)
-        .run();
+    context =
+        new SpringApplicationBuilder(TestApp.class)
+            .web(WebApplicationType.NONE)
+            .properties(props)
+            .run();
     errand = context.getBean(Errand.class);
     signups = context.getBean(Signups.class);
     ran = context.getBean(Ran.class);
@@ -93,10 +94,12 @@ abstract class ApplicationContract {
   @Test
   void the_engine_is_started_by_the_context_with_the_configured_queues() {
     assertThat(errand.lifecycle()).isEqualTo(Errand.Lifecycle.RUNNING);
-    assertThat(errand.nodes()).anySatisfy(n -> {
-      assertThat(n.id()).isEqualTo(errand.nodeId());
-      assertThat(n.queues()).containsEntry("default", 4).containsEntry("reports", 2);
-    });
+    assertThat(errand.nodes())
+        .anySatisfy(
+            n -> {
+              assertThat(n.id()).isEqualTo(errand.nodeId());
+              assertThat(n.queues()).containsEntry("default", 4).containsEntry("reports", 2);
+            });
     assertThat(errand.typeNames()).contains("welcome-email", "render-report", "audit");
   }
 
@@ -128,7 +131,9 @@ abstract class ApplicationContract {
 
     assertThat(signups.exists(name)).isTrue();
     await().atMost(WAIT).until(() -> ran.welcomed.contains(name));
-    await().atMost(WAIT).until(() -> errand.job(id).map(Job::state).orElse(null) == JobState.SUCCEEDED);
+    await()
+        .atMost(WAIT)
+        .until(() -> errand.job(id).map(Job::state).orElse(null) == JobState.SUCCEEDED);
   }
 
   @Test
@@ -147,7 +152,8 @@ abstract class ApplicationContract {
     assertThat(ran.welcomed).doesNotContain(name);
     // (SQLite may give the rolled-back id to the next job: ids are assigned in the transaction.)
     assertThat(errand.jobs(JobQuery.all().type("welcome-email").limit(JobQuery.MAX_LIMIT)).jobs())
-        .extracting(Job::payload).noneMatch(p -> p.contains(name));
+        .extracting(Job::payload)
+        .noneMatch(p -> p.contains(name));
   }
 
   @Test
@@ -177,8 +183,10 @@ abstract class ApplicationContract {
     IndicatedHealthDescriptor health = (IndicatedHealthDescriptor) endpoint.healthForPath("errand");
 
     assertThat(health.getStatus()).isEqualTo(Status.UP);
-    assertThat(health.getDetails()).containsEntry("node", errand.nodeId())
-        .containsEntry("lifecycle", "RUNNING").containsKey("heartbeatAt");
+    assertThat(health.getDetails())
+        .containsEntry("node", errand.nodeId())
+        .containsEntry("lifecycle", "RUNNING")
+        .containsKey("heartbeatAt");
   }
 
   @Test
@@ -188,19 +196,26 @@ abstract class ApplicationContract {
     String name = unique("metered");
     jobs.enqueue("welcome-email", new dev.errand.spring.app.Welcome(name));
 
-    await().atMost(WAIT).until(() -> {
-      Counter c = registry.find("errand.jobs.succeeded").tag("type", "welcome-email").counter();
-      return c != null && c.count() >= 1;
-    });
-    assertThat(registry.find("errand.jobs.enqueued").tag("type", "welcome-email").counter()).isNotNull();
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              Counter c =
+                  registry.find("errand.jobs.succeeded").tag("type", "welcome-email").counter();
+              return c != null && c.count() >= 1;
+            });
+    assertThat(registry.find("errand.jobs.enqueued").tag("type", "welcome-email").counter())
+        .isNotNull();
   }
 
   @Test
   void jackson_3_for_the_application_and_jackson_2_for_errand_coexist() {
     // Boot 4 configures the application's JSON with Jackson 3; the starter adds no Jackson 2
     // ObjectMapper bean that would change it, and payloads still map with Errand's Jackson 2.
-    assertThat(context.getBeanNamesForType(tools.jackson.databind.json.JsonMapper.class)).isNotEmpty();
-    assertThat(context.getBeanNamesForType(com.fasterxml.jackson.databind.ObjectMapper.class)).isEmpty();
+    assertThat(context.getBeanNamesForType(tools.jackson.databind.json.JsonMapper.class))
+        .isNotEmpty();
+    assertThat(context.getBeanNamesForType(com.fasterxml.jackson.databind.ObjectMapper.class))
+        .isEmpty();
     Report report = new Report(unique("json"), Instant.parse("2026-03-29T01:30:00.123Z"));
     JobHandle job = jobs.enqueue("render-report", report);
     await().atMost(WAIT).until(() -> ran.reports.contains(report));

@@ -15,11 +15,14 @@ import org.junit.jupiter.api.Test;
  */
 class ConfigurationMetadataTest {
   private static Map<String, JsonNode> properties() throws Exception {
-    try (InputStream in = ConfigurationMetadataTest.class.getResourceAsStream(
-        "/META-INF/spring-configuration-metadata.json")) {
+    try (InputStream in =
+        ConfigurationMetadataTest.class.getResourceAsStream(
+            "/META-INF/spring-configuration-metadata.json")) {
       assertThat(in).as("spring-configuration-metadata.json in the jar").isNotNull();
       Map<String, JsonNode> byName = new HashMap<>();
-      new ObjectMapper().readTree(in).get("properties")
+      new ObjectMapper()
+          .readTree(in)
+          .get("properties")
           .forEach(p -> byName.put(p.get("name").asText(), p));
       return byName;
     }
@@ -28,14 +31,21 @@ class ConfigurationMetadataTest {
   @Test
   void every_errand_property_has_a_description() throws Exception {
     Map<String, JsonNode> props = properties();
-    assertThat(props.keySet()).contains("errand.queues", "errand.lease", "errand.store",
-        "errand.schema-mode", "errand.sqlite.require-immediate-transactions",
-        "errand.after-response.saturation", "management.health.errand.enabled");
-    props.forEach((name, p) -> {
-      if (name.startsWith("errand.")) {
-        assertThat(p.path("description").asText()).as(name).isNotBlank();
-      }
-    });
+    assertThat(props.keySet())
+        .contains(
+            "errand.queues",
+            "errand.lease",
+            "errand.store",
+            "errand.schema-mode",
+            "errand.sqlite.require-immediate-transactions",
+            "errand.after-response.saturation",
+            "management.health.errand.enabled");
+    props.forEach(
+        (name, p) -> {
+          if (name.startsWith("errand.")) {
+            assertThat(p.path("description").asText()).as(name).isNotBlank();
+          }
+        });
   }
 
   @Test

@@ -36,9 +36,10 @@ class HealthIndicatorTest {
 
   private ApplicationContextRunner runner() {
     return new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
-            ErrandAutoConfiguration.class))
-        .withPropertyValues("spring.datasource.url=" + db.jdbcUrl(),
+        .withConfiguration(
+            AutoConfigurations.of(DataSourceAutoConfiguration.class, ErrandAutoConfiguration.class))
+        .withPropertyValues(
+            "spring.datasource.url=" + db.jdbcUrl(),
             "spring.datasource.hikari.connection-timeout=1000",
             "errand.scheduler.enabled=false");
   }
@@ -49,8 +50,9 @@ class HealthIndicatorTest {
         Statement st = admin.createStatement()) {
       st.execute("ALTER DATABASE \"" + db.name() + "\" ALLOW_CONNECTIONS " + allow);
       if (!allow) {
-        try (PreparedStatement ps = admin.prepareStatement(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?")) {
+        try (PreparedStatement ps =
+            admin.prepareStatement(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?")) {
           ps.setString(1, db.name());
           ps.execute();
         }
@@ -60,37 +62,45 @@ class HealthIndicatorTest {
 
   @Test
   void health_is_down_while_the_database_refuses_connections_and_up_again_after() {
-    runner().run(context -> {
-      ErrandHealthIndicator indicator = context.getBean(ErrandHealthIndicator.class);
-      assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
+    runner()
+        .run(
+            context -> {
+              ErrandHealthIndicator indicator = context.getBean(ErrandHealthIndicator.class);
+              assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
 
-      allowConnections(false);
-      await().atMost(Duration.ofSeconds(20))
-          .until(() -> indicator.health(true).getStatus().equals(Status.DOWN));
-      Health down = indicator.health(true);
-      assertThat(down.getDetails()).containsKey("error");
+              allowConnections(false);
+              await()
+                  .atMost(Duration.ofSeconds(20))
+                  .until(() -> indicator.health(true).getStatus().equals(Status.DOWN));
+              Health down = indicator.health(true);
+              assertThat(down.getDetails()).containsKey("error");
 
-      allowConnections(true);
-      await().atMost(Duration.ofSeconds(20))
-          .until(() -> indicator.health(true).getStatus().equals(Status.UP));
-    });
+              allowConnections(true);
+              await()
+                  .atMost(Duration.ofSeconds(20))
+                  .until(() -> indicator.health(true).getStatus().equals(Status.UP));
+            });
   }
 
   @Test
   void health_is_down_when_this_node_is_missing_from_the_node_registry() {
-    runner().withPropertyValues("errand.node-heartbeat-interval=1h").run(context -> {
-      ErrandHealthIndicator indicator = context.getBean(ErrandHealthIndicator.class);
-      assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
+    runner()
+        .withPropertyValues("errand.node-heartbeat-interval=1h")
+        .run(
+            context -> {
+              ErrandHealthIndicator indicator = context.getBean(ErrandHealthIndicator.class);
+              assertThat(indicator.health(true).getStatus()).isEqualTo(Status.UP);
 
-      try (Connection c = db.connect(); Statement st = c.createStatement()) {
-        st.executeUpdate("DELETE FROM errand_nodes");
-      }
+              try (Connection c = db.connect();
+                  Statement st = c.createStatement()) {
+                st.executeUpdate("DELETE FROM errand_nodes");
+              }
 
-      Health health = indicator.health(true);
-      assertThat(health.getStatus()).isEqualTo(Status.DOWN);
-      assertThat(health.getDetails().get("reason").toString())
-          .contains("not in the node registry");
-    });
+              Health health = indicator.health(true);
+              assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(health.getDetails().get("reason").toString())
+                  .contains("not in the node registry");
+            });
   }
 
   @Test

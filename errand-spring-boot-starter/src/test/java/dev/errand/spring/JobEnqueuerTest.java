@@ -15,10 +15,10 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteDataSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
 
 /**
  * {@link JobEnqueuer} on its own, with Spring's transaction managers and a SQLite file (no
@@ -67,15 +67,18 @@ class JobEnqueuerTest {
   @Test
   void a_transaction_on_the_errand_datasource_carries_the_job_and_its_rollback_removes_it() {
     JobEnqueuer jobs = new JobEnqueuer(errand, errandDatabase);
-    TransactionTemplate tx = new TransactionTemplate(new DataSourceTransactionManager(errandDatabase));
+    TransactionTemplate tx =
+        new TransactionTemplate(new DataSourceTransactionManager(errandDatabase));
 
-    tx.executeWithoutResult(status -> {
-      jobs.enqueue(note, new Note("kept"));
-    });
-    tx.executeWithoutResult(status -> {
-      jobs.enqueue("note", new Note("rolled back"), Enqueue.now());
-      status.setRollbackOnly();
-    });
+    tx.executeWithoutResult(
+        status -> {
+          jobs.enqueue(note, new Note("kept"));
+        });
+    tx.executeWithoutResult(
+        status -> {
+          jobs.enqueue("note", new Note("rolled back"), Enqueue.now());
+          status.setRollbackOnly();
+        });
 
     assertThat(storedTexts()).singleElement().asString().contains("kept");
   }
@@ -83,9 +86,11 @@ class JobEnqueuerTest {
   @Test
   void a_transaction_on_another_datasource_is_refused_and_writes_nothing() {
     JobEnqueuer jobs = new JobEnqueuer(errand, errandDatabase);
-    TransactionTemplate other = new TransactionTemplate(new DataSourceTransactionManager(otherDatabase));
+    TransactionTemplate other =
+        new TransactionTemplate(new DataSourceTransactionManager(otherDatabase));
 
-    assertThatThrownBy(() -> other.executeWithoutResult(status -> jobs.enqueue(note, new Note("x"))))
+    assertThatThrownBy(
+            () -> other.executeWithoutResult(status -> jobs.enqueue(note, new Note("x"))))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("does not manage the Errand DataSource's connection");
     assertThat(storedTexts()).isEmpty();
@@ -102,12 +107,14 @@ class JobEnqueuerTest {
   @Test
   void without_a_datasource_it_never_joins_a_transaction() {
     JobEnqueuer jobs = new JobEnqueuer(errand, null);
-    TransactionTemplate other = new TransactionTemplate(new DataSourceTransactionManager(otherDatabase));
+    TransactionTemplate other =
+        new TransactionTemplate(new DataSourceTransactionManager(otherDatabase));
 
-    other.executeWithoutResult(status -> {
-      jobs.enqueue(note, new Note("independent"));
-      status.setRollbackOnly();
-    });
+    other.executeWithoutResult(
+        status -> {
+          jobs.enqueue(note, new Note("independent"));
+          status.setRollbackOnly();
+        });
 
     assertThat(storedTexts()).singleElement().asString().contains("independent");
   }

@@ -55,30 +55,39 @@ class LifecycleTest {
   void closing_the_context_lets_a_running_job_finish_and_writes_its_outcome() throws Exception {
     long[] id = new long[1];
     new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
-            ErrandAutoConfiguration.class))
-        .withPropertyValues("spring.datasource.url=" + SqliteApplicationTest.url(file),
-            "errand.shutdown-grace=30s")
-        .withBean("work", JobType.class, () -> JobType.of("work", Work.class, (ctx, w) -> {
-          started.countDown();
-          release.await(); // interrupted if shutdown gives up on it
-        }))
-        .run(context -> {
-          Errand errand = context.getBean(Errand.class);
-          id[0] = context.getBean(JobEnqueuer.class).enqueue("work", new Work("long")).id();
-          assertThat(started.await(20, TimeUnit.SECONDS)).isTrue();
+        .withConfiguration(
+            AutoConfigurations.of(DataSourceAutoConfiguration.class, ErrandAutoConfiguration.class))
+        .withPropertyValues(
+            "spring.datasource.url=" + SqliteApplicationTest.url(file), "errand.shutdown-grace=30s")
+        .withBean(
+            "work",
+            JobType.class,
+            () ->
+                JobType.of(
+                    "work",
+                    Work.class,
+                    (ctx, w) -> {
+                      started.countDown();
+                      release.await(); // interrupted if shutdown gives up on it
+                    }))
+        .run(
+            context -> {
+              Errand errand = context.getBean(Errand.class);
+              id[0] = context.getBean(JobEnqueuer.class).enqueue("work", new Work("long")).id();
+              assertThat(started.await(20, TimeUnit.SECONDS)).isTrue();
 
-          Thread closer = new Thread(context::close, "test-context-close");
-          closer.start();
-          await().atMost(Duration.ofSeconds(10))
-              .until(() -> errand.lifecycle() == Errand.Lifecycle.STOPPING);
-          assertThat(closer.isAlive()).as("close waits for the running job").isTrue();
-          release.countDown();
-          closer.join(TimeUnit.SECONDS.toMillis(30));
+              Thread closer = new Thread(context::close, "test-context-close");
+              closer.start();
+              await()
+                  .atMost(Duration.ofSeconds(10))
+                  .until(() -> errand.lifecycle() == Errand.Lifecycle.STOPPING);
+              assertThat(closer.isAlive()).as("close waits for the running job").isTrue();
+              release.countDown();
+              closer.join(TimeUnit.SECONDS.toMillis(30));
 
-          assertThat(closer.isAlive()).isFalse();
-          assertThat(errand.lifecycle()).isEqualTo(Errand.Lifecycle.TERMINATED);
-        });
+              assertThat(closer.isAlive()).isFalse();
+              assertThat(errand.lifecycle()).isEqualTo(Errand.Lifecycle.TERMINATED);
+            });
     assertThat(stateInFile(id[0])).isEqualTo("SUCCEEDED");
   }
 }

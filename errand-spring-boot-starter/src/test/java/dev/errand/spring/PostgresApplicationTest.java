@@ -14,8 +14,8 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /**
- * The application on PostgreSQL (ERRAND_TEST_PG_URL, else embedded), detected from the
- * DataSource's metadata; sessions run in a non-UTC time zone to catch zone bugs.
+ * The application on PostgreSQL (ERRAND_TEST_PG_URL, else embedded), detected from the DataSource's
+ * metadata; sessions run in a non-UTC time zone to catch zone bugs.
  */
 class PostgresApplicationTest extends ApplicationContract {
   private PgTestDatabase db;
@@ -24,7 +24,8 @@ class PostgresApplicationTest extends ApplicationContract {
   Map<String, Object> databaseProperties() {
     db = PgTestDatabase.create();
     return Map.of(
-        "spring.datasource.url", db.jdbcUrl(),
+        "spring.datasource.url",
+        db.jdbcUrl(),
         "spring.datasource.hikari.connection-init-sql",
         "SET TIME ZONE '" + PgTestDatabase.SESSION_TIME_ZONE + "'");
   }
@@ -45,30 +46,37 @@ class PostgresApplicationTest extends ApplicationContract {
   @Test
   void a_producer_node_enqueues_and_this_node_runs_the_job_woken_by_notify() {
     new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
-            ErrandAutoConfiguration.class))
+        .withConfiguration(
+            AutoConfigurations.of(DataSourceAutoConfiguration.class, ErrandAutoConfiguration.class))
         .withUserConfiguration(dev.errand.spring.app.WelcomeEmails.class, Ran.class)
-        .withPropertyValues("spring.datasource.url=" + db.jdbcUrl(),
-            "errand.workers-enabled=false", "errand.scheduler.enabled=false",
+        .withPropertyValues(
+            "spring.datasource.url=" + db.jdbcUrl(),
+            "errand.workers-enabled=false",
+            "errand.scheduler.enabled=false",
             "errand.node-id=producer")
-        .run(producer -> {
-          String name = unique("from-producer");
-          producer.getBean(JobEnqueuer.class).enqueue("welcome-email", new Welcome(name));
+        .run(
+            producer -> {
+              String name = unique("from-producer");
+              producer.getBean(JobEnqueuer.class).enqueue("welcome-email", new Welcome(name));
 
-          // this application's poll interval is an hour: only the NOTIFY can wake it in time
-          await().atMost(WAIT).until(() -> ran.welcomed.contains(name));
-          assertThat(producer.getBean(Ran.class).welcomed).isEmpty();
-          assertThat(errand.nodes()).extracting(dev.errand.Node::id).contains("producer");
-        });
+              // this application's poll interval is an hour: only the NOTIFY can wake it in time
+              await().atMost(WAIT).until(() -> ran.welcomed.contains(name));
+              assertThat(producer.getBean(Ran.class).welcomed).isEmpty();
+              assertThat(errand.nodes()).extracting(dev.errand.Node::id).contains("producer");
+            });
   }
 
   @Test
   void errand_store_sqlite_on_a_postgres_datasource_is_refused_naming_both() {
     new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
-            ErrandAutoConfiguration.class))
+        .withConfiguration(
+            AutoConfigurations.of(DataSourceAutoConfiguration.class, ErrandAutoConfiguration.class))
         .withPropertyValues("spring.datasource.url=" + db.jdbcUrl(), "errand.store=sqlite")
-        .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
-            "errand.store=sqlite, but the application's DataSource is PostgreSQL"));
+        .run(
+            context ->
+                assertThat(context)
+                    .getFailure()
+                    .hasStackTraceContaining(
+                        "errand.store=sqlite, but the application's DataSource is PostgreSQL"));
   }
 }

@@ -13,15 +13,17 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The application on one SQLite file shared by the application's pool and Errand's store, set up
- * as docs/spring-boot.md says: transactions begin IMMEDIATE and wait for the write lock.
+ * The application on one SQLite file shared by the application's pool and Errand's store, set up as
+ * docs/spring-boot.md says: transactions begin IMMEDIATE and wait for the write lock.
  */
 class SqliteApplicationTest extends ApplicationContract {
   private Path dir;
   private Path file;
 
   static String url(Path file) {
-    return "jdbc:sqlite:" + file + "?transaction_mode=IMMEDIATE&busy_timeout=10000&journal_mode=WAL";
+    return "jdbc:sqlite:"
+        + file
+        + "?transaction_mode=IMMEDIATE&busy_timeout=10000&journal_mode=WAL";
   }
 
   @Override
@@ -33,8 +35,7 @@ class SqliteApplicationTest extends ApplicationContract {
     }
     file = dir.resolve("app.db");
     return Map.of(
-        "spring.datasource.url", url(file),
-        "spring.datasource.hikari.maximum-pool-size", "4");
+        "spring.datasource.url", url(file), "spring.datasource.hikari.maximum-pool-size", "4");
   }
 
   @Override

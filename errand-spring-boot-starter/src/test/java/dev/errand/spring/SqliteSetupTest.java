@@ -45,31 +45,43 @@ class SqliteSetupTest {
   }
 
   private ApplicationContextRunner runner() {
-    return new ApplicationContextRunner().withConfiguration(
-        AutoConfigurations.of(DataSourceAutoConfiguration.class, ErrandAutoConfiguration.class));
+    return new ApplicationContextRunner()
+        .withConfiguration(
+            AutoConfigurations.of(
+                DataSourceAutoConfiguration.class, ErrandAutoConfiguration.class));
   }
 
   @Test
   void a_datasource_that_begins_transactions_deferred_is_refused_with_the_fix() {
-    runner().withPropertyValues("spring.datasource.url=jdbc:sqlite:" + dir.resolve("app.db"))
-        .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
-                "begins transactions DEFERRED")
-            .hasStackTraceContaining("Add transaction_mode=IMMEDIATE to the URL"));
+    runner()
+        .withPropertyValues("spring.datasource.url=jdbc:sqlite:" + dir.resolve("app.db"))
+        .run(
+            context ->
+                assertThat(context)
+                    .getFailure()
+                    .hasStackTraceContaining("begins transactions DEFERRED")
+                    .hasStackTraceContaining("Add transaction_mode=IMMEDIATE to the URL"));
   }
 
   @Test
   void the_deferred_check_can_be_turned_off() {
-    runner().withPropertyValues("spring.datasource.url=jdbc:sqlite:" + dir.resolve("app.db"),
+    runner()
+        .withPropertyValues(
+            "spring.datasource.url=jdbc:sqlite:" + dir.resolve("app.db"),
             "errand.sqlite.require-immediate-transactions=false")
         .run(context -> assertThat(context).hasNotFailed());
   }
 
   @Test
   void an_in_memory_database_is_refused_with_the_fix() {
-    runner().withPropertyValues("spring.datasource.url=jdbc:sqlite::memory:?transaction_mode=IMMEDIATE")
-        .run(context -> assertThat(context).getFailure()
-            .hasStackTraceContaining("is in memory or temporary")
-            .hasStackTraceContaining("use a file"));
+    runner()
+        .withPropertyValues("spring.datasource.url=jdbc:sqlite::memory:?transaction_mode=IMMEDIATE")
+        .run(
+            context ->
+                assertThat(context)
+                    .getFailure()
+                    .hasStackTraceContaining("is in memory or temporary")
+                    .hasStackTraceContaining("use a file"));
   }
 
   /** With one connection the application serializes in the pool, with four in SQLite's lock. */
@@ -79,13 +91,14 @@ class SqliteSetupTest {
       throws Exception {
     int threads = 8;
     int perThread = 25;
-    try (ConfigurableApplicationContext context = new SpringApplicationBuilder(TestApp.class)
-        .web(WebApplicationType.NONE)
-        .properties(
-            "spring.datasource.url=" + SqliteApplicationTest.url(dir.resolve("app.db")),
-            "spring.datasource.hikari.maximum-pool-size=" + poolSize,
-            "errand.queues.default=8")
-        .run()) {
+    try (ConfigurableApplicationContext context =
+        new SpringApplicationBuilder(TestApp.class)
+            .web(WebApplicationType.NONE)
+            .properties(
+                "spring.datasource.url=" + SqliteApplicationTest.url(dir.resolve("app.db")),
+                "spring.datasource.hikari.maximum-pool-size=" + poolSize,
+                "errand.queues.default=8")
+            .run()) {
       Signups signups = context.getBean(Signups.class);
       Ran ran = context.getBean(Ran.class);
       signups.createTable();
@@ -96,12 +109,14 @@ class SqliteSetupTest {
           int thread = t;
           // Each transaction reads, inserts and enqueues while Errand claims and completes the
           // jobs of earlier ones on its own connection: the pattern that fails under DEFERRED.
-          done.add(pool.submit(() -> {
-            for (int i = 0; i < perThread; i++) {
-              signups.signUp("user-" + thread + "-" + i, false);
-            }
-            return null;
-          }));
+          done.add(
+              pool.submit(
+                  () -> {
+                    for (int i = 0; i < perThread; i++) {
+                      signups.signUp("user-" + thread + "-" + i, false);
+                    }
+                    return null;
+                  }));
         }
         for (Future<?> f : done) {
           f.get();
@@ -109,7 +124,9 @@ class SqliteSetupTest {
       } finally {
         pool.shutdown();
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> ran.welcomed.size() == threads * perThread);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> ran.welcomed.size() == threads * perThread);
       for (int t = 0; t < threads; t++) {
         assertThat(signups.exists("user-" + t + "-" + (perThread - 1))).isTrue();
       }

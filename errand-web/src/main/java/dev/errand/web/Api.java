@@ -29,19 +29,29 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The JSON endpoints over {@link Errand}'s public API. Each method checks its input completely
- * and refuses bad input with an {@link ApiException} before calling the engine, so nothing a
- * client sends reaches the catch-all.
+ * The JSON endpoints over {@link Errand}'s public API. Each method checks its input completely and
+ * refuses bad input with an {@link ApiException} before calling the engine, so nothing a client
+ * sends reaches the catch-all.
  */
 final class Api {
   static final int DEFAULT_PAGE = 50;
   static final int DEFAULT_BULK = 1000;
   static final int MAX_BULK = 10_000;
-  private static final Set<String> ENQUEUE_FIELDS = Set.of(
-      "type", "payload", "uniqueKey", "delay", "runAt", "priority", "queue", "maxAttempts", "tags");
-  private static final Set<String> FILTER_FIELDS = Set.of("type", "queue", "tag", "from", "to", "limit");
-  private static final Set<String> SCHEDULE_FIELDS = Set.of(
-      "name", "type", "payload", "schedule", "lookAhead", "misfire", "startAt");
+  private static final Set<String> ENQUEUE_FIELDS =
+      Set.of(
+          "type",
+          "payload",
+          "uniqueKey",
+          "delay",
+          "runAt",
+          "priority",
+          "queue",
+          "maxAttempts",
+          "tags");
+  private static final Set<String> FILTER_FIELDS =
+      Set.of("type", "queue", "tag", "from", "to", "limit");
+  private static final Set<String> SCHEDULE_FIELDS =
+      Set.of("name", "type", "payload", "schedule", "lookAhead", "misfire", "startAt");
 
   private final Errand errand;
   private final WebConfig config;
@@ -56,14 +66,16 @@ final class Api {
   // ------------------------------------------------------------------------------ jobs
 
   Reply listJobs(Context ctx) {
-    Request.onlyParams(ctx, Set.of("state", "type", "queue", "tag", "from", "to", "limit", "cursor"));
+    Request.onlyParams(
+        ctx, Set.of("state", "type", "queue", "tag", "from", "to", "limit", "cursor"));
     Set<JobState> states = EnumSet.noneOf(JobState.class);
     for (String v : ctx.queryParams("state")) {
       for (String s : v.split(",")) {
         try {
           states.add(JobState.parse(s));
         } catch (IllegalArgumentException e) {
-          throw ApiException.badRequest("invalid_parameter", "state: " + Fields.clip(e.getMessage()));
+          throw ApiException.badRequest(
+              "invalid_parameter", "state: " + Fields.clip(e.getMessage()));
         }
       }
     }
@@ -77,16 +89,24 @@ final class Api {
         cursor = -1L;
       }
       if (cursor <= 0) {
-        throw ApiException.badRequest("invalid_parameter", "cursor '" + Fields.clip(c) + "' must be a"
-            + " page's nextCursor (a positive whole number)");
+        throw ApiException.badRequest(
+            "invalid_parameter",
+            "cursor '"
+                + Fields.clip(c)
+                + "' must be a"
+                + " page's nextCursor (a positive whole number)");
       }
     }
-    JobQuery q = filters(Request.filter("type", Request.param(ctx, "type"), "invalid_parameter"),
-        Request.filter("queue", Request.param(ctx, "queue"), "invalid_parameter"),
-        Request.filter("tag", Request.param(ctx, "tag"), "invalid_parameter"),
-        instant("from", Request.param(ctx, "from")), instant("to", Request.param(ctx, "to")),
-        "invalid_parameter")
-        .limit(limit).before(cursor);
+    JobQuery q =
+        filters(
+                Request.filter("type", Request.param(ctx, "type"), "invalid_parameter"),
+                Request.filter("queue", Request.param(ctx, "queue"), "invalid_parameter"),
+                Request.filter("tag", Request.param(ctx, "tag"), "invalid_parameter"),
+                instant("from", Request.param(ctx, "from")),
+                instant("to", Request.param(ctx, "to")),
+                "invalid_parameter")
+            .limit(limit)
+            .before(cursor);
     if (!states.isEmpty()) {
       q = q.states(states.toArray(JobState[]::new));
     }
@@ -102,10 +122,12 @@ final class Api {
     return text == null ? null : Fields.parseInstant(what, text, "invalid_parameter");
   }
 
-  private static JobQuery filters(String type, String queue, String tag, Instant from, Instant to, String code) {
+  private static JobQuery filters(
+      String type, String queue, String tag, Instant from, Instant to, String code) {
     if (from != null && to != null && !to.isAfter(from)) {
-      throw ApiException.badRequest(code, "the time range is empty: 'to' (" + to + ") must be after"
-          + " 'from' (" + from + ")");
+      throw ApiException.badRequest(
+          code,
+          "the time range is empty: 'to' (" + to + ") must be after" + " 'from' (" + from + ")");
     }
     return JobQuery.all().type(type).queue(queue).tag(tag).created(from, to);
   }
@@ -117,8 +139,15 @@ final class Api {
   }
 
   private Job existing(long id) {
-    return errand.job(id).orElseThrow(() -> ApiException.notFound("job " + id + " does not exist"
-        + " (it may have been deleted or pruned after its retention)"));
+    return errand
+        .job(id)
+        .orElseThrow(
+            () ->
+                ApiException.notFound(
+                    "job "
+                        + id
+                        + " does not exist"
+                        + " (it may have been deleted or pruned after its retention)"));
   }
 
   Reply enqueue(Context ctx) {
@@ -134,12 +163,19 @@ final class Api {
     Fields body = Fields.object(Request.json(ctx, config.maxBodyBytes()), "", Set.of("jobs"));
     JsonNode jobs = body.raw("jobs");
     if (jobs == null || !jobs.isArray() || jobs.isEmpty()) {
-      throw ApiException.badRequest("invalid_body", "field 'jobs' must be a non-empty array of jobs,"
-          + " each like {\"type\": ..., \"payload\": {...}}");
+      throw ApiException.badRequest(
+          "invalid_body",
+          "field 'jobs' must be a non-empty array of jobs,"
+              + " each like {\"type\": ..., \"payload\": {...}}");
     }
     if (jobs.size() > config.maxBatch()) {
-      throw ApiException.badRequest("batch_too_large", "a batch may hold at most " + config.maxBatch()
-          + " jobs (WebConfig.maxBatch), got " + jobs.size() + "; send it in parts");
+      throw ApiException.badRequest(
+          "batch_too_large",
+          "a batch may hold at most "
+              + config.maxBatch()
+              + " jobs (WebConfig.maxBatch), got "
+              + jobs.size()
+              + "; send it in parts");
     }
     List<Prepared> prepared = new ArrayList<>(jobs.size());
     for (int i = 0; i < jobs.size(); i++) {
@@ -184,21 +220,28 @@ final class Api {
     String type = allowedType(f.requiredText("type"), f.name("type"));
     JsonNode payload = f.raw("payload");
     if (payload == null) {
-      throw ApiException.badRequest("invalid_body", "field '" + f.name("payload") + "' is required:"
-          + " the job's payload as JSON (an object for record payloads)");
+      throw ApiException.badRequest(
+          "invalid_body",
+          "field '"
+              + f.name("payload")
+              + "' is required:"
+              + " the job's payload as JSON (an object for record payloads)");
     }
     Enqueue options;
     try {
       Duration delay = f.duration("delay");
       Instant runAt = f.instant("runAt");
       if (delay != null && runAt != null) {
-        throw ApiException.badRequest("invalid_body", "give '" + f.name("delay") + "' or '"
-            + f.name("runAt") + "', not both");
+        throw ApiException.badRequest(
+            "invalid_body",
+            "give '" + f.name("delay") + "' or '" + f.name("runAt") + "', not both");
       }
-      options = delay != null ? Enqueue.after(delay) : runAt != null ? Enqueue.at(runAt) : Enqueue.now();
+      options =
+          delay != null ? Enqueue.after(delay) : runAt != null ? Enqueue.at(runAt) : Enqueue.now();
       if (delay != null && delay.compareTo(Duration.ofDays(3650)) > 0) {
-        throw ApiException.badRequest("invalid_body", "'" + f.name("delay") + "' may be at most ten"
-            + " years, got " + delay);
+        throw ApiException.badRequest(
+            "invalid_body",
+            "'" + f.name("delay") + "' may be at most ten" + " years, got " + delay);
       }
       String key = f.text("uniqueKey");
       if (key != null) {
@@ -206,8 +249,9 @@ final class Api {
       }
       List<String> tags = f.strings("tags");
       if (tags.size() > 20) {
-        throw ApiException.badRequest("invalid_body", "'" + f.name("tags") + "' may hold at most 20"
-            + " tags, got " + tags.size());
+        throw ApiException.badRequest(
+            "invalid_body",
+            "'" + f.name("tags") + "' may hold at most 20" + " tags, got " + tags.size());
       }
       if (!tags.isEmpty()) {
         options = options.tags(tags.toArray(String[]::new));
@@ -223,17 +267,26 @@ final class Api {
       Integer maxAttempts = f.integer("maxAttempts");
       if (maxAttempts != null) {
         if (maxAttempts > 1000) {
-          throw ApiException.badRequest("invalid_body", "'" + f.name("maxAttempts") + "' must be 1-1000,"
-              + " got " + maxAttempts);
+          throw ApiException.badRequest(
+              "invalid_body",
+              "'" + f.name("maxAttempts") + "' must be 1-1000," + " got " + maxAttempts);
         }
         options = options.maxAttempts(maxAttempts);
       }
     } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest("invalid_body", (path.isEmpty() ? "" : path + ": ") + e.getMessage());
+      throw ApiException.badRequest(
+          "invalid_body", (path.isEmpty() ? "" : path + ": ") + e.getMessage());
     }
     String canonical = checkPayload(type, payload, f.name("payload"));
-    List<Object> key = java.util.Arrays.asList(f.text("delay"), f.text("runAt"), f.text("uniqueKey"),
-        new TreeSet<>(f.strings("tags")), f.text("queue"), f.integer("priority"), f.integer("maxAttempts"));
+    List<Object> key =
+        java.util.Arrays.asList(
+            f.text("delay"),
+            f.text("runAt"),
+            f.text("uniqueKey"),
+            new TreeSet<>(f.strings("tags")),
+            f.text("queue"),
+            f.integer("priority"),
+            f.integer("maxAttempts"));
     return new Prepared(type, canonical, options, key);
   }
 
@@ -242,7 +295,8 @@ final class Api {
     try {
       text = Json.MAPPER.writeValueAsString(payload);
     } catch (JsonProcessingException e) {
-      throw ApiException.badRequest("invalid_body", "'" + what + "' could not be read: " + e.getOriginalMessage());
+      throw ApiException.badRequest(
+          "invalid_body", "'" + what + "' could not be read: " + e.getOriginalMessage());
     }
     try {
       return errand.checkJson(type, text);
@@ -255,13 +309,27 @@ final class Api {
     Set<String> allowed = new TreeSet<>(config.remoteEnqueue());
     allowed.retainAll(errand.typeNames());
     if (errand.type(type).isEmpty()) {
-      throw ApiException.badRequest("unknown_type", "'" + what + "': unknown job type '"
-          + Fields.clip(type) + "'; types that can be enqueued over HTTP: " + allowed);
+      throw ApiException.badRequest(
+          "unknown_type",
+          "'"
+              + what
+              + "': unknown job type '"
+              + Fields.clip(type)
+              + "'; types that can be enqueued over HTTP: "
+              + allowed);
     }
     if (!config.remoteEnqueue().contains(type)) {
-      throw new ApiException(403, "type_not_remotely_enqueueable", "'" + what + "': job type '" + type
-          + "' may not be enqueued over HTTP; list it in WebConfig.builder().remoteEnqueue(...) if"
-          + " remote callers should (enqueueable now: " + allowed + ")");
+      throw new ApiException(
+          403,
+          "type_not_remotely_enqueueable",
+          "'"
+              + what
+              + "': job type '"
+              + type
+              + "' may not be enqueued over HTTP; list it in WebConfig.builder().remoteEnqueue(...) if"
+              + " remote callers should (enqueueable now: "
+              + allowed
+              + ")");
     }
     return type;
   }
@@ -269,9 +337,11 @@ final class Api {
   /** Jobs of one type with equal options, in one store operation (one transaction). */
   private List<JobHandle> submitAll(List<Prepared> ps) {
     try {
-      return errand.enqueueJsonAll(ps.get(0).type(), ps.stream().map(Prepared::payload).toList(), ps.get(0).options());
+      return errand.enqueueJsonAll(
+          ps.get(0).type(), ps.stream().map(Prepared::payload).toList(), ps.get(0).options());
     } catch (IllegalStateException e) {
-      throw new ApiException(503, "engine_stopped", "the engine is not accepting jobs: " + e.getMessage());
+      throw new ApiException(
+          503, "engine_stopped", "the engine is not accepting jobs: " + e.getMessage());
     }
   }
 
@@ -279,11 +349,15 @@ final class Api {
     try {
       return errand.enqueueJson(p.type(), p.payload(), p.options());
     } catch (IllegalStateException e) {
-      throw new ApiException(503, "engine_stopped", "the engine is not accepting jobs: " + e.getMessage());
+      throw new ApiException(
+          503, "engine_stopped", "the engine is not accepting jobs: " + e.getMessage());
     }
   }
 
-  /** The job operations by hand: retry, cancel and delete, each refused with 409 from the wrong state. */
+  /**
+   * The job operations by hand: retry, cancel and delete, each refused with 409 from the wrong
+   * state.
+   */
   enum Action {
     RETRY,
     CANCEL,
@@ -326,12 +400,19 @@ final class Api {
     Integer limit = f.integer("limit");
     int max = limit == null ? DEFAULT_BULK : limit;
     if (max < 1 || max > MAX_BULK) {
-      throw ApiException.badRequest("invalid_body", "'limit' must be 1-" + MAX_BULK + ", got " + max);
+      throw ApiException.badRequest(
+          "invalid_body", "'limit' must be 1-" + MAX_BULK + ", got " + max);
     }
-    JobQuery q = filters(Request.filter("type", f.text("type"), "invalid_body"),
-        Request.filter("queue", f.text("queue"), "invalid_body"),
-        Request.filter("tag", f.text("tag"), "invalid_body"), f.instant("from"), f.instant("to"),
-        "invalid_body").states(JobState.FAILED).limit(JobQuery.MAX_LIMIT);
+    JobQuery q =
+        filters(
+                Request.filter("type", f.text("type"), "invalid_body"),
+                Request.filter("queue", f.text("queue"), "invalid_body"),
+                Request.filter("tag", f.text("tag"), "invalid_body"),
+                f.instant("from"),
+                f.instant("to"),
+                "invalid_body")
+            .states(JobState.FAILED)
+            .limit(JobQuery.MAX_LIMIT);
     List<Long> ids = new ArrayList<>();
     Long cursor = null;
     boolean more = false;
@@ -387,8 +468,12 @@ final class Api {
   }
 
   private ScheduleInfo existingSchedule(String name) {
-    return errand.schedule(name).orElseThrow(() -> ApiException.notFound("schedule '" + name
-        + "' does not exist; GET /api/schedules lists them"));
+    return errand
+        .schedule(name)
+        .orElseThrow(
+            () ->
+                ApiException.notFound(
+                    "schedule '" + name + "' does not exist; GET /api/schedules lists them"));
   }
 
   /** A schedule to define, checked completely (type allowed, payload maps, schedule parses). */
@@ -396,11 +481,13 @@ final class Api {
 
   private Definition definition(JsonNode node, boolean named) {
     Fields f = Fields.object(node, "", SCHEDULE_FIELDS);
-    String name = named ? f.requiredText("name") : Optional.ofNullable(f.text("name")).orElse("validate");
+    String name =
+        named ? f.requiredText("name") : Optional.ofNullable(f.text("name")).orElse("validate");
     String type = allowedType(f.requiredText("type"), "type");
     String text = f.requiredText("schedule");
     JsonNode payload = f.raw("payload");
-    String canonical = checkPayload(type, payload == null ? Json.MAPPER.createObjectNode() : payload, "payload");
+    String canonical =
+        checkPayload(type, payload == null ? Json.MAPPER.createObjectNode() : payload, "payload");
     RecurringJob job;
     try {
       job = RecurringJob.ofJson(name, type, canonical, text);
@@ -439,7 +526,8 @@ final class Api {
     Request.onlyParams(ctx, Set.of("count"));
     int count = Request.intParam(ctx, "count", 5, 1, 100);
     Definition d = definition(Request.json(ctx, config.maxBodyBytes()), false);
-    Instant from = d.job().start() != null ? d.job().start().minusNanos(1) : errand.clock().instant();
+    Instant from =
+        d.job().start() != null ? d.job().start().minusNanos(1) : errand.clock().instant();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("valid", true);
     out.put("schedule", d.schedule().toString());
@@ -496,13 +584,21 @@ final class Api {
     } catch (IllegalArgumentException e) {
       throw ApiException.notFound(e.getMessage());
     } catch (IllegalStateException e) {
-      throw new ApiException(503, "engine_stopped", "the engine is not accepting jobs: " + e.getMessage());
+      throw new ApiException(
+          503, "engine_stopped", "the engine is not accepting jobs: " + e.getMessage());
     }
   }
 
   private static ApiException builtIn(String name, String verb) {
-    return new ApiException(403, "built_in_schedule", "schedule '" + name + "' is built in and cannot"
-        + " be " + verb + "; move it with Errand.Builder.maintenance(name, schedule)");
+    return new ApiException(
+        403,
+        "built_in_schedule",
+        "schedule '"
+            + name
+            + "' is built in and cannot"
+            + " be "
+            + verb
+            + "; move it with Errand.Builder.maintenance(name, schedule)");
   }
 
   private Map<String, Object> schedule(ScheduleInfo s) {
@@ -519,20 +615,26 @@ final class Api {
     m.put("builtIn", s.builtIn());
     m.put("payload", json.embed(s.payload()));
     m.put("nextFireTimes", s.nextFireTimes());
-    m.put("upcoming", s.upcoming().stream().map(j -> {
-      Map<String, Object> o = new LinkedHashMap<>();
-      o.put("id", j.id());
-      o.put("state", j.state().name());
-      o.put("runAt", j.runAt());
-      return o;
-    }).toList());
+    m.put(
+        "upcoming",
+        s.upcoming().stream()
+            .map(
+                j -> {
+                  Map<String, Object> o = new LinkedHashMap<>();
+                  o.put("id", j.id());
+                  o.put("state", j.state().name());
+                  o.put("runAt", j.runAt());
+                  return o;
+                })
+            .toList());
     m.put("materializedThrough", s.materializedThrough());
     m.put("createdAt", s.createdAt());
     m.put("updatedAt", s.updatedAt());
     return m;
   }
 
-  // ------------------------------------------------------------------------------ queues, nodes, stats
+  // ------------------------------------------------------------------------------ queues, nodes,
+  // stats
 
   Reply queues(Context ctx) {
     Request.onlyParams(ctx, Set.of());
@@ -549,9 +651,16 @@ final class Api {
       m.put("name", q);
       m.put("paused", paused.contains(q));
       m.put("depth", Stats.names(d));
-      m.put("waiting", d.entrySet().stream().filter(e -> e.getKey().isWaiting()).mapToLong(Map.Entry::getValue).sum());
+      m.put(
+          "waiting",
+          d.entrySet().stream()
+              .filter(e -> e.getKey().isWaiting())
+              .mapToLong(Map.Entry::getValue)
+              .sum());
       m.put("concurrency", nodes.stream().mapToInt(n -> n.queues().getOrDefault(q, 0)).sum());
-      m.put("nodes", nodes.stream().filter(n -> n.queues().containsKey(q)).map(Node::id).sorted().toList());
+      m.put(
+          "nodes",
+          nodes.stream().filter(n -> n.queues().containsKey(q)).map(Node::id).sorted().toList());
       out.add(m);
     }
     return Reply.ok(Map.of("queues", out));
@@ -578,7 +687,9 @@ final class Api {
     Long cursor = null;
     int pages = 0;
     do {
-      JobPage page = errand.jobs(JobQuery.all().states(JobState.RUNNING).limit(JobQuery.MAX_LIMIT).before(cursor));
+      JobPage page =
+          errand.jobs(
+              JobQuery.all().states(JobState.RUNNING).limit(JobQuery.MAX_LIMIT).before(cursor));
       for (Job j : page.jobs()) {
         running.computeIfAbsent(String.valueOf(j.nodeId()), k -> new ArrayList<>()).add(j.id());
       }
@@ -617,9 +728,15 @@ final class Api {
       } catch (java.time.format.DateTimeParseException e) {
         window = null;
       }
-      if (window == null || window.compareTo(Duration.ofMinutes(1)) < 0 || window.compareTo(Duration.ofDays(30)) > 0) {
-        throw ApiException.badRequest("invalid_parameter", "window must be an ISO-8601 duration from"
-            + " PT1M to P30D, such as PT1H, got '" + Fields.clip(w) + "'");
+      if (window == null
+          || window.compareTo(Duration.ofMinutes(1)) < 0
+          || window.compareTo(Duration.ofDays(30)) > 0) {
+        throw ApiException.badRequest(
+            "invalid_parameter",
+            "window must be an ISO-8601 duration from"
+                + " PT1M to P30D, such as PT1H, got '"
+                + Fields.clip(w)
+                + "'");
       }
     }
     return Reply.ok(stats.compute(window));

@@ -1,8 +1,8 @@
 package dev.errand.web;
 
 /**
- * A request the API refuses: an HTTP status, a stable machine-readable code and a message that
- * says what to fix. Rendered as {@code {"error":{"code":…,"message":…}}}.
+ * A request the API refuses: an HTTP status, a stable machine-readable code and a message that says
+ * what to fix. Rendered as {@code {"error":{"code":…,"message":…}}}.
  */
 final class ApiException extends RuntimeException {
   private final int status;

@@ -24,9 +24,11 @@ import java.util.Map;
 final class Dashboard {
   static final String UPLOT_VERSION = "1.6.30";
   private static final String OWN = "dev/errand/web/dashboard/";
-  private static final String UPLOT = "META-INF/resources/webjars/uplot/" + UPLOT_VERSION + "/dist/";
-  static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-      + " connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  private static final String UPLOT =
+      "META-INF/resources/webjars/uplot/" + UPLOT_VERSION + "/dist/";
+  static final String CSP =
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+          + " connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
   private record Asset(String contentType, byte[] bytes) {}
 
@@ -39,13 +41,16 @@ final class Dashboard {
     assets.put("app.js", load(OWN + "app.js", "text/javascript; charset=utf-8"));
     assets.put("app.css", load(OWN + "app.css", "text/css; charset=utf-8"));
     assets.put("favicon.svg", load(OWN + "favicon.svg", "image/svg+xml"));
-    assets.put("uPlot.iife.min.js", load(UPLOT + "uPlot.iife.min.js", "text/javascript; charset=utf-8"));
+    assets.put(
+        "uPlot.iife.min.js", load(UPLOT + "uPlot.iife.min.js", "text/javascript; charset=utf-8"));
     assets.put("uPlot.min.css", load(UPLOT + "uPlot.min.css", "text/css; charset=utf-8"));
-    String page = new String(load(OWN + "index.html", "text/html").bytes(), StandardCharsets.UTF_8)
-        .replace("{{base}}", p); // the prefix is validated to [A-Za-z0-9._~-/] by WebConfig
+    String page =
+        new String(load(OWN + "index.html", "text/html").bytes(), StandardCharsets.UTF_8)
+            .replace("{{base}}", p); // the prefix is validated to [A-Za-z0-9._~-/] by WebConfig
     Asset index = new Asset("text/html; charset=utf-8", page.getBytes(StandardCharsets.UTF_8));
     r.get(p + "/dashboard", serve(index, config, guard));
-    assets.forEach((name, asset) -> r.get(p + "/dashboard/assets/" + name, serve(asset, config, guard)));
+    assets.forEach(
+        (name, asset) -> r.get(p + "/dashboard/assets/" + name, serve(asset, config, guard)));
   }
 
   private static Handler serve(Asset asset, WebConfig config, Guard guard) {
@@ -55,11 +60,15 @@ final class Dashboard {
         guard.check(ctx, Scope.READ, config.hasApiKeys());
         Request.onlyParams(ctx, java.util.Set.of());
       } catch (ApiException x) {
-        ctx.status(x.status()).contentType("application/json; charset=utf-8")
+        ctx.status(x.status())
+            .contentType("application/json; charset=utf-8")
             .result(Json.write(Json.error(x.code(), x.getMessage())));
         return;
       }
-      ctx.status(200).header("Cache-Control", "no-cache").contentType(asset.contentType()).result(asset.bytes());
+      ctx.status(200)
+          .header("Cache-Control", "no-cache")
+          .contentType(asset.contentType())
+          .result(asset.bytes());
     };
   }
 
@@ -73,8 +82,13 @@ final class Dashboard {
   private static Asset load(String resource, String contentType) {
     try (InputStream in = Dashboard.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException("dashboard resource " + resource + " is missing from the"
-            + " classpath; the errand-web jar (or the uplot " + UPLOT_VERSION + " webjar) is incomplete");
+        throw new IllegalStateException(
+            "dashboard resource "
+                + resource
+                + " is missing from the"
+                + " classpath; the errand-web jar (or the uplot "
+                + UPLOT_VERSION
+                + " webjar) is incomplete");
       }
       return new Asset(contentType, in.readAllBytes());
     } catch (IOException e) {

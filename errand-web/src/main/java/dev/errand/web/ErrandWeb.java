@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>Guarantees: without API keys only loopback clients are served; with keys every request needs
  * one (compared in constant time) with the right {@link Scope}; only types listed in {@link
  * WebConfig.Builder#remoteEnqueue} can be enqueued; bodies are size-limited; every error is {@code
- * {"error":{"code","message"}}}, and a 500 ({@code internal_error}) means a server fault, never
- * bad input. Thread-safe. The caller owns the engine: {@link #close()} does not close it.
+ * {"error":{"code","message"}}}, and a 500 ({@code internal_error}) means a server fault, never bad
+ * input. Thread-safe. The caller owns the engine: {@link #close()} does not close it.
  */
 public final class ErrandWeb implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ErrandWeb.class);
@@ -87,9 +87,10 @@ public final class ErrandWeb implements AutoCloseable {
       log.info("errand-web: no API key configured: serving loopback clients only");
     }
     if (web.prometheus == null) {
-      log.warn("errand-web: /metrics is unavailable: the engine's meter registry ({}) is not a"
-          + " PrometheusMeterRegistry or a CompositeMeterRegistry; build the engine with"
-          + " .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))",
+      log.warn(
+          "errand-web: /metrics is unavailable: the engine's meter registry ({}) is not a"
+              + " PrometheusMeterRegistry or a CompositeMeterRegistry; build the engine with"
+              + " .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))",
           errand.meterRegistry().getClass().getSimpleName());
     }
     return web;
@@ -104,35 +105,62 @@ public final class ErrandWeb implements AutoCloseable {
   public ErrandWeb start() {
     synchronized (lifecycleLock) {
       if (server != null || closed) {
-        throw new IllegalStateException("start() needs a new ErrandWeb; this one is "
-            + (closed ? "closed" : "already started on port " + server.port()));
+        throw new IllegalStateException(
+            "start() needs a new ErrandWeb; this one is "
+                + (closed ? "closed" : "already started on port " + server.port()));
       }
       QueuedThreadPool pool = new QueuedThreadPool(config.sseMaxClients() + 64, 4, 60_000);
       pool.setName("errand-web");
-      server = Javalin.create(cfg -> {
-        cfg.startup.showJavalinBanner = false;
-        cfg.jetty.host = config.host();
-        cfg.jetty.port = config.port();
-        cfg.jetty.threadPool = pool;
-        cfg.http.maxRequestSize = config.maxBodyBytes();
-        cfg.http.prefer405over404 = true;
-        cfg.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler()));
-        mount(cfg);
-        cfg.routes.error(404, ctx -> unrouted(ctx, 404, "route_not_found", "no endpoint at "
-            + ctx.req().getMethod() + " " + Fields.clip(ctx.path()) + "; see docs/http-api.md"));
-        cfg.routes.error(405, ctx -> unrouted(ctx, 405, "method_not_allowed", ctx.req().getMethod()
-            + " is not allowed on " + Fields.clip(ctx.path()) + "; see docs/http-api.md"));
-        cfg.routes.exception(Exception.class, (e, ctx) -> internal(ctx, e));
-      }).start();
-      log.info("errand-web: listening on http://{}:{}{}", config.host(), server.port(), config.pathPrefix());
+      server =
+          Javalin.create(
+                  cfg -> {
+                    cfg.startup.showJavalinBanner = false;
+                    cfg.jetty.host = config.host();
+                    cfg.jetty.port = config.port();
+                    cfg.jetty.threadPool = pool;
+                    cfg.http.maxRequestSize = config.maxBodyBytes();
+                    cfg.http.prefer405over404 = true;
+                    cfg.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler()));
+                    mount(cfg);
+                    cfg.routes.error(
+                        404,
+                        ctx ->
+                            unrouted(
+                                ctx,
+                                404,
+                                "route_not_found",
+                                "no endpoint at "
+                                    + ctx.req().getMethod()
+                                    + " "
+                                    + Fields.clip(ctx.path())
+                                    + "; see docs/http-api.md"));
+                    cfg.routes.error(
+                        405,
+                        ctx ->
+                            unrouted(
+                                ctx,
+                                405,
+                                "method_not_allowed",
+                                ctx.req().getMethod()
+                                    + " is not allowed on "
+                                    + Fields.clip(ctx.path())
+                                    + "; see docs/http-api.md"));
+                    cfg.routes.exception(Exception.class, (e, ctx) -> internal(ctx, e));
+                  })
+              .start();
+      log.info(
+          "errand-web: listening on http://{}:{}{}",
+          config.host(),
+          server.port(),
+          config.pathPrefix());
       return this;
     }
   }
 
   /**
    * Registers every route (under {@link WebConfig#pathPrefix()}) into an application's Javalin
-   * configuration. Only Errand's routes are added: the application's error handlers, body limit
-   * and other routes are left alone, and every Errand route answers its own errors.
+   * configuration. Only Errand's routes are added: the application's error handlers, body limit and
+   * other routes are left alone, and every Errand route answers its own errors.
    */
   public void mount(JavalinConfig cfg) {
     Objects.requireNonNull(cfg, "cfg");
@@ -145,29 +173,46 @@ public final class ErrandWeb implements AutoCloseable {
     r.post(p + "/api/jobs/bulk-delete", endpoint(Scope.ADMIN, ctx -> api.bulk(ctx, false)));
     get(r, p + "/api/jobs/{id}", endpoint(Scope.READ, api::getJob));
     r.delete(p + "/api/jobs/{id}", endpoint(Scope.ADMIN, ctx -> api.act(ctx, Api.Action.DELETE)));
-    r.post(p + "/api/jobs/{id}/retry", endpoint(Scope.ADMIN, ctx -> api.act(ctx, Api.Action.RETRY)));
-    r.post(p + "/api/jobs/{id}/cancel", endpoint(Scope.ADMIN, ctx -> api.act(ctx, Api.Action.CANCEL)));
-    get(r, p + "/api/jobs/{id}/events", stream(true), endpoint(Scope.READ, ctx -> Reply.ok(Map.of())));
+    r.post(
+        p + "/api/jobs/{id}/retry", endpoint(Scope.ADMIN, ctx -> api.act(ctx, Api.Action.RETRY)));
+    r.post(
+        p + "/api/jobs/{id}/cancel", endpoint(Scope.ADMIN, ctx -> api.act(ctx, Api.Action.CANCEL)));
+    get(
+        r,
+        p + "/api/jobs/{id}/events",
+        stream(true),
+        endpoint(Scope.READ, ctx -> Reply.ok(Map.of())));
     get(r, p + "/api/events", stream(false), endpoint(Scope.READ, ctx -> Reply.ok(Map.of())));
     get(r, p + "/api/schedules", endpoint(Scope.READ, api::listSchedules));
     r.post(p + "/api/schedules", endpoint(Scope.ADMIN, api::defineSchedule));
     r.post(p + "/api/schedules/validate", endpoint(Scope.READ, api::validateSchedule));
     get(r, p + "/api/schedules/{name}", endpoint(Scope.READ, api::getSchedule));
     r.delete(p + "/api/schedules/{name}", endpoint(Scope.ADMIN, api::deleteSchedule));
-    r.post(p + "/api/schedules/{name}/pause", endpoint(Scope.ADMIN, ctx -> api.pauseSchedule(ctx, true)));
-    r.post(p + "/api/schedules/{name}/resume", endpoint(Scope.ADMIN, ctx -> api.pauseSchedule(ctx, false)));
+    r.post(
+        p + "/api/schedules/{name}/pause",
+        endpoint(Scope.ADMIN, ctx -> api.pauseSchedule(ctx, true)));
+    r.post(
+        p + "/api/schedules/{name}/resume",
+        endpoint(Scope.ADMIN, ctx -> api.pauseSchedule(ctx, false)));
     r.post(p + "/api/schedules/{name}/trigger", endpoint(Scope.ADMIN, api::triggerSchedule));
     get(r, p + "/api/queues", endpoint(Scope.READ, api::queues));
     r.post(p + "/api/queues/{name}/pause", endpoint(Scope.ADMIN, ctx -> api.pauseQueue(ctx, true)));
-    r.post(p + "/api/queues/{name}/resume", endpoint(Scope.ADMIN, ctx -> api.pauseQueue(ctx, false)));
+    r.post(
+        p + "/api/queues/{name}/resume", endpoint(Scope.ADMIN, ctx -> api.pauseQueue(ctx, false)));
     get(r, p + "/api/nodes", endpoint(Scope.READ, api::nodes));
     get(r, p + "/api/stats", endpoint(Scope.READ, ctx -> api.stats(ctx, stats)));
     for (String path : new String[] {"/health", "/health/ready", "/health/live"}) {
       boolean live = path.endsWith("/live");
-      get(r, p + path, endpoint(Scope.READ, config.openHealth(), ctx -> {
-        Request.onlyParams(ctx, Set.of());
-        return live ? health.live() : health.ready();
-      }));
+      get(
+          r,
+          p + path,
+          endpoint(
+              Scope.READ,
+              config.openHealth(),
+              ctx -> {
+                Request.onlyParams(ctx, Set.of());
+                return live ? health.live() : health.ready();
+              }));
     }
     get(r, p + "/metrics", metrics());
     Dashboard.mount(r, config, guard);
@@ -187,8 +232,9 @@ public final class ErrandWeb implements AutoCloseable {
   public int port() {
     synchronized (lifecycleLock) {
       if (server == null) {
-        throw new IllegalStateException("not started: call start() first (or use the port of the"
-            + " application this is mounted in)");
+        throw new IllegalStateException(
+            "not started: call start() first (or use the port of the"
+                + " application this is mounted in)");
       }
       return server.port();
     }
@@ -200,8 +246,8 @@ public final class ErrandWeb implements AutoCloseable {
   }
 
   /**
-   * Ends every event stream, stops listening for engine events and stops the server of its own
-   * if started. Does not close the engine. Idempotent.
+   * Ends every event stream, stops listening for engine events and stops the server of its own if
+   * started. Does not close the engine. Idempotent.
    */
   @Override
   public void close() {
@@ -267,7 +313,10 @@ public final class ErrandWeb implements AutoCloseable {
         if (oneJob) {
           jobId = Request.jobId(ctx);
           long id = jobId;
-          var job = errand.job(id).orElseThrow(() -> ApiException.notFound("job " + id + " does not exist"));
+          var job =
+              errand
+                  .job(id)
+                  .orElseThrow(() -> ApiException.notFound("job " + id + " does not exist"));
           first = new java.util.LinkedHashMap<>();
           first.put("jobId", job.id());
           first.put("state", job.effectiveState(errand.clock().instant()).name());
@@ -315,13 +364,17 @@ public final class ErrandWeb implements AutoCloseable {
         guard.check(ctx, Scope.READ, false);
         Request.onlyParams(ctx, Set.of());
         if (prometheus == null) {
-          throw new ApiException(404, "metrics_unavailable", "the engine's meter registry is not a"
-              + " Prometheus one; build the engine with .meterRegistry(new"
-              + " PrometheusMeterRegistry(PrometheusConfig.DEFAULT)) or a CompositeMeterRegistry");
+          throw new ApiException(
+              404,
+              "metrics_unavailable",
+              "the engine's meter registry is not a"
+                  + " Prometheus one; build the engine with .meterRegistry(new"
+                  + " PrometheusMeterRegistry(PrometheusConfig.DEFAULT)) or a CompositeMeterRegistry");
         }
         String text = prometheus.scrape();
         ctx.attribute(REPLIED, true);
-        ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8")
+        ctx.status(200)
+            .contentType("text/plain; version=0.0.4; charset=utf-8")
             .result(text.getBytes(StandardCharsets.UTF_8));
       } catch (ApiException x) {
         refuse(ctx, x);
@@ -364,9 +417,16 @@ public final class ErrandWeb implements AutoCloseable {
   private void internal(Context ctx, Throwable x) {
     internalErrors.incrementAndGet();
     log.error("errand-web: {} {} failed", ctx.req().getMethod(), ctx.path(), x);
-    send(ctx, 500, Json.error("internal_error", "the server failed to answer this request; the error"
-        + " is in its log (" + x.getClass().getSimpleName() + "). This is a fault in the server, not"
-        + " in the request"));
+    send(
+        ctx,
+        500,
+        Json.error(
+            "internal_error",
+            "the server failed to answer this request; the error"
+                + " is in its log ("
+                + x.getClass().getSimpleName()
+                + "). This is a fault in the server, not"
+                + " in the request"));
   }
 
   private static void unrouted(Context ctx, int status, String code, String message) {

@@ -22,14 +22,14 @@ import java.util.concurrent.TimeUnit;
  * Job events as Server-Sent Events, with a bounded replay buffer for {@code Last-Event-ID}
  * reconnects.
  *
- * <p>Every event this engine sees gets an id {@code <stream>-<sequence>}, where {@code <stream>}
- * is random per {@link ErrandWeb} instance. The last {@link WebConfig#sseReplay()} events are
- * kept. A client that reconnects with an id still in the buffer gets every later event, none
- * twice and none missing. A client whose id is older than the buffer, or from another stream (the
- * server restarted), first gets a {@code reset} event telling it to reload state over the REST
- * API, then live events. A client that stops reading is closed once {@link
- * WebConfig#sseClientBuffer()} events are queued for it; it reconnects and resumes from the
- * buffer. The engine's event thread never blocks on a client.
+ * <p>Every event this engine sees gets an id {@code <stream>-<sequence>}, where {@code <stream>} is
+ * random per {@link ErrandWeb} instance. The last {@link WebConfig#sseReplay()} events are kept. A
+ * client that reconnects with an id still in the buffer gets every later event, none twice and none
+ * missing. A client whose id is older than the buffer, or from another stream (the server
+ * restarted), first gets a {@code reset} event telling it to reload state over the REST API, then
+ * live events. A client that stops reading is closed once {@link WebConfig#sseClientBuffer()}
+ * events are queued for it; it reconnects and resumes from the buffer. The engine's event thread
+ * never blocks on a client.
  *
  * <p>Threads: {@link #onEvent} runs on the engine's event thread; each stream is written by the
  * request thread that serves it; state shared between them is guarded by {@code lock}.
@@ -113,14 +113,18 @@ final class EventStream implements JobEventListener {
    */
   static void validateLastEventId(String lastEventId) {
     if (lastEventId != null && !lastEventId.isEmpty() && parse(lastEventId) == null) {
-      throw ApiException.badRequest("invalid_parameter", "Last-Event-ID '" + Fields.clip(lastEventId)
-          + "' is not an event id of this API (they look like 3f2a9c1e-42); reconnect without it");
+      throw ApiException.badRequest(
+          "invalid_parameter",
+          "Last-Event-ID '"
+              + Fields.clip(lastEventId)
+              + "' is not an event id of this API (they look like 3f2a9c1e-42); reconnect without it");
     }
   }
 
   /**
    * Serves one stream until the client goes away or the web is closed. Writes the replay (or a
-   * {@code reset}), then live events and a keep-alive comment every {@link WebConfig#sseKeepAlive()}.
+   * {@code reset}), then live events and a keep-alive comment every {@link
+   * WebConfig#sseKeepAlive()}.
    *
    * @param first an event to send before anything else (a job's current state), or null
    */
@@ -132,24 +136,41 @@ final class EventStream implements JobEventListener {
     String resetId;
     synchronized (lock) {
       if (closed) {
-        throw new ApiException(503, "shutting_down", "the server is stopping; reconnect to another node");
+        throw new ApiException(
+            503, "shutting_down", "the server is stopping; reconnect to another node");
       }
       if (clients.size() >= config.sseMaxClients()) {
-        throw new ApiException(503, "too_many_streams", clients.size() + " event streams are open,"
-            + " the most allowed (WebConfig.sseMaxClients); close one or raise the limit");
+        throw new ApiException(
+            503,
+            "too_many_streams",
+            clients.size()
+                + " event streams are open,"
+                + " the most allowed (WebConfig.sseMaxClients); close one or raise the limit");
       }
       resetId = id(seq);
       if (lastEventId != null && !lastEventId.isEmpty()) {
         long[] parsed = parseOwn(lastEventId);
         long oldest = buffer.isEmpty() ? seq + 1 : buffer.peekFirst().seq();
         if (parsed == null || parsed[0] != 1 || parsed[1] > seq) {
-          reset = reset("unknown_event_id", "event " + Fields.clip(lastEventId) + " is not from this"
-              + " server's current stream (it restarted, or this is another node); reload the state"
-              + " over the REST API");
+          reset =
+              reset(
+                  "unknown_event_id",
+                  "event "
+                      + Fields.clip(lastEventId)
+                      + " is not from this"
+                      + " server's current stream (it restarted, or this is another node); reload the state"
+                      + " over the REST API");
         } else if (parsed[1] < oldest - 1) {
-          reset = reset("too_far_behind", "events after " + lastEventId + " are no longer kept (the"
-              + " replay buffer holds the last " + config.sseReplay() + "); reload the state over the"
-              + " REST API");
+          reset =
+              reset(
+                  "too_far_behind",
+                  "events after "
+                      + lastEventId
+                      + " are no longer kept (the"
+                      + " replay buffer holds the last "
+                      + config.sseReplay()
+                      + "); reload the state over the"
+                      + " REST API");
         } else {
           for (Entry e : buffer) {
             if (e.seq() > parsed[1] && client.wants(e)) {

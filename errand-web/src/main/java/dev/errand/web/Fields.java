@@ -10,13 +10,14 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Typed reads of one JSON object in a request body. Every failure is an {@link ApiException}
- * {@code invalid_body} naming the field's path (e.g. {@code jobs[2].priority}), what was found
- * and what is expected; unknown fields are rejected so a typo is never silently ignored.
+ * Typed reads of one JSON object in a request body. Every failure is an {@link ApiException} {@code
+ * invalid_body} naming the field's path (e.g. {@code jobs[2].priority}), what was found and what is
+ * expected; unknown fields are rejected so a typo is never silently ignored.
  */
 final class Fields {
   /** Earliest and latest instants accepted anywhere in the API. */
   static final Instant MIN_INSTANT = Instant.parse("1970-01-01T00:00:00Z");
+
   static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59Z");
 
   private final JsonNode node;
@@ -36,8 +37,13 @@ final class Fields {
     while (names.hasNext()) {
       String n = names.next();
       if (!allowed.contains(n)) {
-        throw ApiException.badRequest("invalid_body", "unknown field '" + prefix(path) + n
-            + "'; accepted fields are " + new java.util.TreeSet<>(allowed));
+        throw ApiException.badRequest(
+            "invalid_body",
+            "unknown field '"
+                + prefix(path)
+                + n
+                + "'; accepted fields are "
+                + new java.util.TreeSet<>(allowed));
       }
     }
     return new Fields(node, path);
@@ -59,7 +65,8 @@ final class Fields {
   String requiredText(String name) {
     String s = text(name);
     if (s == null) {
-      throw ApiException.badRequest("invalid_body", "field '" + name(name) + "' is required (a string)");
+      throw ApiException.badRequest(
+          "invalid_body", "field '" + name(name) + "' is required (a string)");
     }
     return s;
   }
@@ -81,8 +88,10 @@ final class Fields {
       return null;
     }
     if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw invalid(name(name), "must be a whole number between " + Integer.MIN_VALUE + " and "
-          + Integer.MAX_VALUE, v);
+      throw invalid(
+          name(name),
+          "must be a whole number between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE,
+          v);
     }
     return v.intValue();
   }
@@ -100,8 +109,14 @@ final class Fields {
     try {
       return Duration.parse(s);
     } catch (DateTimeParseException e) {
-      throw ApiException.badRequest("invalid_body", "field '" + name(name) + "' must be an ISO-8601"
-          + " duration such as PT30S or PT5M, got '" + clip(s) + "'");
+      throw ApiException.badRequest(
+          "invalid_body",
+          "field '"
+              + name(name)
+              + "' must be an ISO-8601"
+              + " duration such as PT30S or PT5M, got '"
+              + clip(s)
+              + "'");
     }
   }
 
@@ -128,12 +143,26 @@ final class Fields {
     try {
       i = Instant.parse(text);
     } catch (DateTimeParseException e) {
-      throw ApiException.badRequest(code, "'" + what + "' must be an ISO-8601 instant such as"
-          + " 2026-12-01T09:00:00Z, got '" + clip(text) + "'");
+      throw ApiException.badRequest(
+          code,
+          "'"
+              + what
+              + "' must be an ISO-8601 instant such as"
+              + " 2026-12-01T09:00:00Z, got '"
+              + clip(text)
+              + "'");
     }
     if (i.isBefore(MIN_INSTANT) || i.isAfter(MAX_INSTANT)) {
-      throw ApiException.badRequest(code, "'" + what + "' must be between " + MIN_INSTANT + " and "
-          + MAX_INSTANT + ", got " + clip(text));
+      throw ApiException.badRequest(
+          code,
+          "'"
+              + what
+              + "' must be between "
+              + MIN_INSTANT
+              + " and "
+              + MAX_INSTANT
+              + ", got "
+              + clip(text));
     }
     return i;
   }
@@ -147,7 +176,10 @@ final class Fields {
   }
 
   private static ApiException invalid(String what, String rule, JsonNode found) {
-    String kind = found == null || found.isNull() ? "nothing" : found.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+    String kind =
+        found == null || found.isNull()
+            ? "nothing"
+            : found.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
     return ApiException.badRequest("invalid_body", "'" + what + "' " + rule + ", got " + kind);
   }
 }

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Health {
   private static final Logger log = LoggerFactory.getLogger(Health.class);
+
   /** Readiness recomputes the failure rate at most this often (load balancers poll often). */
   private static final long RATE_CACHE_NANOS = Duration.ofSeconds(10).toNanos();
 
@@ -57,18 +58,30 @@ final class Health {
       checks.put("store", c);
     } catch (RuntimeException e) {
       log.warn("errand-web: health check could not reach the store", e);
-      checks.put("store", check(false, "store unreachable: " + e.getClass().getSimpleName() + ": " + e.getMessage()));
+      checks.put(
+          "store",
+          check(
+              false, "store unreachable: " + e.getClass().getSimpleName() + ": " + e.getMessage()));
       up = false;
     }
     if (nodes != null) {
       Instant at = now;
       long stale = config.nodeStaleAfter().toMillis();
       long fresh = nodes.stream().filter(n -> age(n, at) <= stale).count();
-      Node self = nodes.stream().filter(n -> n.id().equals(errand.nodeId())).findFirst().orElse(null);
-      boolean selfOk = lifecycle != Errand.Lifecycle.RUNNING || (self != null && age(self, at) <= stale);
+      Node self =
+          nodes.stream().filter(n -> n.id().equals(errand.nodeId())).findFirst().orElse(null);
+      boolean selfOk =
+          lifecycle != Errand.Lifecycle.RUNNING || (self != null && age(self, at) <= stale);
       boolean workersUp = fresh > 0 && selfOk;
-      Map<String, Object> c = check(workersUp, fresh + " of " + nodes.size() + " nodes heartbeating within "
-          + config.nodeStaleAfter() + (selfOk ? "" : "; this node (" + errand.nodeId() + ") is not"));
+      Map<String, Object> c =
+          check(
+              workersUp,
+              fresh
+                  + " of "
+                  + nodes.size()
+                  + " nodes heartbeating within "
+                  + config.nodeStaleAfter()
+                  + (selfOk ? "" : "; this node (" + errand.nodeId() + ") is not"));
       c.put("nodes", nodes.size());
       c.put("heartbeating", fresh);
       checks.put("workers", c);
@@ -91,10 +104,18 @@ final class Health {
           boolean high = rate != null && rate > config.failureRateWarning();
           Map<String, Object> c = new LinkedHashMap<>();
           c.put("status", high ? "WARN" : "UP");
-          c.put("detail", rate == null ? "no jobs finished in the last " + config.statsWindow()
-              : String.format(java.util.Locale.ROOT, "%.1f%% of %d jobs finished in the last %s failed"
-                  + " (warning above %.1f%%)", rate * 100, (Long) w.get("finished"), config.statsWindow(),
-                  config.failureRateWarning() * 100));
+          c.put(
+              "detail",
+              rate == null
+                  ? "no jobs finished in the last " + config.statsWindow()
+                  : String.format(
+                      java.util.Locale.ROOT,
+                      "%.1f%% of %d jobs finished in the last %s failed"
+                          + " (warning above %.1f%%)",
+                      rate * 100,
+                      (Long) w.get("finished"),
+                      config.statsWindow(),
+                      config.failureRateWarning() * 100));
           c.put("errorRate", rate);
           cachedRate = c;
           cachedAt = t;

@@ -24,15 +24,21 @@ import java.util.Set;
  * jobs rendered with their payload and result embedded and configured fields redacted.
  */
 final class Json {
-  static final ObjectMapper MAPPER = JsonMapper.builder()
-      .addModule(new JavaTimeModule())
-      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .build();
+  static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   static {
-    MAPPER.getFactory().setStreamReadConstraints(
-        StreamReadConstraints.builder().maxNestingDepth(100).maxStringLength(20_000_000).build());
+    MAPPER
+        .getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder()
+                .maxNestingDepth(100)
+                .maxStringLength(20_000_000)
+                .build());
   }
 
   private final Set<String> redacted;
@@ -56,25 +62,37 @@ final class Json {
    */
   static JsonNode parse(byte[] body) {
     if (body.length == 0) {
-      throw ApiException.badRequest("invalid_json", "the request body is empty; send a JSON object");
+      throw ApiException.badRequest(
+          "invalid_json", "the request body is empty; send a JSON object");
     }
     try {
       JsonNode n = MAPPER.readTree(body);
       if (n == null || n.isMissingNode()) {
-        throw ApiException.badRequest("invalid_json", "the request body is empty; send a JSON object");
+        throw ApiException.badRequest(
+            "invalid_json", "the request body is empty; send a JSON object");
       }
       return n;
     } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? ""
-          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw ApiException.badRequest("invalid_json", "the request body is not valid JSON" + where + ": "
-          + e.getOriginalMessage());
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
+      throw ApiException.badRequest(
+          "invalid_json",
+          "the request body is not valid JSON" + where + ": " + e.getOriginalMessage());
     } catch (java.io.IOException e) {
-      throw ApiException.badRequest("invalid_json", "the request body could not be read: " + e.getMessage());
+      throw ApiException.badRequest(
+          "invalid_json", "the request body could not be read: " + e.getMessage());
     }
   }
 
-  /** A stored JSON text as a tree with redacted fields replaced, or the text itself if it is not JSON. */
+  /**
+   * A stored JSON text as a tree with redacted fields replaced, or the text itself if it is not
+   * JSON.
+   */
   Object embed(String json) {
     if (json == null) {
       return null;
@@ -137,15 +155,18 @@ final class Json {
   }
 
   private static List<Map<String, Object>> errors(List<AttemptError> errors) {
-    return errors.stream().map(e -> {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("attempt", e.attempt());
-      m.put("at", e.at());
-      m.put("kind", e.kind());
-      m.put("message", e.message());
-      m.put("stackTrace", e.stackTrace());
-      return m;
-    }).toList();
+    return errors.stream()
+        .map(
+            e -> {
+              Map<String, Object> m = new LinkedHashMap<>();
+              m.put("attempt", e.attempt());
+              m.put("at", e.at());
+              m.put("kind", e.kind());
+              m.put("message", e.message());
+              m.put("stackTrace", e.stackTrace());
+              return m;
+            })
+        .toList();
   }
 
   static Map<String, Object> error(String code, String message) {

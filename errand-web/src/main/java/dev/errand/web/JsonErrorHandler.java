@@ -16,7 +16,12 @@ import org.eclipse.jetty.util.Callback;
 final class JsonErrorHandler extends ErrorHandler {
   @Override
   protected void generateResponse(
-      Request request, Response response, int code, String message, Throwable cause, Callback callback) {
+      Request request,
+      Response response,
+      int code,
+      String message,
+      Throwable cause,
+      Callback callback) {
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
     response.write(true, ByteBuffer.wrap(body(code, message)), callback);
   }
@@ -28,20 +33,24 @@ final class JsonErrorHandler extends ErrorHandler {
   }
 
   static byte[] body(int status, String reason) {
-    String code = switch (status) {
-      case 400 -> "bad_request";
-      case 414 -> "uri_too_long";
-      case 431 -> "headers_too_large";
-      case 413 -> "body_too_large";
-      default -> status >= 500 ? "internal_error" : "http_" + status;
-    };
-    String message = switch (status) {
-      case 400 -> "the HTTP request is malformed (" + (reason == null ? "bad request" : reason)
-          + "); check the URI's percent-escapes and the request line";
-      case 414 -> "the URI is too long; send filters in fewer or shorter parameters";
-      case 431 -> "the request headers are too large; send fewer or smaller headers";
-      default -> reason == null ? "HTTP " + status : reason;
-    };
+    String code =
+        switch (status) {
+          case 400 -> "bad_request";
+          case 414 -> "uri_too_long";
+          case 431 -> "headers_too_large";
+          case 413 -> "body_too_large";
+          default -> status >= 500 ? "internal_error" : "http_" + status;
+        };
+    String message =
+        switch (status) {
+          case 400 ->
+              "the HTTP request is malformed ("
+                  + (reason == null ? "bad request" : reason)
+                  + "); check the URI's percent-escapes and the request line";
+          case 414 -> "the URI is too long; send filters in fewer or shorter parameters";
+          case 431 -> "the request headers are too large; send fewer or smaller headers";
+          default -> reason == null ? "HTTP " + status : reason;
+        };
     return Json.write(Json.error(code, message)).getBytes(StandardCharsets.UTF_8);
   }
 }

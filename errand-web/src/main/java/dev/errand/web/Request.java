@@ -20,13 +20,23 @@ final class Request {
   static void onlyParams(Context ctx, Set<String> allowed) {
     String qs = ctx.queryString();
     if (qs != null && BAD_ESCAPE.matcher(qs).find()) {
-      throw ApiException.badRequest("invalid_parameter", "the query string has a malformed"
-          + " percent-escape (a % not followed by two hex digits): '" + Fields.clip(qs) + "'");
+      throw ApiException.badRequest(
+          "invalid_parameter",
+          "the query string has a malformed"
+              + " percent-escape (a % not followed by two hex digits): '"
+              + Fields.clip(qs)
+              + "'");
     }
     for (String p : ctx.queryParamMap().keySet()) {
       if (!allowed.contains(p)) {
-        throw ApiException.badRequest("invalid_parameter", "unknown query parameter '" + Fields.clip(p)
-            + "'; " + (allowed.isEmpty() ? "this endpoint takes none" : "accepted: " + new TreeSet<>(allowed)));
+        throw ApiException.badRequest(
+            "invalid_parameter",
+            "unknown query parameter '"
+                + Fields.clip(p)
+                + "'; "
+                + (allowed.isEmpty()
+                    ? "this endpoint takes none"
+                    : "accepted: " + new TreeSet<>(allowed)));
       }
     }
   }
@@ -38,13 +48,15 @@ final class Request {
       return null;
     }
     if (values.size() > 1) {
-      throw ApiException.badRequest("invalid_parameter", "query parameter '" + name + "' is given "
-          + values.size() + " times; give it once");
+      throw ApiException.badRequest(
+          "invalid_parameter",
+          "query parameter '" + name + "' is given " + values.size() + " times; give it once");
     }
     String v = values.get(0);
     if (v.isEmpty()) {
-      throw ApiException.badRequest("invalid_parameter", "query parameter '" + name + "' is empty;"
-          + " leave it out or give a value");
+      throw ApiException.badRequest(
+          "invalid_parameter",
+          "query parameter '" + name + "' is empty;" + " leave it out or give a value");
     }
     return v;
   }
@@ -55,8 +67,14 @@ final class Request {
       return null;
     }
     if (value.length() > 255 || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-      throw ApiException.badRequest(code, "'" + what + "' must be 1-255 characters without control"
-          + " characters, got '" + Fields.clip(value.replaceAll("\\p{Cntrl}", "?")) + "'");
+      throw ApiException.badRequest(
+          code,
+          "'"
+              + what
+              + "' must be 1-255 characters without control"
+              + " characters, got '"
+              + Fields.clip(value.replaceAll("\\p{Cntrl}", "?"))
+              + "'");
     }
     return value;
   }
@@ -74,8 +92,18 @@ final class Request {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw ApiException.badRequest("invalid_parameter", "query parameter '" + name + "' must be a whole"
-        + " number from " + min + " to " + max + ", got '" + Fields.clip(v) + "'");
+    throw ApiException.badRequest(
+        "invalid_parameter",
+        "query parameter '"
+            + name
+            + "' must be a whole"
+            + " number from "
+            + min
+            + " to "
+            + max
+            + ", got '"
+            + Fields.clip(v)
+            + "'");
   }
 
   /** The positive job id in path parameter {@code id}. */
@@ -89,16 +117,22 @@ final class Request {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw ApiException.badRequest("invalid_parameter", "job id '" + Fields.clip(v) + "' must be a"
-        + " positive whole number");
+    throw ApiException.badRequest(
+        "invalid_parameter",
+        "job id '" + Fields.clip(v) + "' must be a" + " positive whole number");
   }
 
   /** A schedule or queue name from the path, checked against the naming rules. */
   static String name(Context ctx, String what) {
     String v = ctx.pathParam("name");
     if (!NAME.matcher(v).matches()) {
-      throw ApiException.badRequest("invalid_parameter", what + " name '" + Fields.clip(v) + "' is not"
-          + " valid: names are 1-100 letters, digits or _ . : - starting with a letter or digit");
+      throw ApiException.badRequest(
+          "invalid_parameter",
+          what
+              + " name '"
+              + Fields.clip(v)
+              + "' is not"
+              + " valid: names are 1-100 letters, digits or _ . : - starting with a letter or digit");
     }
     return v;
   }
@@ -117,15 +151,21 @@ final class Request {
     try (InputStream in = ctx.req().getInputStream()) {
       buf = in.readNBytes(max + 1);
     } catch (IOException e) {
-      throw ApiException.badRequest("invalid_body", "the request body could not be read: " + e.getMessage());
+      throw ApiException.badRequest(
+          "invalid_body", "the request body could not be read: " + e.getMessage());
     }
     if (buf.length > max) {
       throw tooLarge(max, "more than " + max + " bytes");
     }
     if (buf.length > 0 && !Guard.isJson(ctx.contentType())) {
-      throw new ApiException(415, "unsupported_media_type", "the body must be JSON sent with"
-          + " 'Content-Type: application/json', got " + (ctx.contentType() == null ? "no content type"
-          : "'" + Fields.clip(ctx.contentType()) + "'"));
+      throw new ApiException(
+          415,
+          "unsupported_media_type",
+          "the body must be JSON sent with"
+              + " 'Content-Type: application/json', got "
+              + (ctx.contentType() == null
+                  ? "no content type"
+                  : "'" + Fields.clip(ctx.contentType()) + "'"));
     }
     return buf;
   }
@@ -136,8 +176,14 @@ final class Request {
   }
 
   private static ApiException tooLarge(int max, String got) {
-    return new ApiException(413, "body_too_large", "the request body may be at most " + max
-        + " bytes (WebConfig.maxBodyBytes), got " + got + "; send large batches in parts");
+    return new ApiException(
+        413,
+        "body_too_large",
+        "the request body may be at most "
+            + max
+            + " bytes (WebConfig.maxBodyBytes), got "
+            + got
+            + "; send large batches in parts");
   }
 
   static Map<String, Object> ok(String key, Object value) {

@@ -9,7 +9,10 @@ import java.util.Locale;
 public enum Scope {
   /** Every GET: jobs, schedules, queues, nodes, stats, event streams, health, metrics. */
   READ,
-  /** Enqueueing jobs of remotely enqueueable types ({@code POST /api/jobs}, {@code /api/jobs/batch}). */
+  /**
+   * Enqueueing jobs of remotely enqueueable types ({@code POST /api/jobs}, {@code
+   * /api/jobs/batch}).
+   */
   ENQUEUE,
   /** Everything: retry, cancel, delete, bulk operations, schedules, queue pause and resume. */
   ADMIN;

@@ -13,17 +13,17 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Statistics from what the store holds, so they are the cluster's, not one node's: counts by
- * state, queue and type ({@link Errand#counts()}), and over a window the jobs that finished in it,
- * read newest first up to {@link WebConfig#statsSample()} finished jobs.
+ * Statistics from what the store holds, so they are the cluster's, not one node's: counts by state,
+ * queue and type ({@link Errand#counts()}), and over a window the jobs that finished in it, read
+ * newest first up to {@link WebConfig#statsSample()} finished jobs.
  *
  * <p>Rates are over finished jobs (SUCCEEDED or FAILED) whose {@code finishedAt} lies in the
  * window: success and error rate are the shares that succeeded and failed; retry rate the share
  * that needed more than one attempt; timeout rate the share with at least one timed-out attempt.
  * Durations are of each job's last attempt ({@code finishedAt - startedAt}). {@code complete} is
- * false when the sample limit was reached before the store ran out of finished jobs, so a very
- * busy window is under-counted rather than slow to compute. Finished jobs pruned by retention are
- * not counted.
+ * false when the sample limit was reached before the store ran out of finished jobs, so a very busy
+ * window is under-counted rather than slow to compute. Finished jobs pruned by retention are not
+ * counted.
  */
 final class Stats {
   private final Errand errand;
@@ -72,14 +72,18 @@ final class Stats {
     long totalMs = 0, maxMs = 0;
     int read = 0;
     boolean complete = true;
-    JobQuery q = JobQuery.all().states(JobState.SUCCEEDED, JobState.FAILED)
-        .limit(Math.min(JobQuery.MAX_LIMIT, config.statsSample()));
+    JobQuery q =
+        JobQuery.all()
+            .states(JobState.SUCCEEDED, JobState.FAILED)
+            .limit(Math.min(JobQuery.MAX_LIMIT, config.statsSample()));
     Long cursor = null;
     do {
       JobPage page = errand.jobs(q.before(cursor));
       for (Job j : page.jobs()) {
         read++;
-        if (j.finishedAt() == null || j.finishedAt().isBefore(from) || j.finishedAt().isAfter(now)) {
+        if (j.finishedAt() == null
+            || j.finishedAt().isBefore(from)
+            || j.finishedAt().isAfter(now)) {
           continue;
         }
         finished++;

@@ -13,8 +13,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Configuration of {@link ErrandWeb}, grouped by concern. Immutable; built with {@link
- * #builder()}, every setter validating its value and naming it when rejecting it.
+ * Configuration of {@link ErrandWeb}, grouped by concern. Immutable; built with {@link #builder()},
+ * every setter validating its value and naming it when rejecting it.
  *
  * <p>Secure by default: with no {@link Builder#apiKey API key} only loopback clients are served
  * (and only with a loopback {@code Host} header, against DNS rebinding); no job type may be
@@ -24,28 +24,44 @@ import java.util.regex.Pattern;
 public final class WebConfig {
   /** Address the standalone server binds unless told otherwise: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
+
   /** Port of the standalone server unless told otherwise. */
   public static final int DEFAULT_PORT = 7070;
+
   /** Largest request body accepted unless told otherwise (1 MiB). */
   public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
+
   /** Most jobs in one batch enqueue unless told otherwise. */
   public static final int DEFAULT_MAX_BATCH = 1000;
+
   /** Events kept for {@code Last-Event-ID} reconnects unless told otherwise. */
   public static final int DEFAULT_SSE_REPLAY = 1000;
+
   /** Most event streams open at once unless told otherwise. */
   public static final int DEFAULT_SSE_MAX_CLIENTS = 200;
+
   /** Events queued for one slow stream before it is closed, unless told otherwise. */
   public static final int DEFAULT_SSE_CLIENT_BUFFER = 1000;
+
   /** Interval of keep-alive comments on idle event streams unless told otherwise. */
   public static final Duration DEFAULT_SSE_KEEP_ALIVE = Duration.ofSeconds(15);
+
   /** Window of {@code /api/stats} unless a request asks for another. */
   public static final Duration DEFAULT_STATS_WINDOW = Duration.ofHours(1);
+
   /** Most finished jobs read to compute window statistics unless told otherwise. */
   public static final int DEFAULT_STATS_SAMPLE = 5000;
-  /** A node whose heartbeat is older than this counts as not heartbeating, unless told otherwise. */
+
+  /**
+   * A node whose heartbeat is older than this counts as not heartbeating, unless told otherwise.
+   */
   public static final Duration DEFAULT_NODE_STALE_AFTER = Duration.ofSeconds(60);
-  /** Failure rate over the stats window above which health reports a warning, unless told otherwise. */
+
+  /**
+   * Failure rate over the stats window above which health reports a warning, unless told otherwise.
+   */
   public static final double DEFAULT_FAILURE_RATE_WARNING = 0.5;
+
   /** Replacement of redacted payload values. */
   public static final String REDACTED = "[redacted]";
 
@@ -196,11 +212,31 @@ public final class WebConfig {
 
   @Override
   public String toString() {
-    return "WebConfig[host=" + host + ", port=" + port + ", prefix='" + pathPrefix + "', apiKeys="
-        + apiKeys.size() + ", remoteEnqueue=" + remoteEnqueue + ", redacted=" + redactedFields
-        + ", maxBodyBytes=" + maxBodyBytes + ", maxBatch=" + maxBatch + ", sseReplay=" + sseReplay
-        + ", sseMaxClients=" + sseMaxClients + ", statsWindow=" + statsWindow + ", openHealth="
-        + openHealth + "]";
+    return "WebConfig[host="
+        + host
+        + ", port="
+        + port
+        + ", prefix='"
+        + pathPrefix
+        + "', apiKeys="
+        + apiKeys.size()
+        + ", remoteEnqueue="
+        + remoteEnqueue
+        + ", redacted="
+        + redactedFields
+        + ", maxBodyBytes="
+        + maxBodyBytes
+        + ", maxBatch="
+        + maxBatch
+        + ", sseReplay="
+        + sseReplay
+        + ", sseMaxClients="
+        + sseMaxClients
+        + ", statsWindow="
+        + statsWindow
+        + ", openHealth="
+        + openHealth
+        + "]";
   }
 
   /** A configured key: the SHA-256 of its text and its scopes. The text itself is not kept. */
@@ -255,30 +291,34 @@ public final class WebConfig {
     /** Prefix of every route, e.g. {@code /errand} when mounted in an app; empty by default. */
     public Builder pathPrefix(String prefix) {
       if (prefix == null || !PREFIX.matcher(prefix).matches()) {
-        throw new IllegalArgumentException("pathPrefix must be empty or like /errand (segments of"
-            + " letters, digits and . _ ~ -, no trailing slash), got '" + prefix + "'");
+        throw new IllegalArgumentException(
+            "pathPrefix must be empty or like /errand (segments of"
+                + " letters, digits and . _ ~ -, no trailing slash), got '"
+                + prefix
+                + "'");
       }
       this.pathPrefix = prefix;
       return this;
     }
 
     /**
-     * Adds an API key with its scopes. Once any key is configured every request needs one, from
-     * any address, in {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>}. Only the
-     * key's SHA-256 is kept.
+     * Adds an API key with its scopes. Once any key is configured every request needs one, from any
+     * address, in {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>}. Only the key's
+     * SHA-256 is kept.
      *
      * @throws IllegalArgumentException if the key is shorter than 16 characters, has characters
      *     outside printable ASCII, or no scope is given
      */
     public Builder apiKey(String key, Scope... scopes) {
       if (key == null || key.length() < 16 || !key.chars().allMatch(c -> c > 32 && c < 127)) {
-        throw new IllegalArgumentException("an API key must be at least 16 printable ASCII characters"
-            + " without spaces (e.g. 32 random hex digits); got one of length "
-            + (key == null ? "null" : key.length()));
+        throw new IllegalArgumentException(
+            "an API key must be at least 16 printable ASCII characters"
+                + " without spaces (e.g. 32 random hex digits); got one of length "
+                + (key == null ? "null" : key.length()));
       }
       if (scopes == null || scopes.length == 0) {
-        throw new IllegalArgumentException("an API key needs at least one scope: Scope.READ,"
-            + " Scope.ENQUEUE or Scope.ADMIN");
+        throw new IllegalArgumentException(
+            "an API key needs at least one scope: Scope.READ," + " Scope.ENQUEUE or Scope.ADMIN");
       }
       EnumSet<Scope> s = EnumSet.noneOf(Scope.class);
       for (Scope scope : scopes) {
@@ -292,7 +332,8 @@ public final class WebConfig {
     public Builder remoteEnqueue(String... typeNames) {
       for (String t : typeNames) {
         if (t == null || t.isBlank()) {
-          throw new IllegalArgumentException("remoteEnqueue type name must not be blank, got '" + t + "'");
+          throw new IllegalArgumentException(
+              "remoteEnqueue type name must not be blank, got '" + t + "'");
         }
         remoteEnqueue.add(t);
       }
@@ -300,13 +341,14 @@ public final class WebConfig {
     }
 
     /**
-     * Payload and result fields (at any depth, by exact name) whose values the API shows as
-     * {@value WebConfig#REDACTED}, e.g. {@code "password", "token"}.
+     * Payload and result fields (at any depth, by exact name) whose values the API shows as {@value
+     * WebConfig#REDACTED}, e.g. {@code "password", "token"}.
      */
     public Builder redact(String... fieldNames) {
       for (String f : fieldNames) {
         if (f == null || f.isEmpty()) {
-          throw new IllegalArgumentException("redacted field name must not be empty, got '" + f + "'");
+          throw new IllegalArgumentException(
+              "redacted field name must not be empty, got '" + f + "'");
         }
         redactedFields.add(f);
       }
@@ -320,7 +362,8 @@ public final class WebConfig {
     public Builder allowedHosts(String... hostNames) {
       for (String h : hostNames) {
         if (h == null || h.isBlank() || h.contains(":")) {
-          throw new IllegalArgumentException("allowed host must be a host name without port, got '" + h + "'");
+          throw new IllegalArgumentException(
+              "allowed host must be a host name without port, got '" + h + "'");
         }
         allowedHosts.add(h.toLowerCase(java.util.Locale.ROOT));
       }
@@ -339,7 +382,10 @@ public final class WebConfig {
       return this;
     }
 
-    /** Events kept for {@code Last-Event-ID} reconnects ({@value WebConfig#DEFAULT_SSE_REPLAY}); 1–100000. */
+    /**
+     * Events kept for {@code Last-Event-ID} reconnects ({@value WebConfig#DEFAULT_SSE_REPLAY});
+     * 1–100000.
+     */
     public Builder sseReplay(int events) {
       this.sseReplay = range("sseReplay", events, 1, 100_000);
       return this;
@@ -352,8 +398,9 @@ public final class WebConfig {
     }
 
     /**
-     * Events queued for one stream that is not reading ({@value WebConfig#DEFAULT_SSE_CLIENT_BUFFER});
-     * when full the stream is closed, and the client resumes with {@code Last-Event-ID}. 1–100000.
+     * Events queued for one stream that is not reading ({@value
+     * WebConfig#DEFAULT_SSE_CLIENT_BUFFER}); when full the stream is closed, and the client resumes
+     * with {@code Last-Event-ID}. 1–100000.
      */
     public Builder sseClientBuffer(int events) {
       this.sseClientBuffer = range("sseClientBuffer", events, 1, 100_000);
@@ -362,7 +409,8 @@ public final class WebConfig {
 
     /** Keep-alive comment interval on idle streams (15 s); 10 ms–5 min. */
     public Builder sseKeepAlive(Duration interval) {
-      this.sseKeepAlive = between("sseKeepAlive", interval, Duration.ofMillis(10), Duration.ofMinutes(5));
+      this.sseKeepAlive =
+          between("sseKeepAlive", interval, Duration.ofMillis(10), Duration.ofMinutes(5));
       return this;
     }
 
@@ -372,7 +420,10 @@ public final class WebConfig {
       return this;
     }
 
-    /** Most finished jobs read per statistics computation ({@value WebConfig#DEFAULT_STATS_SAMPLE}); 100–100000. */
+    /**
+     * Most finished jobs read per statistics computation ({@value WebConfig#DEFAULT_STATS_SAMPLE});
+     * 100–100000.
+     */
     public Builder statsSample(int jobs) {
       this.statsSample = range("statsSample", jobs, 100, 100_000);
       return this;
@@ -380,14 +431,16 @@ public final class WebConfig {
 
     /** Heartbeat age after which a node counts as not heartbeating (60 s); 1 s–1 h. */
     public Builder nodeStaleAfter(Duration age) {
-      this.nodeStaleAfter = between("nodeStaleAfter", age, Duration.ofSeconds(1), Duration.ofHours(1));
+      this.nodeStaleAfter =
+          between("nodeStaleAfter", age, Duration.ofSeconds(1), Duration.ofHours(1));
       return this;
     }
 
     /** Failure rate (0–1) over the stats window above which health reports a warning (0.5). */
     public Builder failureRateWarning(double rate) {
       if (!(rate >= 0 && rate <= 1)) {
-        throw new IllegalArgumentException("failureRateWarning must be between 0 and 1, got " + rate);
+        throw new IllegalArgumentException(
+            "failureRateWarning must be between 0 and 1, got " + rate);
       }
       this.failureRateWarning = rate;
       return this;
@@ -418,7 +471,8 @@ public final class WebConfig {
     private static Duration between(String what, Duration d, Duration min, Duration max) {
       Objects.requireNonNull(d, what);
       if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-        throw new IllegalArgumentException(what + " must be between " + min + " and " + max + ", got " + d);
+        throw new IllegalArgumentException(
+            what + " must be between " + min + " and " + max + ", got " + d);
       }
       return d;
     }

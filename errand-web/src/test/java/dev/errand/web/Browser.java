@@ -25,12 +25,13 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * Debian's headless Chromium driven by its chromedriver, with a fresh profile and every feature
  * that would reach the internet turned off. Screenshots go to {@code target/screenshots/}.
  *
- * <p>When {@code /usr/bin/chromium} or {@code /usr/bin/chromedriver} is missing the test is
- * skipped with a message on standard error and in the JUnit report, never passed.
+ * <p>When {@code /usr/bin/chromium} or {@code /usr/bin/chromedriver} is missing the test is skipped
+ * with a message on standard error and in the JUnit report, never passed.
  */
 final class Browser implements AutoCloseable {
   static final Path CHROMIUM = Path.of(System.getProperty("errand.chromium", "/usr/bin/chromium"));
-  static final Path CHROMEDRIVER = Path.of(System.getProperty("errand.chromedriver", "/usr/bin/chromedriver"));
+  static final Path CHROMEDRIVER =
+      Path.of(System.getProperty("errand.chromedriver", "/usr/bin/chromedriver"));
   static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
   final ChromeDriver driver;
@@ -49,9 +50,13 @@ final class Browser implements AutoCloseable {
   static void assumeInstalled(Path chromium, Path chromedriver) {
     boolean present = Files.isExecutable(chromium) && Files.isExecutable(chromedriver);
     if (!present) {
-      String msg = "SKIPPED: dashboard browser tests need Debian's chromium and chromium-driver ("
-          + chromium + ", " + chromedriver + "); install them with 'apt-get install chromium"
-          + " chromium-driver'. THE DASHBOARD WAS NOT TESTED IN A BROWSER.";
+      String msg =
+          "SKIPPED: dashboard browser tests need Debian's chromium and chromium-driver ("
+              + chromium
+              + ", "
+              + chromedriver
+              + "); install them with 'apt-get install chromium"
+              + " chromium-driver'. THE DASHBOARD WAS NOT TESTED IN A BROWSER.";
       System.err.println("\n*** " + msg + " ***\n");
       assumeTrue(false, msg);
     }
@@ -61,14 +66,29 @@ final class Browser implements AutoCloseable {
     assumeInstalled();
     ChromeOptions o = new ChromeOptions();
     o.setBinary(CHROMIUM.toFile());
-    o.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--disable-extensions", "--disable-default-apps",
-        "--no-default-browser-check", "--hide-scrollbars", "--lang=en-US",
-        "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=" + width + "," + height);
+    o.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--no-default-browser-check",
+        "--hide-scrollbars",
+        "--lang=en-US",
+        "--user-data-dir=" + profile.toAbsolutePath(),
+        "--window-size=" + width + "," + height);
     o.setCapability("goog:loggingPrefs", java.util.Map.of("browser", "ALL"));
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+            .usingAnyFreePort()
+            .build();
     ChromeDriver driver = new ChromeDriver(service, o);
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
     Browser b = new Browser(service, driver);
@@ -95,24 +115,37 @@ final class Browser implements AutoCloseable {
 
   <T> T await(String what, Function<WebDriver, T> condition) {
     try {
-      return new WebDriverWait(driver, Duration.ofSeconds(20)).withMessage(what)
-          .ignoring(StaleElementReferenceException.class).until(condition);
+      return new WebDriverWait(driver, Duration.ofSeconds(20))
+          .withMessage(what)
+          .ignoring(StaleElementReferenceException.class)
+          .until(condition);
     } catch (org.openqa.selenium.TimeoutException e) {
       // what the page showed when the wait gave up, for whoever reads the failure
-      e.addSuppressed(new AssertionError("page at timeout: " + screenshot("timeout-" + what.replaceAll("[^A-Za-z0-9]+", "-"))
-          + "; text: " + driver.findElement(org.openqa.selenium.By.tagName("body")).getText()));
+      e.addSuppressed(
+          new AssertionError(
+              "page at timeout: "
+                  + screenshot("timeout-" + what.replaceAll("[^A-Za-z0-9]+", "-"))
+                  + "; text: "
+                  + driver.findElement(org.openqa.selenium.By.tagName("body")).getText()));
       throw e;
     }
   }
 
   WebElement awaitVisible(String what, By by) {
-    return await(what, d -> d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
+    return await(
+        what,
+        d -> d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
   }
 
   /** Waits for {@code by} to show {@code text} somewhere in its text. */
   WebElement awaitText(By by, String text) {
-    return await("'" + text + "' in " + by, d -> d.findElements(by).stream()
-        .filter(e -> e.getText().contains(text)).findFirst().orElse(null));
+    return await(
+        "'" + text + "' in " + by,
+        d ->
+            d.findElements(by).stream()
+                .filter(e -> e.getText().contains(text))
+                .findFirst()
+                .orElse(null));
   }
 
   /** Saves a full-viewport PNG as target/screenshots/{name}.png and returns its path. */
@@ -135,8 +168,12 @@ final class Browser implements AutoCloseable {
   java.util.List<String> faults() {
     return driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
         .map(org.openqa.selenium.logging.LogEntry::getMessage)
-        .filter(m -> m.contains("Refused to") || m.contains("Uncaught") || m.contains("Content Security Policy")
-            || m.contains("errand dashboard:"))
+        .filter(
+            m ->
+                m.contains("Refused to")
+                    || m.contains("Uncaught")
+                    || m.contains("Content Security Policy")
+                    || m.contains("errand dashboard:"))
         .toList();
   }
 
@@ -148,7 +185,9 @@ final class Browser implements AutoCloseable {
     try {
       if (browser != null) {
         try {
-          org.assertj.core.api.Assertions.assertThat(browser.faults()).as("script errors and CSP refusals").isEmpty();
+          org.assertj.core.api.Assertions.assertThat(browser.faults())
+              .as("script errors and CSP refusals")
+              .isEmpty();
         } finally {
           browser.close();
         }
@@ -157,7 +196,8 @@ final class Browser implements AutoCloseable {
       if (fixture != null) {
         try {
           org.assertj.core.api.Assertions.assertThat(fixture.web.internalErrors())
-              .as("requests answered by the 500 catch-all").isZero();
+              .as("requests answered by the 500 catch-all")
+              .isZero();
         } finally {
           fixture.close();
         }

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The dashboard's page and assets over a real socket: served from the jar, with their headers and the API's access rules. */
+/**
+ * The dashboard's page and assets over a real socket: served from the jar, with their headers and
+ * the API's access rules.
+ */
 class DashboardRoutesTest {
   static final String KEY = "dashboard-key-0123456789";
 
@@ -35,15 +38,27 @@ class DashboardRoutesTest {
     assertThat(page.status()).isEqualTo(200);
     assertThat(page.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
     assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
-        .contains("script-src 'self'").contains("frame-ancestors 'none'").doesNotContain("unsafe");
+        .contains("script-src 'self'")
+        .contains("frame-ancestors 'none'")
+        .doesNotContain("unsafe");
     assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
-    assertThat(page.body()).doesNotContain("{{base}}").doesNotContain("http://").doesNotContain("https://")
+    assertThat(page.body())
+        .doesNotContain("{{base}}")
+        .doesNotContain("http://")
+        .doesNotContain("https://")
         .contains("<meta name=\"errand-base\" content=\"\">")
-        .contains("src=\"/dashboard/assets/app.js\"").contains("src=\"/dashboard/assets/uPlot.iife.min.js\"");
-    assertThat(page.body()).as("no inline script: the policy would block it").doesNotContainPattern("<script>");
+        .contains("src=\"/dashboard/assets/app.js\"")
+        .contains("src=\"/dashboard/assets/uPlot.iife.min.js\"");
+    assertThat(page.body())
+        .as("no inline script: the policy would block it")
+        .doesNotContainPattern("<script>");
     String[][] assets = {
-        {"app.js", "text/javascript"}, {"app.css", "text/css"}, {"favicon.svg", "image/svg+xml"},
-        {"uPlot.iife.min.js", "text/javascript"}, {"uPlot.min.css", "text/css"}};
+      {"app.js", "text/javascript"},
+      {"app.css", "text/css"},
+      {"favicon.svg", "image/svg+xml"},
+      {"uPlot.iife.min.js", "text/javascript"},
+      {"uPlot.min.css", "text/css"}
+    };
     for (String[] a : assets) {
       Res r = f.get("/dashboard/assets/" + a[0]);
       assertThat(r.status()).as(a[0]).isEqualTo(200);
@@ -51,9 +66,13 @@ class DashboardRoutesTest {
       assertThat(r.body()).as(a[0]).isNotBlank();
     }
     assertThat(f.get("/dashboard/assets/uPlot.iife.min.js").body()).contains("uPlot");
-    assertThat(f.get("/dashboard/assets/app.js").body()).as("data is never inserted as markup")
-        .doesNotContain("innerHTML").doesNotContain("outerHTML").doesNotContain("insertAdjacentHTML")
-        .doesNotContain("document.write").doesNotContain("eval(");
+    assertThat(f.get("/dashboard/assets/app.js").body())
+        .as("data is never inserted as markup")
+        .doesNotContain("innerHTML")
+        .doesNotContain("outerHTML")
+        .doesNotContain("insertAdjacentHTML")
+        .doesNotContain("document.write")
+        .doesNotContain("eval(");
     assertThat(f.get("/dashboard/assets/nothing.js").code()).isEqualTo("route_not_found");
     assertThat(f.get("/dashboard?x=1").code()).isEqualTo("invalid_parameter");
   }
@@ -63,7 +82,8 @@ class DashboardRoutesTest {
     f = new WebFixture(dir, b -> b.pathPrefix("/ops/errand"));
     Res page = f.get("/ops/errand/dashboard");
     assertThat(page.status()).isEqualTo(200);
-    assertThat(page.body()).contains("<meta name=\"errand-base\" content=\"/ops/errand\">")
+    assertThat(page.body())
+        .contains("<meta name=\"errand-base\" content=\"/ops/errand\">")
         .contains("src=\"/ops/errand/dashboard/assets/app.js\"");
     assertThat(f.get("/ops/errand/dashboard/assets/app.css").status()).isEqualTo(200);
     assertThat(f.get("/dashboard").status()).isEqualTo(404);
@@ -82,12 +102,16 @@ class DashboardRoutesTest {
     f = new WebFixture(dir, b -> {});
     try (Socket s = new Socket("127.0.0.1", f.web.port())) {
       OutputStream out = s.getOutputStream();
-      out.write(("GET /dashboard HTTP/1.1\r\nHost: rebound.example\r\nConnection: close\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("GET /dashboard HTTP/1.1\r\nHost: rebound.example\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = s.getInputStream();
       String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(answer).startsWith("HTTP/1.1 403").contains("host_not_allowed").doesNotContain("<html");
+      assertThat(answer)
+          .startsWith("HTTP/1.1 403")
+          .contains("host_not_allowed")
+          .doesNotContain("<html");
     }
   }
 }

@@ -53,11 +53,17 @@ class DashboardSignInTest {
 
     signIn("wrong-key-0123456789abcdef");
     b.awaitText(By.id("sign-in-error"), "not accepted");
-    assertThat(b.js("return sessionStorage.getItem('errand.apiKey');")).as("a refused key is forgotten").isNull();
+    assertThat(b.js("return sessionStorage.getItem('errand.apiKey');"))
+        .as("a refused key is forgotten")
+        .isNull();
 
     signIn(READ_KEY);
-    b.await("the failed job is listed", d -> d.findElements(By.cssSelector("#job-list tr[data-job-id]")).size() == 1);
-    b.await("the stream is live with the key", d -> "live".equals(d.findElement(By.id("live")).getAttribute("data-state")));
+    b.await(
+        "the failed job is listed",
+        d -> d.findElements(By.cssSelector("#job-list tr[data-job-id]")).size() == 1);
+    b.await(
+        "the stream is live with the key",
+        d -> "live".equals(d.findElement(By.id("live")).getAttribute("data-state")));
     b.driver.findElement(By.cssSelector("#job-list tr[data-job-id] a")).click();
     b.awaitVisible("the retry button", By.id("retry")).click();
     b.awaitText(By.cssSelector(".toast.bad"), "insufficient_scope");
@@ -69,6 +75,8 @@ class DashboardSignInTest {
     b.awaitText(By.cssSelector(".toast.ok"), "Job #" + flaky + " (flaky) succeeded");
     assertThat(f.errand.job(flaky).orElseThrow().state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(b.js("return sessionStorage.getItem('errand.apiKey');")).isEqualTo(ADMIN_KEY);
-    assertThat(b.js("return localStorage.length;")).as("the key never outlives the tab").isEqualTo(0L);
+    assertThat(b.js("return localStorage.length;"))
+        .as("the key never outlives the tab")
+        .isEqualTo(0L);
   }
 }

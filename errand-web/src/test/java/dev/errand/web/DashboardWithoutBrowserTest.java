@@ -18,12 +18,16 @@ class DashboardWithoutBrowserTest {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     System.setErr(new PrintStream(printed, true, StandardCharsets.UTF_8));
     try {
-      assertThatThrownBy(() -> Browser.assumeInstalled(Path.of("/nonexistent/chromium"), Browser.CHROMEDRIVER))
+      assertThatThrownBy(
+              () -> Browser.assumeInstalled(Path.of("/nonexistent/chromium"), Browser.CHROMEDRIVER))
           .isInstanceOf(TestAbortedException.class)
-          .hasMessageContaining("/nonexistent/chromium").hasMessageContaining("NOT TESTED IN A BROWSER");
+          .hasMessageContaining("/nonexistent/chromium")
+          .hasMessageContaining("NOT TESTED IN A BROWSER");
     } finally {
       System.setErr(err);
     }
-    assertThat(printed.toString(StandardCharsets.UTF_8)).contains("SKIPPED").contains("/nonexistent/chromium");
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("SKIPPED")
+        .contains("/nonexistent/chromium");
   }
 }

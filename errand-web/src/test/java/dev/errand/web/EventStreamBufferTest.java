@@ -51,18 +51,27 @@ class EventStreamBufferTest {
   }
 
   @Test
-  void a_client_that_stops_reading_never_blocks_events_and_is_closed_when_its_queue_fills() throws Exception {
-    EventStream stream = new EventStream(WebConfig.builder().sseClientBuffer(2).sseReplay(3)
-        .sseKeepAlive(Duration.ofMinutes(5)).build());
+  void a_client_that_stops_reading_never_blocks_events_and_is_closed_when_its_queue_fills()
+      throws Exception {
+    EventStream stream =
+        new EventStream(
+            WebConfig.builder()
+                .sseClientBuffer(2)
+                .sseReplay(3)
+                .sseKeepAlive(Duration.ofMinutes(5))
+                .build());
     StuckOutput out = new StuckOutput();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread server = new Thread(() -> {
-      try {
-        stream.serve(out, null, null, null);
-      } catch (Throwable t) {
-        failure.set(t);
-      }
-    }, "stuck-stream");
+    Thread server =
+        new Thread(
+            () -> {
+              try {
+                stream.serve(out, null, null, null);
+              } catch (Throwable t) {
+                failure.set(t);
+              }
+            },
+            "stuck-stream");
     server.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> stream.clientCount() == 1);
     for (long id = 1; id <= 10; id++) {
@@ -74,41 +83,55 @@ class EventStreamBufferTest {
     assertThat(failure.get()).isNull();
     assertThat(stream.clientCount()).isZero();
     String text = out.written.toString(StandardCharsets.UTF_8);
-    assertThat(text).as("closed at once, not after writing what it fell behind on").doesNotContain("event: job");
+    assertThat(text)
+        .as("closed at once, not after writing what it fell behind on")
+        .doesNotContain("event: job");
   }
 
   @Test
   void replay_keeps_only_the_newest_events_and_resumes_after_the_given_id() throws Exception {
-    EventStream stream = new EventStream(WebConfig.builder().sseReplay(3).sseKeepAlive(Duration.ofMillis(10)).build());
+    EventStream stream =
+        new EventStream(
+            WebConfig.builder().sseReplay(3).sseKeepAlive(Duration.ofMillis(10)).build());
     for (long id = 1; id <= 5; id++) {
       stream.onEvent(event(id));
     }
     String resumed = serveUntilClosed(stream, stream.streamId() + "-2", "\"jobId\":5,");
-    assertThat(resumed).doesNotContain("event: reset").doesNotContain("\"jobId\":2,")
-        .contains("id: " + stream.streamId() + "-3\n").contains("\"jobId\":3,").contains("\"jobId\":4,");
+    assertThat(resumed)
+        .doesNotContain("event: reset")
+        .doesNotContain("\"jobId\":2,")
+        .contains("id: " + stream.streamId() + "-3\n")
+        .contains("\"jobId\":3,")
+        .contains("\"jobId\":4,");
     assertThat(resumed.indexOf("\"jobId\":3,")).isLessThan(resumed.indexOf("\"jobId\":4,"));
     String behind = serveUntilClosed(stream, stream.streamId() + "-1", "event: reset");
     assertThat(behind).contains("too_far_behind").doesNotContain("\"jobId\":3,");
     stream.close();
     assertThatThrownBy(() -> stream.serve(new ByteArrayOutputStream(), null, null, null))
-        .isInstanceOf(ApiException.class).hasMessageContaining("stopping");
+        .isInstanceOf(ApiException.class)
+        .hasMessageContaining("stopping");
   }
 
   /** Serves one stream on a thread until {@code until} was written, then ends it. */
-  private static String serveUntilClosed(EventStream stream, String lastEventId, String until) throws Exception {
+  private static String serveUntilClosed(EventStream stream, String lastEventId, String until)
+      throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int before = stream.clientCount();
-    Thread t = new Thread(() -> {
-      try {
-        stream.serve(out, null, lastEventId, null);
-      } catch (InterruptedException e) {
-        // ended by the test
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                stream.serve(out, null, lastEventId, null);
+              } catch (InterruptedException e) {
+                // ended by the test
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     t.start();
-    await().atMost(Duration.ofSeconds(10)).until(() -> out.toString(StandardCharsets.UTF_8).contains(until));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> out.toString(StandardCharsets.UTF_8).contains(until));
     t.interrupt();
     t.join(10_000);
     await().atMost(Duration.ofSeconds(10)).until(() -> stream.clientCount() == before);

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Server-Sent Events with a real streaming client: live events, one job's events, reconnects. */
 class EventStreamTest {
-  static final String EMAIL = "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}";
+  static final String EMAIL =
+      "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}";
 
   @TempDir Path dir;
   WebFixture f;
@@ -40,24 +41,38 @@ class EventStreamTest {
   }
 
   private static List<String> kindsOf(SseClient c, long jobId) {
-    return c.jobFrames().stream().map(EventStreamTest::data).filter(d -> d.path("jobId").asLong() == jobId)
-        .map(d -> d.path("kind").asText()).toList();
+    return c.jobFrames().stream()
+        .map(EventStreamTest::data)
+        .filter(d -> d.path("jobId").asLong() == jobId)
+        .map(d -> d.path("kind").asText())
+        .toList();
   }
 
   @Test
-  void all_events_stream_delivers_every_job_event_live_and_keeps_idle_connections_alive() throws Exception {
+  void all_events_stream_delivers_every_job_event_live_and_keeps_idle_connections_alive()
+      throws Exception {
     f = new WebFixture(dir, b -> b.sseKeepAlive(Duration.ofMillis(100)));
     try (SseClient c = connect("/api/events", null)) {
       assertThat(c.status).isEqualTo(200);
       long id = f.enqueue(EMAIL);
       await().atMost(Duration.ofSeconds(20)).until(() -> kindsOf(c, id).contains("SUCCEEDED"));
-      // the engine publishes ENQUEUED after the store write, so a fast worker's STARTED may come first
+      // the engine publishes ENQUEUED after the store write, so a fast worker's STARTED may come
+      // first
       assertThat(kindsOf(c, id)).containsExactlyInAnyOrder("ENQUEUED", "STARTED", "SUCCEEDED");
-      JsonNode ok = c.jobFrames().stream().map(EventStreamTest::data)
-          .filter(d -> d.path("jobId").asLong() == id && d.path("kind").asText().equals("SUCCEEDED")).findFirst().orElseThrow();
+      JsonNode ok =
+          c.jobFrames().stream()
+              .map(EventStreamTest::data)
+              .filter(
+                  d ->
+                      d.path("jobId").asLong() == id && d.path("kind").asText().equals("SUCCEEDED"))
+              .findFirst()
+              .orElseThrow();
       assertThat(ok.path("type").asText()).isEqualTo("send-email");
       assertThat(ok.path("queue").asText()).isEqualTo("default");
-      List<Long> seqs = c.jobFrames().stream().map(fr -> Long.parseLong(fr.id().substring(fr.id().lastIndexOf('-') + 1))).toList();
+      List<Long> seqs =
+          c.jobFrames().stream()
+              .map(fr -> Long.parseLong(fr.id().substring(fr.id().lastIndexOf('-') + 1)))
+              .toList();
       assertThat(seqs).isSorted().doesNotHaveDuplicates();
       int before = c.comments.get();
       await().atMost(Duration.ofSeconds(10)).until(() -> c.comments.get() > before + 1);
@@ -78,7 +93,8 @@ class EventStreamTest {
       f.awaitState(other, JobState.SUCCEEDED);
       f.release();
       await().atMost(Duration.ofSeconds(20)).until(() -> kindsOf(c, id).contains("SUCCEEDED"));
-      assertThat(c.jobFrames()).allSatisfy(fr -> assertThat(data(fr).path("jobId").asLong()).isEqualTo(id));
+      assertThat(c.jobFrames())
+          .allSatisfy(fr -> assertThat(data(fr).path("jobId").asLong()).isEqualTo(id));
     }
   }
 
@@ -93,22 +109,36 @@ class EventStreamTest {
       first.close();
       long b = f.enqueue(EMAIL);
       long c = f.enqueue(EMAIL);
-      await().atMost(Duration.ofSeconds(20)).until(() -> kindsOf(witness, b).contains("SUCCEEDED")
-          && kindsOf(witness, c).contains("SUCCEEDED"));
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  kindsOf(witness, b).contains("SUCCEEDED")
+                      && kindsOf(witness, c).contains("SUCCEEDED"));
       try (SseClient again = connect("/api/events", last)) {
-        List<String> missed = witness.jobFrames().stream().map(Frame::id)
-            .dropWhile(id -> !id.equals(last)).skip(1).toList();
+        List<String> missed =
+            witness.jobFrames().stream()
+                .map(Frame::id)
+                .dropWhile(id -> !id.equals(last))
+                .skip(1)
+                .toList();
         assertThat(missed).isNotEmpty();
-        await().atMost(Duration.ofSeconds(10)).until(() -> again.jobFrames().size() >= missed.size());
-        assertThat(again.jobFrames().stream().map(Frame::id).toList()).startsWith(missed.toArray(String[]::new));
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> again.jobFrames().size() >= missed.size());
+        assertThat(again.jobFrames().stream().map(Frame::id).toList())
+            .startsWith(missed.toArray(String[]::new));
         assertThat(again.frames).noneMatch(fr -> fr.event().equals("reset"));
-        assertThat(again.jobFrames().stream().map(Frame::id)).doesNotContain(last).doesNotHaveDuplicates();
+        assertThat(again.jobFrames().stream().map(Frame::id))
+            .doesNotContain(last)
+            .doesNotHaveDuplicates();
       }
     }
   }
 
   @Test
-  void a_client_too_far_behind_or_from_another_stream_gets_a_reset_then_live_events() throws Exception {
+  void a_client_too_far_behind_or_from_another_stream_gets_a_reset_then_live_events()
+      throws Exception {
     f = new WebFixture(dir, b -> b.sseReplay(3));
     String last;
     try (SseClient first = connect("/api/events", null)) {
@@ -132,7 +162,8 @@ class EventStreamTest {
     }
     try (SseClient stranger = connect("/api/events", "0badcafe-2")) {
       await().atMost(Duration.ofSeconds(10)).until(() -> !stranger.frames.isEmpty());
-      assertThat(data(stranger.frames.get(0)).path("reason").asText()).isEqualTo("unknown_event_id");
+      assertThat(data(stranger.frames.get(0)).path("reason").asText())
+          .isEqualTo("unknown_event_id");
     }
   }
 

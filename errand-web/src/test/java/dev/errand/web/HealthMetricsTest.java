@@ -67,7 +67,8 @@ class HealthMetricsTest {
     Res ready = f.get("/health");
     assertThat(ready.status()).isEqualTo(503);
     assertThat(ready.json().path("status").asText()).isEqualTo("DOWN");
-    assertThat(ready.json().path("checks").path("engine").path("status").asText()).isEqualTo("DOWN");
+    assertThat(ready.json().path("checks").path("engine").path("status").asText())
+        .isEqualTo("DOWN");
     assertThat(f.get("/health/live").status()).isEqualTo(200);
   }
 
@@ -85,13 +86,21 @@ class HealthMetricsTest {
   @Test
   void an_engine_without_heartbeating_nodes_is_not_ready() {
     f = new WebFixture(dir, b -> {});
-    Errand idle = Errand.builder().store(SqliteJobStore.file(dir.resolve("idle.db"))).scheduler(false).build();
+    Errand idle =
+        Errand.builder()
+            .store(SqliteJobStore.file(dir.resolve("idle.db")))
+            .scheduler(false)
+            .build();
     idle.store().open();
     try (ErrandWeb web = ErrandWeb.create(idle, WebConfig.builder().port(0).build()).start()) {
-      Res r = f.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + web.port() + "/health/ready")));
+      Res r =
+          f.send(
+              HttpRequest.newBuilder(
+                  URI.create("http://127.0.0.1:" + web.port() + "/health/ready")));
       assertThat(r.status()).isEqualTo(503);
       assertThat(r.json().path("checks").path("workers").path("status").asText()).isEqualTo("DOWN");
-      assertThat(r.json().path("checks").path("workers").path("detail").asText()).contains("0 of 0 nodes");
+      assertThat(r.json().path("checks").path("workers").path("detail").asText())
+          .contains("0 of 0 nodes");
       assertThat(web.internalErrors()).isZero();
     } finally {
       idle.close();
@@ -104,8 +113,10 @@ class HealthMetricsTest {
     f.awaitState(f.enqueue("{\"type\":\"flaky\",\"payload\":{}}"), JobState.SUCCEEDED);
     Res m = f.get("/metrics");
     assertThat(m.status()).isEqualTo(200);
-    assertThat(m.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain; version=0.0.4");
-    assertThat(m.body()).contains("# TYPE errand_jobs_enqueued_total counter")
+    assertThat(m.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("text/plain; version=0.0.4");
+    assertThat(m.body())
+        .contains("# TYPE errand_jobs_enqueued_total counter")
         .contains("errand_jobs_succeeded_total{queue=\"default\",type=\"flaky\"} 1.0")
         .contains("errand_jobs_retried_total{queue=\"default\",type=\"flaky\"} 1.0")
         .contains("errand_jobs_duration_seconds");
@@ -115,17 +126,28 @@ class HealthMetricsTest {
   void metrics_come_from_a_composite_registry_and_are_refused_clearly_from_a_simple_one() {
     f = new WebFixture(dir, b -> {});
     CompositeMeterRegistry composite = new CompositeMeterRegistry();
-    Errand withComposite = Errand.builder().store(SqliteJobStore.file(dir.resolve("c.db")))
-        .meterRegistry(composite).scheduler(false).build();
-    Errand withSimple = Errand.builder().store(SqliteJobStore.file(dir.resolve("s.db")))
-        .meterRegistry(new SimpleMeterRegistry()).scheduler(false).build();
-    try (ErrandWeb c = ErrandWeb.create(withComposite, WebConfig.builder().port(0).build()).start();
+    Errand withComposite =
+        Errand.builder()
+            .store(SqliteJobStore.file(dir.resolve("c.db")))
+            .meterRegistry(composite)
+            .scheduler(false)
+            .build();
+    Errand withSimple =
+        Errand.builder()
+            .store(SqliteJobStore.file(dir.resolve("s.db")))
+            .meterRegistry(new SimpleMeterRegistry())
+            .scheduler(false)
+            .build();
+    try (ErrandWeb c =
+            ErrandWeb.create(withComposite, WebConfig.builder().port(0).build()).start();
         ErrandWeb s = ErrandWeb.create(withSimple, WebConfig.builder().port(0).build()).start()) {
       composite.counter("errand.test.counter").increment();
-      Res ok = f.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.port() + "/metrics")));
+      Res ok =
+          f.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.port() + "/metrics")));
       assertThat(ok.status()).isEqualTo(200);
       assertThat(ok.body()).contains("errand_test_counter_total 1.0");
-      Res refused = f.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics")));
+      Res refused =
+          f.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics")));
       assertThat(refused.status()).isEqualTo(404);
       assertThat(refused.code()).isEqualTo("metrics_unavailable");
       assertThat(refused.message()).contains("PrometheusMeterRegistry");

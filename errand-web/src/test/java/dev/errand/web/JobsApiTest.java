@@ -15,7 +15,10 @@ import org.junit.jupiter.api.Test;
 class JobsApiTest extends FixtureTest {
   @Test
   void enqueued_job_runs_and_reads_back_with_result_and_redacted_payload() {
-    Res r = f.post("/api/jobs", """
+    Res r =
+        f.post(
+            "/api/jobs",
+            """
         {"type":"send-email","payload":{"to":"a@example.com","subject":"hi","password":"hunter2"},
          "tags":["welcome"],"priority":5,"maxAttempts":3}""");
     assertThat(r.status()).isEqualTo(201);
@@ -34,12 +37,17 @@ class JobsApiTest extends FixtureTest {
     assertThat(job.path("result").path("sentTo").asText()).isEqualTo("a@example.com");
     assertThat(job.path("result").path("password").asText()).isEqualTo("[redacted]");
     assertThat(f.get("/api/jobs/" + id).body()).doesNotContain("hunter2");
-    assertThat(f.errand.job(id).orElseThrow().payload()).as("stored unredacted").contains("hunter2");
+    assertThat(f.errand.job(id).orElseThrow().payload())
+        .as("stored unredacted")
+        .contains("hunter2");
   }
 
   @Test
   void delayed_and_timed_enqueues_wait_and_a_unique_key_returns_the_live_job() {
-    Res delayed = f.post("/api/jobs", """
+    Res delayed =
+        f.post(
+            "/api/jobs",
+            """
         {"type":"send-email","payload":{"to":"a","subject":"s","password":null},"delay":"PT1H",
          "uniqueKey":"welcome:1","queue":"other"}""");
     assertThat(delayed.status()).isEqualTo(201);
@@ -47,19 +55,28 @@ class JobsApiTest extends FixtureTest {
     assertThat(job.path("state").asText()).isEqualTo("SCHEDULED");
     assertThat(job.path("queue").asText()).isEqualTo("other");
     assertThat(job.path("uniqueKey").asText()).isEqualTo("welcome:1");
-    Res again = f.post("/api/jobs", """
+    Res again =
+        f.post(
+            "/api/jobs",
+            """
         {"type":"send-email","payload":{"to":"b","subject":"s","password":null},"uniqueKey":"welcome:1"}""");
     assertThat(again.status()).isEqualTo(200);
     assertThat(again.json().path("created").asBoolean()).isFalse();
     assertThat(again.json().path("id").asLong()).isEqualTo(delayed.json().path("id").asLong());
-    Res at = f.post("/api/jobs", """
+    Res at =
+        f.post(
+            "/api/jobs",
+            """
         {"type":"send-email","payload":{"to":"c","subject":"s","password":null},"runAt":"2999-01-01T00:00:00Z"}""");
     assertThat(at.json().path("job").path("runAt").asText()).isEqualTo("2999-01-01T00:00:00Z");
   }
 
   @Test
   void batch_enqueue_creates_every_job_in_order() {
-    Res r = f.post("/api/jobs/batch", """
+    Res r =
+        f.post(
+            "/api/jobs/batch",
+            """
         {"jobs":[{"type":"send-email","payload":{"to":"1","subject":"s","password":null}},
                  {"type":"flaky","payload":{}},
                  {"type":"send-email","payload":{"to":"3","subject":"s","password":null},"tags":["b"]}]}""");
@@ -81,8 +98,11 @@ class JobsApiTest extends FixtureTest {
   void batch_jobs_of_one_type_with_equal_options_share_one_store_write() {
     StringBuilder jobs = new StringBuilder();
     for (int i = 0; i < 50; i++) {
-      jobs.append(i == 0 ? "" : ",").append("{\"type\":\"send-email\",\"delay\":\"PT1H\",\"tags\":[\"bulk\"],")
-          .append("\"payload\":{\"to\":\"").append(i).append("\",\"subject\":\"s\",\"password\":null}}");
+      jobs.append(i == 0 ? "" : ",")
+          .append("{\"type\":\"send-email\",\"delay\":\"PT1H\",\"tags\":[\"bulk\"],")
+          .append("\"payload\":{\"to\":\"")
+          .append(i)
+          .append("\",\"subject\":\"s\",\"password\":null}}");
     }
     Res r = f.post("/api/jobs/batch", "{\"jobs\":[" + jobs + "]}");
     assertThat(r.status()).isEqualTo(201);
@@ -90,7 +110,10 @@ class JobsApiTest extends FixtureTest {
     r.json().path("jobs").forEach(j -> ids.add(j.path("id").asLong()));
     assertThat(ids).hasSize(50).isSorted().doesNotHaveDuplicates();
     List<Job> stored = ids.stream().map(id -> f.errand.job(id).orElseThrow()).toList();
-    assertThat(stored).extracting(Job::createdAt).as("one transaction, one enqueue time").containsOnly(stored.get(0).createdAt());
+    assertThat(stored)
+        .extracting(Job::createdAt)
+        .as("one transaction, one enqueue time")
+        .containsOnly(stored.get(0).createdAt());
     assertThat(stored).extracting(Job::runAt).containsOnly(stored.get(0).runAt());
     assertThat(stored.get(49).payload()).contains("\"to\":\"49\"");
   }
@@ -99,15 +122,23 @@ class JobsApiTest extends FixtureTest {
   void list_filters_by_state_type_queue_tag_and_time_and_pages_with_a_cursor() {
     List<Long> ids = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      ids.add(f.enqueue("{\"type\":\"send-email\",\"delay\":\"PT1H\",\"payload\":{\"to\":\"" + i
-          + "\",\"subject\":\"s\",\"password\":null}" + (i == 2 ? ",\"tags\":[\"vip\"]" : "") + "}"));
+      ids.add(
+          f.enqueue(
+              "{\"type\":\"send-email\",\"delay\":\"PT1H\",\"payload\":{\"to\":\""
+                  + i
+                  + "\",\"subject\":\"s\",\"password\":null}"
+                  + (i == 2 ? ",\"tags\":[\"vip\"]" : "")
+                  + "}"));
     }
-    long other = f.enqueue("{\"type\":\"flaky\",\"delay\":\"PT1H\",\"queue\":\"other\",\"payload\":{}}");
+    long other =
+        f.enqueue("{\"type\":\"flaky\",\"delay\":\"PT1H\",\"queue\":\"other\",\"payload\":{}}");
     JsonNode p1 = f.get("/api/jobs?type=send-email&limit=2").json();
     assertThat(ids(p1)).containsExactly(ids.get(4), ids.get(3));
-    JsonNode p2 = f.get("/api/jobs?type=send-email&limit=2&cursor=" + p1.path("nextCursor").asLong()).json();
+    JsonNode p2 =
+        f.get("/api/jobs?type=send-email&limit=2&cursor=" + p1.path("nextCursor").asLong()).json();
     assertThat(ids(p2)).containsExactly(ids.get(2), ids.get(1));
-    JsonNode p3 = f.get("/api/jobs?type=send-email&limit=2&cursor=" + p2.path("nextCursor").asLong()).json();
+    JsonNode p3 =
+        f.get("/api/jobs?type=send-email&limit=2&cursor=" + p2.path("nextCursor").asLong()).json();
     assertThat(ids(p3)).containsExactly(ids.get(0));
     assertThat(p3.path("nextCursor").isNull()).isTrue();
     assertThat(ids(f.get("/api/jobs?queue=other").json())).containsExactly(other);
@@ -122,11 +153,13 @@ class JobsApiTest extends FixtureTest {
       }
     }
     assertThat(fromThird).contains(ids.get(2)).doesNotContain(ids.get(0), ids.get(1));
-    assertThat(ids(f.get("/api/jobs?type=send-email&from=" + third).json())).containsExactlyElementsOf(fromThird);
+    assertThat(ids(f.get("/api/jobs?type=send-email&from=" + third).json()))
+        .containsExactlyElementsOf(fromThird);
     Instant first = f.errand.job(ids.get(0)).orElseThrow().createdAt();
     assertThat(ids(f.get("/api/jobs?type=send-email&to=" + first).json())).isEmpty();
     assertThat(ids(f.get("/api/jobs?type=send-email&from=" + first + "&to=" + third).json()))
-        .doesNotContain(ids.get(2), ids.get(3), ids.get(4)).contains(ids.get(0));
+        .doesNotContain(ids.get(2), ids.get(3), ids.get(4))
+        .contains(ids.get(0));
   }
 
   @Test
@@ -164,9 +197,13 @@ class JobsApiTest extends FixtureTest {
   void bulk_retry_and_delete_touch_only_failed_jobs_matching_the_filter() {
     List<Long> failed = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      failed.add(f.enqueue("{\"type\":\"fail\",\"payload\":{}" + (i == 0 ? ",\"tags\":[\"x\"]" : "") + "}"));
+      failed.add(
+          f.enqueue(
+              "{\"type\":\"fail\",\"payload\":{}" + (i == 0 ? ",\"tags\":[\"x\"]" : "") + "}"));
     }
-    long ok = f.enqueue("{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
+    long ok =
+        f.enqueue(
+            "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
     failed.forEach(id -> f.awaitState(id, JobState.FAILED));
     f.awaitState(ok, JobState.SUCCEEDED);
 

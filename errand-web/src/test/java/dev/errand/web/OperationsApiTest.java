@@ -15,15 +15,19 @@ import org.junit.jupiter.api.Test;
 
 /** Schedules, queues, nodes and statistics over a real socket against a real engine. */
 class OperationsApiTest extends FixtureTest {
-  static final String EMAIL = "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":\"pw\"}}";
+  static final String EMAIL =
+      "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":\"pw\"}}";
 
   @Test
   void schedule_is_validated_created_listed_with_next_occurrences_paused_triggered_and_deleted() {
-    String def = "{\"name\":\"digest\",\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\","
-        + "\"password\":\"pw\"},\"schedule\":\"every:PT1H\",\"lookAhead\":2,\"misfire\":\"skip\"}";
-    Res valid = f.post("/api/schedules/validate?count=3",
-        "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null},"
-            + "\"schedule\":\"monthly:31 10:00@UTC\",\"startAt\":\"2099-01-01T00:00:00Z\"}");
+    String def =
+        "{\"name\":\"digest\",\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\","
+            + "\"password\":\"pw\"},\"schedule\":\"every:PT1H\",\"lookAhead\":2,\"misfire\":\"skip\"}";
+    Res valid =
+        f.post(
+            "/api/schedules/validate?count=3",
+            "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null},"
+                + "\"schedule\":\"monthly:31 10:00@UTC\",\"startAt\":\"2099-01-01T00:00:00Z\"}");
     assertThat(valid.status()).isEqualTo(200);
     assertThat(valid.json().path("next").toString())
         .isEqualTo("[\"2099-01-31T10:00:00Z\",\"2099-02-28T10:00:00Z\",\"2099-03-31T10:00:00Z\"]");
@@ -35,7 +39,9 @@ class OperationsApiTest extends FixtureTest {
     assertThat(created.json().path("misfire").asText()).isEqualTo("skip");
     assertThat(created.json().path("payload").path("password").asText()).isEqualTo("[redacted]");
     assertThat(f.post("/api/schedules", def).status()).as("same definition again").isEqualTo(200);
-    await().atMost(Duration.ofSeconds(20)).until(() -> f.get("/api/schedules/digest").json().path("upcoming").size() == 2);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> f.get("/api/schedules/digest").json().path("upcoming").size() == 2);
     JsonNode one = f.get("/api/schedules/digest").json();
     assertThat(one.path("nextFireTimes")).hasSize(2);
     JsonNode list = f.get("/api/schedules").json().path("schedules");
@@ -52,7 +58,9 @@ class OperationsApiTest extends FixtureTest {
     assertThat(paused.json().path("schedule").path("paused").asBoolean()).isTrue();
     Res resumed = f.post("/api/schedules/digest/resume", null);
     assertThat(resumed.json().path("schedule").path("paused").asBoolean()).isFalse();
-    await().atMost(Duration.ofSeconds(20)).until(() -> f.get("/api/schedules/digest").json().path("upcoming").size() == 2);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> f.get("/api/schedules/digest").json().path("upcoming").size() == 2);
 
     Res deleted = f.delete("/api/schedules/digest");
     assertThat(deleted.status()).isEqualTo(200);
@@ -64,8 +72,11 @@ class OperationsApiTest extends FixtureTest {
   void queues_show_depth_by_state_and_pause_and_resume_cluster_wide() {
     Res paused = f.post("/api/queues/other/pause", null);
     assertThat(paused.json().path("paused").asBoolean()).isTrue();
-    long id = f.enqueue("{\"type\":\"send-email\",\"queue\":\"other\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
-    f.enqueue("{\"type\":\"send-email\",\"queue\":\"other\",\"delay\":\"PT1H\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
+    long id =
+        f.enqueue(
+            "{\"type\":\"send-email\",\"queue\":\"other\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
+    f.enqueue(
+        "{\"type\":\"send-email\",\"queue\":\"other\",\"delay\":\"PT1H\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}");
     JsonNode other = queue(f.get("/api/queues").json(), "other");
     assertThat(other.path("paused").asBoolean()).isTrue();
     assertThat(other.path("depth").path("QUEUED").asLong()).isEqualTo(1);
@@ -76,7 +87,8 @@ class OperationsApiTest extends FixtureTest {
     assertThat(f.errand.job(id).orElseThrow().state()).isEqualTo(JobState.QUEUED);
     f.post("/api/queues/other/resume", null);
     f.awaitState(id, JobState.SUCCEEDED);
-    assertThat(queue(f.get("/api/queues").json(), "other").path("depth").path("SUCCEEDED").asLong()).isEqualTo(1);
+    assertThat(queue(f.get("/api/queues").json(), "other").path("depth").path("SUCCEEDED").asLong())
+        .isEqualTo(1);
   }
 
   private static JsonNode queue(JsonNode body, String name) {
@@ -113,7 +125,9 @@ class OperationsApiTest extends FixtureTest {
     ids.add(f.enqueue("{\"type\":\"flaky\",\"payload\":{}}"));
     ids.add(f.enqueue("{\"type\":\"slow\",\"payload\":{}}"));
     for (long id : ids) {
-      await().atMost(Duration.ofSeconds(20)).until(() -> f.errand.job(id).orElseThrow().state().isFinal());
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> f.errand.job(id).orElseThrow().state().isFinal());
     }
     JsonNode s = f.get("/api/stats?window=PT1H").json();
     JsonNode counts = s.path("counts");
@@ -122,10 +136,18 @@ class OperationsApiTest extends FixtureTest {
     assertThat(counts.path("byQueue").path("default").path("SUCCEEDED").asLong()).isEqualTo(4);
     assertThat(counts.path("byState").path("FAILED").asLong()).isEqualTo(2);
     JsonNode w = s.path("window");
-    // the built-in maintenance schedules may finish jobs of their own meanwhile: count from the answer
+    // the built-in maintenance schedules may finish jobs of their own meanwhile: count from the
+    // answer
     long finished = w.path("finished").asLong();
-    long stored = f.errand.jobs(JobQuery.all().states(JobState.SUCCEEDED, JobState.FAILED)
-        .created(Instant.EPOCH, null).limit(1000)).jobs().size();
+    long stored =
+        f.errand
+            .jobs(
+                JobQuery.all()
+                    .states(JobState.SUCCEEDED, JobState.FAILED)
+                    .created(Instant.EPOCH, null)
+                    .limit(1000))
+            .jobs()
+            .size();
     assertThat(finished).isGreaterThanOrEqualTo(ids.size()).isLessThanOrEqualTo(stored);
     assertThat(w.path("succeeded").asLong() + w.path("failed").asLong()).isEqualTo(finished);
     assertThat(w.path("failed").asLong()).isEqualTo(2);
@@ -134,7 +156,8 @@ class OperationsApiTest extends FixtureTest {
     assertThat(w.path("errorRate").asDouble()).isEqualTo(2.0 / finished);
     assertThat(w.path("successRate").asDouble()).isEqualTo((finished - 2.0) / finished);
     assertThat(w.path("timeoutRate").asDouble()).isEqualTo(1.0 / finished);
-    assertThat(w.path("maxDurationMs").asLong()).isGreaterThanOrEqualTo(w.path("avgDurationMs").asLong());
+    assertThat(w.path("maxDurationMs").asLong())
+        .isGreaterThanOrEqualTo(w.path("avgDurationMs").asLong());
     assertThat(w.path("jobsPerHour").asDouble()).isEqualTo((double) finished);
     assertThat(w.path("throughputPerMinute").asDouble()).isEqualTo(finished / 60.0);
     assertThat(w.path("complete").asBoolean()).isTrue();

@@ -32,7 +32,8 @@ class SecurityTest {
   static final String READ_KEY = "read-key-0123456789abcdef";
   static final String ENQUEUE_KEY = "enqueue-key-0123456789abcdef";
   static final String ADMIN_KEY = "admin-key-0123456789abcdef";
-  static final String EMAIL = "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}";
+  static final String EMAIL =
+      "{\"type\":\"send-email\",\"payload\":{\"to\":\"a\",\"subject\":\"s\",\"password\":null}}";
 
   @TempDir Path dir;
   WebFixture f;
@@ -49,8 +50,14 @@ class SecurityTest {
   }
 
   private WebFixture withKeys(boolean openHealth, String host) {
-    return new WebFixture(dir, b -> b.host(host).openHealth(openHealth).apiKey(READ_KEY, Scope.READ)
-        .apiKey(ENQUEUE_KEY, Scope.ENQUEUE).apiKey(ADMIN_KEY, Scope.ADMIN));
+    return new WebFixture(
+        dir,
+        b ->
+            b.host(host)
+                .openHealth(openHealth)
+                .apiKey(READ_KEY, Scope.READ)
+                .apiKey(ENQUEUE_KEY, Scope.ENQUEUE)
+                .apiKey(ADMIN_KEY, Scope.ADMIN));
   }
 
   @Test
@@ -61,12 +68,16 @@ class SecurityTest {
     assertThat(d.remoteEnqueue()).isEmpty();
     assertThat(d.maxBodyBytes()).isEqualTo(1 << 20);
     assertThat(d.openHealth()).isFalse();
-    assertThat(WebConfig.builder().apiKey(ADMIN_KEY, Scope.ADMIN).build().toString()).doesNotContain(ADMIN_KEY);
+    assertThat(WebConfig.builder().apiKey(ADMIN_KEY, Scope.ADMIN).build().toString())
+        .doesNotContain(ADMIN_KEY);
     f = new WebFixture(dir, b -> {}, e -> {});
     ErrandWeb strict = ErrandWeb.create(f.errand, WebConfig.builder().port(0).build()).start();
     try {
-      Res r = f.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + strict.port() + "/api/jobs"))
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(EMAIL)));
+      Res r =
+          f.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + strict.port() + "/api/jobs"))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(EMAIL)));
       assertThat(r.status()).isEqualTo(403);
       assertThat(r.code()).isEqualTo("type_not_remotely_enqueueable");
     } finally {
@@ -77,7 +88,8 @@ class SecurityTest {
   @Test
   void without_keys_a_non_loopback_client_is_refused_and_a_loopback_one_served() throws Exception {
     Optional<InetAddress> external = externalAddress();
-    assumeTrue(external.isPresent(), "this machine has no non-loopback IPv4 address to connect from");
+    assumeTrue(
+        external.isPresent(), "this machine has no non-loopback IPv4 address to connect from");
     f = new WebFixture(dir, b -> b.host("0.0.0.0"));
     assertThat(f.get("/api/jobs").status()).isEqualTo(200);
     String url = "http://" + external.get().getHostAddress() + ":" + f.web.port() + "/api/jobs";
@@ -85,8 +97,11 @@ class SecurityTest {
     assertThat(remote.status()).isEqualTo(403);
     assertThat(remote.code()).isEqualTo("loopback_only");
     assertThat(remote.message()).contains(external.get().getHostAddress()).contains("apiKey");
-    Res enqueue = f.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(EMAIL)));
+    Res enqueue =
+        f.send(
+            HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(EMAIL)));
     assertThat(enqueue.code()).isEqualTo("loopback_only");
     assertThat(f.errand.jobs(dev.errand.JobQuery.all().type("send-email")).jobs()).isEmpty();
   }
@@ -94,21 +109,32 @@ class SecurityTest {
   @Test
   void with_keys_a_non_loopback_client_with_a_key_is_served() throws Exception {
     Optional<InetAddress> external = externalAddress();
-    assumeTrue(external.isPresent(), "this machine has no non-loopback IPv4 address to connect from");
+    assumeTrue(
+        external.isPresent(), "this machine has no non-loopback IPv4 address to connect from");
     f = withKeys(false, "0.0.0.0");
     String url = "http://" + external.get().getHostAddress() + ":" + f.web.port() + "/api/jobs";
     assertThat(f.send(HttpRequest.newBuilder(URI.create(url))).code()).isEqualTo("missing_api_key");
-    assertThat(f.send(HttpRequest.newBuilder(URI.create(url)).header("X-API-Key", READ_KEY)).status()).isEqualTo(200);
+    assertThat(
+            f.send(HttpRequest.newBuilder(URI.create(url)).header("X-API-Key", READ_KEY)).status())
+        .isEqualTo(200);
   }
 
   @Test
   void without_keys_a_foreign_host_header_is_refused_against_dns_rebinding() throws Exception {
     f = new WebFixture(dir, b -> {});
-    String foreign = raw(f.web.port(), "GET /api/jobs HTTP/1.1\r\nHost: evil.example:" + f.web.port()
-        + "\r\nConnection: close\r\n\r\n");
+    String foreign =
+        raw(
+            f.web.port(),
+            "GET /api/jobs HTTP/1.1\r\nHost: evil.example:"
+                + f.web.port()
+                + "\r\nConnection: close\r\n\r\n");
     assertThat(foreign).startsWith("HTTP/1.1 403").contains("\"code\":\"host_not_allowed\"");
-    String local = raw(f.web.port(), "GET /api/jobs HTTP/1.1\r\nHost: localhost:" + f.web.port()
-        + "\r\nConnection: close\r\n\r\n");
+    String local =
+        raw(
+            f.web.port(),
+            "GET /api/jobs HTTP/1.1\r\nHost: localhost:"
+                + f.web.port()
+                + "\r\nConnection: close\r\n\r\n");
     assertThat(local).startsWith("HTTP/1.1 200");
   }
 
@@ -119,11 +145,16 @@ class SecurityTest {
     assertThat(missing.status()).isEqualTo(401);
     assertThat(missing.code()).isEqualTo("missing_api_key");
     assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
-    assertThat(f.get("/health").code()).as("health is closed by default").isEqualTo("missing_api_key");
+    assertThat(f.get("/health").code())
+        .as("health is closed by default")
+        .isEqualTo("missing_api_key");
     assertThat(f.get("/metrics").code()).isEqualTo("missing_api_key");
     assertThat(f.get("/api/events").code()).isEqualTo("missing_api_key");
 
-    for (String path : new String[] {"/api/jobs", "/api/jobs/1", "/api/events", "/health", "/metrics", "/api/stats"}) {
+    for (String path :
+        new String[] {
+          "/api/jobs", "/api/jobs/1", "/api/events", "/health", "/metrics", "/api/stats"
+        }) {
       Res head = f.send(f.request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
       assertThat(head.status()).as("HEAD " + path + " without a key").isEqualTo(401);
     }
@@ -131,12 +162,17 @@ class SecurityTest {
     f.key = "wrong-key-0123456789abcdef";
     assertThat(f.get("/api/jobs").code()).isEqualTo("invalid_api_key");
     f.key = READ_KEY.substring(0, READ_KEY.length() - 1);
-    assertThat(f.get("/api/jobs").code()).as("a prefix of a key is not the key").isEqualTo("invalid_api_key");
+    assertThat(f.get("/api/jobs").code())
+        .as("a prefix of a key is not the key")
+        .isEqualTo("invalid_api_key");
 
     f.key = READ_KEY;
     assertThat(f.get("/api/jobs").status()).isEqualTo(200);
-    assertThat(f.send(f.request("/api/events").method("HEAD", HttpRequest.BodyPublishers.noBody())).status())
-        .as("HEAD on a stream answers at once").isEqualTo(200);
+    assertThat(
+            f.send(f.request("/api/events").method("HEAD", HttpRequest.BodyPublishers.noBody()))
+                .status())
+        .as("HEAD on a stream answers at once")
+        .isEqualTo(200);
     assertThat(f.get("/metrics").status()).isEqualTo(200);
     Res readEnqueues = f.post("/api/jobs", EMAIL);
     assertThat(readEnqueues.status()).isEqualTo(403);
@@ -145,7 +181,9 @@ class SecurityTest {
 
     f.key = ENQUEUE_KEY;
     long id = f.enqueue(EMAIL);
-    assertThat(f.get("/api/jobs/" + id).code()).as("enqueue does not imply read").isEqualTo("insufficient_scope");
+    assertThat(f.get("/api/jobs/" + id).code())
+        .as("enqueue does not imply read")
+        .isEqualTo("insufficient_scope");
     assertThat(f.post("/api/jobs/" + id + "/cancel", null).code()).isEqualTo("insufficient_scope");
     assertThat(f.post("/api/queues/default/pause", null).code()).isEqualTo("insufficient_scope");
 
@@ -173,25 +211,45 @@ class SecurityTest {
   void state_changing_requests_from_another_site_are_refused() {
     f = new WebFixture(dir, b -> {});
     long id = f.enqueue("{\"type\":\"block\",\"payload\":{}}");
-    Res evil = f.send(f.request("/api/jobs/" + id + "/cancel").header("Content-Type", "application/json")
-        .header("Origin", "http://evil.example").POST(HttpRequest.BodyPublishers.noBody()));
+    Res evil =
+        f.send(
+            f.request("/api/jobs/" + id + "/cancel")
+                .header("Content-Type", "application/json")
+                .header("Origin", "http://evil.example")
+                .POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(evil.status()).isEqualTo(403);
     assertThat(evil.code()).isEqualTo("cross_site_request");
-    Res nullOrigin = f.send(f.request("/api/jobs/" + id + "/cancel").header("Content-Type", "application/json")
-        .header("Origin", "null").POST(HttpRequest.BodyPublishers.noBody()));
+    Res nullOrigin =
+        f.send(
+            f.request("/api/jobs/" + id + "/cancel")
+                .header("Content-Type", "application/json")
+                .header("Origin", "null")
+                .POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(nullOrigin.code()).isEqualTo("cross_site_request");
-    Res fetchMeta = f.send(f.request("/api/jobs").header("Content-Type", "application/json")
-        .header("Sec-Fetch-Site", "cross-site").POST(HttpRequest.BodyPublishers.ofString(EMAIL)));
+    Res fetchMeta =
+        f.send(
+            f.request("/api/jobs")
+                .header("Content-Type", "application/json")
+                .header("Sec-Fetch-Site", "cross-site")
+                .POST(HttpRequest.BodyPublishers.ofString(EMAIL)));
     assertThat(fetchMeta.code()).isEqualTo("cross_site_request");
-    Res form = f.send(f.request("/api/jobs/" + id + "/cancel")
-        .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.noBody()));
+    Res form =
+        f.send(
+            f.request("/api/jobs/" + id + "/cancel")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(form.status()).isEqualTo(415);
     assertThat(form.code()).isEqualTo("unsupported_media_type");
     Res bare = f.send(f.request("/api/jobs/" + id).DELETE());
     assertThat(bare.code()).as("no content type, no key").isEqualTo("unsupported_media_type");
     assertThat(f.errand.job(id).orElseThrow().state()).isNotEqualTo(dev.errand.JobState.CANCELLED);
-    Res sameOrigin = f.send(f.request("/api/jobs/" + id + "/cancel").header("Content-Type", "application/json")
-        .header("Origin", f.base()).header("Sec-Fetch-Site", "same-origin").POST(HttpRequest.BodyPublishers.noBody()));
+    Res sameOrigin =
+        f.send(
+            f.request("/api/jobs/" + id + "/cancel")
+                .header("Content-Type", "application/json")
+                .header("Origin", f.base())
+                .header("Sec-Fetch-Site", "same-origin")
+                .POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(sameOrigin.status()).isEqualTo(200);
     assertThat(f.get("/api/jobs/" + id).json().path("state").asText()).isEqualTo("CANCELLED");
   }
@@ -200,10 +258,15 @@ class SecurityTest {
   void with_keys_a_cross_origin_request_is_refused_even_with_a_valid_key() {
     f = withKeys(false, "127.0.0.1");
     f.key = ADMIN_KEY;
-    Res r = f.send(f.request("/api/jobs").header("Content-Type", "application/json")
-        .header("Origin", "https://evil.example").POST(HttpRequest.BodyPublishers.ofString(EMAIL)));
+    Res r =
+        f.send(
+            f.request("/api/jobs")
+                .header("Content-Type", "application/json")
+                .header("Origin", "https://evil.example")
+                .POST(HttpRequest.BodyPublishers.ofString(EMAIL)));
     assertThat(r.code()).isEqualTo("cross_site_request");
-    Res keyed = f.send(f.request("/api/queues/default/pause").POST(HttpRequest.BodyPublishers.noBody()));
+    Res keyed =
+        f.send(f.request("/api/queues/default/pause").POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(keyed.status()).as("a key header is proof enough against forms").isEqualTo(200);
   }
 

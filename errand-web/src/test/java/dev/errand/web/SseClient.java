@@ -15,8 +15,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real streaming Server-Sent Events client on the JDK HTTP client: a reader thread parses
- * frames as they arrive into {@link #frames}.
+ * A real streaming Server-Sent Events client on the JDK HTTP client: a reader thread parses frames
+ * as they arrive into {@link #frames}.
  */
 final class SseClient implements AutoCloseable {
   record Frame(String id, String event, String data) {}
@@ -28,9 +28,12 @@ final class SseClient implements AutoCloseable {
   private final InputStream body;
   private final Thread reader;
 
-  SseClient(HttpClient http, String url, String key, String lastEventId) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream")
-        .timeout(Duration.ofSeconds(10));
+  SseClient(HttpClient http, String url, String key, String lastEventId)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Accept", "text/event-stream")
+            .timeout(Duration.ofSeconds(10));
     if (key != null) {
       b.header("Authorization", "Bearer " + key);
     }
@@ -46,7 +49,8 @@ final class SseClient implements AutoCloseable {
   }
 
   private void read() {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
       String id = null;
       String event = null;
       StringBuilder data = null;
@@ -66,7 +70,10 @@ final class SseClient implements AutoCloseable {
         } else if (line.startsWith("event: ")) {
           event = line.substring(7);
         } else if (line.startsWith("data: ")) {
-          data = data == null ? new StringBuilder(line.substring(6)) : data.append('\n').append(line.substring(6));
+          data =
+              data == null
+                  ? new StringBuilder(line.substring(6))
+                  : data.append('\n').append(line.substring(6));
         }
       }
     } catch (IOException e) {

@@ -24,9 +24,9 @@ import java.util.function.Consumer;
 /**
  * A real engine on a SQLite file, an {@link ErrandWeb} on its own server on a free loopback port,
  * and a JDK HTTP client. Job types: {@code send-email} (remotely enqueueable; {@code password} is
- * redacted), {@code fail} (fails permanently), {@code flaky} (fails its first attempt),
- * {@code block} (runs until {@link #release}), {@code slow} (times out), and {@code internal}
- * (registered but not remotely enqueueable).
+ * redacted), {@code fail} (fails permanently), {@code flaky} (fails its first attempt), {@code
+ * block} (runs until {@link #release}), {@code slow} (times out), and {@code internal} (registered
+ * but not remotely enqueueable).
  */
 final class WebFixture implements AutoCloseable {
   record Email(String to, String subject, String password) {}
@@ -70,29 +70,59 @@ final class WebFixture implements AutoCloseable {
   }
 
   WebFixture(Path dir, Consumer<WebConfig.Builder> web, Consumer<Errand.Builder> engine) {
-    Errand.Builder b = Errand.builder().store(SqliteJobStore.file(dir.resolve("web.db")))
-        .meterRegistry(registry).queue("default", 4).queue("other", 1)
-        .pollInterval(Duration.ofMillis(50)).schedulerInterval(Duration.ofMillis(100))
-        .shutdownGrace(Duration.ofSeconds(1)).nodeHeartbeatInterval(Duration.ofMillis(200));
+    Errand.Builder b =
+        Errand.builder()
+            .store(SqliteJobStore.file(dir.resolve("web.db")))
+            .meterRegistry(registry)
+            .queue("default", 4)
+            .queue("other", 1)
+            .pollInterval(Duration.ofMillis(50))
+            .schedulerInterval(Duration.ofMillis(100))
+            .shutdownGrace(Duration.ofSeconds(1))
+            .nodeHeartbeatInterval(Duration.ofMillis(200));
     engine.accept(b);
     errand = b.build();
-    email = errand.register(JobType.of("send-email", Email.class, (ctx, e) -> ctx.result(
-        java.util.Map.of("sentTo", e.to(), "password", e.password() == null ? "" : e.password()))));
-    errand.register(JobType.of("fail", Nothing.class, (ctx, n) -> {
-      throw new PermanentFailure("the mail server said no");
-    }));
-    errand.register(JobType.of("flaky", Nothing.class, (ctx, n) -> {
-      if (ctx.attempt() == 1) {
-        throw new IllegalStateException("first attempt fails");
-      }
-    }).backoff(dev.errand.Backoff.exponential(Duration.ofMillis(10))));
+    email =
+        errand.register(
+            JobType.of(
+                "send-email",
+                Email.class,
+                (ctx, e) ->
+                    ctx.result(
+                        java.util.Map.of(
+                            "sentTo",
+                            e.to(),
+                            "password",
+                            e.password() == null ? "" : e.password()))));
+    errand.register(
+        JobType.of(
+            "fail",
+            Nothing.class,
+            (ctx, n) -> {
+              throw new PermanentFailure("the mail server said no");
+            }));
+    errand.register(
+        JobType.of(
+                "flaky",
+                Nothing.class,
+                (ctx, n) -> {
+                  if (ctx.attempt() == 1) {
+                    throw new IllegalStateException("first attempt fails");
+                  }
+                })
+            .backoff(dev.errand.Backoff.exponential(Duration.ofMillis(10))));
     block = errand.register(JobType.of("block", Nothing.class, (ctx, n) -> blocker.await()));
-    errand.register(JobType.of("slow", Nothing.class, (ctx, n) -> new CountDownLatch(1).await())
-        .timeout(Duration.ofMillis(100)).maxAttempts(1));
+    errand.register(
+        JobType.of("slow", Nothing.class, (ctx, n) -> new CountDownLatch(1).await())
+            .timeout(Duration.ofMillis(100))
+            .maxAttempts(1));
     errand.register(JobType.of("internal", Nothing.class, (ctx, n) -> {}));
     errand.start();
-    WebConfig.Builder cfg = WebConfig.builder().port(0)
-        .remoteEnqueue("send-email", "fail", "flaky", "block", "slow").redact("password");
+    WebConfig.Builder cfg =
+        WebConfig.builder()
+            .port(0)
+            .remoteEnqueue("send-email", "fail", "flaky", "block", "slow")
+            .redact("password");
     web.accept(cfg);
     this.web = ErrandWeb.create(errand, cfg.build()).start();
   }
@@ -107,7 +137,8 @@ final class WebFixture implements AutoCloseable {
   }
 
   HttpRequest.Builder request(String path) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(20));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(20));
     if (key != null) {
       b.header("Authorization", "Bearer " + key);
     }
@@ -119,8 +150,13 @@ final class WebFixture implements AutoCloseable {
   }
 
   Res post(String path, String json) {
-    return send(request(path).header("Content-Type", "application/json")
-        .POST(json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)));
+    return send(
+        request(path)
+            .header("Content-Type", "application/json")
+            .POST(
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json)));
   }
 
   Res delete(String path) {
@@ -149,7 +185,9 @@ final class WebFixture implements AutoCloseable {
   }
 
   Job awaitState(long id, JobState state) {
-    await().atMost(Duration.ofSeconds(20)).until(() -> errand.job(id).map(Job::state).orElse(null) == state);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> errand.job(id).map(Job::state).orElse(null) == state);
     return errand.job(id).orElseThrow();
   }
 

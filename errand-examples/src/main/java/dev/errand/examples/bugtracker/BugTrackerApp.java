@@ -61,7 +61,8 @@ public final class BugTrackerApp implements AutoCloseable {
   static final String MEDIA_SWEEP = "bugtracker-media-sweep";
   static final String CACHE_WARM = "bugtracker-cache-warm";
 
-  static final String SCHEMA = """
+  static final String SCHEMA =
+      """
       CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, role TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1);
       CREATE TABLE IF NOT EXISTS bugs (id ${ID}, title TEXT NOT NULL, severity TEXT NOT NULL,
         status TEXT NOT NULL, reporter_id TEXT NOT NULL, assignee_id TEXT, created_at BIGINT NOT NULL,
@@ -128,21 +129,26 @@ public final class BugTrackerApp implements AutoCloseable {
     }
     this.db = config.database().get();
     db.migrate(SCHEMA);
-    db.inTransaction(c -> {
-      for (Map.Entry<String, String> u : config.users().entrySet()) {
-        update(c, "INSERT INTO users (id, role, active) VALUES (?, ?, 1) ON CONFLICT (id) DO NOTHING",
-            u.getKey(), u.getValue());
-      }
-      return null;
-    });
+    db.inTransaction(
+        c -> {
+          for (Map.Entry<String, String> u : config.users().entrySet()) {
+            update(
+                c,
+                "INSERT INTO users (id, role, active) VALUES (?, ?, 1) ON CONFLICT (id) DO NOTHING",
+                u.getKey(),
+                u.getValue());
+          }
+          return null;
+        });
     this.errand = Errand.builder().store(db.jobStore()).queue(BugTrackerJobs.QUEUE, 4).build();
     this.storage = config.storage().apply(config.dataDir().resolve("media"));
     this.cache = new DashboardCache(config.clock(), config.cacheTtl());
     this.alerts = new Alerts(db, config.clock(), 3, Duration.ofMinutes(10));
     this.alertWatch = alerts.watch(errand);
     this.channels = List.copyOf(config.channels().apply(db));
-    this.jobs = new BugTrackerJobs(errand, db, config, channels, storage, cache,
-        config.dataDir().resolve("tmp"), alerts);
+    this.jobs =
+        new BugTrackerJobs(
+            errand, db, config, channels, storage, cache, config.dataDir().resolve("tmp"), alerts);
   }
 
   /** Opens the database, starts the HTTP server and then the workers and schedules. */
@@ -167,16 +173,30 @@ public final class BugTrackerApp implements AutoCloseable {
 
   private void begin() {
     errand.start();
-    errand.defineSchedule(RecurringJob.of(MAINTENANCE, jobs.maintenance, new BugTrackerJobs.Run("low-traffic hours"),
-        Schedule.daily(config.lowTrafficTime(), config.zone())));
-    errand.defineSchedule(RecurringJob.of(MEDIA_SWEEP, jobs.mediaSweep, new BugTrackerJobs.Run("low-traffic hours"),
-        Schedule.daily(config.lowTrafficTime().plusMinutes(30), config.zone())));
-    errand.defineSchedule(RecurringJob.of(CACHE_WARM, jobs.warmCache, new BugTrackerJobs.Run("interval"),
-        Schedule.every(config.cacheWarmInterval())));
-    log.info("bug tracker: {}; channels {}; maintenance {}, media sweep {}, cache warming {}",
+    errand.defineSchedule(
+        RecurringJob.of(
+            MAINTENANCE,
+            jobs.maintenance,
+            new BugTrackerJobs.Run("low-traffic hours"),
+            Schedule.daily(config.lowTrafficTime(), config.zone())));
+    errand.defineSchedule(
+        RecurringJob.of(
+            MEDIA_SWEEP,
+            jobs.mediaSweep,
+            new BugTrackerJobs.Run("low-traffic hours"),
+            Schedule.daily(config.lowTrafficTime().plusMinutes(30), config.zone())));
+    errand.defineSchedule(
+        RecurringJob.of(
+            CACHE_WARM,
+            jobs.warmCache,
+            new BugTrackerJobs.Run("interval"),
+            Schedule.every(config.cacheWarmInterval())));
+    log.info(
+        "bug tracker: {}; channels {}; maintenance {}, media sweep {}, cache warming {}",
         server == null ? "mounted" : "listening on " + baseUrl(),
         channels.stream().map(NotificationChannel::name).toList(),
-        errand.schedule(MAINTENANCE).orElseThrow().schedule(), errand.schedule(MEDIA_SWEEP).orElseThrow().schedule(),
+        errand.schedule(MAINTENANCE).orElseThrow().schedule(),
+        errand.schedule(MEDIA_SWEEP).orElseThrow().schedule(),
         errand.schedule(CACHE_WARM).orElseThrow().schedule());
   }
 
@@ -199,19 +219,38 @@ public final class BugTrackerApp implements AutoCloseable {
     r.get("/metrics/{period}", ctx -> ctx.json(db.read(c -> metrics(c, ctx.pathParam("period")))));
     r.post("/metrics/{period}/finalize", this::finalizeMetrics);
     r.get("/dashboard", this::dashboard);
-    r.get("/inbox", ctx -> {
-      String me = caller(ctx).id;
-      ctx.json(db.read(c -> query(c, "SELECT kind, message, bug_id FROM inbox WHERE recipient_id = ? ORDER BY id",
-          rs -> Json.object("kind", rs.getString(1), "message", rs.getString(2), "bugId", rs.getLong(3)), me)));
-    });
-    r.get("/admin/alerts", ctx -> {
-      require(caller(ctx), "admin");
-      ctx.json(alerts.list());
-    });
-    r.get("/admin/jobs", ctx -> {
-      require(caller(ctx), "admin");
-      ctx.json(jobStats());
-    });
+    r.get(
+        "/inbox",
+        ctx -> {
+          String me = caller(ctx).id;
+          ctx.json(
+              db.read(
+                  c ->
+                      query(
+                          c,
+                          "SELECT kind, message, bug_id FROM inbox WHERE recipient_id = ? ORDER BY id",
+                          rs ->
+                              Json.object(
+                                  "kind",
+                                  rs.getString(1),
+                                  "message",
+                                  rs.getString(2),
+                                  "bugId",
+                                  rs.getLong(3)),
+                          me)));
+        });
+    r.get(
+        "/admin/alerts",
+        ctx -> {
+          require(caller(ctx), "admin");
+          ctx.json(alerts.list());
+        });
+    r.get(
+        "/admin/jobs",
+        ctx -> {
+          require(caller(ctx), "admin");
+          ctx.json(jobStats());
+        });
   }
 
   // ------------------------------------------------------------------ users
@@ -221,16 +260,28 @@ public final class BugTrackerApp implements AutoCloseable {
   private User caller(Context ctx) {
     String id = ctx.header(USER_HEADER);
     if (id == null || id.isBlank()) {
-      throw new ApiError(401, "Unauthorized", "send your user id in the " + USER_HEADER + " header");
+      throw new ApiError(
+          401, "Unauthorized", "send your user id in the " + USER_HEADER + " header");
     }
-    return db.read(c -> queryOne(c, "SELECT id, role FROM users WHERE id = ? AND active = 1",
-        rs -> new User(rs.getString(1), rs.getString(2)), id))
-        .orElseThrow(() -> new ApiError(401, "Unauthorized", "user '" + id + "' is not an active user"));
+    return db.read(
+            c ->
+                queryOne(
+                    c,
+                    "SELECT id, role FROM users WHERE id = ? AND active = 1",
+                    rs -> new User(rs.getString(1), rs.getString(2)),
+                    id))
+        .orElseThrow(
+            () -> new ApiError(401, "Unauthorized", "user '" + id + "' is not an active user"));
   }
 
   private static void require(User u, String... roles) {
     if (!List.of(roles).contains(u.role)) {
-      throw ApiError.forbidden(u.id + " (" + u.role + ") may not do this; it needs the role " + String.join(" or ", roles));
+      throw ApiError.forbidden(
+          u.id
+              + " ("
+              + u.role
+              + ") may not do this; it needs the role "
+              + String.join(" or ", roles));
     }
   }
 
@@ -244,28 +295,53 @@ public final class BugTrackerApp implements AutoCloseable {
     }
     String severity = severity(in.severity() == null ? "medium" : in.severity());
     Instant now = config.clock().instant();
-    Map<String, Object> bug = db.inTransaction(c -> {
-      if (in.assigneeId() != null && number(c, "SELECT COUNT(*) FROM users WHERE id = ? AND active = 1", in.assigneeId()) == 0) {
-        throw ApiError.badRequest("assignee '" + in.assigneeId() + "' is not an active user");
-      }
-      long id = insert(c, "INSERT INTO bugs (title, severity, status, reporter_id, assignee_id, created_at, updated_at)"
-          + " VALUES (?, ?, 'open', ?, ?, ?, ?) RETURNING id", in.title().trim(), severity, me.id, in.assigneeId(),
-          now.toEpochMilli(), now.toEpochMilli()).orElseThrow();
-      jobs.countReportedBug(c, me.id, now);
-      bumpVersion(c);
-      return bug(c, id);
-    });
+    Map<String, Object> bug =
+        db.inTransaction(
+            c -> {
+              if (in.assigneeId() != null
+                  && number(
+                          c,
+                          "SELECT COUNT(*) FROM users WHERE id = ? AND active = 1",
+                          in.assigneeId())
+                      == 0) {
+                throw ApiError.badRequest(
+                    "assignee '" + in.assigneeId() + "' is not an active user");
+              }
+              long id =
+                  insert(
+                          c,
+                          "INSERT INTO bugs (title, severity, status, reporter_id, assignee_id, created_at, updated_at)"
+                              + " VALUES (?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+                          in.title().trim(),
+                          severity,
+                          me.id,
+                          in.assigneeId(),
+                          now.toEpochMilli(),
+                          now.toEpochMilli())
+                      .orElseThrow();
+              jobs.countReportedBug(c, me.id, now);
+              bumpVersion(c);
+              return bug(c, id);
+            });
     ctx.status(201).json(bug);
   }
 
   private void getBug(Context ctx) {
     caller(ctx);
     long id = id(ctx);
-    ctx.json(db.read(c -> {
-      Map<String, Object> bug = bug(c, id);
-      bug.put("media", query(c, "SELECT id FROM media WHERE bug_id = ? ORDER BY id", rs -> rs.getLong(1), id));
-      return bug;
-    }));
+    ctx.json(
+        db.read(
+            c -> {
+              Map<String, Object> bug = bug(c, id);
+              bug.put(
+                  "media",
+                  query(
+                      c,
+                      "SELECT id FROM media WHERE bug_id = ? ORDER BY id",
+                      rs -> rs.getLong(1),
+                      id));
+              return bug;
+            }));
   }
 
   private void comment(Context ctx) {
@@ -275,15 +351,28 @@ public final class BugTrackerApp implements AutoCloseable {
     if (in.body() == null || in.body().isBlank() || in.body().length() > 10_000) {
       throw ApiError.badRequest("body is required, 1-10000 characters");
     }
-    long commentId = db.inTransaction(c -> {
-      openBug(c, bugId);
-      long id = insert(c, "INSERT INTO comments (bug_id, author_id, body, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-          bugId, me.id, in.body(), config.clock().instant().toEpochMilli()).orElseThrow();
-      if (in.body().contains("@")) {
-        errand.enqueue(c, jobs.notify, new BugTrackerJobs.Notify("mention", bugId, id, null, null, me.id, null), Enqueue.now());
-      }
-      return id;
-    });
+    long commentId =
+        db.inTransaction(
+            c -> {
+              openBug(c, bugId);
+              long id =
+                  insert(
+                          c,
+                          "INSERT INTO comments (bug_id, author_id, body, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+                          bugId,
+                          me.id,
+                          in.body(),
+                          config.clock().instant().toEpochMilli())
+                      .orElseThrow();
+              if (in.body().contains("@")) {
+                errand.enqueue(
+                    c,
+                    jobs.notify,
+                    new BugTrackerJobs.Notify("mention", bugId, id, null, null, me.id, null),
+                    Enqueue.now());
+              }
+              return id;
+            });
     wake();
     ctx.status(201).json(Json.object("id", commentId, "bugId", bugId));
   }
@@ -292,65 +381,98 @@ public final class BugTrackerApp implements AutoCloseable {
     User me = caller(ctx);
     long bugId = id(ctx);
     String severity = severity(ApiError.body(ctx, mapper, SeverityChange.class).severity());
-    Map<String, Object> bug = db.inTransaction(c -> {
-      Map<String, Object> b = openBug(c, bugId);
-      if (!me.id.equals(b.get("reporterId")) && !me.id.equals(b.get("assigneeId"))) {
-        require(me, "lead", "admin");
-      }
-      String old = (String) b.get("severity");
-      if (old.equals(severity)) {
-        return b;
-      }
-      update(c, "UPDATE bugs SET severity = ?, updated_at = ? WHERE id = ?", severity,
-          config.clock().instant().toEpochMilli(), bugId);
-      audit(c, me, "severity " + old + " -> " + severity, "bug " + bugId);
-      bumpVersion(c);
-      errand.enqueue(c, jobs.notify, new BugTrackerJobs.Notify("severity_changed", bugId, null, null, null, me.id,
-          "from " + old + " to " + severity), Enqueue.now());
-      recalculate(c, b, "severity change of bug " + bugId);
-      return bug(c, bugId);
-    });
+    Map<String, Object> bug =
+        db.inTransaction(
+            c -> {
+              Map<String, Object> b = openBug(c, bugId);
+              if (!me.id.equals(b.get("reporterId")) && !me.id.equals(b.get("assigneeId"))) {
+                require(me, "lead", "admin");
+              }
+              String old = (String) b.get("severity");
+              if (old.equals(severity)) {
+                return b;
+              }
+              update(
+                  c,
+                  "UPDATE bugs SET severity = ?, updated_at = ? WHERE id = ?",
+                  severity,
+                  config.clock().instant().toEpochMilli(),
+                  bugId);
+              audit(c, me, "severity " + old + " -> " + severity, "bug " + bugId);
+              bumpVersion(c);
+              errand.enqueue(
+                  c,
+                  jobs.notify,
+                  new BugTrackerJobs.Notify(
+                      "severity_changed",
+                      bugId,
+                      null,
+                      null,
+                      null,
+                      me.id,
+                      "from " + old + " to " + severity),
+                  Enqueue.now());
+              recalculate(c, b, "severity change of bug " + bugId);
+              return bug(c, bugId);
+            });
     wake();
     ctx.json(bug);
   }
 
-  /** Archive (reporter, lead, admin) or delete (admin) a bug: its media are archived and cleaned up. */
+  /**
+   * Archive (reporter, lead, admin) or delete (admin) a bug: its media are archived and cleaned up.
+   */
   private void retire(Context ctx, String status) {
     User me = caller(ctx);
     long bugId = id(ctx);
-    Map<String, Object> bug = db.inTransaction(c -> {
-      Map<String, Object> b = bug(c, bugId);
-      if (status.equals("deleted")) {
-        require(me, "admin");
-      } else if (!me.id.equals(b.get("reporterId"))) {
-        require(me, "lead", "admin");
-      }
-      if (b.get("status").equals(status) || b.get("status").equals("deleted")) {
-        throw new ApiError(409, "Conflict", "bug " + bugId + " is already " + b.get("status"));
-      }
-      long now = config.clock().instant().toEpochMilli();
-      update(c, "UPDATE bugs SET status = ?, updated_at = ? WHERE id = ?", status, now, bugId);
-      audit(c, me, status, "bug " + bugId);
-      for (long mediaId : query(c, "SELECT id FROM media WHERE bug_id = ? AND status = 'active'", rs -> rs.getLong(1), bugId)) {
-        update(c, "UPDATE media SET status = 'archived', archived_at = ? WHERE id = ?", now, mediaId);
-        jobs.enqueueCleanup(c, mediaId);
-      }
-      bumpVersion(c);
-      recalculate(c, b, "bug " + bugId + " " + status);
-      return bug(c, bugId);
-    });
+    Map<String, Object> bug =
+        db.inTransaction(
+            c -> {
+              Map<String, Object> b = bug(c, bugId);
+              if (status.equals("deleted")) {
+                require(me, "admin");
+              } else if (!me.id.equals(b.get("reporterId"))) {
+                require(me, "lead", "admin");
+              }
+              if (b.get("status").equals(status) || b.get("status").equals("deleted")) {
+                throw new ApiError(
+                    409, "Conflict", "bug " + bugId + " is already " + b.get("status"));
+              }
+              long now = config.clock().instant().toEpochMilli();
+              update(
+                  c, "UPDATE bugs SET status = ?, updated_at = ? WHERE id = ?", status, now, bugId);
+              audit(c, me, status, "bug " + bugId);
+              for (long mediaId :
+                  query(
+                      c,
+                      "SELECT id FROM media WHERE bug_id = ? AND status = 'active'",
+                      rs -> rs.getLong(1),
+                      bugId)) {
+                update(
+                    c,
+                    "UPDATE media SET status = 'archived', archived_at = ? WHERE id = ?",
+                    now,
+                    mediaId);
+                jobs.enqueueCleanup(c, mediaId);
+              }
+              bumpVersion(c);
+              recalculate(c, b, "bug " + bugId + " " + status);
+              return bug(c, bugId);
+            });
     wake();
     ctx.json(bug);
   }
 
-  private void recalculate(Connection c, Map<String, Object> bug, String reason) throws SQLException {
+  private void recalculate(Connection c, Map<String, Object> bug, String reason)
+      throws SQLException {
     List<String> users = new java.util.ArrayList<>();
     users.add((String) bug.get("reporterId"));
     if (bug.get("assigneeId") != null) {
       users.add((String) bug.get("assigneeId"));
     }
     String period = jobs.period(Instant.parse((String) bug.get("createdAt")));
-    errand.enqueue(c, jobs.recalculate, new BugTrackerJobs.Recalculate(users, period, reason), Enqueue.now());
+    errand.enqueue(
+        c, jobs.recalculate, new BugTrackerJobs.Recalculate(users, period, reason), Enqueue.now());
   }
 
   // ------------------------------------------------------------------ media
@@ -365,9 +487,19 @@ public final class BugTrackerApp implements AutoCloseable {
     }
     db.read(c -> openBug(c, bugId));
     String key = storage.put(name, bytes);
-    long id = db.inTransaction(c -> insert(c, "INSERT INTO media (bug_id, file_name, storage_key, size, status, created_at)"
-        + " VALUES (?, ?, ?, ?, 'active', ?) RETURNING id", bugId, name, key, bytes.length,
-        config.clock().instant().toEpochMilli()).orElseThrow());
+    long id =
+        db.inTransaction(
+            c ->
+                insert(
+                        c,
+                        "INSERT INTO media (bug_id, file_name, storage_key, size, status, created_at)"
+                            + " VALUES (?, ?, ?, ?, 'active', ?) RETURNING id",
+                        bugId,
+                        name,
+                        key,
+                        bytes.length,
+                        config.clock().instant().toEpochMilli())
+                    .orElseThrow());
     log.debug("{} uploaded media {} to bug {}", me.id, id, bugId);
     ctx.status(201).json(db.read(c -> media(c, id)));
   }
@@ -375,19 +507,26 @@ public final class BugTrackerApp implements AutoCloseable {
   private void archiveMedia(Context ctx) {
     User me = caller(ctx);
     long id = id(ctx);
-    Map<String, Object> m = db.inTransaction(c -> {
-      Map<String, Object> media = media(c, id);
-      if (!me.id.equals(bug(c, (Long) media.get("bugId")).get("reporterId"))) {
-        require(me, "lead", "admin");
-      }
-      if (update(c, "UPDATE media SET status = 'archived', archived_at = ? WHERE id = ? AND status = 'active'",
-          config.clock().instant().toEpochMilli(), id) == 0) {
-        throw new ApiError(409, "Conflict", "media " + id + " is " + media.get("status") + ", not active");
-      }
-      jobs.enqueueCleanup(c, id);
-      audit(c, me, "archived", "media " + id);
-      return media(c, id);
-    });
+    Map<String, Object> m =
+        db.inTransaction(
+            c -> {
+              Map<String, Object> media = media(c, id);
+              if (!me.id.equals(bug(c, (Long) media.get("bugId")).get("reporterId"))) {
+                require(me, "lead", "admin");
+              }
+              if (update(
+                      c,
+                      "UPDATE media SET status = 'archived', archived_at = ? WHERE id = ? AND status = 'active'",
+                      config.clock().instant().toEpochMilli(),
+                      id)
+                  == 0) {
+                throw new ApiError(
+                    409, "Conflict", "media " + id + " is " + media.get("status") + ", not active");
+              }
+              jobs.enqueueCleanup(c, id);
+              audit(c, me, "archived", "media " + id);
+              return media(c, id);
+            });
     wake();
     ctx.json(m);
   }
@@ -396,29 +535,56 @@ public final class BugTrackerApp implements AutoCloseable {
     User me = caller(ctx);
     require(me, "lead", "admin");
     long id = id(ctx);
-    ctx.json(db.inTransaction(c -> {
-      Map<String, Object> media = media(c, id);
-      if (update(c, "UPDATE media SET status = 'active', archived_at = NULL WHERE id = ? AND status = 'archived'", id) == 0) {
-        throw new ApiError(409, "Conflict", "media " + id + " is " + media.get("status")
-            + "; only archived media whose file is not being deleted can be restored");
-      }
-      audit(c, me, "restored", "media " + id);
-      return media(c, id);
-    }));
+    ctx.json(
+        db.inTransaction(
+            c -> {
+              Map<String, Object> media = media(c, id);
+              if (update(
+                      c,
+                      "UPDATE media SET status = 'active', archived_at = NULL WHERE id = ? AND status = 'archived'",
+                      id)
+                  == 0) {
+                throw new ApiError(
+                    409,
+                    "Conflict",
+                    "media "
+                        + id
+                        + " is "
+                        + media.get("status")
+                        + "; only archived media whose file is not being deleted can be restored");
+              }
+              audit(c, me, "restored", "media " + id);
+              return media(c, id);
+            }));
   }
 
   // ------------------------------------------------------------------ sessions, roles, metrics
 
   private void startSession(Context ctx) {
     User me = caller(ctx);
-    long id = db.inTransaction(c -> {
-      long s = insert(c, "INSERT INTO qa_sessions (user_id, started_at) VALUES (?, ?) RETURNING id", me.id,
-          config.clock().instant().toEpochMilli()).orElseThrow();
-      bumpVersion(c);
-      errand.enqueue(c, jobs.notify, new BugTrackerJobs.Notify("session_started", null, null, s, null, me.id, null), Enqueue.now());
-      errand.enqueue(c, jobs.warmCache, new BugTrackerJobs.Run("session " + s + " started"), Enqueue.now());
-      return s;
-    });
+    long id =
+        db.inTransaction(
+            c -> {
+              long s =
+                  insert(
+                          c,
+                          "INSERT INTO qa_sessions (user_id, started_at) VALUES (?, ?) RETURNING id",
+                          me.id,
+                          config.clock().instant().toEpochMilli())
+                      .orElseThrow();
+              bumpVersion(c);
+              errand.enqueue(
+                  c,
+                  jobs.notify,
+                  new BugTrackerJobs.Notify("session_started", null, null, s, null, me.id, null),
+                  Enqueue.now());
+              errand.enqueue(
+                  c,
+                  jobs.warmCache,
+                  new BugTrackerJobs.Run("session " + s + " started"),
+                  Enqueue.now());
+              return s;
+            });
     wake();
     ctx.status(201).json(Json.object("id", id, "userId", me.id));
   }
@@ -427,18 +593,33 @@ public final class BugTrackerApp implements AutoCloseable {
     User me = caller(ctx);
     long id = id(ctx);
     Instant now = config.clock().instant();
-    db.inTransaction(c -> {
-      if (update(c, "UPDATE qa_sessions SET ended_at = ? WHERE id = ? AND user_id = ? AND ended_at IS NULL",
-          now.toEpochMilli(), id, me.id) == 0) {
-        throw ApiError.notFound("no running session " + id + " of " + me.id);
-      }
-      bumpVersion(c);
-      errand.enqueue(c, jobs.notify, new BugTrackerJobs.Notify("session_ended", null, null, id, null, me.id, null), Enqueue.now());
-      errand.enqueue(c, jobs.recalculate, new BugTrackerJobs.Recalculate(List.of(me.id), jobs.period(now),
-          "session " + id + " completed"), Enqueue.now());
-      errand.enqueue(c, jobs.warmCache, new BugTrackerJobs.Run("session " + id + " ended"), Enqueue.now());
-      return null;
-    });
+    db.inTransaction(
+        c -> {
+          if (update(
+                  c,
+                  "UPDATE qa_sessions SET ended_at = ? WHERE id = ? AND user_id = ? AND ended_at IS NULL",
+                  now.toEpochMilli(),
+                  id,
+                  me.id)
+              == 0) {
+            throw ApiError.notFound("no running session " + id + " of " + me.id);
+          }
+          bumpVersion(c);
+          errand.enqueue(
+              c,
+              jobs.notify,
+              new BugTrackerJobs.Notify("session_ended", null, null, id, null, me.id, null),
+              Enqueue.now());
+          errand.enqueue(
+              c,
+              jobs.recalculate,
+              new BugTrackerJobs.Recalculate(
+                  List.of(me.id), jobs.period(now), "session " + id + " completed"),
+              Enqueue.now());
+          errand.enqueue(
+              c, jobs.warmCache, new BugTrackerJobs.Run("session " + id + " ended"), Enqueue.now());
+          return null;
+        });
     wake();
     ctx.json(Json.object("id", id, "ended", true));
   }
@@ -451,15 +632,21 @@ public final class BugTrackerApp implements AutoCloseable {
     if (role == null || !ROLES.contains(role)) {
       throw ApiError.badRequest("role must be one of " + ROLES + ", got " + role);
     }
-    db.inTransaction(c -> {
-      String old = queryOne(c, "SELECT role FROM users WHERE id = ?", rs -> rs.getString(1), target)
-          .orElseThrow(() -> ApiError.notFound("user " + target + " not found"));
-      update(c, "UPDATE users SET role = ? WHERE id = ?", role, target);
-      audit(c, me, "role " + old + " -> " + role, "user " + target);
-      errand.enqueue(c, jobs.notify, new BugTrackerJobs.Notify("role_changed", null, null, null, target, me.id,
-          "from " + old + " to " + role), Enqueue.now());
-      return null;
-    });
+    db.inTransaction(
+        c -> {
+          String old =
+              queryOne(c, "SELECT role FROM users WHERE id = ?", rs -> rs.getString(1), target)
+                  .orElseThrow(() -> ApiError.notFound("user " + target + " not found"));
+          update(c, "UPDATE users SET role = ? WHERE id = ?", role, target);
+          audit(c, me, "role " + old + " -> " + role, "user " + target);
+          errand.enqueue(
+              c,
+              jobs.notify,
+              new BugTrackerJobs.Notify(
+                  "role_changed", null, null, null, target, me.id, "from " + old + " to " + role),
+              Enqueue.now());
+          return null;
+        });
     wake();
     ctx.json(Json.object("id", target, "role", role));
   }
@@ -471,14 +658,24 @@ public final class BugTrackerApp implements AutoCloseable {
     if (!period.matches("\\d{4}-\\d{2}")) {
       throw ApiError.badRequest("period must be yyyy-MM, got " + period);
     }
-    int n = db.inTransaction(c -> {
-      int changed = update(c, "UPDATE member_metrics SET finalized = 1, updated_at = ? WHERE period = ? AND finalized = 0",
-          config.clock().instant().toEpochMilli(), period);
-      audit(c, me, "finalized", "metrics " + period);
-      bumpVersion(c);
-      errand.enqueue(c, jobs.warmCache, new BugTrackerJobs.Run("metrics of " + period + " finalized"), Enqueue.now());
-      return changed;
-    });
+    int n =
+        db.inTransaction(
+            c -> {
+              int changed =
+                  update(
+                      c,
+                      "UPDATE member_metrics SET finalized = 1, updated_at = ? WHERE period = ? AND finalized = 0",
+                      config.clock().instant().toEpochMilli(),
+                      period);
+              audit(c, me, "finalized", "metrics " + period);
+              bumpVersion(c);
+              errand.enqueue(
+                  c,
+                  jobs.warmCache,
+                  new BugTrackerJobs.Run("metrics of " + period + " finalized"),
+                  Enqueue.now());
+              return changed;
+            });
     wake();
     ctx.json(Json.object("period", period, "finalized", n));
   }
@@ -494,7 +691,9 @@ public final class BugTrackerApp implements AutoCloseable {
     ctx.header("X-Cache", "miss").json(jobs.summary());
   }
 
-  /** Per job type: attempts started, succeeded, failed, retried, dead-lettered, failure rate, times. */
+  /**
+   * Per job type: attempts started, succeeded, failed, retried, dead-lettered, failure rate, times.
+   */
   private Map<String, Object> jobStats() {
     MeterRegistry registry = errand.meterRegistry();
     Map<String, Object> out = new LinkedHashMap<>();
@@ -502,8 +701,10 @@ public final class BugTrackerApp implements AutoCloseable {
       Map<String, Object> t = new LinkedHashMap<>();
       double started = 0;
       for (String name : List.of("started", "succeeded", "failed", "retried", "dead")) {
-        double v = registry.find("errand.jobs." + name).tag("type", type).counters().stream()
-            .mapToDouble(Counter::count).sum();
+        double v =
+            registry.find("errand.jobs." + name).tag("type", type).counters().stream()
+                .mapToDouble(Counter::count)
+                .sum();
         t.put(name, (long) v);
         started = name.equals("started") ? v : started;
       }
@@ -519,10 +720,26 @@ public final class BugTrackerApp implements AutoCloseable {
   // ------------------------------------------------------------------ rows
 
   private static Map<String, Object> bug(Connection c, long id) throws SQLException {
-    return queryOne(c, "SELECT id, title, severity, status, reporter_id, assignee_id, created_at FROM bugs WHERE id = ?",
-        rs -> Json.object("id", rs.getLong(1), "title", rs.getString(2), "severity", rs.getString(3),
-            "status", rs.getString(4), "reporterId", rs.getString(5), "assigneeId", rs.getString(6),
-            "createdAt", Instant.ofEpochMilli(rs.getLong(7)).toString()), id)
+    return queryOne(
+            c,
+            "SELECT id, title, severity, status, reporter_id, assignee_id, created_at FROM bugs WHERE id = ?",
+            rs ->
+                Json.object(
+                    "id",
+                    rs.getLong(1),
+                    "title",
+                    rs.getString(2),
+                    "severity",
+                    rs.getString(3),
+                    "status",
+                    rs.getString(4),
+                    "reporterId",
+                    rs.getString(5),
+                    "assigneeId",
+                    rs.getString(6),
+                    "createdAt",
+                    Instant.ofEpochMilli(rs.getLong(7)).toString()),
+            id)
         .orElseThrow(() -> ApiError.notFound("bug " + id + " not found"));
   }
 
@@ -535,29 +752,62 @@ public final class BugTrackerApp implements AutoCloseable {
   }
 
   private static Map<String, Object> media(Connection c, long id) throws SQLException {
-    return queryOne(c, "SELECT id, bug_id, file_name, size, status, archived_at, purged_at FROM media WHERE id = ?",
-        rs -> {
-          long archived = rs.getLong(6);
-          boolean hasArchived = !rs.wasNull();
-          long purged = rs.getLong(7);
-          boolean hasPurged = !rs.wasNull();
-          return Json.object("id", rs.getLong(1), "bugId", rs.getLong(2), "fileName", rs.getString(3),
-              "size", rs.getLong(4), "status", rs.getString(5),
-              "archivedAt", hasArchived ? Instant.ofEpochMilli(archived).toString() : null,
-              "purgedAt", hasPurged ? Instant.ofEpochMilli(purged).toString() : null);
-        }, id).orElseThrow(() -> ApiError.notFound("media " + id + " not found"));
+    return queryOne(
+            c,
+            "SELECT id, bug_id, file_name, size, status, archived_at, purged_at FROM media WHERE id = ?",
+            rs -> {
+              long archived = rs.getLong(6);
+              boolean hasArchived = !rs.wasNull();
+              long purged = rs.getLong(7);
+              boolean hasPurged = !rs.wasNull();
+              return Json.object(
+                  "id",
+                  rs.getLong(1),
+                  "bugId",
+                  rs.getLong(2),
+                  "fileName",
+                  rs.getString(3),
+                  "size",
+                  rs.getLong(4),
+                  "status",
+                  rs.getString(5),
+                  "archivedAt",
+                  hasArchived ? Instant.ofEpochMilli(archived).toString() : null,
+                  "purgedAt",
+                  hasPurged ? Instant.ofEpochMilli(purged).toString() : null);
+            },
+            id)
+        .orElseThrow(() -> ApiError.notFound("media " + id + " not found"));
   }
 
   static List<Map<String, Object>> metrics(Connection c, String period) throws SQLException {
-    return query(c, "SELECT user_id, bugs_reported, critical_bugs, sessions_completed, finalized FROM member_metrics"
-        + " WHERE period = ? ORDER BY user_id", rs -> Json.object("userId", rs.getString(1),
-        "bugsReported", rs.getLong(2), "criticalBugs", rs.getLong(3), "sessionsCompleted", rs.getLong(4),
-        "finalized", rs.getInt(5) == 1), period);
+    return query(
+        c,
+        "SELECT user_id, bugs_reported, critical_bugs, sessions_completed, finalized FROM member_metrics"
+            + " WHERE period = ? ORDER BY user_id",
+        rs ->
+            Json.object(
+                "userId",
+                rs.getString(1),
+                "bugsReported",
+                rs.getLong(2),
+                "criticalBugs",
+                rs.getLong(3),
+                "sessionsCompleted",
+                rs.getLong(4),
+                "finalized",
+                rs.getInt(5) == 1),
+        period);
   }
 
   /** The audit entry of a change, written in the change's own transaction. */
   private void audit(Connection c, User actor, String action, String target) throws SQLException {
-    update(c, "INSERT INTO audit_log (actor_id, action, target, at) VALUES (?, ?, ?, ?)", actor.id, action, target,
+    update(
+        c,
+        "INSERT INTO audit_log (actor_id, action, target, at) VALUES (?, ?, ?, ?)",
+        actor.id,
+        action,
+        target,
         config.clock().instant().toEpochMilli());
   }
 
@@ -633,14 +883,17 @@ public final class BugTrackerApp implements AutoCloseable {
    */
   public static void main(String[] args) throws InterruptedException {
     Map<String, String> env = System.getenv();
-    BugTrackerConfig.Builder b = BugTrackerConfig.builder(Path.of(env.getOrDefault("DATA_DIR", "data/bugtracker")))
-        .port(Integer.parseInt(env.getOrDefault("PORT", "7002")));
+    BugTrackerConfig.Builder b =
+        BugTrackerConfig.builder(Path.of(env.getOrDefault("DATA_DIR", "data/bugtracker")))
+            .port(Integer.parseInt(env.getOrDefault("PORT", "7002")));
     if (env.get("DATABASE_URL") != null) {
       b.database(() -> ExampleDatabase.fromSetting(env.get("DATABASE_URL")));
     }
     if (env.get("WEBHOOK_URL") != null) {
       java.net.URI url = java.net.URI.create(env.get("WEBHOOK_URL"));
-      b.channels(db -> List.of(new InboxChannel(db, java.time.Clock.systemUTC()), new WebhookChannel(url)));
+      b.channels(
+          db ->
+              List.of(new InboxChannel(db, java.time.Clock.systemUTC()), new WebhookChannel(url)));
     }
     BugTrackerApp app = start(b.build());
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "bugtracker-stop"));

@@ -61,13 +61,16 @@ public record BugTrackerConfig(
       throw new IllegalArgumentException("port must be 0-65535, got " + port);
     }
     users = Map.copyOf(users);
-    users.forEach((id, role) -> {
-      if (!BugTrackerApp.ROLES.contains(role)) {
-        throw new IllegalArgumentException("user " + id + " has role '" + role + "': use " + BugTrackerApp.ROLES);
-      }
-    });
+    users.forEach(
+        (id, role) -> {
+          if (!BugTrackerApp.ROLES.contains(role)) {
+            throw new IllegalArgumentException(
+                "user " + id + " has role '" + role + "': use " + BugTrackerApp.ROLES);
+          }
+        });
     if (notificationAttempts < 1) {
-      throw new IllegalArgumentException("notification attempts must be at least 1, got " + notificationAttempts);
+      throw new IllegalArgumentException(
+          "notification attempts must be at least 1, got " + notificationAttempts);
     }
     Objects.requireNonNull(backoff, "backoff");
     Objects.requireNonNull(lowTrafficTime, "lowTrafficTime");
@@ -91,7 +94,8 @@ public record BugTrackerConfig(
     private Supplier<ExampleDatabase> database;
     private String host = "127.0.0.1";
     private int port;
-    private Map<String, String> users = Map.of("ada", "admin", "lin", "lead", "tom", "tester", "eve", "tester");
+    private Map<String, String> users =
+        Map.of("ada", "admin", "lin", "lead", "tom", "tester", "eve", "tester");
     private Function<ExampleDatabase, List<NotificationChannel>> channels;
     private Function<Path, MediaStorage> storage;
     private int notificationAttempts = 6;
@@ -182,17 +186,35 @@ public record BugTrackerConfig(
 
     public BugTrackerConfig build() {
       Clock c = clock;
-      Function<ExampleDatabase, List<NotificationChannel>> ch = channels != null ? channels
-          : db -> List.of(new InboxChannel(db, c));
-      Function<Path, MediaStorage> st = storage != null ? storage : dir -> {
-        try {
-          return new LocalMediaStorage(dir);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      };
-      return new BugTrackerConfig(database, dataDir, host, port, users, ch, st, notificationAttempts,
-          backoff, lowTrafficTime, zone, cacheTtl, cacheWarmInterval, tempFileMaxAge, auditTtl, clock);
+      Function<ExampleDatabase, List<NotificationChannel>> ch =
+          channels != null ? channels : db -> List.of(new InboxChannel(db, c));
+      Function<Path, MediaStorage> st =
+          storage != null
+              ? storage
+              : dir -> {
+                try {
+                  return new LocalMediaStorage(dir);
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              };
+      return new BugTrackerConfig(
+          database,
+          dataDir,
+          host,
+          port,
+          users,
+          ch,
+          st,
+          notificationAttempts,
+          backoff,
+          lowTrafficTime,
+          zone,
+          cacheTtl,
+          cacheWarmInterval,
+          tempFileMaxAge,
+          auditTtl,
+          clock);
     }
   }
 }

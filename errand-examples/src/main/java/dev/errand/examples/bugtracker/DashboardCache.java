@@ -36,7 +36,9 @@ public final class DashboardCache {
 
   /** Stores {@code value}, computed from data version {@code version}, for the TTL. */
   public void put(String key, Object value, long version) {
-    entries.merge(key, new Entry(value, version, clock.instant().plus(ttl)),
+    entries.merge(
+        key,
+        new Entry(value, version, clock.instant().plus(ttl)),
         (old, fresh) -> old.version > fresh.version ? old : fresh);
   }
 
@@ -44,11 +46,14 @@ public final class DashboardCache {
   public int evictExpired() {
     Instant now = clock.instant();
     int[] removed = {0};
-    entries.entrySet().removeIf(e -> {
-      boolean expired = !e.getValue().expiresAt.isAfter(now);
-      removed[0] += expired ? 1 : 0;
-      return expired;
-    });
+    entries
+        .entrySet()
+        .removeIf(
+            e -> {
+              boolean expired = !e.getValue().expiresAt.isAfter(now);
+              removed[0] += expired ? 1 : 0;
+              return expired;
+            });
     return removed[0];
   }
 

@@ -3,7 +3,10 @@ package dev.errand.examples.bugtracker;
 import dev.errand.examples.ExampleDatabase;
 import java.time.Clock;
 
-/** The in-app inbox: a notification is a row of the {@code inbox} table, shown by {@code GET /inbox}. */
+/**
+ * The in-app inbox: a notification is a row of the {@code inbox} table, shown by {@code GET
+ * /inbox}.
+ */
 public final class InboxChannel implements NotificationChannel {
   private final ExampleDatabase db;
   private final Clock clock;
@@ -20,8 +23,16 @@ public final class InboxChannel implements NotificationChannel {
 
   @Override
   public void send(Notification n) {
-    db.inTransaction(c -> ExampleDatabase.update(c, "INSERT INTO inbox (recipient_id, kind, message, bug_id,"
-        + " created_at) VALUES (?, ?, ?, ?, ?)", n.recipientId(), n.kind(), n.message(), n.bugId(),
-        clock.instant().toEpochMilli()));
+    db.inTransaction(
+        c ->
+            ExampleDatabase.update(
+                c,
+                "INSERT INTO inbox (recipient_id, kind, message, bug_id,"
+                    + " created_at) VALUES (?, ?, ?, ?, ?)",
+                n.recipientId(),
+                n.kind(),
+                n.message(),
+                n.bugId(),
+                clock.instant().toEpochMilli()));
   }
 }

@@ -24,7 +24,8 @@ public final class LocalMediaStorage implements MediaStorage {
   @Override
   public String put(String fileName, byte[] bytes) throws IOException {
     String safe = fileName == null ? "file" : fileName.replaceAll("[^A-Za-z0-9._-]", "_");
-    String key = UUID.randomUUID() + "-" + (safe.length() > 80 ? safe.substring(safe.length() - 80) : safe);
+    String key =
+        UUID.randomUUID() + "-" + (safe.length() > 80 ? safe.substring(safe.length() - 80) : safe);
     Files.write(resolve(key), bytes);
     return key;
   }

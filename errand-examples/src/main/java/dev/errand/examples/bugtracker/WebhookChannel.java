@@ -15,7 +15,8 @@ import java.time.Duration;
 public final class WebhookChannel implements NotificationChannel {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private final URI url;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public WebhookChannel(URI url) {
     this.url = url;
@@ -28,9 +29,12 @@ public final class WebhookChannel implements NotificationChannel {
 
   @Override
   public void send(Notification n) throws IOException, InterruptedException {
-    HttpRequest req = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(MAPPER.writeValueAsString(n))).build();
+    HttpRequest req =
+        HttpRequest.newBuilder(url)
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(MAPPER.writeValueAsString(n)))
+            .build();
     HttpResponse<String> res = http.send(req, HttpResponse.BodyHandlers.ofString());
     if (res.statusCode() / 100 != 2) {
       throw new IOException("webhook " + url + " answered " + res.statusCode() + ": " + res.body());

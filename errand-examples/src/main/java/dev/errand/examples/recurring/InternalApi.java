@@ -37,7 +37,8 @@ final class InternalApi {
   private final String apiKey;
   private final ZoneId defaultZone;
 
-  InternalApi(WorkerService service, ObjectMapper mapper, Clock clock, String apiKey, ZoneId defaultZone) {
+  InternalApi(
+      WorkerService service, ObjectMapper mapper, Clock clock, String apiKey, ZoneId defaultZone) {
     this.service = service;
     this.mapper = mapper;
     this.clock = clock;
@@ -50,7 +51,9 @@ final class InternalApi {
     r.post("/internal/worker/tasks/recurrence", this::recurrence);
     r.post("/internal/worker/tasks/cleanup", this::cleanup);
     r.get("/internal/worker/health", this::health);
-    r.get("/internal/worker/stats", ctx -> ok(ctx, null, service.getDetailedStats(ctx.queryParam("userId"))));
+    r.get(
+        "/internal/worker/stats",
+        ctx -> ok(ctx, null, service.getDetailedStats(ctx.queryParam("userId"))));
     r.post("/internal/worker/validate", this::validate);
   }
 
@@ -64,7 +67,8 @@ final class InternalApi {
   static void check(String clientIp, String configuredKey, String providedKey) {
     if (configuredKey != null) {
       byte[] expected = configuredKey.getBytes(StandardCharsets.UTF_8);
-      byte[] given = providedKey == null ? new byte[0] : providedKey.getBytes(StandardCharsets.UTF_8);
+      byte[] given =
+          providedKey == null ? new byte[0] : providedKey.getBytes(StandardCharsets.UTF_8);
       if (!MessageDigest.isEqual(expected, given)) {
         throw ApiError.forbidden("Invalid internal API key");
       }
@@ -104,7 +108,10 @@ final class InternalApi {
     int cleaned = service.cleanupOrphanedRecurringTasks();
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("timestamp", Task.iso(clock.instant()));
-    data.put("operations", Json.object("orphanedTasksCleanup", Json.object("completed", true, "cleanedCount", cleaned)));
+    data.put(
+        "operations",
+        Json.object(
+            "orphanedTasksCleanup", Json.object("completed", true, "cleanedCount", cleaned)));
     data.put("success", true);
     ok(ctx, "Cleanup operations completed successfully", data);
   }
@@ -118,7 +125,8 @@ final class InternalApi {
   private void validate(Context ctx) {
     ValidateRequest req = ApiError.body(ctx, mapper, ValidateRequest.class);
     if (req.task() == null) {
-      throw ApiError.badRequest("task is required: {\"task\": {\"title\": …, \"dueDate\": …, \"repeatType\": …}}");
+      throw ApiError.badRequest(
+          "task is required: {\"task\": {\"title\": …, \"dueDate\": …, \"repeatType\": …}}");
     }
     TaskInput task = req.task();
     Instant now = clock.instant();
@@ -131,8 +139,11 @@ final class InternalApi {
       LocalDateTime wall = task.wallClockDue(zone);
       Schedule schedule = RecurrenceEngine.schedule(task.repeatTypeOrNone(), wall, zone);
       data.put("recurrence", schedule.toString());
-      data.put("nextOccurrences", RecurrenceEngine.nextOccurrences(schedule, task.dueInstant(zone))
-          .stream().map(Task::iso).toList());
+      data.put(
+          "nextOccurrences",
+          RecurrenceEngine.nextOccurrences(schedule, task.dueInstant(zone)).stream()
+              .map(Task::iso)
+              .toList());
     }
     ok(ctx, null, data);
   }

@@ -20,8 +20,10 @@ import java.util.Locale;
 public final class RecurrenceEngine {
   /** The repeat types 003 allows. */
   public static final List<String> REPEAT_TYPES = List.of("none", "daily", "weekly", "monthly");
+
   /** How many occurrences after a task are kept materialized. */
   public static final int OCCURRENCES_AHEAD = 3;
+
   /** How far in the past a due date may lie. */
   public static final Duration MAX_PAST_DUE = Duration.ofDays(1);
 
@@ -59,7 +61,8 @@ public final class RecurrenceEngine {
    * @param parentTaskId the parent of a sub-task, or null
    * @param dueDate the due date, or null if the task has none
    */
-  public static List<String> validate(String repeatType, Long parentTaskId, Instant dueDate, Instant now) {
+  public static List<String> validate(
+      String repeatType, Long parentTaskId, Instant dueDate, Instant now) {
     List<String> errors = new ArrayList<>();
     String type = repeatType == null ? "none" : repeatType;
     if (parentTaskId != null && !"none".equals(type)) {

@@ -8,9 +8,9 @@ import dev.errand.RecurringJob;
 import dev.errand.Schedule;
 import dev.errand.examples.Alerts;
 import dev.errand.examples.ApiError;
-import dev.errand.examples.Json;
 import dev.errand.examples.ExampleDatabase;
 import dev.errand.examples.ExampleServer;
+import dev.errand.examples.Json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.router.JavalinDefaultRoutingApi;
@@ -25,9 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The recurring-task application of seed 003 on Errand: a task API ({@code /tasks}), 003's
- * internal worker API ({@code /internal/worker/…}), worker triggers as durable jobs, and the daily
- * and weekly maintenance as stored schedules.
+ * The recurring-task application of seed 003 on Errand: a task API ({@code /tasks}), 003's internal
+ * worker API ({@code /internal/worker/…}), worker triggers as durable jobs, and the daily and
+ * weekly maintenance as stored schedules.
  *
  * <pre>{@code
  * try (RecurringTasksApp app = RecurringTasksApp.start(RecurringTasksConfig.builder().port(3000).build())) {
@@ -37,13 +37,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Main API ("X-User-Id" header names the caller, standing in for 003's JWT auth): {@code POST
  * /tasks}, {@code GET /tasks}, {@code GET /tasks/{id}}, {@code POST /tasks/{id}/complete}, {@code
- * DELETE /tasks/{id}}. A change to a recurring task enqueues its trigger in the same transaction and
- * answers at once; the trigger calls the internal API in the background.
+ * DELETE /tasks/{id}}. A change to a recurring task enqueues its trigger in the same transaction
+ * and answers at once; the trigger calls the internal API in the background.
  */
 public final class RecurringTasksApp implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecurringTasksApp.class);
+
   /** The Errand queue of triggers and maintenance. */
   static final String QUEUE = "tasks";
+
   static final String DAILY = "tasks-daily-maintenance";
   static final String WEEKLY = "tasks-weekly-maintenance";
   static final String USER_HEADER = "X-User-Id";
@@ -72,17 +74,33 @@ public final class RecurringTasksApp implements AutoCloseable {
     this.service = new WorkerService(db, config.clock(), errand.meterRegistry());
     this.alerts = new Alerts(db, config.clock(), 5, Duration.ofMinutes(10));
     this.alertWatch = alerts.watch(errand);
-    this.trigger = new WorkerTrigger(errand, mapper, this::internalBaseUrl, config.internalApiKey(),
-        config.retryAttempts(), config.retryDelay(), config.timeout());
-    this.internal = new InternalApi(service, mapper, config.clock(), config.internalApiKey(),
-        config.defaultTimeZone());
-    this.daily = errand.register(JobType.of("tasks.daily-maintenance", Maintenance.class, this::dailyMaintenance)
-        .queue(QUEUE).maxAttempts(3));
-    this.weekly = errand.register(JobType.of("tasks.weekly-maintenance", Maintenance.class, this::weeklyMaintenance)
-        .queue(QUEUE).maxAttempts(3));
+    this.trigger =
+        new WorkerTrigger(
+            errand,
+            mapper,
+            this::internalBaseUrl,
+            config.internalApiKey(),
+            config.retryAttempts(),
+            config.retryDelay(),
+            config.timeout());
+    this.internal =
+        new InternalApi(
+            service, mapper, config.clock(), config.internalApiKey(), config.defaultTimeZone());
+    this.daily =
+        errand.register(
+            JobType.of("tasks.daily-maintenance", Maintenance.class, this::dailyMaintenance)
+                .queue(QUEUE)
+                .maxAttempts(3));
+    this.weekly =
+        errand.register(
+            JobType.of("tasks.weekly-maintenance", Maintenance.class, this::weeklyMaintenance)
+                .queue(QUEUE)
+                .maxAttempts(3));
   }
 
-  /** Opens the database, starts an HTTP server on the configured host and port, then the workers. */
+  /**
+   * Opens the database, starts an HTTP server on the configured host and port, then the workers.
+   */
   public static RecurringTasksApp start(RecurringTasksConfig config) {
     RecurringTasksApp app = new RecurringTasksApp(config);
     try {
@@ -102,8 +120,9 @@ public final class RecurringTasksApp implements AutoCloseable {
    */
   public static RecurringTasksApp create(RecurringTasksConfig config) {
     if (config.internalBaseUrl() == null) {
-      throw new IllegalArgumentException("without its own server the app needs internalBaseUrl: the"
-          + " URL of the server its routes are mounted on");
+      throw new IllegalArgumentException(
+          "without its own server the app needs internalBaseUrl: the"
+              + " URL of the server its routes are mounted on");
     }
     RecurringTasksApp app = new RecurringTasksApp(config);
     app.begin();
@@ -112,15 +131,31 @@ public final class RecurringTasksApp implements AutoCloseable {
 
   private void begin() {
     errand.start();
-    errand.defineSchedule(RecurringJob.of(DAILY, daily, new Maintenance("daily"),
-        Schedule.daily(config.dailyMaintenance(), config.maintenanceZone())));
-    errand.defineSchedule(RecurringJob.of(WEEKLY, weekly, new Maintenance("weekly"),
-        Schedule.weekly(config.weeklyMaintenanceDay(), config.weeklyMaintenance(), config.maintenanceZone())));
-    log.info("recurring tasks: {} on {}; internal API {}; triggers {} attempts, backoff from {},"
-            + " timeout {}; maintenance {} and {}", server == null ? "mounted" : "listening",
+    errand.defineSchedule(
+        RecurringJob.of(
+            DAILY,
+            daily,
+            new Maintenance("daily"),
+            Schedule.daily(config.dailyMaintenance(), config.maintenanceZone())));
+    errand.defineSchedule(
+        RecurringJob.of(
+            WEEKLY,
+            weekly,
+            new Maintenance("weekly"),
+            Schedule.weekly(
+                config.weeklyMaintenanceDay(),
+                config.weeklyMaintenance(),
+                config.maintenanceZone())));
+    log.info(
+        "recurring tasks: {} on {}; internal API {}; triggers {} attempts, backoff from {},"
+            + " timeout {}; maintenance {} and {}",
+        server == null ? "mounted" : "listening",
         server == null ? config.internalBaseUrl() : baseUrl(),
-        config.internalApiKey() == null ? "loopback only" : "with API key", config.retryAttempts(),
-        config.retryDelay(), config.timeout(), errand.schedule(DAILY).orElseThrow().schedule(),
+        config.internalApiKey() == null ? "loopback only" : "with API key",
+        config.retryAttempts(),
+        config.retryDelay(),
+        config.timeout(),
+        errand.schedule(DAILY).orElseThrow().schedule(),
         errand.schedule(WEEKLY).orElseThrow().schedule());
   }
 
@@ -141,25 +176,36 @@ public final class RecurringTasksApp implements AutoCloseable {
     Instant now = config.clock().instant();
     List<String> errors = in.validate(config.defaultTimeZone(), now);
     if (!errors.isEmpty()) {
-      ctx.status(400).json(Json.object("error", "ValidationError", "message", errors.get(0), "errors", errors));
+      ctx.status(400)
+          .json(
+              Json.object("error", "ValidationError", "message", errors.get(0), "errors", errors));
       return;
     }
     String repeat = in.repeatTypeOrNone();
     ZoneId zone = in.zone(config.defaultTimeZone());
     Instant due = in.dueDate() == null ? now : in.dueInstant(zone);
-    String recurrence = "none".equals(repeat) ? null
-        : RecurrenceEngine.schedule(repeat, in.wallClockDue(zone), zone).toString();
-    Task task = db.inTransaction(c -> {
-      if (in.parentTaskId() != null && Tasks.find(c, in.parentTaskId()).filter(p -> p.userId().equals(user)).isEmpty()) {
-        throw ApiError.badRequest("parent task " + in.parentTaskId() + " not found");
-      }
-      long id = Tasks.insertTask(c, user, in.title().trim(), due, repeat, recurrence, in.parentTaskId(), now);
-      Tasks.activity(c, id, user, "created", null, now);
-      if (recurrence != null) {
-        trigger.enqueue(errand, c, id, "create", user);
-      }
-      return Tasks.find(c, id).orElseThrow();
-    });
+    String recurrence =
+        "none".equals(repeat)
+            ? null
+            : RecurrenceEngine.schedule(repeat, in.wallClockDue(zone), zone).toString();
+    Task task =
+        db.inTransaction(
+            c -> {
+              if (in.parentTaskId() != null
+                  && Tasks.find(c, in.parentTaskId())
+                      .filter(p -> p.userId().equals(user))
+                      .isEmpty()) {
+                throw ApiError.badRequest("parent task " + in.parentTaskId() + " not found");
+              }
+              long id =
+                  Tasks.insertTask(
+                      c, user, in.title().trim(), due, repeat, recurrence, in.parentTaskId(), now);
+              Tasks.activity(c, id, user, "created", null, now);
+              if (recurrence != null) {
+                trigger.enqueue(errand, c, id, "create", user);
+              }
+              return Tasks.find(c, id).orElseThrow();
+            });
     errand.wake(QUEUE);
     ctx.status(201).json(task);
   }
@@ -167,31 +213,37 @@ public final class RecurringTasksApp implements AutoCloseable {
   private void getTask(Context ctx) {
     String user = user(ctx);
     long id = id(ctx);
-    Map<String, Object> body = db.read(c -> {
-      Task t = Tasks.find(c, id).filter(x -> x.userId().equals(user))
-          .orElseThrow(() -> ApiError.notFound("Task " + id + " not found"));
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("task", t);
-      m.put("occurrences", t.isRecurringOriginal() ? Tasks.occurrences(c, id) : List.of());
-      m.put("activity", Tasks.activityOf(c, id));
-      return m;
-    });
+    Map<String, Object> body =
+        db.read(
+            c -> {
+              Task t =
+                  Tasks.find(c, id)
+                      .filter(x -> x.userId().equals(user))
+                      .orElseThrow(() -> ApiError.notFound("Task " + id + " not found"));
+              Map<String, Object> m = new LinkedHashMap<>();
+              m.put("task", t);
+              m.put("occurrences", t.isRecurringOriginal() ? Tasks.occurrences(c, id) : List.of());
+              m.put("activity", Tasks.activityOf(c, id));
+              return m;
+            });
     ctx.json(body);
   }
 
   private void completeTask(Context ctx) {
     String user = user(ctx);
     long id = id(ctx);
-    Task task = db.inTransaction(c -> {
-      Task t = owned(c, id, user);
-      if (!Tasks.complete(c, id, user, config.clock().instant())) {
-        throw new ApiError(409, "Conflict", "Task " + id + " is already completed");
-      }
-      if (t.isRecurringOriginal() || t.parentRecurringId() != null) {
-        trigger.enqueue(errand, c, id, "complete", user);
-      }
-      return Tasks.find(c, id).orElseThrow();
-    });
+    Task task =
+        db.inTransaction(
+            c -> {
+              Task t = owned(c, id, user);
+              if (!Tasks.complete(c, id, user, config.clock().instant())) {
+                throw new ApiError(409, "Conflict", "Task " + id + " is already completed");
+              }
+              if (t.isRecurringOriginal() || t.parentRecurringId() != null) {
+                trigger.enqueue(errand, c, id, "complete", user);
+              }
+              return Tasks.find(c, id).orElseThrow();
+            });
     errand.wake(QUEUE);
     ctx.json(task);
   }
@@ -199,19 +251,21 @@ public final class RecurringTasksApp implements AutoCloseable {
   private void deleteTask(Context ctx) {
     String user = user(ctx);
     long id = id(ctx);
-    db.inTransaction(c -> {
-      Task t = owned(c, id, user);
-      Tasks.delete(c, id, user);
-      if (t.isRecurringOriginal()) {
-        trigger.enqueue(errand, c, id, "delete", user);
-      }
-      return null;
-    });
+    db.inTransaction(
+        c -> {
+          Task t = owned(c, id, user);
+          Tasks.delete(c, id, user);
+          if (t.isRecurringOriginal()) {
+            trigger.enqueue(errand, c, id, "delete", user);
+          }
+          return null;
+        });
     errand.wake(QUEUE);
     ctx.status(204);
   }
 
-  private static Task owned(java.sql.Connection c, long id, String user) throws java.sql.SQLException {
+  private static Task owned(java.sql.Connection c, long id, String user)
+      throws java.sql.SQLException {
     Optional<Task> t = Tasks.find(c, id).filter(x -> x.userId().equals(user));
     return t.orElseThrow(() -> ApiError.notFound("Task " + id + " not found"));
   }
@@ -230,8 +284,10 @@ public final class RecurringTasksApp implements AutoCloseable {
     int repaired = service.validateRecurringTaskConsistency();
     Object avg = service.processing().get("avgProcessingTime");
     if (avg instanceof Number n && n.doubleValue() > 1000) {
-      alerts.raise("worker-slow", "medium", "Worker performance degradation detected: average "
-          + n + " ms per operation");
+      alerts.raise(
+          "worker-slow",
+          "medium",
+          "Worker performance degradation detected: average " + n + " ms per operation");
     }
     log.info("Weekly maintenance completed: {} missing occurrences created", repaired);
     ctx.result(Json.object("repairedCount", repaired, "avgProcessingTime", avg));
@@ -240,7 +296,8 @@ public final class RecurringTasksApp implements AutoCloseable {
   private static String user(Context ctx) {
     String user = ctx.header(USER_HEADER);
     if (user == null || user.isBlank() || user.length() > 100) {
-      throw new ApiError(401, "Unauthorized", "send the caller's user id in the " + USER_HEADER + " header");
+      throw new ApiError(
+          401, "Unauthorized", "send the caller's user id in the " + USER_HEADER + " header");
     }
     return user;
   }
@@ -288,7 +345,10 @@ public final class RecurringTasksApp implements AutoCloseable {
     ExampleServer.stop(server, alertWatch, errand, db);
   }
 
-  /** Runs the app alone, configured by 003's environment variables (see {@link RecurringTasksConfig#fromEnv}). */
+  /**
+   * Runs the app alone, configured by 003's environment variables (see {@link
+   * RecurringTasksConfig#fromEnv}).
+   */
   public static void main(String[] args) throws InterruptedException {
     RecurringTasksApp app = start(RecurringTasksConfig.fromEnv(System.getenv()));
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "recurring-tasks-stop"));

@@ -55,8 +55,8 @@ public record RecurringTasksConfig(
       throw new IllegalArgumentException("port must be 0-65535, got " + port);
     }
     if (internalApiKey != null && internalApiKey.isBlank()) {
-      throw new IllegalArgumentException("internal API key must not be blank; leave it unset for"
-          + " loopback-only access");
+      throw new IllegalArgumentException(
+          "internal API key must not be blank; leave it unset for" + " loopback-only access");
     }
     if (retryAttempts < 1 || retryAttempts > 20) {
       throw new IllegalArgumentException("retry attempts must be 1-20, got " + retryAttempts);
@@ -117,9 +117,16 @@ public record RecurringTasksConfig(
     read(env, "WORKER_RETRY_DELAY", v -> b.retryDelay(Duration.ofMillis(Long.parseLong(v))));
     read(env, "WORKER_TIMEOUT", v -> b.timeout(Duration.ofMillis(Long.parseLong(v))));
     read(env, "DAILY_MAINTENANCE_TIME", v -> b.dailyMaintenance(LocalTime.parse(v)));
-    read(env, "WEEKLY_MAINTENANCE_DAY", v -> b.weeklyMaintenance(
-        DayOfWeek.valueOf(v.trim().toUpperCase(Locale.ROOT)), b.weeklyMaintenance));
-    read(env, "WEEKLY_MAINTENANCE_TIME", v -> b.weeklyMaintenance(b.weeklyMaintenanceDay, LocalTime.parse(v)));
+    read(
+        env,
+        "WEEKLY_MAINTENANCE_DAY",
+        v ->
+            b.weeklyMaintenance(
+                DayOfWeek.valueOf(v.trim().toUpperCase(Locale.ROOT)), b.weeklyMaintenance));
+    read(
+        env,
+        "WEEKLY_MAINTENANCE_TIME",
+        v -> b.weeklyMaintenance(b.weeklyMaintenanceDay, LocalTime.parse(v)));
     read(env, "MAINTENANCE_TIME_ZONE", v -> b.maintenanceZone(ZoneId.of(v)));
     read(env, "DEFAULT_TIME_ZONE", v -> b.defaultTimeZone(ZoneId.of(v)));
     return b.build();
@@ -236,9 +243,21 @@ public record RecurringTasksConfig(
     }
 
     public RecurringTasksConfig build() {
-      return new RecurringTasksConfig(database, host, port, internalApiKey, retryAttempts, retryDelay,
-          timeout, dailyMaintenance, weeklyMaintenanceDay, weeklyMaintenance, maintenanceZone,
-          defaultTimeZone, clock, internalBaseUrl);
+      return new RecurringTasksConfig(
+          database,
+          host,
+          port,
+          internalApiKey,
+          retryAttempts,
+          retryDelay,
+          timeout,
+          dailyMaintenance,
+          weeklyMaintenanceDay,
+          weeklyMaintenance,
+          maintenanceZone,
+          defaultTimeZone,
+          clock,
+          internalBaseUrl);
     }
   }
 }

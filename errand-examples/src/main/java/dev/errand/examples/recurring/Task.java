@@ -26,8 +26,9 @@ public record Task(
     boolean completed,
     String completedAt) {
 
-  static final String COLUMNS = "id, user_id, title, due_date, repeat_type, recurrence,"
-      + " parent_task_id, parent_recurring_id, completed, completed_at";
+  static final String COLUMNS =
+      "id, user_id, title, due_date, repeat_type, recurrence,"
+          + " parent_task_id, parent_recurring_id, completed, completed_at";
 
   private static final DateTimeFormatter ISO_MILLIS =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);

@@ -16,7 +16,8 @@ import java.util.List;
  * 2024-03-10T02:00:00}) read in {@code timeZone}; {@code timeZone} (an IANA id, default the app's)
  * is the zone whose wall clock a recurring task keeps. {@code repeatType} defaults to {@code none}.
  */
-public record TaskInput(String title, String dueDate, String repeatType, Long parentTaskId, String timeZone) {
+public record TaskInput(
+    String title, String dueDate, String repeatType, Long parentTaskId, String timeZone) {
   static final int MAX_TITLE = 200;
 
   String repeatTypeOrNone() {
@@ -47,8 +48,11 @@ public record TaskInput(String title, String dueDate, String repeatType, Long pa
           errors.add("dueDate must be in whole seconds, got " + dueDate);
         }
       } catch (DateTimeParseException e) {
-        errors.add("dueDate '" + dueDate + "' is not an ISO-8601 date-time such as"
-            + " 2024-02-01T09:00:00.000Z or 2024-03-10T02:00:00");
+        errors.add(
+            "dueDate '"
+                + dueDate
+                + "' is not an ISO-8601 date-time such as"
+                + " 2024-02-01T09:00:00.000Z or 2024-03-10T02:00:00");
       }
     }
     errors.addAll(RecurrenceEngine.validate(repeatType, parentTaskId, due, now));
@@ -60,7 +64,8 @@ public record TaskInput(String title, String dueDate, String repeatType, Long pa
 
   /** The due date's wall-clock time in {@code zone}. */
   LocalDateTime wallClockDue(ZoneId zone) {
-    return hasOffset() ? OffsetDateTime.parse(dueDate).atZoneSameInstant(zone).toLocalDateTime()
+    return hasOffset()
+        ? OffsetDateTime.parse(dueDate).atZoneSameInstant(zone).toLocalDateTime()
         : LocalDateTime.parse(dueDate);
   }
 
@@ -70,11 +75,14 @@ public record TaskInput(String title, String dueDate, String repeatType, Long pa
    * schedules do.
    */
   Instant dueInstant(ZoneId zone) {
-    return hasOffset() ? OffsetDateTime.parse(dueDate).toInstant()
+    return hasOffset()
+        ? OffsetDateTime.parse(dueDate).toInstant()
         : ZonedDateTime.ofLocal(LocalDateTime.parse(dueDate), zone, null).toInstant();
   }
 
   private boolean hasOffset() {
-    return dueDate.endsWith("Z") || dueDate.endsWith("z") || dueDate.matches(".*T.*[+-]\\d{2}:?\\d{2}$");
+    return dueDate.endsWith("Z")
+        || dueDate.endsWith("z")
+        || dueDate.matches(".*T.*[+-]\\d{2}:?\\d{2}$");
   }
 }

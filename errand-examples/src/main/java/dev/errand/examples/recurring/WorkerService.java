@@ -3,8 +3,8 @@ package dev.errand.examples.recurring;
 import static dev.errand.examples.ExampleDatabase.number;
 
 import dev.errand.examples.ApiError;
-import dev.errand.examples.Json;
 import dev.errand.examples.ExampleDatabase;
+import dev.errand.examples.Json;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
@@ -57,14 +57,19 @@ public final class WorkerService {
         if (userId == null || userId.isBlank()) {
           throw ApiError.badRequest("userId is required for delete");
         }
-        yield timed("delete", () -> Json.object("deletedCount", worker.processTaskDeletion(taskId, userId)));
+        yield timed(
+            "delete",
+            () -> Json.object("deletedCount", worker.processTaskDeletion(taskId, userId)));
       }
-      default -> throw ApiError.badRequest(
-          "Invalid operation: " + operation + " (use create, complete or delete)");
+      default ->
+          throw ApiError.badRequest(
+              "Invalid operation: " + operation + " (use create, complete or delete)");
     };
   }
 
-  /** 003's {@code cleanupOrphanedRecurringTasks()}: deletes orphaned occurrences, returns how many. */
+  /**
+   * 003's {@code cleanupOrphanedRecurringTasks()}: deletes orphaned occurrences, returns how many.
+   */
   public int cleanupOrphanedRecurringTasks() {
     return timed("cleanup", worker::cleanupOrphanedRecurringTasks);
   }
@@ -88,9 +93,10 @@ public final class WorkerService {
     Instant now = clock.instant();
     try {
       Map<String, Long> stats = db.read(c -> stats(c, null));
-      boolean engineOk = RecurrenceEngine.calculateNextOccurrence(
-              ZonedDateTime.of(2024, 1, 31, 10, 0, 0, 0, ZoneOffset.UTC), "monthly")
-          .equals(Instant.parse("2024-02-29T10:00:00Z"));
+      boolean engineOk =
+          RecurrenceEngine.calculateNextOccurrence(
+                  ZonedDateTime.of(2024, 1, 31, 10, 0, 0, 0, ZoneOffset.UTC), "monthly")
+              .equals(Instant.parse("2024-02-29T10:00:00Z"));
       health.put("status", engineOk ? "healthy" : "unhealthy");
       health.put("timestamp", Task.iso(now));
       Map<String, String> services = new LinkedHashMap<>();
@@ -147,19 +153,30 @@ public final class WorkerService {
     p.put("retryRate", percent(triggerCount("errand.jobs.retried"), attempts, 0.0));
     p.put("timeoutRate", percent(registry.counter(WorkerTrigger.TIMEOUTS).count(), attempts, 0.0));
     long hourAgo = clock.instant().minusSeconds(3600).toEpochMilli();
-    db.read(c -> {
-      p.put("tasksProcessedPerHour", number(c, "SELECT COUNT(DISTINCT task_id) FROM task_activity"
-          + " WHERE at > ? AND action <> 'created'", hourAgo));
-      p.put("recurringInstancesCreated", number(c, "SELECT COUNT(*) FROM task_activity"
-          + " WHERE action = 'recurring_instance_created'"));
-      return null;
-    });
+    db.read(
+        c -> {
+          p.put(
+              "tasksProcessedPerHour",
+              number(
+                  c,
+                  "SELECT COUNT(DISTINCT task_id) FROM task_activity"
+                      + " WHERE at > ? AND action <> 'created'",
+                  hourAgo));
+          p.put(
+              "recurringInstancesCreated",
+              number(
+                  c,
+                  "SELECT COUNT(*) FROM task_activity"
+                      + " WHERE action = 'recurring_instance_created'"));
+          return null;
+        });
     return p;
   }
 
   private double triggerCount(String meter) {
     return registry.find(meter).tag("type", WorkerTrigger.TYPE).counters().stream()
-        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+        .mapToDouble(io.micrometer.core.instrument.Counter::count)
+        .sum();
   }
 
   private static double percent(double part, double all, double ifNone) {
@@ -169,11 +186,14 @@ public final class WorkerService {
   private static Map<String, Long> stats(Connection c, String userId) throws SQLException {
     String user = userId == null ? "" : " AND user_id = ?";
     Object[] args = userId == null ? new Object[0] : new Object[] {userId};
-    String originals = "SELECT COUNT(*) FROM tasks WHERE parent_recurring_id IS NULL AND recurrence IS NOT NULL";
+    String originals =
+        "SELECT COUNT(*) FROM tasks WHERE parent_recurring_id IS NULL AND recurrence IS NOT NULL";
     Map<String, Long> s = new LinkedHashMap<>();
     s.put("totalTasks", number(c, "SELECT COUNT(*) FROM tasks WHERE 1 = 1" + user, args));
     s.put("recurringTasks", number(c, originals + user, args));
-    s.put("recurringInstances", number(c, "SELECT COUNT(*) FROM tasks WHERE parent_recurring_id IS NOT NULL" + user, args));
+    s.put(
+        "recurringInstances",
+        number(c, "SELECT COUNT(*) FROM tasks WHERE parent_recurring_id IS NOT NULL" + user, args));
     for (String type : List.of("daily", "weekly", "monthly")) {
       Object[] typed = userId == null ? new Object[] {type} : new Object[] {type, userId};
       s.put(type + "Recurring", number(c, originals + " AND repeat_type = ?" + user, typed));
@@ -189,7 +209,10 @@ public final class WorkerService {
       outcome = "success";
       return r;
     } finally {
-      Timer.builder(TIMER).tag("operation", operation).tag("outcome", outcome).register(registry)
+      Timer.builder(TIMER)
+          .tag("operation", operation)
+          .tag("outcome", outcome)
+          .register(registry)
           .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
   }

@@ -37,6 +37,7 @@ import org.slf4j.spi.LoggingEventBuilder;
 final class WorkerTrigger {
   private static final Logger log = LoggerFactory.getLogger(WorkerTrigger.class);
   static final String TYPE = "tasks.recurrence-trigger";
+
   /** Counter of trigger calls that timed out. */
   static final String TIMEOUTS = "tasks.trigger.timeouts";
 
@@ -51,7 +52,13 @@ final class WorkerTrigger {
   private final Counter timeouts;
   private final JobType<Request> type;
 
-  WorkerTrigger(Errand errand, ObjectMapper mapper, Supplier<String> baseUrl, String apiKey, int attempts, Duration retryDelay,
+  WorkerTrigger(
+      Errand errand,
+      ObjectMapper mapper,
+      Supplier<String> baseUrl,
+      String apiKey,
+      int attempts,
+      Duration retryDelay,
       Duration timeout) {
     this.mapper = mapper;
     this.baseUrl = baseUrl;
@@ -59,11 +66,13 @@ final class WorkerTrigger {
     this.timeout = timeout;
     this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
     this.timeouts = Counter.builder(TIMEOUTS).register(errand.meterRegistry());
-    this.type = errand.register(JobType.of(TYPE, Request.class, this::call)
-        .queue(RecurringTasksApp.QUEUE)
-        .maxAttempts(attempts)
-        .backoff(Backoff.exponential(retryDelay))
-        .timeout(timeout.plusSeconds(5)));
+    this.type =
+        errand.register(
+            JobType.of(TYPE, Request.class, this::call)
+                .queue(RecurringTasksApp.QUEUE)
+                .maxAttempts(attempts)
+                .backoff(Backoff.exponential(retryDelay))
+                .timeout(timeout.plusSeconds(5)));
   }
 
   JobType<Request> type() {
@@ -72,16 +81,20 @@ final class WorkerTrigger {
 
   /** Enqueues a trigger inside the caller's transaction. */
   JobHandle enqueue(Errand errand, Connection c, long taskId, String operation, String userId) {
-    return errand.enqueue(c, type, new Request(String.valueOf(taskId), operation, userId),
+    return errand.enqueue(
+        c,
+        type,
+        new Request(String.valueOf(taskId), operation, userId),
         Enqueue.now().tags("task:" + taskId, operation));
   }
 
   private void call(JobContext ctx, Request r) throws Exception {
     String body = mapper.writeValueAsString(r);
-    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(baseUrl.get() + "/internal/worker/tasks/recurrence"))
-        .timeout(timeout)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(URI.create(baseUrl.get() + "/internal/worker/tasks/recurrence"))
+            .timeout(timeout)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (apiKey != null) {
       req.header(InternalApi.KEY_HEADER, apiKey);
     }
@@ -105,25 +118,38 @@ final class WorkerTrigger {
     if (status == 408 || status == 429 || status >= 500) {
       throw new IOException("internal API answered " + status + ": " + res.body());
     }
-    throw new PermanentFailure("internal API refused " + r.operation() + " of task " + r.taskId()
-        + " with " + status + ": " + res.body());
+    throw new PermanentFailure(
+        "internal API refused "
+            + r.operation()
+            + " of task "
+            + r.taskId()
+            + " with "
+            + status
+            + ": "
+            + res.body());
   }
 
   /** The small result kept with a succeeded trigger. */
   record Outcome(int status, String operation) {}
 
   private static void logFailure(JobContext ctx, Request r, String error, String originalError) {
-    LoggingEventBuilder e = log.atError()
-        .addKeyValue("service", "TasksWorker")
-        .addKeyValue("operation", operationName(r.operation()))
-        .addKeyValue("taskId", r.taskId())
-        .addKeyValue("userId", r.userId())
-        .addKeyValue("error", error)
-        .addKeyValue("originalError", originalError)
-        .addKeyValue("retryAttempt", ctx.attempt())
-        .addKeyValue("maxRetries", ctx.maxAttempts());
-    e.log("WorkerTrigger: {} of task {} failed (attempt {} of {}): {}", r.operation(), r.taskId(),
-        ctx.attempt(), ctx.maxAttempts(), error);
+    LoggingEventBuilder e =
+        log.atError()
+            .addKeyValue("service", "TasksWorker")
+            .addKeyValue("operation", operationName(r.operation()))
+            .addKeyValue("taskId", r.taskId())
+            .addKeyValue("userId", r.userId())
+            .addKeyValue("error", error)
+            .addKeyValue("originalError", originalError)
+            .addKeyValue("retryAttempt", ctx.attempt())
+            .addKeyValue("maxRetries", ctx.maxAttempts());
+    e.log(
+        "WorkerTrigger: {} of task {} failed (attempt {} of {}): {}",
+        r.operation(),
+        r.taskId(),
+        ctx.attempt(),
+        ctx.maxAttempts(),
+        error);
   }
 
   static String operationName(String operation) {

@@ -20,7 +20,10 @@ abstract class BugTrackerFlows extends BugTrackerTestBase {
     start(config());
     long bug = createBug(tom, "Login button dead", "high", null);
 
-    TestHttp.Response r = tom.post("/bugs/" + bug + "/comments", "{\"body\":\"@eve @lin can you check? cc @tom @nobody\"}");
+    TestHttp.Response r =
+        tom.post(
+            "/bugs/" + bug + "/comments",
+            "{\"body\":\"@eve @lin can you check? cc @tom @nobody\"}");
 
     assertThat(r.status()).isEqualTo(201);
     await().atMost(WAIT).until(() -> inbox(eve).size() == 1 && inbox(lin).size() == 1);
@@ -37,10 +40,13 @@ abstract class BugTrackerFlows extends BugTrackerTestBase {
   void finalized_metrics_are_never_modified_by_recalculation() {
     start(config());
     long bug = createBug(tom, "Crash on save", "medium", "eve");
-    assertThat(metric("2024-02", "tom").get("bugsReported").asLong()).isEqualTo(1);   // the synchronous update
-    assertThat(lin.post("/metrics/2024-02/finalize", "").json().get("finalized").asInt()).isEqualTo(1);
+    assertThat(metric("2024-02", "tom").get("bugsReported").asLong())
+        .isEqualTo(1); // the synchronous update
+    assertThat(lin.post("/metrics/2024-02/finalize", "").json().get("finalized").asInt())
+        .isEqualTo(1);
 
-    assertThat(lin.put("/bugs/" + bug + "/severity", "{\"severity\":\"critical\"}").status()).isEqualTo(200);
+    assertThat(lin.put("/bugs/" + bug + "/severity", "{\"severity\":\"critical\"}").status())
+        .isEqualTo(200);
 
     List<Job> runs = awaitSettled("bugtracker.recalculate-metrics");
     assertThat(runs).singleElement().extracting(Job::state).isEqualTo(JobState.SUCCEEDED);
@@ -50,7 +56,7 @@ abstract class BugTrackerFlows extends BugTrackerTestBase {
     assertThat(tomMetric.get("bugsReported").asLong()).isEqualTo(1);
     assertThat(tomMetric.get("criticalBugs").asLong()).isZero();
 
-    createBug(tom, "Another", "low", null);   // the synchronous update skips a finalized period too
+    createBug(tom, "Another", "low", null); // the synchronous update skips a finalized period too
     assertThat(metric("2024-02", "tom").get("bugsReported").asLong()).isEqualTo(1);
   }
 
@@ -62,9 +68,12 @@ abstract class BugTrackerFlows extends BugTrackerTestBase {
     Path file = dir.resolve("media").resolve(storageKey(media));
     assertThat(file).exists().hasContent("png bytes");
 
-    assertThat(tom.post("/media/" + media + "/archive", "").json().get("status").asText()).isEqualTo("archived");
+    assertThat(tom.post("/media/" + media + "/archive", "").json().get("status").asText())
+        .isEqualTo("archived");
 
-    await().atMost(WAIT).until(() -> tom.get("/media/" + media).json().get("status").asText().equals("purged"));
+    await()
+        .atMost(WAIT)
+        .until(() -> tom.get("/media/" + media).json().get("status").asText().equals("purged"));
     assertThat(Files.exists(file)).isFalse();
     JsonNode record = tom.get("/media/" + media).json();
     assertThat(record.get("fileName").asText()).isEqualTo("screen.png");
@@ -72,8 +81,10 @@ abstract class BugTrackerFlows extends BugTrackerTestBase {
   }
 
   @Test
-  void a_failing_notification_channel_is_retried_with_backoff_without_resending_what_went_through() {
-    FlakyChannel flaky = new FlakyChannel(3);   // attempt 1: both sends fail; 2: one fails; 3: the rest
+  void
+      a_failing_notification_channel_is_retried_with_backoff_without_resending_what_went_through() {
+    FlakyChannel flaky =
+        new FlakyChannel(3); // attempt 1: both sends fail; 2: one fails; 3: the rest
     start(config().channels(db -> List.of(new InboxChannel(db, clock), flaky)));
     long bug = createBug(tom, "Typo", "low", "eve");
 
@@ -84,10 +95,14 @@ abstract class BugTrackerFlows extends BugTrackerTestBase {
     Job job = awaitSettled("bugtracker.notify").get(0);
     assertThat(job.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(job.attempt()).isEqualTo(3);
-    assertThat(job.errors()).hasSize(2).allSatisfy(e -> assertThat(e.message()).contains("channel down"));
-    assertThat(flaky.delivered).extracting(Notification::recipientId).containsExactlyInAnyOrder("tom", "eve");
+    assertThat(job.errors())
+        .hasSize(2)
+        .allSatisfy(e -> assertThat(e.message()).contains("channel down"));
+    assertThat(flaky.delivered)
+        .extracting(Notification::recipientId)
+        .containsExactlyInAnyOrder("tom", "eve");
     assertThat(flaky.calls()).isEqualTo(5);
-    assertThat(inbox(tom)).hasSize(1);   // the inbox got it on the first attempt, and only then
+    assertThat(inbox(tom)).hasSize(1); // the inbox got it on the first attempt, and only then
     assertThat(inbox(eve)).hasSize(1);
     assertThat(inbox(eve).get(0).get("message").asText()).endsWith("from low to high");
   }

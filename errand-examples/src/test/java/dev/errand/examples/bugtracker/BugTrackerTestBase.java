@@ -24,17 +24,20 @@ abstract class BugTrackerTestBase {
   @TempDir Path dir;
   final TestClock clock = new TestClock(Instant.parse("2024-02-10T12:00:00Z"));
   BugTrackerApp app;
-  TestHttp ada;   // admin
-  TestHttp lin;   // lead
-  TestHttp tom;   // tester
-  TestHttp eve;   // tester
+  TestHttp ada; // admin
+  TestHttp lin; // lead
+  TestHttp tom; // tester
+  TestHttp eve; // tester
 
   Supplier<ExampleDatabase> database() {
     return () -> ExampleDatabase.sqlite(dir.resolve("bugtracker.db"));
   }
 
   BugTrackerConfig.Builder config() {
-    return BugTrackerConfig.builder(dir).database(database()).clock(clock).backoff(Duration.ofMillis(100));
+    return BugTrackerConfig.builder(dir)
+        .database(database())
+        .clock(clock)
+        .backoff(Duration.ofMillis(100));
   }
 
   BugTrackerApp start(BugTrackerConfig.Builder config) {
@@ -56,14 +59,23 @@ abstract class BugTrackerTestBase {
   }
 
   long createBug(TestHttp as, String title, String severity, String assignee) {
-    TestHttp.Response r = as.post("/bugs", "{\"title\":\"" + title + "\",\"severity\":\"" + severity + "\""
-        + (assignee == null ? "" : ",\"assigneeId\":\"" + assignee + "\"") + "}");
+    TestHttp.Response r =
+        as.post(
+            "/bugs",
+            "{\"title\":\""
+                + title
+                + "\",\"severity\":\""
+                + severity
+                + "\""
+                + (assignee == null ? "" : ",\"assigneeId\":\"" + assignee + "\"")
+                + "}");
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json().get("id").asLong();
   }
 
   long upload(TestHttp as, long bugId, String name, String content) {
-    TestHttp.Response r = as.postBytes("/bugs/" + bugId + "/media", content.getBytes(), "X-File-Name", name);
+    TestHttp.Response r =
+        as.postBytes("/bugs/" + bugId + "/media", content.getBytes(), "X-File-Name", name);
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json().get("id").asLong();
   }
@@ -87,12 +99,22 @@ abstract class BugTrackerTestBase {
 
   /** Waits until every job of {@code type} is final and returns them. */
   List<Job> awaitSettled(String type) {
-    await().atMost(WAIT).until(() -> !jobs(type).isEmpty() && jobs(type).stream().allMatch(j -> j.state().isFinal()));
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> !jobs(type).isEmpty() && jobs(type).stream().allMatch(j -> j.state().isFinal()));
     return jobs(type);
   }
 
   String storageKey(long mediaId) {
-    return app.database().read(c -> ExampleDatabase.queryOne(c, "SELECT storage_key FROM media WHERE id = ?",
-        rs -> rs.getString(1), mediaId)).orElseThrow();
+    return app.database()
+        .read(
+            c ->
+                ExampleDatabase.queryOne(
+                    c,
+                    "SELECT storage_key FROM media WHERE id = ?",
+                    rs -> rs.getString(1),
+                    mediaId))
+        .orElseThrow();
   }
 }

@@ -3,7 +3,10 @@ package dev.errand.examples.bugtracker;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Real local files whose first {@code failures} deletions throw, as a storage provider outage would. */
+/**
+ * Real local files whose first {@code failures} deletions throw, as a storage provider outage
+ * would.
+ */
 final class FlakyStorage implements MediaStorage {
   private final MediaStorage files;
   private final int failures;

@@ -26,17 +26,22 @@ class InternalApiAccessTest extends RecurringTasksTestBase {
   @Test
   void without_a_key_a_remote_client_is_refused_and_a_local_one_let_in() {
     assertThatThrownBy(() -> InternalApi.check("10.0.0.5", null, null))
-        .isInstanceOf(ApiError.class).hasMessage("Internal API access restricted")
-        .extracting(e -> ((ApiError) e).status()).isEqualTo(403);
+        .isInstanceOf(ApiError.class)
+        .hasMessage("Internal API access restricted")
+        .extracting(e -> ((ApiError) e).status())
+        .isEqualTo(403);
     assertThatCode(() -> InternalApi.check("127.0.0.1", null, null)).doesNotThrowAnyException();
     assertThatCode(() -> InternalApi.check("::1", null, "anything")).doesNotThrowAnyException();
   }
 
   @Test
   void with_a_key_every_client_needs_it_even_a_local_one() {
-    assertThatThrownBy(() -> InternalApi.check("127.0.0.1", "s3cret", null)).hasMessage("Invalid internal API key");
-    assertThatThrownBy(() -> InternalApi.check("127.0.0.1", "s3cret", "s3cre")).hasMessage("Invalid internal API key");
-    assertThatCode(() -> InternalApi.check("10.0.0.5", "s3cret", "s3cret")).doesNotThrowAnyException();
+    assertThatThrownBy(() -> InternalApi.check("127.0.0.1", "s3cret", null))
+        .hasMessage("Invalid internal API key");
+    assertThatThrownBy(() -> InternalApi.check("127.0.0.1", "s3cret", "s3cre"))
+        .hasMessage("Invalid internal API key");
+    assertThatCode(() -> InternalApi.check("10.0.0.5", "s3cret", "s3cret"))
+        .doesNotThrowAnyException();
   }
 
   @Test
@@ -44,16 +49,20 @@ class InternalApiAccessTest extends RecurringTasksTestBase {
     start(config().internalApiKey("your-secret-key"));
 
     TestHttp.Response none = internal.get("/internal/worker/health");
-    TestHttp.Response wrong = internal.with("x-internal-api-key", "guess").get("/internal/worker/health");
-    TestHttp.Response right = internal.with("x-internal-api-key", "your-secret-key").get("/internal/worker/health");
+    TestHttp.Response wrong =
+        internal.with("x-internal-api-key", "guess").get("/internal/worker/health");
+    TestHttp.Response right =
+        internal.with("x-internal-api-key", "your-secret-key").get("/internal/worker/health");
 
     assertThat(none.status()).isEqualTo(403);
     assertThat(wrong.status()).isEqualTo(403);
-    assertThat(wrong.json().toString()).isEqualTo("{\"error\":\"Forbidden\",\"message\":\"Invalid internal API key\"}");
+    assertThat(wrong.json().toString())
+        .isEqualTo("{\"error\":\"Forbidden\",\"message\":\"Invalid internal API key\"}");
     assertThat(internal.post("/internal/worker/tasks/cleanup", "").status()).isEqualTo(403);
     assertThat(right.status()).isEqualTo(200);
     // the app's own triggers carry the key
-    String id = createTask("Daily Standup", "2024-02-01T09:00:00.000Z", "daily").get("_id").asText();
+    String id =
+        createTask("Daily Standup", "2024-02-01T09:00:00.000Z", "daily").get("_id").asText();
     assertThat(awaitDueDates(id, 3)).hasSize(3);
   }
 
@@ -63,6 +72,8 @@ class InternalApiAccessTest extends RecurringTasksTestBase {
     assertThat(internal.get("/internal/worker/health").status()).isEqualTo(200);
     assertThat(internal.get("/internal/worker/stats").status()).isEqualTo(200);
     // the socket's address decides, not a header the client writes
-    assertThat(internal.with("X-Forwarded-For", "203.0.113.7").get("/internal/worker/health").status()).isEqualTo(200);
+    assertThat(
+            internal.with("X-Forwarded-For", "203.0.113.7").get("/internal/worker/health").status())
+        .isEqualTo(200);
   }
 }

@@ -16,8 +16,8 @@ class RecurrenceEngineTest {
 
   private static List<Instant> next3(String repeatType, String firstDueUtc) {
     LocalDateTime first = LocalDateTime.parse(firstDueUtc);
-    return RecurrenceEngine.nextOccurrences(RecurrenceEngine.schedule(repeatType, first, UTC),
-        first.atZone(UTC).toInstant());
+    return RecurrenceEngine.nextOccurrences(
+        RecurrenceEngine.schedule(repeatType, first, UTC), first.atZone(UTC).toInstant());
   }
 
   private static List<Instant> utc(String... instants) {
@@ -70,16 +70,21 @@ class RecurrenceEngineTest {
     TaskInput in = new TaskInput("t", "2024-03-10T02:00:00", "monthly", null, "America/New_York");
     Instant due = in.dueInstant(NEW_YORK);
     // 02:00 does not exist on 2024-03-10 in New York: that occurrence is due when the clocks jump
-    assertThat(due.atZone(NEW_YORK).toLocalDateTime()).isEqualTo(LocalDateTime.parse("2024-03-10T03:00"));
-    Instant next = RecurrenceEngine.nextOccurrences(RecurrenceEngine.schedule("monthly", first, NEW_YORK), due).get(0);
-    assertThat(next.atZone(NEW_YORK).toLocalDateTime()).isEqualTo(LocalDateTime.parse("2024-04-10T02:00"));
+    assertThat(due.atZone(NEW_YORK).toLocalDateTime())
+        .isEqualTo(LocalDateTime.parse("2024-03-10T03:00"));
+    Instant next =
+        RecurrenceEngine.nextOccurrences(RecurrenceEngine.schedule("monthly", first, NEW_YORK), due)
+            .get(0);
+    assertThat(next.atZone(NEW_YORK).toLocalDateTime())
+        .isEqualTo(LocalDateTime.parse("2024-04-10T02:00"));
   }
 
   @Test
   void fall_back_keeps_the_wall_clock_time_of_two_o_clock() {
     ZonedDateTime first = LocalDateTime.parse("2024-11-03T02:00").atZone(NEW_YORK);
     Instant next = RecurrenceEngine.calculateNextOccurrence(first, "monthly");
-    assertThat(next.atZone(NEW_YORK).toLocalDateTime()).isEqualTo(LocalDateTime.parse("2024-12-03T02:00"));
+    assertThat(next.atZone(NEW_YORK).toLocalDateTime())
+        .isEqualTo(LocalDateTime.parse("2024-12-03T02:00"));
   }
 
   @Test
@@ -95,7 +100,8 @@ class RecurrenceEngineTest {
     Instant now = Instant.parse("2024-02-01T10:00:00Z");
     assertThat(RecurrenceEngine.validate("daily", null, Instant.parse("2024-01-31T09:59:59Z"), now))
         .containsExactly("Due date should not be more than 1 day in the past");
-    assertThat(RecurrenceEngine.validate("daily", null, Instant.parse("2024-01-31T10:00:00Z"), now)).isEmpty();
+    assertThat(RecurrenceEngine.validate("daily", null, Instant.parse("2024-01-31T10:00:00Z"), now))
+        .isEmpty();
   }
 
   @Test
@@ -104,7 +110,9 @@ class RecurrenceEngineTest {
     for (String valid : List.of("none", "daily", "weekly", "monthly")) {
       assertThat(RecurrenceEngine.validate(valid, null, now, now)).as(valid).isEmpty();
     }
-    assertThat(RecurrenceEngine.validate("hourly", null, now, now)).containsExactly("Invalid repeat type: hourly");
-    assertThat(RecurrenceEngine.validate("Daily", null, now, now)).containsExactly("Invalid repeat type: Daily");
+    assertThat(RecurrenceEngine.validate("hourly", null, now, now))
+        .containsExactly("Invalid repeat type: hourly");
+    assertThat(RecurrenceEngine.validate("Daily", null, now, now))
+        .containsExactly("Invalid repeat type: Daily");
   }
 }

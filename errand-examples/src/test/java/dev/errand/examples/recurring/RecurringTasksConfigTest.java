@@ -14,16 +14,17 @@ class RecurringTasksConfigTest {
 
   @Test
   void the_seeds_environment_configures_the_worker_and_the_maintenance_windows() {
-    Map<String, String> env = Map.of(
-        "INTERNAL_API_KEY", "your-secret-internal-key",
-        "WORKER_RETRY_ATTEMPTS", "3",
-        "WORKER_RETRY_DELAY", "500",
-        "WORKER_TIMEOUT", "10000",
-        "DAILY_MAINTENANCE_TIME", "02:00",
-        "WEEKLY_MAINTENANCE_DAY", "sunday",
-        "WEEKLY_MAINTENANCE_TIME", "03:00",
-        "JWT_SECRET", "your-jwt-secret",
-        "ALLOWED_ORIGINS", "http://localhost:3000,http://localhost:3001");
+    Map<String, String> env =
+        Map.of(
+            "INTERNAL_API_KEY", "your-secret-internal-key",
+            "WORKER_RETRY_ATTEMPTS", "3",
+            "WORKER_RETRY_DELAY", "500",
+            "WORKER_TIMEOUT", "10000",
+            "DAILY_MAINTENANCE_TIME", "02:00",
+            "WEEKLY_MAINTENANCE_DAY", "sunday",
+            "WEEKLY_MAINTENANCE_TIME", "03:00",
+            "JWT_SECRET", "your-jwt-secret",
+            "ALLOWED_ORIGINS", "http://localhost:3000,http://localhost:3001");
 
     RecurringTasksConfig c = RecurringTasksConfig.fromEnv(env);
 
@@ -50,7 +51,8 @@ class RecurringTasksConfigTest {
   void a_bad_value_is_rejected_naming_its_variable() {
     assertThatThrownBy(() -> RecurringTasksConfig.fromEnv(Map.of("WORKER_RETRY_DELAY", "fast")))
         .hasMessageStartingWith("WORKER_RETRY_DELAY=fast is not valid");
-    assertThatThrownBy(() -> RecurringTasksConfig.fromEnv(Map.of("WEEKLY_MAINTENANCE_DAY", "someday")))
+    assertThatThrownBy(
+            () -> RecurringTasksConfig.fromEnv(Map.of("WEEKLY_MAINTENANCE_DAY", "someday")))
         .hasMessageStartingWith("WEEKLY_MAINTENANCE_DAY=someday is not valid");
     assertThatThrownBy(() -> RecurringTasksConfig.fromEnv(Map.of("WORKER_RETRY_ATTEMPTS", "0")))
         .hasMessageContaining("retry attempts must be 1-20, got 0");

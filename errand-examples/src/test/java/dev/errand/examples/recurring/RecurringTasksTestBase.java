@@ -52,8 +52,16 @@ abstract class RecurringTasksTestBase {
   }
 
   JsonNode createTask(String title, String dueDate, String repeatType) {
-    TestHttp.Response r = http.post("/tasks", "{\"title\":\"" + title + "\",\"dueDate\":\"" + dueDate
-        + "\",\"repeatType\":\"" + repeatType + "\"}");
+    TestHttp.Response r =
+        http.post(
+            "/tasks",
+            "{\"title\":\""
+                + title
+                + "\",\"dueDate\":\""
+                + dueDate
+                + "\",\"repeatType\":\""
+                + repeatType
+                + "\"}");
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json();
   }
@@ -64,7 +72,10 @@ abstract class RecurringTasksTestBase {
     return r.json();
   }
 
-  /** Waits until the series of {@code originalId} has {@code n} occurrences; returns their due dates. */
+  /**
+   * Waits until the series of {@code originalId} has {@code n} occurrences; returns their due
+   * dates.
+   */
   List<String> awaitDueDates(String originalId, int n) {
     await().atMost(WAIT).until(() -> task(originalId).get("occurrences").size() == n);
     return dueDates(originalId);
@@ -87,11 +98,16 @@ abstract class RecurringTasksTestBase {
 
   /** Waits until every trigger job is final, and returns how many ended in {@code state}. */
   long awaitTriggersSettled(JobState state) {
-    await().atMost(WAIT).until(() -> app.errand().counts().rows().stream()
-        .filter(r -> r.type().equals(WorkerTrigger.TYPE))
-        .noneMatch(r -> !r.state().isFinal()));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                app.errand().counts().rows().stream()
+                    .filter(r -> r.type().equals(WorkerTrigger.TYPE))
+                    .noneMatch(r -> !r.state().isFinal()));
     return app.errand().counts().rows().stream()
         .filter(r -> r.type().equals(WorkerTrigger.TYPE) && r.state() == state)
-        .mapToLong(r -> r.count()).sum();
+        .mapToLong(r -> r.count())
+        .sum();
   }
 }

@@ -57,7 +57,8 @@ class WorkerTriggerTest extends RecurringTasksTestBase {
     try (StubServer flaky = StubServer.failingThenForwarding(2, 503)) {
       start(config().internalBaseUrl(flaky.url()));
       flaky.forwardTo(app.baseUrl());
-      String id = createTask("Daily Standup", "2024-02-01T09:00:00.000Z", "daily").get("_id").asText();
+      String id =
+          createTask("Daily Standup", "2024-02-01T09:00:00.000Z", "daily").get("_id").asText();
 
       assertThat(awaitDueDates(id, 3)).hasSize(3);
       assertThat(awaitTriggersSettled(JobState.SUCCEEDED)).isEqualTo(1);
@@ -65,7 +66,9 @@ class WorkerTriggerTest extends RecurringTasksTestBase {
       assertThat(trigger.attempt()).isEqualTo(3);
       assertThat(trigger.errors()).hasSize(2);
       assertThat(flaky.requests()).isEqualTo(3);
-      assertThat(flaky.bodies().get(0)).contains("\"taskId\":\"" + id + "\"").contains("\"operation\":\"create\"");
+      assertThat(flaky.bodies().get(0))
+          .contains("\"taskId\":\"" + id + "\"")
+          .contains("\"operation\":\"create\"");
     }
   }
 
@@ -73,8 +76,10 @@ class WorkerTriggerTest extends RecurringTasksTestBase {
   void a_down_worker_endpoint_never_breaks_the_main_request() {
     start(config().internalBaseUrl("http://127.0.0.1:" + TestHttp.closedPort()));
 
-    TestHttp.Response created = http.post("/tasks",
-        "{\"title\":\"Daily Standup\",\"dueDate\":\"2024-02-01T09:00:00.000Z\",\"repeatType\":\"daily\"}");
+    TestHttp.Response created =
+        http.post(
+            "/tasks",
+            "{\"title\":\"Daily Standup\",\"dueDate\":\"2024-02-01T09:00:00.000Z\",\"repeatType\":\"daily\"}");
 
     assertThat(created.status()).isEqualTo(201);
     String id = created.json().get("_id").asText();
@@ -84,21 +89,29 @@ class WorkerTriggerTest extends RecurringTasksTestBase {
     assertThat(trigger.errors()).hasSize(3);
     assertThat(http.get("/tasks/" + id).status()).isEqualTo(200);
     assertThat(http.get("/tasks").json()).hasSize(1);
-    await().atMost(WAIT).until(() -> app.alerts().list().stream().anyMatch(a -> a.key().startsWith("job-failed:")));
+    await()
+        .atMost(WAIT)
+        .until(() -> app.alerts().list().stream().anyMatch(a -> a.key().startsWith("job-failed:")));
   }
 
   @Test
   void every_failed_attempt_is_logged_with_its_context() {
     start(config().internalBaseUrl("http://127.0.0.1:" + TestHttp.closedPort()));
-    String id = createTask("Daily Standup", "2024-02-01T09:00:00.000Z", "daily").get("_id").asText();
+    String id =
+        createTask("Daily Standup", "2024-02-01T09:00:00.000Z", "daily").get("_id").asText();
     awaitTriggersSettled(JobState.FAILED);
 
-    List<Map<String, Object>> entries = logs.list.stream()
-        .map(e -> e.getKeyValuePairs().stream().collect(Collectors.toMap(kv -> kv.key, kv -> (Object) kv.value)))
-        .toList();
+    List<Map<String, Object>> entries =
+        logs.list.stream()
+            .map(
+                e ->
+                    e.getKeyValuePairs().stream()
+                        .collect(Collectors.toMap(kv -> kv.key, kv -> (Object) kv.value)))
+            .toList();
     assertThat(entries).hasSize(3);
     Map<String, Object> second = entries.get(1);
-    assertThat(second).containsEntry("service", "TasksWorker")
+    assertThat(second)
+        .containsEntry("service", "TasksWorker")
         .containsEntry("operation", "processTaskCreation")
         .containsEntry("taskId", id)
         .containsEntry("userId", ALICE)
@@ -126,8 +139,11 @@ class WorkerTriggerTest extends RecurringTasksTestBase {
   void a_silent_endpoint_times_out_and_counts_as_a_timeout() throws Exception {
     // a listening socket nobody answers on: connections are accepted by the kernel, never served
     try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      start(config().internalBaseUrl("http://127.0.0.1:" + silent.getLocalPort())
-          .timeout(Duration.ofMillis(300)).retryAttempts(1));
+      start(
+          config()
+              .internalBaseUrl("http://127.0.0.1:" + silent.getLocalPort())
+              .timeout(Duration.ofMillis(300))
+              .retryAttempts(1));
       createTask("Daily Standup", "2024-02-01T09:00:00.000Z", "daily");
       assertThat(awaitTriggersSettled(JobState.FAILED)).isEqualTo(1);
       assertThat(triggers().get(0).lastError()).contains("HttpTimeoutException");

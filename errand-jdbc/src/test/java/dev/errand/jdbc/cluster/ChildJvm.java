@@ -30,8 +30,9 @@ final class ChildJvm implements AutoCloseable {
   private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(
-        () -> LIVE.forEach(Process::destroyForcibly), "child-jvm-reaper"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> LIVE.forEach(Process::destroyForcibly), "child-jvm-reaper"));
   }
 
   /** The lease counters a {@link WorkerMain} reports. */
@@ -58,12 +59,17 @@ final class ChildJvm implements AutoCloseable {
 
   /** Starts {@code main} with {@code args} in a new JVM. */
   static ChildJvm start(String name, Class<?> main, String... args) {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        // small and quick to start: two cores are shared with the test JVM and PostgreSQL
-        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"),
-        main.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // small and quick to start: two cores are shared with the test JVM and PostgreSQL
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                main.getName()));
     command.addAll(List.of(args));
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -78,11 +84,21 @@ final class ChildJvm implements AutoCloseable {
    * Starts a {@link WorkerMain} serving queue {@code default} and waits for its READY line; {@code
    * options} are more {@code --name value} pairs.
    */
-  static ChildJvm worker(String node, String url, int concurrency, long leaseMs, int quarantine,
-      String... options) {
-    List<String> args = new ArrayList<>(List.of("--url", url, "--node", node,
-        "--concurrency", Integer.toString(concurrency), "--lease-ms", Long.toString(leaseMs),
-        "--quarantine", Integer.toString(quarantine)));
+  static ChildJvm worker(
+      String node, String url, int concurrency, long leaseMs, int quarantine, String... options) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--url",
+                url,
+                "--node",
+                node,
+                "--concurrency",
+                Integer.toString(concurrency),
+                "--lease-ms",
+                Long.toString(leaseMs),
+                "--quarantine",
+                Integer.toString(quarantine)));
     args.addAll(List.of(options));
     ChildJvm w = start(node, WorkerMain.class, args.toArray(String[]::new));
     w.awaitReady(Duration.ofSeconds(60));
@@ -90,8 +106,9 @@ final class ChildJvm implements AutoCloseable {
   }
 
   private void read() {
-    try (BufferedReader in = new BufferedReader(
-        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = in.readLine()) != null; ) {
         Matcher m = STATS.matcher(line);
         if (m.find()) {
@@ -111,14 +128,21 @@ final class ChildJvm implements AutoCloseable {
 
   /** Waits for {@code READY}; fails with the child's output if it exits first. */
   void awaitReady(Duration timeout) {
-    await(name + " prints READY").atMost(timeout).pollInterval(Duration.ofMillis(20))
-        .until(() -> {
-          if (!ready && !process.isAlive()) {
-            throw new AssertionError(name + " exited with " + process.exitValue()
-                + " before READY; its output:\n" + String.join("\n", output));
-          }
-          return ready;
-        });
+    await(name + " prints READY")
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              if (!ready && !process.isAlive()) {
+                throw new AssertionError(
+                    name
+                        + " exited with "
+                        + process.exitValue()
+                        + " before READY; its output:\n"
+                        + String.join("\n", output));
+              }
+              return ready;
+            });
   }
 
   String name() {
@@ -155,11 +179,18 @@ final class ChildJvm implements AutoCloseable {
   /** Sends a signal by name ({@code STOP}, {@code CONT}) with {@code kill}. */
   void signal(String signal) {
     try {
-      Process k = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
-          .redirectErrorStream(true).start();
+      Process k =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+              .redirectErrorStream(true)
+              .start();
       if (!k.waitFor(10, TimeUnit.SECONDS) || k.exitValue() != 0) {
-        throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed: "
-            + new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        throw new IllegalStateException(
+            "kill -"
+                + signal
+                + " "
+                + process.pid()
+                + " failed: "
+                + new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

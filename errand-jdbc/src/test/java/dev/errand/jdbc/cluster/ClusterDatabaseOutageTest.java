@@ -48,11 +48,18 @@ class ClusterDatabaseOutageTest {
   static final int JOB_MS = 40;
   static final int CONCURRENCY = 4;
   static final Duration OUTAGE = Duration.ofSeconds(10);
+
   /** Hikari's connectionTimeout: how long a store call waits for a connection. */
   static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(2);
+
   static final Duration POLL = Duration.ofSeconds(2);
-  static final List<String> ENGINE_THREADS = List.of("errand-fetch-default", "errand-completer",
-      "errand-heartbeat-1", "errand-maintenance-1", "errand-pg-listen");
+  static final List<String> ENGINE_THREADS =
+      List.of(
+          "errand-fetch-default",
+          "errand-completer",
+          "errand-heartbeat-1",
+          "errand-maintenance-1",
+          "errand-pg-listen");
 
   /** A job's payload: its number. */
   record Item(int n) {}
@@ -62,6 +69,7 @@ class ClusterDatabaseOutageTest {
   private EmbeddedPostgres server;
   private final List<HikariDataSource> pools = new ArrayList<>();
   private final List<Errand> engines = new ArrayList<>();
+
   /** The test's own pool for its queries. */
   private DataSource check;
 
@@ -100,9 +108,13 @@ class ClusterDatabaseOutageTest {
   @Test
   void workers_and_listen_survive_a_ten_second_outage_losing_nothing() throws Exception {
     Map<Integer, List<String>> runs = new ConcurrentHashMap<>();
-    Errand producer = engine(Errand.builder().scheduler(false).store(PostgresJobStore.create(pool("producer")))
-        .nodeId("producer"));
-    JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> { }));
+    Errand producer =
+        engine(
+            Errand.builder()
+                .scheduler(false)
+                .store(PostgresJobStore.create(pool("producer")))
+                .nodeId("producer"));
+    JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> {}));
     Errand longLease = worker("long", Duration.ofSeconds(30), runs);
     Errand shortLease = worker("short", Duration.ofSeconds(3), runs);
     Map<String, Long> threadsBeforeStart = engineThreads();
@@ -115,10 +127,15 @@ class ClusterDatabaseOutageTest {
     longLease.start();
     shortLease.start();
     Map<String, Long> threadsBefore = engineThreads();
-    threadsBefore.forEach((name, n) -> assertThat(n - threadsBeforeStart.get(name))
-        .as("threads named %s of the two nodes", name).isEqualTo(2));
-    await("some jobs done before the outage").atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(20)).until(() -> succeeded() >= 150);
+    threadsBefore.forEach(
+        (name, n) ->
+            assertThat(n - threadsBeforeStart.get(name))
+                .as("threads named %s of the two nodes", name)
+                .isEqualTo(2));
+    await("some jobs done before the outage")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> succeeded() >= 150);
 
     // ---- outage
     server.close();
@@ -128,18 +145,28 @@ class ClusterDatabaseOutageTest {
     long enqueueStart = System.nanoTime();
     Throwable refused = catchThrowable(() -> producer.enqueue(item, new Item(-1), Enqueue.now()));
     Duration enqueueWait = Duration.ofNanos(System.nanoTime() - enqueueStart);
-    assertThat(refused).isInstanceOf(StoreException.class)
+    assertThat(refused)
+        .isInstanceOf(StoreException.class)
         .hasMessageContaining("errand store operation 'enqueue' failed");
     assertThat(((StoreException) refused).operation()).isEqualTo("enqueue");
-    assertThat(enqueueWait).as("an enqueue waits for a connection up to Hikari's connectionTimeout")
+    assertThat(enqueueWait)
+        .as("an enqueue waits for a connection up to Hikari's connectionTimeout")
         .isBetween(CONNECTION_TIMEOUT.minusMillis(100), CONNECTION_TIMEOUT.plusSeconds(3));
 
-    await("the outage lasts " + OUTAGE.toSeconds() + " s while both nodes keep failing and retrying")
-        .atMost(OUTAGE.plusSeconds(20)).pollInterval(Duration.ofMillis(100))
-        .until(() -> System.nanoTime() - outageStart >= OUTAGE.toNanos()
-            && storeErrors(longLease, "claim") >= 2 && storeErrors(shortLease, "claim") >= 2
-            && storeErrors(longLease, "complete") + storeErrors(shortLease, "complete") >= 1
-            && storeErrors(longLease, "heartbeat") + storeErrors(shortLease, "heartbeat") >= 1);
+    await(
+            "the outage lasts "
+                + OUTAGE.toSeconds()
+                + " s while both nodes keep failing and retrying")
+        .atMost(OUTAGE.plusSeconds(20))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                System.nanoTime() - outageStart >= OUTAGE.toNanos()
+                    && storeErrors(longLease, "claim") >= 2
+                    && storeErrors(shortLease, "claim") >= 2
+                    && storeErrors(longLease, "complete") + storeErrors(shortLease, "complete") >= 1
+                    && storeErrors(longLease, "heartbeat") + storeErrors(shortLease, "heartbeat")
+                        >= 1);
     assertThat(engineThreads()).as("engine threads during the outage").isEqualTo(threadsBefore);
     long ranDuringOutage = runs.size() - doneBefore;
 
@@ -149,14 +176,20 @@ class ClusterDatabaseOutageTest {
     long succeededAtRestart = succeeded();
 
     // ---- recovery
-    await("jobs complete again").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+    await("jobs complete again")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
         .until(() -> succeeded() > succeededAtRestart);
     long firstCompletion = System.nanoTime() - restarted;
-    await("both nodes LISTEN again").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+    await("both nodes LISTEN again")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
         .until(() -> listening() == 2);
     long listenBack = System.nanoTime() - restarted;
-    await("every job enqueued before the outage SUCCEEDED").atMost(Duration.ofSeconds(90))
-        .pollInterval(Duration.ofMillis(50)).until(() -> succeeded() == JOBS);
+    await("every job enqueued before the outage SUCCEEDED")
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> succeeded() == JOBS);
     long allDone = System.nanoTime() - restarted;
 
     // A job enqueued now from another store instance, while both workers are idle. Their poll
@@ -164,7 +197,8 @@ class ClusterDatabaseOutageTest {
     List<Long> probeMillis = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       long id = producer.enqueue(item, new Item(JOBS + i), Enqueue.now()).id();
-      await("probe job " + i + " runs").atMost(Duration.ofSeconds(10))
+      await("probe job " + i + " runs")
+          .atMost(Duration.ofSeconds(10))
           .pollInterval(Duration.ofMillis(5))
           .until(() -> producer.job(id).orElseThrow().state() == JobState.SUCCEEDED);
       Job probe = producer.job(id).orElseThrow();
@@ -172,51 +206,78 @@ class ClusterDatabaseOutageTest {
     }
     boolean pushed = probeMillis.stream().allMatch(ms -> ms < 300);
 
-    System.out.printf("MEASURED outage: PostgreSQL down %s; enqueue during it failed after %s"
+    System.out.printf(
+        "MEASURED outage: PostgreSQL down %s; enqueue during it failed after %s"
             + " (Hikari connectionTimeout %s) with: %s%n",
-        TestSql.seconds(outage), TestSql.seconds(enqueueWait), CONNECTION_TIMEOUT,
+        TestSql.seconds(outage),
+        TestSql.seconds(enqueueWait),
+        CONNECTION_TIMEOUT,
         refused.getMessage());
-    System.out.printf("MEASURED outage: restart->first completion = %s, restart->LISTEN back on"
+    System.out.printf(
+        "MEASURED outage: restart->first completion = %s, restart->LISTEN back on"
             + " both nodes = %s, restart->all %d jobs SUCCEEDED = %s; jobs started while the"
             + " database was down %d%n",
-        TestSql.seconds(firstCompletion), TestSql.seconds(listenBack), JOBS,
-        TestSql.seconds(allDone), ranDuringOutage);
-    System.out.printf("MEASURED outage: probe enqueue->start after recovery %s ms (poll %s): %s%n",
+        TestSql.seconds(firstCompletion),
+        TestSql.seconds(listenBack),
+        JOBS,
+        TestSql.seconds(allDone),
+        ranDuringOutage);
+    System.out.printf(
+        "MEASURED outage: probe enqueue->start after recovery %s ms (poll %s): %s%n",
         probeMillis, POLL, pushed ? "woken by LISTEN/NOTIFY" : "picked up by polling");
     for (Errand e : List.of(longLease, shortLease)) {
-      System.out.printf("MEASURED outage: node %s store errors %s, lease rejected %d, lost %d,"
-              + " rescued %d%n", e.nodeId(), storeErrors(e), (long) counter(e, "errand.lease.rejected"),
-          (long) counter(e, "errand.lease.lost"), (long) counter(e, "errand.jobs.rescued"));
+      System.out.printf(
+          "MEASURED outage: node %s store errors %s, lease rejected %d, lost %d," + " rescued %d%n",
+          e.nodeId(),
+          storeErrors(e),
+          (long) counter(e, "errand.lease.rejected"),
+          (long) counter(e, "errand.lease.lost"),
+          (long) counter(e, "errand.jobs.rescued"));
     }
 
     assertThat(TestSql.states(check)).containsExactly(Map.entry("SUCCEEDED", JOBS + 3L));
     assertThat(engineThreads()).as("engine threads after the outage").isEqualTo(threadsBefore);
     assertThat(runs).as("every job ran").hasSize(JOBS + 3);
     List<Integer> twice = new ArrayList<>();
-    runs.forEach((n, nodes) -> {
-      if (nodes.size() > 1) {
-        twice.add(n);
-        assertThat(nodes.get(0)).as("job %d ran more than once: %s", n, nodes).isEqualTo("short");
-      }
-    });
-    System.out.printf("MEASURED outage: jobs run twice %d (all first run on the short-lease node)%n",
+    runs.forEach(
+        (n, nodes) -> {
+          if (nodes.size() > 1) {
+            twice.add(n);
+            assertThat(nodes.get(0))
+                .as("job %d ran more than once: %s", n, nodes)
+                .isEqualTo("short");
+          }
+        });
+    System.out.printf(
+        "MEASURED outage: jobs run twice %d (all first run on the short-lease node)%n",
         twice.size());
-    assertThat(pushed).as("LISTEN wakes the workers again after the restart: probe pick-ups %s ms"
-        + " with a poll interval of %s", probeMillis, POLL).isTrue();
+    assertThat(pushed)
+        .as(
+            "LISTEN wakes the workers again after the restart: probe pick-ups %s ms"
+                + " with a poll interval of %s",
+            probeMillis, POLL)
+        .isTrue();
   }
 
   private Errand worker(String node, Duration lease, Map<Integer, List<String>> runs) {
-    Errand e = engine(Errand.builder().scheduler(false)
-        .store(PostgresJobStore.create(pool(node)))
-        .nodeId(node)
-        .queue("default", CONCURRENCY)
-        .lease(lease)
-        .rescueInterval(Duration.ofMillis(500))
-        .pollInterval(POLL));
-    e.register(JobType.of("item", Item.class, (ctx, i) -> {
-      runs.computeIfAbsent(i.n(), k -> new CopyOnWriteArrayList<>()).add(ctx.nodeId());
-      Thread.sleep(JOB_MS);
-    }));
+    Errand e =
+        engine(
+            Errand.builder()
+                .scheduler(false)
+                .store(PostgresJobStore.create(pool(node)))
+                .nodeId(node)
+                .queue("default", CONCURRENCY)
+                .lease(lease)
+                .rescueInterval(Duration.ofMillis(500))
+                .pollInterval(POLL));
+    e.register(
+        JobType.of(
+            "item",
+            Item.class,
+            (ctx, i) -> {
+              runs.computeIfAbsent(i.n(), k -> new CopyOnWriteArrayList<>()).add(ctx.nodeId());
+              Thread.sleep(JOB_MS);
+            }));
     return e;
   }
 
@@ -246,8 +307,10 @@ class ClusterDatabaseOutageTest {
 
   /** Sessions of the two worker nodes whose last statement was their LISTEN. */
   private long listening() {
-    return TestSql.count(check, "SELECT count(*) FROM pg_stat_activity"
-        + " WHERE application_name IN ('long', 'short') AND query ILIKE 'LISTEN%'");
+    return TestSql.count(
+        check,
+        "SELECT count(*) FROM pg_stat_activity"
+            + " WHERE application_name IN ('long', 'short') AND query ILIKE 'LISTEN%'");
   }
 
   private static double storeErrors(Errand e, String operation) {
@@ -257,7 +320,9 @@ class ClusterDatabaseOutageTest {
 
   private static Map<String, Long> storeErrors(Errand e) {
     Map<String, Long> out = new TreeMap<>();
-    e.meterRegistry().find("errand.store.errors").counters()
+    e.meterRegistry()
+        .find("errand.store.errors")
+        .counters()
         .forEach(c -> out.put(c.getId().getTag("operation"), (long) c.count()));
     return out;
   }
@@ -270,7 +335,8 @@ class ClusterDatabaseOutageTest {
   private static Map<String, Long> engineThreads() {
     Map<String, Long> out = new TreeMap<>();
     ENGINE_THREADS.forEach(n -> out.put(n, 0L));
-    Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive)
+    Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
         .filter(t -> ENGINE_THREADS.contains(t.getName()))
         .forEach(t -> out.merge(t.getName(), 1L, Long::sum));
     return out;

@@ -30,12 +30,16 @@ class ClusterFrozenWorkerTest extends ClusterTestSupport {
   static final int JOB_MS = 3_000;
   static final long LEASE_MS = 2_000;
 
-
   @Test
   void frozen_worker_resumed_after_its_lease_has_its_late_writes_rejected_and_counted() {
     DataSource ds = db.dataSource();
-    Errand producer = track(Errand.builder().scheduler(false)
-        .store(PostgresJobStore.create(db.newDataSource("producer"))).nodeId("producer").build());
+    Errand producer =
+        track(
+            Errand.builder()
+                .scheduler(false)
+                .store(PostgresJobStore.create(db.newDataSource("producer")))
+                .nodeId("producer")
+                .build());
     JobType<Work> work = producer.register(WorkerMain.workType(ds, "producer"));
     List<Work> payloads = new ArrayList<>();
     for (int n = 0; n < JOBS; n++) {
@@ -44,33 +48,44 @@ class ClusterFrozenWorkerTest extends ClusterTestSupport {
     producer.enqueueAll(work, payloads, Enqueue.now());
 
     ChildJvm frozen = track(ChildJvm.worker("frozen", db.jdbcUrl(), JOBS, LEASE_MS, 3));
-    await("the frozen-to-be worker runs all " + JOBS + " jobs").atMost(Duration.ofSeconds(30))
+    await("the frozen-to-be worker runs all " + JOBS + " jobs")
+        .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(20))
-        .until(() -> TestSql.count(ds,
-            "SELECT count(*) FROM errand_test_runs WHERE node = 'frozen'") == JOBS);
+        .until(
+            () ->
+                TestSql.count(ds, "SELECT count(*) FROM errand_test_runs WHERE node = 'frozen'")
+                    == JOBS);
     frozen.signal("STOP");
     long stoppedAt = System.nanoTime();
 
     // Started only now, so that it cannot take the jobs before the frozen worker claims them.
-    Errand other = track(Errand.builder().scheduler(false)
-        .store(PostgresJobStore.create(db.newDataSource("other")))
-        .nodeId("other")
-        .queue("default", JOBS)
-        .lease(Duration.ofMillis(LEASE_MS))
-        .rescueInterval(Duration.ofMillis(200))
-        .pollInterval(Duration.ofMillis(200))
-        .build());
+    Errand other =
+        track(
+            Errand.builder()
+                .scheduler(false)
+                .store(PostgresJobStore.create(db.newDataSource("other")))
+                .nodeId("other")
+                .queue("default", JOBS)
+                .lease(Duration.ofMillis(LEASE_MS))
+                .rescueInterval(Duration.ofMillis(200))
+                .pollInterval(Duration.ofMillis(200))
+                .build());
     other.register(WorkerMain.workType(db.newDataSource("other-handlers"), "other"));
     other.start();
 
-    await("the other node rescues the frozen worker's jobs").atMost(Duration.ofSeconds(20))
+    await("the other node rescues the frozen worker's jobs")
+        .atMost(Duration.ofSeconds(20))
         .pollInterval(Duration.ofMillis(20))
-        .until(() -> TestSql.count(ds, "SELECT count(*) FROM errand_jobs WHERE rescues = 1") == JOBS);
+        .until(
+            () -> TestSql.count(ds, "SELECT count(*) FROM errand_jobs WHERE rescues = 1") == JOBS);
     long rescuedNanos = System.nanoTime() - stoppedAt;
-    await("the other node runs them to SUCCEEDED").atMost(Duration.ofSeconds(30))
+    await("the other node runs them to SUCCEEDED")
+        .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(20))
-        .until(() -> TestSql.count(ds,
-            "SELECT count(*) FROM errand_jobs WHERE state = 'SUCCEEDED'") == JOBS);
+        .until(
+            () ->
+                TestSql.count(ds, "SELECT count(*) FROM errand_jobs WHERE state = 'SUCCEEDED'")
+                    == JOBS);
     long succeededNanos = System.nanoTime() - stoppedAt;
     List<Job> before = jobs(other);
     assertThat(frozen.isAlive()).as("still frozen, not dead").isTrue();
@@ -78,7 +93,8 @@ class ClusterFrozenWorkerTest extends ClusterTestSupport {
     frozen.signal("CONT");
     long resumedAt = System.nanoTime();
     await("the resumed worker counts every late write as rejected or lost")
-        .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(20))
         .until(() -> frozen.stats().total() >= JOBS);
     long countedNanos = System.nanoTime() - resumedAt;
     ChildJvm.Stats stats = frozen.stats();
@@ -86,29 +102,42 @@ class ClusterFrozenWorkerTest extends ClusterTestSupport {
     frozen.stopGracefully(Duration.ofSeconds(20));
     ChildJvm.Stats last = frozen.stats();
 
-    System.out.printf("MEASURED frozen: SIGSTOP->all rescued = %s, SIGSTOP->all SUCCEEDED on the"
+    System.out.printf(
+        "MEASURED frozen: SIGSTOP->all rescued = %s, SIGSTOP->all SUCCEEDED on the"
             + " other node = %s (lease %d ms, jobs of %d ms)%n",
         TestSql.seconds(rescuedNanos), TestSql.seconds(succeededNanos), LEASE_MS, JOB_MS);
-    System.out.printf("MEASURED frozen: SIGCONT->all %d late writes counted = %s (rejected=%d"
-        + " lost=%d)%n", JOBS, TestSql.seconds(countedNanos), stats.rejected(), stats.lost());
+    System.out.printf(
+        "MEASURED frozen: SIGCONT->all %d late writes counted = %s (rejected=%d" + " lost=%d)%n",
+        JOBS, TestSql.seconds(countedNanos), stats.rejected(), stats.lost());
 
     assertThat(stats.total()).as("each job's late outcome is counted once").isEqualTo(JOBS);
     assertThat(last).isEqualTo(stats);
     List<Job> after = jobs(other);
     assertThat(after).as("the late writes changed nothing").isEqualTo(before);
-    assertThat(after).allSatisfy(j -> {
-      assertThat(j.state()).isEqualTo(JobState.SUCCEEDED);
-      assertThat(j.nodeId()).isEqualTo("other");
-      assertThat(j.rescues()).isEqualTo(1);
-      assertThat(j.attempt()).isEqualTo(2);
-      assertThat(j.errors()).singleElement().satisfies(e -> {
-        assertThat(e.kind()).isEqualTo("rescued");
-        assertThat(e.message()).contains("lease expired on node frozen");
-      });
-    });
-    assertThat(TestSql.runsPerJob(ds)).hasSize(JOBS).allSatisfy((id, n) -> assertThat(n).isEqualTo(2));
-    assertThat(TestSql.count(ds, "SELECT count(*) FROM errand_test_runs WHERE node = 'other'"
-        + " AND done_at IS NOT NULL")).isEqualTo(JOBS);
+    assertThat(after)
+        .allSatisfy(
+            j -> {
+              assertThat(j.state()).isEqualTo(JobState.SUCCEEDED);
+              assertThat(j.nodeId()).isEqualTo("other");
+              assertThat(j.rescues()).isEqualTo(1);
+              assertThat(j.attempt()).isEqualTo(2);
+              assertThat(j.errors())
+                  .singleElement()
+                  .satisfies(
+                      e -> {
+                        assertThat(e.kind()).isEqualTo("rescued");
+                        assertThat(e.message()).contains("lease expired on node frozen");
+                      });
+            });
+    assertThat(TestSql.runsPerJob(ds))
+        .hasSize(JOBS)
+        .allSatisfy((id, n) -> assertThat(n).isEqualTo(2));
+    assertThat(
+            TestSql.count(
+                ds,
+                "SELECT count(*) FROM errand_test_runs WHERE node = 'other'"
+                    + " AND done_at IS NOT NULL"))
+        .isEqualTo(JOBS);
     assertThat(TestSql.states(ds)).containsExactly(Map.entry("SUCCEEDED", (long) JOBS));
   }
 

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A job whose handler halts its JVM on every attempt, among ordinary jobs. A supervisor (this
- * test) restarts the worker JVM whenever it dies, as a container orchestrator would. After {@value
+ * A job whose handler halts its JVM on every attempt, among ordinary jobs. A supervisor (this test)
+ * restarts the worker JVM whenever it dies, as a container orchestrator would. After {@value
  * #QUARANTINE} rescues the poison job is quarantined to FAILED, and the ordinary jobs keep flowing
  * before, between and after the crashes.
  *
@@ -47,6 +47,7 @@ class ClusterPoisonJobTest {
   static final int WORK_BEFORE = 100;
   static final int WORK_AFTER = 200;
   static final int WORK_LATE = 100;
+
   /** Work enqueued each time a worker dies: jobs keep arriving during the crash loop. */
   static final int WORK_PER_CRASH = 50;
 
@@ -85,8 +86,13 @@ class ClusterPoisonJobTest {
   void job_that_kills_its_node_is_quarantined_while_other_jobs_keep_flowing() {
     DataSource ds = db.dataSource();
     // A producer only: it has no queues, so it never runs the poison job in this JVM.
-    producer = track(Errand.builder().scheduler(false)
-        .store(PostgresJobStore.create(db.newDataSource("producer"))).nodeId("producer").build());
+    producer =
+        track(
+            Errand.builder()
+                .scheduler(false)
+                .store(PostgresJobStore.create(db.newDataSource("producer")))
+                .nodeId("producer")
+                .build());
     work = producer.register(WorkerMain.workType(ds, "producer"));
     JobType<Poison> poison = producer.register(WorkerMain.poisonType());
     producer.enqueueAll(work, works(WORK_BEFORE), Enqueue.now());
@@ -97,21 +103,32 @@ class ClusterPoisonJobTest {
     supervisor = new Thread(this::supervise, "poison-test-supervisor");
     supervisor.start();
 
-    await("the poison job is quarantined").atMost(Duration.ofSeconds(90))
+    await("the poison job is quarantined")
+        .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(50))
-        .until(() -> {
-          assertThat(supervisorFailure.get()).isNull();
-          return producer.job(poisonId).orElseThrow().state() == JobState.FAILED;
-        });
+        .until(
+            () -> {
+              assertThat(supervisorFailure.get()).isNull();
+              return producer.job(poisonId).orElseThrow().state() == JobState.FAILED;
+            });
     long quarantinedNanos = System.nanoTime() - start;
-    assertThat(TestSql.ids(ds, "SELECT id FROM errand_jobs WHERE type = 'work' AND state = 'FAILED'"))
-        .as("work jobs quarantined with the poison job").isEmpty();
+    assertThat(
+            TestSql.ids(ds, "SELECT id FROM errand_jobs WHERE type = 'work' AND state = 'FAILED'"))
+        .as("work jobs quarantined with the poison job")
+        .isEmpty();
     // Jobs enqueued after the quarantine still run on the surviving worker.
     producer.enqueueAll(work, works(WORK_LATE), Enqueue.now());
     int total = nextWork.get();
-    await("every work job SUCCEEDED").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-        .until(() -> TestSql.count(ds, "SELECT count(*) FROM errand_jobs WHERE type = 'work'"
-            + " AND state = 'SUCCEEDED'") == total);
+    await("every work job SUCCEEDED")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                TestSql.count(
+                        ds,
+                        "SELECT count(*) FROM errand_jobs WHERE type = 'work'"
+                            + " AND state = 'SUCCEEDED'")
+                    == total);
     long doneNanos = System.nanoTime() - start;
     supervising = false;
 
@@ -120,33 +137,52 @@ class ClusterPoisonJobTest {
     assertThat(p.rescues()).isEqualTo(QUARANTINE);
     assertThat(p.attempt()).isEqualTo(QUARANTINE);
     assertThat(p.lastError()).startsWith("quarantined: the lease expired " + QUARANTINE + " times");
-    assertThat(p.errors()).extracting(e -> e.kind())
+    assertThat(p.errors())
+        .extracting(e -> e.kind())
         .containsExactly("rescued", "rescued", "quarantined");
-    assertThat(exitCodes).as("exit codes of the workers that died")
-        .hasSize(QUARANTINE).allSatisfy(c -> assertThat(c).isEqualTo(137));
+    assertThat(exitCodes)
+        .as("exit codes of the workers that died")
+        .hasSize(QUARANTINE)
+        .allSatisfy(c -> assertThat(c).isEqualTo(137));
     assertThat(workers).hasSize(QUARANTINE + 1);
     assertThat(workers.get(QUARANTINE).isAlive()).as("the last worker survives").isTrue();
-    assertThat(TestSql.count(ds, "SELECT count(*) FROM errand_jobs WHERE type = 'work'"
-        + " AND state <> 'SUCCEEDED'")).isZero();
-    assertThat(TestSql.count(ds, "SELECT count(*) FROM errand_jobs WHERE type = 'work'"
-        + " AND rescues >= " + QUARANTINE)).isZero();
+    assertThat(
+            TestSql.count(
+                ds,
+                "SELECT count(*) FROM errand_jobs WHERE type = 'work'"
+                    + " AND state <> 'SUCCEEDED'"))
+        .isZero();
+    assertThat(
+            TestSql.count(
+                ds,
+                "SELECT count(*) FROM errand_jobs WHERE type = 'work'"
+                    + " AND rescues >= "
+                    + QUARANTINE))
+        .isZero();
     List<Long> workPerWorker = new ArrayList<>();
     for (ChildJvm w : workers) {
-      workPerWorker.add(TestSql.count(ds,
-          "SELECT count(*) FROM errand_test_runs WHERE node = ?", w.name()));
+      workPerWorker.add(
+          TestSql.count(ds, "SELECT count(*) FROM errand_test_runs WHERE node = ?", w.name()));
     }
     assertThat(workPerWorker.get(0)).as("work done before the first crash").isPositive();
-    assertThat(workPerWorker.get(QUARANTINE)).as("work done after the quarantine")
+    assertThat(workPerWorker.get(QUARANTINE))
+        .as("work done after the quarantine")
         .isGreaterThanOrEqualTo(WORK_LATE);
-    long innocentRescued = TestSql.count(ds,
-        "SELECT count(*) FROM errand_jobs WHERE type = 'work' AND rescues > 0");
-    long innocentMaxRescues = TestSql.count(ds,
-        "SELECT COALESCE(max(rescues), 0) FROM errand_jobs WHERE type = 'work'");
+    long innocentRescued =
+        TestSql.count(ds, "SELECT count(*) FROM errand_jobs WHERE type = 'work' AND rescues > 0");
+    long innocentMaxRescues =
+        TestSql.count(ds, "SELECT COALESCE(max(rescues), 0) FROM errand_jobs WHERE type = 'work'");
 
-    System.out.printf("MEASURED poison: quarantined after %d crashes in %s, all %d other jobs done"
+    System.out.printf(
+        "MEASURED poison: quarantined after %d crashes in %s, all %d other jobs done"
             + " in %s; work runs per worker JVM %s; innocent jobs rescued %d (at most %d times each)%n",
-        exitCodes.size(), TestSql.seconds(quarantinedNanos), total, TestSql.seconds(doneNanos),
-        workPerWorker, innocentRescued, innocentMaxRescues);
+        exitCodes.size(),
+        TestSql.seconds(quarantinedNanos),
+        total,
+        TestSql.seconds(doneNanos),
+        workPerWorker,
+        innocentRescued,
+        innocentMaxRescues);
   }
 
   /** Starts a worker, waits for it to die, restarts it: at most {@value #MAX_RESTARTS} times. */
@@ -156,9 +192,20 @@ class ClusterPoisonJobTest {
         if (i > MAX_RESTARTS) {
           throw new AssertionError("the worker died " + i + " times; gave up restarting it");
         }
-        ChildJvm w = ChildJvm.start("worker-" + i, WorkerMain.class, "--url", db.jdbcUrl(),
-            "--node", "worker-" + i, "--concurrency", "1", "--lease-ms", Long.toString(LEASE_MS),
-            "--quarantine", Integer.toString(QUARANTINE));
+        ChildJvm w =
+            ChildJvm.start(
+                "worker-" + i,
+                WorkerMain.class,
+                "--url",
+                db.jdbcUrl(),
+                "--node",
+                "worker-" + i,
+                "--concurrency",
+                "1",
+                "--lease-ms",
+                Long.toString(LEASE_MS),
+                "--quarantine",
+                Integer.toString(QUARANTINE));
         workers.add(w);
         int code = w.process().onExit().thenApply(Process::exitValue).get();
         if (supervising) {

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.BeforeEach;
  * test starts (engines, child JVMs, pools) closed after it in reverse order, even when it fails.
  *
  * <p>The fault tests build their engines with {@code scheduler(false)}, so that the built-in
- * maintenance occurrences ({@code errand.*}) do not mix into the job counts they assert;
- * {@code ClusterScheduleTest} is the one about the scheduler.
+ * maintenance occurrences ({@code errand.*}) do not mix into the job counts they assert; {@code
+ * ClusterScheduleTest} is the one about the scheduler.
  */
 abstract class ClusterTestSupport {
   protected PgTestDatabase db;

@@ -32,12 +32,21 @@ public final class EnqueueThenDieMain {
     long delayMs = Long.parseLong(o.getOrDefault("delay-ms", "0"));
     PGSimpleDataSource ds = new PGSimpleDataSource();
     ds.setURL(url);
-    Errand errand = Errand.builder().scheduler(false).store(PostgresJobStore.create(ds)).nodeId("enqueuer").build();
+    Errand errand =
+        Errand.builder()
+            .scheduler(false)
+            .store(PostgresJobStore.create(ds))
+            .nodeId("enqueuer")
+            .build();
     JobType<Work> work = errand.register(WorkerMain.workType(ds, "enqueuer"));
     Connection c = DriverManager.getConnection(url);
     c.setAutoCommit(false);
-    JobHandle h = errand.enqueue(c, work, new Work(Integer.parseInt(o.getOrDefault("n", "0")), 0),
-        delayMs == 0 ? Enqueue.now() : Enqueue.after(Duration.ofMillis(delayMs)));
+    JobHandle h =
+        errand.enqueue(
+            c,
+            work,
+            new Work(Integer.parseInt(o.getOrDefault("n", "0")), 0),
+            delayMs == 0 ? Enqueue.now() : Enqueue.after(Duration.ofMillis(delayMs)));
     c.commit();
     System.out.println("COMMITTED " + h.id());
     System.out.flush();

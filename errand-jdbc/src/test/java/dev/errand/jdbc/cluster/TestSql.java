@@ -18,7 +18,8 @@ final class TestSql {
   private TestSql() {}
 
   static long count(DataSource ds, String sql, Object... params) {
-    try (Connection c = ds.getConnection(); PreparedStatement ps = prepare(c, sql, params);
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = prepare(c, sql, params);
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
@@ -30,7 +31,8 @@ final class TestSql {
   /** The first column of every row, as longs. */
   static Set<Long> ids(DataSource ds, String sql, Object... params) {
     Set<Long> out = new LinkedHashSet<>();
-    try (Connection c = ds.getConnection(); PreparedStatement ps = prepare(c, sql, params);
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = prepare(c, sql, params);
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.add(rs.getLong(1));
@@ -44,8 +46,10 @@ final class TestSql {
   /** Jobs by state, e.g. {@code {SUCCEEDED=20000}}. */
   static Map<String, Long> states(DataSource ds) {
     Map<String, Long> out = new TreeMap<>();
-    try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
-        "SELECT state, count(*) FROM errand_jobs GROUP BY state"); ResultSet rs = ps.executeQuery()) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT state, count(*) FROM errand_jobs GROUP BY state");
+        ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.put(rs.getString(1), rs.getLong(2));
       }
@@ -58,8 +62,10 @@ final class TestSql {
   /** Runs recorded in {@code errand_test_runs} per job id. */
   static Map<Long, Integer> runsPerJob(DataSource ds) {
     Map<Long, Integer> out = new HashMap<>();
-    try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
-        "SELECT job_id, count(*) FROM errand_test_runs GROUP BY job_id"); ResultSet rs = ps.executeQuery()) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT job_id, count(*) FROM errand_test_runs GROUP BY job_id");
+        ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.put(rs.getLong(1), rs.getInt(2));
       }
@@ -71,7 +77,8 @@ final class TestSql {
 
   /** One timestamp, or null. */
   static Instant instant(DataSource ds, String sql, Object... params) {
-    try (Connection c = ds.getConnection(); PreparedStatement ps = prepare(c, sql, params);
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = prepare(c, sql, params);
         ResultSet rs = ps.executeQuery()) {
       if (!rs.next()) {
         return null;

@@ -42,37 +42,47 @@ public final class WorkerMain {
    * sleep (lease lost, shutdown) leaves {@code done_at} null.
    */
   public static JobType<Work> workType(DataSource ds, String node) {
-    return JobType.of("work", Work.class, (ctx, w) -> {
-      try (Connection c = ds.getConnection();
-          PreparedStatement ps = c.prepareStatement(
-              "INSERT INTO errand_test_runs (job_id, n, node) VALUES (?, ?, ?)")) {
-        ps.setLong(1, ctx.jobId());
-        ps.setInt(2, w.n());
-        ps.setString(3, node);
-        ps.executeUpdate();
-      }
-      if (w.sleepMs() > 0) {
-        Thread.sleep(w.sleepMs());
-      }
-      try (Connection c = ds.getConnection();
-          PreparedStatement ps = c.prepareStatement("UPDATE errand_test_runs"
-              + " SET done_at = clock_timestamp() WHERE job_id = ? AND node = ? AND done_at IS NULL")) {
-        ps.setLong(1, ctx.jobId());
-        ps.setString(2, node);
-        ps.executeUpdate();
-      }
-    }).maxAttempts(10);
+    return JobType.of(
+            "work",
+            Work.class,
+            (ctx, w) -> {
+              try (Connection c = ds.getConnection();
+                  PreparedStatement ps =
+                      c.prepareStatement(
+                          "INSERT INTO errand_test_runs (job_id, n, node) VALUES (?, ?, ?)")) {
+                ps.setLong(1, ctx.jobId());
+                ps.setInt(2, w.n());
+                ps.setString(3, node);
+                ps.executeUpdate();
+              }
+              if (w.sleepMs() > 0) {
+                Thread.sleep(w.sleepMs());
+              }
+              try (Connection c = ds.getConnection();
+                  PreparedStatement ps =
+                      c.prepareStatement(
+                          "UPDATE errand_test_runs"
+                              + " SET done_at = clock_timestamp() WHERE job_id = ? AND node = ? AND done_at IS NULL")) {
+                ps.setLong(1, ctx.jobId());
+                ps.setString(2, node);
+                ps.executeUpdate();
+              }
+            })
+        .maxAttempts(10);
   }
 
   public static JobType<Poison> poisonType() {
-    return JobType.of("poison", Poison.class, (ctx, p) -> Runtime.getRuntime().halt(137)).maxAttempts(10);
+    return JobType.of("poison", Poison.class, (ctx, p) -> Runtime.getRuntime().halt(137))
+        .maxAttempts(10);
   }
 
   public static void createRunsTable(DataSource ds) throws Exception {
-    try (Connection c = ds.getConnection(); var st = c.createStatement()) {
-      st.execute("CREATE TABLE IF NOT EXISTS errand_test_runs (job_id BIGINT NOT NULL, n INT NOT NULL,"
-          + " node TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),"
-          + " done_at TIMESTAMPTZ)");
+    try (Connection c = ds.getConnection();
+        var st = c.createStatement()) {
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS errand_test_runs (job_id BIGINT NOT NULL, n INT NOT NULL,"
+              + " node TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),"
+              + " done_at TIMESTAMPTZ)");
       st.execute("CREATE INDEX IF NOT EXISTS errand_test_runs_job ON errand_test_runs (job_id)");
     }
   }
@@ -91,39 +101,45 @@ public final class WorkerMain {
     // statements per handler that never overlap within one handler
     hc.setMaximumPoolSize(concurrency + 6);
     HikariDataSource ds = new HikariDataSource(hc);
-    Errand errand = Errand.builder().scheduler(false)
-        .store(PostgresJobStore.create(ds))
-        .nodeId(node)
-        .queue("default", concurrency)
-        .lease(Duration.ofMillis(Long.parseLong(o.getOrDefault("lease-ms", "2000"))))
-        .rescueInterval(Duration.ofMillis(500))
-        .pollInterval(Duration.ofMillis(200))
-        .quarantineAfterRescues(Integer.parseInt(o.getOrDefault("quarantine", "3")))
-        .claimBatch(Integer.parseInt(o.getOrDefault("claim-batch", "100")))
-        .completionBatch(Integer.parseInt(o.getOrDefault("completion-batch", "1000")))
-        .shutdownGrace(Duration.ofSeconds(1))
-        .build();
+    Errand errand =
+        Errand.builder()
+            .scheduler(false)
+            .store(PostgresJobStore.create(ds))
+            .nodeId(node)
+            .queue("default", concurrency)
+            .lease(Duration.ofMillis(Long.parseLong(o.getOrDefault("lease-ms", "2000"))))
+            .rescueInterval(Duration.ofMillis(500))
+            .pollInterval(Duration.ofMillis(200))
+            .quarantineAfterRescues(Integer.parseInt(o.getOrDefault("quarantine", "3")))
+            .claimBatch(Integer.parseInt(o.getOrDefault("claim-batch", "100")))
+            .completionBatch(Integer.parseInt(o.getOrDefault("completion-batch", "1000")))
+            .shutdownGrace(Duration.ofSeconds(1))
+            .build();
     errand.register(workType(ds, node));
     errand.register(poisonType());
     errand.start();
     System.out.println("READY " + ProcessHandle.current().pid());
     System.out.flush();
-    Thread stats = new Thread(() -> {
-      while (true) {
-        double rejected = counter(errand, "errand.lease.rejected");
-        double lost = counter(errand, "errand.lease.lost");
-        System.out.println("STATS rejected=" + (long) rejected + " lost=" + (long) lost);
-        System.out.flush();
-        try {
-          Thread.sleep(200);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "stats");
+    Thread stats =
+        new Thread(
+            () -> {
+              while (true) {
+                double rejected = counter(errand, "errand.lease.rejected");
+                double lost = counter(errand, "errand.lease.lost");
+                System.out.println("STATS rejected=" + (long) rejected + " lost=" + (long) lost);
+                System.out.flush();
+                try {
+                  Thread.sleep(200);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "stats");
     stats.setDaemon(true);
     stats.start();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       while (in.readLine() != null) {
         // wait for stdin to close
       }

@@ -46,6 +46,8 @@ public record Alert(
 
   /** {@link #text} plus, if any were held back, how many. */
   public String summary() {
-    return suppressed == 0 ? text : text + " (" + suppressed + " more like this during the cool-down)";
+    return suppressed == 0
+        ? text
+        : text + " (" + suppressed + " more like this during the cool-down)";
   }
 }

@@ -10,8 +10,8 @@ public interface AlertSink {
   String name();
 
   /**
-   * Delivers one alert. Throw to report a failed delivery: the alerter tries again a few times
-   * with growing pauses, then logs the alert as undelivered.
+   * Delivers one alert. Throw to report a failed delivery: the alerter tries again a few times with
+   * growing pauses, then logs the alert as undelivered.
    */
   void send(Alert alert) throws Exception;
 }

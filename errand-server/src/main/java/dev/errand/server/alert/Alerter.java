@@ -51,22 +51,31 @@ import org.slf4j.LoggerFactory;
 public final class Alerter implements JobEventListener, AutoCloseable {
   /** At most one alert per key within this time. */
   public static final Duration DEFAULT_COOL_DOWN = Duration.ofMinutes(15);
+
   /** Share of failed attempts that raises a failure-rate alert. */
   public static final double DEFAULT_FAILURE_RATE = 0.5;
+
   /** Sliding window of the failure rate. */
   public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(5);
+
   /** Attempts a type needs in the window before its rate counts. */
   public static final int DEFAULT_MIN_ATTEMPTS = 20;
+
   /** Heartbeat age after which a node is unhealthy (its heartbeat comes every 10 s). */
   public static final Duration DEFAULT_NODE_STALE_AFTER = Duration.ofMinutes(1);
+
   /** How often failure rates and node health are checked. */
   public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofSeconds(30);
+
   /** Alerts waiting for delivery before new ones are dropped. */
   public static final int DEFAULT_QUEUE_CAPACITY = 1000;
+
   /** Tries per sink and alert, the first included. */
   public static final int DEFAULT_DELIVERY_ATTEMPTS = 3;
+
   /** Pause after the first failed delivery, doubled after each further one. */
   public static final Duration DEFAULT_RETRY_PAUSE = Duration.ofSeconds(1);
+
   /** How long {@link #close()} waits for queued alerts to be delivered. */
   public static final Duration DEFAULT_CLOSE_GRACE = Duration.ofSeconds(5);
 
@@ -78,8 +87,10 @@ public final class Alerter implements JobEventListener, AutoCloseable {
   private final Builder config;
   private final BlockingQueue<Alert> queue;
   private final Map<String, FailureWindow> windows = new ConcurrentHashMap<>();
+
   /** Last alert per key and how many were held back since; guarded by itself. */
   private final Map<String, Raised> raised = new HashMap<>();
+
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong undelivered = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
@@ -117,36 +128,49 @@ public final class Alerter implements JobEventListener, AutoCloseable {
   }
 
   /**
-   * Subscribes to the engine's events and starts the delivery thread and the periodic check
-   * ({@code errand-alert-check}).
+   * Subscribes to the engine's events and starts the delivery thread and the periodic check ({@code
+   * errand-alert-check}).
    *
    * @throws IllegalStateException if started before or closed
    */
   public Alerter start() {
     synchronized (lifecycle) {
       if (started || closed) {
-        throw new IllegalStateException("this Alerter was already started" + (closed ? " and closed" : ""));
+        throw new IllegalStateException(
+            "this Alerter was already started" + (closed ? " and closed" : ""));
       }
       started = true;
       delivery.start();
       subscription = errand.subscribe(this);
-      checker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "errand-alert-check");
-        t.setDaemon(true);
-        return t;
-      });
+      checker =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "errand-alert-check");
+                t.setDaemon(true);
+                return t;
+              });
       long ms = config.checkInterval.toMillis();
-      checker.scheduleWithFixedDelay(() -> {
-        try {
-          check();
-        } catch (Throwable t) {
-          log.warn("errand: alert check failed; will try again in {}", config.checkInterval, t);
-        }
-      }, ms, ms, TimeUnit.MILLISECONDS);
+      checker.scheduleWithFixedDelay(
+          () -> {
+            try {
+              check();
+            } catch (Throwable t) {
+              log.warn("errand: alert check failed; will try again in {}", config.checkInterval, t);
+            }
+          },
+          ms,
+          ms,
+          TimeUnit.MILLISECONDS);
     }
-    log.info("errand: alerts to {} (failure rate >= {} over {} with >= {} attempts, node stale after {},"
-            + " cool-down {})", sinks.stream().map(AlertSink::name).toList(), config.failureRate,
-        config.window, config.minAttempts, config.nodeStaleAfter, config.coolDown);
+    log.info(
+        "errand: alerts to {} (failure rate >= {} over {} with >= {} attempts, node stale after {},"
+            + " cool-down {})",
+        sinks.stream().map(AlertSink::name).toList(),
+        config.failureRate,
+        config.window,
+        config.minAttempts,
+        config.nodeStaleAfter,
+        config.coolDown);
     return this;
   }
 
@@ -169,11 +193,23 @@ public final class Alerter implements JobEventListener, AutoCloseable {
           f.put("attempt", Integer.toString(e.attempt()));
           f.put("node", e.nodeId());
           f.put("error", e.error() == null ? "" : e.error());
-          raise(Alert.Kind.JOB_DEAD, e.type(), "job " + e.jobId() + " (" + e.type() + ", queue " + e.queue()
-              + ") was dead-lettered after attempt " + e.attempt() + ": " + e.error(), f);
+          raise(
+              Alert.Kind.JOB_DEAD,
+              e.type(),
+              "job "
+                  + e.jobId()
+                  + " ("
+                  + e.type()
+                  + ", queue "
+                  + e.queue()
+                  + ") was dead-lettered after attempt "
+                  + e.attempt()
+                  + ": "
+                  + e.error(),
+              f);
         }
       }
-      default -> { }
+      default -> {}
     }
   }
 
@@ -182,8 +218,8 @@ public final class Alerter implements JobEventListener, AutoCloseable {
   }
 
   /**
-   * Evaluates failure rates and node health now and raises what crosses a limit. Runs every
-   * {@link Builder#checkInterval} on {@code errand-alert-check}; callable from any thread.
+   * Evaluates failure rates and node health now and raises what crosses a limit. Runs every {@link
+   * Builder#checkInterval} on {@code errand-alert-check}; callable from any thread.
    */
   public void check() {
     Instant now = clock.instant();
@@ -196,14 +232,25 @@ public final class Alerter implements JobEventListener, AutoCloseable {
         f.put("type", w.getKey());
         f.put("failed_attempts", Long.toString(failed));
         f.put("attempts", Long.toString(total));
-        f.put("failure_rate", String.format(java.util.Locale.ROOT, "%.3f", (double) failed / total));
+        f.put(
+            "failure_rate", String.format(java.util.Locale.ROOT, "%.3f", (double) failed / total));
         f.put("threshold", Double.toString(config.failureRate));
         f.put("window", config.window.toString());
         f.put("node", errand.nodeId());
-        raise(Alert.Kind.FAILURE_RATE, w.getKey(), String.format(java.util.Locale.ROOT,
-            "%d of %d attempts of type %s failed over the last %s on node %s (%.0f%%, threshold %.0f%%)",
-            failed, total, w.getKey(), config.window, errand.nodeId(), 100.0 * failed / total,
-            100 * config.failureRate), f);
+        raise(
+            Alert.Kind.FAILURE_RATE,
+            w.getKey(),
+            String.format(
+                java.util.Locale.ROOT,
+                "%d of %d attempts of type %s failed over the last %s on node %s (%.0f%%, threshold %.0f%%)",
+                failed,
+                total,
+                w.getKey(),
+                config.window,
+                errand.nodeId(),
+                100.0 * failed / total,
+                100 * config.failureRate),
+            f);
       }
     }
     for (Node n : errand.nodes()) {
@@ -216,9 +263,21 @@ public final class Alerter implements JobEventListener, AutoCloseable {
         f.put("heartbeat_at", n.heartbeatAt().toString());
         f.put("heartbeat_age", age.toString());
         f.put("limit", config.nodeStaleAfter.toString());
-        raise(Alert.Kind.NODE_UNHEALTHY, n.id(), "node " + n.id() + " on " + n.host() + " (pid " + n.pid()
-            + ") has not sent a heartbeat for " + age.toSeconds() + " s (limit " + config.nodeStaleAfter.toSeconds()
-            + " s); its running jobs are rescued when their leases expire", f);
+        raise(
+            Alert.Kind.NODE_UNHEALTHY,
+            n.id(),
+            "node "
+                + n.id()
+                + " on "
+                + n.host()
+                + " (pid "
+                + n.pid()
+                + ") has not sent a heartbeat for "
+                + age.toSeconds()
+                + " s (limit "
+                + config.nodeStaleAfter.toSeconds()
+                + " s); its running jobs are rescued when their leases expire",
+            f);
       }
     }
     forgetExpired(now);
@@ -248,19 +307,31 @@ public final class Alerter implements JobEventListener, AutoCloseable {
     if (stopping || !queue.offer(alert)) {
       dropped.incrementAndGet();
       count(kind, "dropped");
-      log.warn("errand: alert dropped, the delivery queue ({} alerts) is full or closing: {}",
-          config.queueCapacity, alert.summary());
+      log.warn(
+          "errand: alert dropped, the delivery queue ({} alerts) is full or closing: {}",
+          config.queueCapacity,
+          alert.summary());
       return false;
     }
     return true;
   }
 
-  /** {@code errand.alerts{kind, outcome}} on the engine's registry: raised, dropped, delivered, undelivered. */
+  /**
+   * {@code errand.alerts{kind, outcome}} on the engine's registry: raised, dropped, delivered,
+   * undelivered.
+   */
   private void count(Alert.Kind kind, String outcome) {
-    meters.computeIfAbsent(kind.label() + "/" + outcome, k -> Counter.builder("errand.alerts")
-        .tag("kind", kind.label()).tag("outcome", outcome)
-        .description("alerts by kind and outcome (per sink for delivered and undelivered)")
-        .register(errand.meterRegistry())).increment();
+    meters
+        .computeIfAbsent(
+            kind.label() + "/" + outcome,
+            k ->
+                Counter.builder("errand.alerts")
+                    .tag("kind", kind.label())
+                    .tag("outcome", outcome)
+                    .description(
+                        "alerts by kind and outcome (per sink for delivered and undelivered)")
+                    .register(errand.meterRegistry()))
+        .increment();
   }
 
   private void forgetExpired(Instant now) {
@@ -300,12 +371,21 @@ public final class Alerter implements JobEventListener, AutoCloseable {
         if (attempt >= config.deliveryAttempts) {
           undelivered.incrementAndGet();
           count(alert.kind(), "undelivered");
-          log.error("errand: alert not delivered to {} after {} attempts ({}): {}", sink.name(), attempt,
-              e.toString(), alert.summary());
+          log.error(
+              "errand: alert not delivered to {} after {} attempts ({}): {}",
+              sink.name(),
+              attempt,
+              e.toString(),
+              alert.summary());
           return;
         }
-        log.debug("errand: alert delivery to {} failed (attempt {}/{}), retrying in {} ms", sink.name(),
-            attempt, config.deliveryAttempts, pause, e);
+        log.debug(
+            "errand: alert delivery to {} failed (attempt {}/{}), retrying in {} ms",
+            sink.name(),
+            attempt,
+            config.deliveryAttempts,
+            pause,
+            e);
         Thread.sleep(pause);
         pause *= 2;
       }
@@ -356,7 +436,10 @@ public final class Alerter implements JobEventListener, AutoCloseable {
     }
     if (delivery.isAlive()) {
       delivery.interrupt();
-      log.warn("errand: {} queued alerts not delivered within {} of closing", queue.size(), config.closeGrace);
+      log.warn(
+          "errand: {} queued alerts not delivered within {} of closing",
+          queue.size(),
+          config.closeGrace);
     }
   }
 
@@ -419,10 +502,13 @@ public final class Alerter implements JobEventListener, AutoCloseable {
       return this;
     }
 
-    /** The share of failed attempts (0 exclusive to 1 inclusive) that raises an alert (default 0.5). */
+    /**
+     * The share of failed attempts (0 exclusive to 1 inclusive) that raises an alert (default 0.5).
+     */
     public Builder failureRate(double rate) {
       if (!(rate > 0 && rate <= 1)) {
-        throw new IllegalArgumentException("alert failureRate must be above 0 and at most 1 (0.5 = 50%), got " + rate);
+        throw new IllegalArgumentException(
+            "alert failureRate must be above 0 and at most 1 (0.5 = 50%), got " + rate);
       }
       this.failureRate = rate;
       return this;
@@ -502,7 +588,8 @@ public final class Alerter implements JobEventListener, AutoCloseable {
      */
     public Alerter build() {
       if (sinks.isEmpty()) {
-        throw new IllegalStateException("an Alerter needs at least one sink, e.g. .sink(new LogAlertSink())");
+        throw new IllegalStateException(
+            "an Alerter needs at least one sink, e.g. .sink(new LogAlertSink())");
       }
       return new Alerter(this);
     }

@@ -42,27 +42,32 @@ public final class WebhookAlertSink implements AlertSink {
   }
 
   /**
-   * A sink posting to {@code url} with its own client (daemon threads {@code errand-webhook-N})
-   * and {@link #DEFAULT_TIMEOUT}.
+   * A sink posting to {@code url} with its own client (daemon threads {@code errand-webhook-N}) and
+   * {@link #DEFAULT_TIMEOUT}.
    *
    * @throws IllegalArgumentException unless {@code url} is an absolute http or https URL
    */
   public static WebhookAlertSink to(String url) {
     java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-    HttpClient client = HttpClient.newBuilder()
-        .connectTimeout(DEFAULT_TIMEOUT)
-        .executor(java.util.concurrent.Executors.newCachedThreadPool(r -> {
-          Thread t = new Thread(r, "errand-webhook-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        }))
-        .build();
+    HttpClient client =
+        HttpClient.newBuilder()
+            .connectTimeout(DEFAULT_TIMEOUT)
+            .executor(
+                java.util.concurrent.Executors.newCachedThreadPool(
+                    r -> {
+                      Thread t = new Thread(r, "errand-webhook-" + n.incrementAndGet());
+                      t.setDaemon(true);
+                      return t;
+                    }))
+            .build();
     return to(url, client, DEFAULT_TIMEOUT);
   }
 
   /** Like {@link #to(String)} with your client and per-delivery timeout. */
   public static WebhookAlertSink to(String url, HttpClient client, Duration timeout) {
-    return new WebhookAlertSink(requireUrl(url), Objects.requireNonNull(client, "client"),
+    return new WebhookAlertSink(
+        requireUrl(url),
+        Objects.requireNonNull(client, "client"),
         Objects.requireNonNull(timeout, "timeout"));
   }
 
@@ -76,12 +81,17 @@ public final class WebhookAlertSink implements AlertSink {
     try {
       u = new URI(Objects.requireNonNull(url, "url"));
     } catch (java.net.URISyntaxException e) {
-      throw new IllegalArgumentException("webhook URL is not a valid URL (" + e.getReason() + ")", e);
+      throw new IllegalArgumentException(
+          "webhook URL is not a valid URL (" + e.getReason() + ")", e);
     }
     String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
     if (!(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
-      throw new IllegalArgumentException("webhook URL must be an absolute http:// or https:// URL, got scheme '"
-          + u.getScheme() + "' and host '" + u.getHost() + "'");
+      throw new IllegalArgumentException(
+          "webhook URL must be an absolute http:// or https:// URL, got scheme '"
+              + u.getScheme()
+              + "' and host '"
+              + u.getHost()
+              + "'");
     }
     return u;
   }
@@ -109,16 +119,21 @@ public final class WebhookAlertSink implements AlertSink {
 
   @Override
   public void send(Alert alert) throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(url)
-        .timeout(timeout)
-        .header("Content-Type", "application/json; charset=utf-8")
-        .POST(HttpRequest.BodyPublishers.ofString(body(alert)))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(url)
+            .timeout(timeout)
+            .header("Content-Type", "application/json; charset=utf-8")
+            .POST(HttpRequest.BodyPublishers.ofString(body(alert)))
+            .build();
     HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() / 100 != 2) {
       String b = r.body() == null ? "" : r.body();
-      throw new IOException("webhook at " + url.getHost() + " answered " + r.statusCode()
-          + (b.isEmpty() ? "" : ": " + (b.length() > 200 ? b.substring(0, 200) + "…" : b)));
+      throw new IOException(
+          "webhook at "
+              + url.getHost()
+              + " answered "
+              + r.statusCode()
+              + (b.isEmpty() ? "" : ": " + (b.length() > 200 ? b.substring(0, 200) + "…" : b)));
     }
   }
 }

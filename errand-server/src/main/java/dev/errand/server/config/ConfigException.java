@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * The server configuration has bad values. {@link #problems()} has one line per bad value, each
- * naming the variable (or file key) and what to fix; the message lists them all, so one start
- * shows every mistake at once.
+ * naming the variable (or file key) and what to fix; the message lists them all, so one start shows
+ * every mistake at once.
  */
 public final class ConfigException extends RuntimeException {
   private static final long serialVersionUID = 1L;

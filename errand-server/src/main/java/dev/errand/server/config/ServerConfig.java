@@ -32,13 +32,23 @@ import java.util.regex.Pattern;
  */
 public final class ServerConfig {
   /** Where jobs are stored. */
-  public enum StoreKind { SQLITE, POSTGRES }
+  public enum StoreKind {
+    SQLITE,
+    POSTGRES
+  }
 
   /** API key scopes. */
-  public enum Scope { READ, ENQUEUE, ADMIN }
+  public enum Scope {
+    READ,
+    ENQUEUE,
+    ADMIN
+  }
 
   /** Log output formats. */
-  public enum LogFormat { TEXT, JSON }
+  public enum LogFormat {
+    TEXT,
+    JSON
+  }
 
   /**
    * The store.
@@ -50,11 +60,21 @@ public final class ServerConfig {
    * @param password PostgreSQL password or null (never in {@link #toString()})
    * @param poolSize PostgreSQL pool size, or SQLite read connections
    */
-  public record Store(String url, StoreKind kind, Path sqliteFile, String user, String password, int poolSize) {
+  public record Store(
+      String url, StoreKind kind, Path sqliteFile, String user, String password, int poolSize) {
     @Override
     public String toString() {
-      return "Store[" + kind + " " + url + ", user=" + user + ", password=" + (password == null ? "none" : "***")
-          + ", poolSize=" + poolSize + "]";
+      return "Store["
+          + kind
+          + " "
+          + url
+          + ", user="
+          + user
+          + ", password="
+          + (password == null ? "none" : "***")
+          + ", poolSize="
+          + poolSize
+          + "]";
     }
   }
 
@@ -74,7 +94,8 @@ public final class ServerConfig {
   public record Retry(int maxAttempts, Backoff backoff) {}
 
   /** The built-in {@code http} job type. */
-  public record HttpJobs(String queue, List<String> allowedHosts, int excerptBytes, Duration maxRetryAfter) {
+  public record HttpJobs(
+      String queue, List<String> allowedHosts, int excerptBytes, Duration maxRetryAfter) {
     public HttpJobs {
       allowedHosts = List.copyOf(allowedHosts);
     }
@@ -94,13 +115,37 @@ public final class ServerConfig {
    *
    * @param webhookUrl Slack-compatible webhook or null (never in {@link #toString()})
    */
-  public record Alerts(String webhookUrl, boolean log, boolean deadLetters, double failureRate, Duration window,
-      int minAttempts, Duration nodeStaleAfter, Duration coolDown, Duration checkInterval) {
+  public record Alerts(
+      String webhookUrl,
+      boolean log,
+      boolean deadLetters,
+      double failureRate,
+      Duration window,
+      int minAttempts,
+      Duration nodeStaleAfter,
+      Duration coolDown,
+      Duration checkInterval) {
     @Override
     public String toString() {
-      return "Alerts[webhook=" + (webhookUrl == null ? "none" : "***") + ", log=" + log + ", deadLetters="
-          + deadLetters + ", failureRate=" + failureRate + ", window=" + window + ", minAttempts=" + minAttempts
-          + ", nodeStaleAfter=" + nodeStaleAfter + ", coolDown=" + coolDown + ", checkInterval=" + checkInterval + "]";
+      return "Alerts[webhook="
+          + (webhookUrl == null ? "none" : "***")
+          + ", log="
+          + log
+          + ", deadLetters="
+          + deadLetters
+          + ", failureRate="
+          + failureRate
+          + ", window="
+          + window
+          + ", minAttempts="
+          + minAttempts
+          + ", nodeStaleAfter="
+          + nodeStaleAfter
+          + ", coolDown="
+          + coolDown
+          + ", checkInterval="
+          + checkInterval
+          + "]";
     }
   }
 
@@ -109,7 +154,8 @@ public final class ServerConfig {
 
   private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9.:\\-]{1,253}");
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9._~-]{16,200}");
-  private static final Pattern POSTGRES = Pattern.compile("jdbc:postgresql://[^/?#\\s]+(/[^?#\\s]*)?(\\?\\S*)?");
+  private static final Pattern POSTGRES =
+      Pattern.compile("jdbc:postgresql://[^/?#\\s]+(/[^?#\\s]*)?(\\?\\S*)?");
 
   private final int port;
   private final String host;
@@ -131,8 +177,10 @@ public final class ServerConfig {
     port = r.integer(PORT, 0, 65535);
     host = r.raw(HOST);
     if (!HOST_NAME.matcher(host).matches()) {
-      r.problem(HOST, "give an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name of letters, digits,"
-          + " dots and dashes");
+      r.problem(
+          HOST,
+          "give an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name of letters, digits,"
+              + " dots and dashes");
     }
     store = store(r);
     apiKeys = apiKeys(r);
@@ -144,15 +192,32 @@ public final class ServerConfig {
     retry = retry(r);
     String httpQueue = r.raw(HTTP_QUEUE);
     if (queuesValid && !queues.containsKey(httpQueue)) {
-      r.problem(HTTP_QUEUE, "this node does not serve that queue; add " + httpQueue + "=N to "
-          + QUEUES.env() + " or pick one of " + queues.keySet());
+      r.problem(
+          HTTP_QUEUE,
+          "this node does not serve that queue; add "
+              + httpQueue
+              + "=N to "
+              + QUEUES.env()
+              + " or pick one of "
+              + queues.keySet());
     }
-    List<String> hosts = r.raw(HTTP_ALLOWED_HOSTS).isEmpty() ? List.of()
-        : java.util.Arrays.stream(r.raw(HTTP_ALLOWED_HOSTS).split(",", -1)).map(String::trim).toList();
+    List<String> hosts =
+        r.raw(HTTP_ALLOWED_HOSTS).isEmpty()
+            ? List.of()
+            : java.util.Arrays.stream(r.raw(HTTP_ALLOWED_HOSTS).split(",", -1))
+                .map(String::trim)
+                .toList();
     r.parse(HTTP_ALLOWED_HOSTS, v -> dev.errand.server.http.HttpJobs.builder().allowedHosts(hosts));
-    httpJobs = new HttpJobs(httpQueue, hosts, r.integer(HTTP_EXCERPT_BYTES, 0, 1 << 20),
-        r.duration(HTTP_MAX_RETRY_AFTER, Duration.ZERO));
-    retention = new Retention(r.duration(RETENTION_SUCCEEDED, Duration.ZERO), r.duration(RETENTION_FAILED, Duration.ZERO));
+    httpJobs =
+        new HttpJobs(
+            httpQueue,
+            hosts,
+            r.integer(HTTP_EXCERPT_BYTES, 0, 1 << 20),
+            r.duration(HTTP_MAX_RETRY_AFTER, Duration.ZERO));
+    retention =
+        new Retention(
+            r.duration(RETENTION_SUCCEEDED, Duration.ZERO),
+            r.duration(RETENTION_FAILED, Duration.ZERO));
     maintenance = new Maintenance(schedule(r, PRUNE_SCHEDULE), schedule(r, ORPHANS_SCHEDULE));
     logging = logging(r);
     alerts = alerts(r);
@@ -181,12 +246,13 @@ public final class ServerConfig {
    * Reads the configuration.
    *
    * @param env environment variables (only {@code ERRAND_*} ones are read)
-   * @param file the config file, or null to use {@value ServerSetting#CONFIG_FILE_ENV} from {@code env}
-   *     (and no file if that is unset too)
+   * @param file the config file, or null to use {@value ServerSetting#CONFIG_FILE_ENV} from {@code
+   *     env} (and no file if that is unset too)
    * @param commandLine values given as command-line options; they win over everything
    * @throws ConfigException listing every bad value, each naming its variable or file key
    */
-  public static ServerConfig load(Map<String, String> env, Path file, Map<ServerSetting, String> commandLine) {
+  public static ServerConfig load(
+      Map<String, String> env, Path file, Map<ServerSetting, String> commandLine) {
     List<String> warnings = new ArrayList<>();
     Path path = file;
     if (path == null && env.get(CONFIG_FILE_ENV) != null && !env.get(CONFIG_FILE_ENV).isBlank()) {
@@ -202,7 +268,13 @@ public final class ServerConfig {
     List<String> problems = new ArrayList<>();
     for (String key : new TreeMap<>(fileValues).keySet()) {
       if (!fileKeys.contains(key)) {
-        problems.add("'" + key + "' in " + path + " is not a setting; known keys: " + new java.util.TreeSet<>(fileKeys));
+        problems.add(
+            "'"
+                + key
+                + "' in "
+                + path
+                + " is not a setting; known keys: "
+                + new java.util.TreeSet<>(fileKeys));
       }
     }
     for (String name : new TreeMap<>(env).keySet()) {
@@ -217,17 +289,26 @@ public final class ServerConfig {
 
   private static Map<String, String> readFile(Path path, boolean fromEnv) {
     String named = fromEnv ? CONFIG_FILE_ENV + " '" + path + "'" : "config file '" + path + "'";
-    String name = path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
+    String name =
+        path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".yml") || name.endsWith(".yaml") || name.endsWith(".json")) {
-      throw new ConfigException(List.of(named + " is not a .properties file; write key=value lines"
-          + " such as store.url=jdbc:sqlite:errand.db (see docs/server-config.md)"));
+      throw new ConfigException(
+          List.of(
+              named
+                  + " is not a .properties file; write key=value lines"
+                  + " such as store.url=jdbc:sqlite:errand.db (see docs/server-config.md)"));
     }
     Properties p = new Properties();
     try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
       p.load(in);
     } catch (IOException | IllegalArgumentException e) {
-      throw new ConfigException(List.of(named + " cannot be read (" + e + "); give the path of a readable"
-          + " UTF-8 .properties file, or unset it"));
+      throw new ConfigException(
+          List.of(
+              named
+                  + " cannot be read ("
+                  + e
+                  + "); give the path of a readable"
+                  + " UTF-8 .properties file, or unset it"));
     }
     Map<String, String> m = new LinkedHashMap<>();
     for (String k : p.stringPropertyNames()) {
@@ -244,23 +325,28 @@ public final class ServerConfig {
     if (url.startsWith("jdbc:sqlite:")) {
       String file = url.substring("jdbc:sqlite:".length());
       if (file.isEmpty() || file.startsWith(":memory:") || file.contains("?")) {
-        r.problem(STORE_URL, "give a database file, e.g. jdbc:sqlite:/var/lib/errand/errand.db (in-memory"
-            + " databases lose every job with the process; URL parameters are not supported)");
+        r.problem(
+            STORE_URL,
+            "give a database file, e.g. jdbc:sqlite:/var/lib/errand/errand.db (in-memory"
+                + " databases lose every job with the process; URL parameters are not supported)");
         return new Store(url, StoreKind.SQLITE, null, null, null, pool);
       }
       if (user != null) {
         r.problem(STORE_USER, "SQLite has no users; unset it or use a jdbc:postgresql:// URL");
       }
       if (password != null) {
-        r.problem(STORE_PASSWORD, "SQLite has no passwords; unset it or use a jdbc:postgresql:// URL");
+        r.problem(
+            STORE_PASSWORD, "SQLite has no passwords; unset it or use a jdbc:postgresql:// URL");
       }
       return new Store(url, StoreKind.SQLITE, Path.of(file), null, null, pool);
     }
     if (POSTGRES.matcher(url).matches()) {
       return new Store(url, StoreKind.POSTGRES, null, user, password, pool);
     }
-    r.problem(STORE_URL, "not a supported store; use jdbc:sqlite:FILE (one node) or"
-        + " jdbc:postgresql://HOST[:PORT]/DATABASE (many nodes)");
+    r.problem(
+        STORE_URL,
+        "not a supported store; use jdbc:sqlite:FILE (one node) or"
+            + " jdbc:postgresql://HOST[:PORT]/DATABASE (many nodes)");
     return new Store(url, StoreKind.SQLITE, null, null, null, pool);
   }
 
@@ -276,13 +362,19 @@ public final class ServerConfig {
       String e = entry.trim();
       int colon = e.lastIndexOf(':');
       if (colon < 0) {
-        r.problem(API_KEYS, "key " + n + " has no scopes; write KEY:SCOPE+SCOPE with scopes read, enqueue, admin");
+        r.problem(
+            API_KEYS,
+            "key " + n + " has no scopes; write KEY:SCOPE+SCOPE with scopes read, enqueue, admin");
         continue;
       }
       String key = e.substring(0, colon);
       if (!KEY.matcher(key).matches()) {
-        r.problem(API_KEYS, "key " + n + " must be 16-200 characters of letters, digits and . _ ~ -"
-            + " (generate one with: openssl rand -hex 24)");
+        r.problem(
+            API_KEYS,
+            "key "
+                + n
+                + " must be 16-200 characters of letters, digits and . _ ~ -"
+                + " (generate one with: openssl rand -hex 24)");
         continue;
       }
       Set<Scope> scopes = EnumSet.noneOf(Scope.class);
@@ -290,11 +382,14 @@ public final class ServerConfig {
         try {
           scopes.add(Scope.valueOf(scope.trim().toUpperCase(Locale.ROOT)));
         } catch (IllegalArgumentException x) {
-          r.problem(API_KEYS, "key " + n + " has unknown scope '" + scope.trim() + "'; use read, enqueue or admin");
+          r.problem(
+              API_KEYS,
+              "key " + n + " has unknown scope '" + scope.trim() + "'; use read, enqueue or admin");
         }
       }
       if (keys.stream().anyMatch(k -> k.key().equals(key))) {
-        r.problem(API_KEYS, "key " + n + " is listed twice; give each key once with all its scopes");
+        r.problem(
+            API_KEYS, "key " + n + " is listed twice; give each key once with all its scopes");
       } else if (!scopes.isEmpty()) {
         keys.add(new ApiKey(key, scopes));
       }
@@ -310,7 +405,9 @@ public final class ServerConfig {
       for (String entry : raw.split(",", -1)) {
         String[] parts = entry.trim().split("=", -1);
         if (parts.length != 2) {
-          r.problem(QUEUES, "'" + entry.trim() + "' is not QUEUE=CONCURRENCY; write e.g. default=4,email=2");
+          r.problem(
+              QUEUES,
+              "'" + entry.trim() + "' is not QUEUE=CONCURRENCY; write e.g. default=4,email=2");
           continue;
         }
         String name = parts[0].trim();
@@ -319,7 +416,13 @@ public final class ServerConfig {
           check.queue(name, n);
           queues.put(name, n);
         } catch (NumberFormatException e) {
-          r.problem(QUEUES, "the concurrency of queue '" + name + "' is not a whole number; write e.g. " + name + "=4");
+          r.problem(
+              QUEUES,
+              "the concurrency of queue '"
+                  + name
+                  + "' is not a whole number; write e.g. "
+                  + name
+                  + "=4");
         } catch (IllegalArgumentException e) {
           r.problem(QUEUES, e.getMessage());
         }
@@ -335,16 +438,27 @@ public final class ServerConfig {
     int attempts = r.integer(RETRY_MAX_ATTEMPTS, 1, 1000);
     Duration base = r.duration(RETRY_BACKOFF, Duration.ofMillis(1));
     Duration cap = r.duration(RETRY_BACKOFF_CAP, Duration.ofMillis(1));
-    double jitter = r.parse(RETRY_JITTER, v -> {
-      double j = number(v);
-      if (!(j >= 0 && j <= 1)) {
-        throw new IllegalArgumentException("out of range; give a fraction from 0 to 1, e.g. 0.1");
-      }
-      return j;
-    }).orElse(0.0);
+    double jitter =
+        r.parse(
+                RETRY_JITTER,
+                v -> {
+                  double j = number(v);
+                  if (!(j >= 0 && j <= 1)) {
+                    throw new IllegalArgumentException(
+                        "out of range; give a fraction from 0 to 1, e.g. 0.1");
+                  }
+                  return j;
+                })
+            .orElse(0.0);
     Backoff backoff = Backoff.exponential(base);
     if (cap.compareTo(base) < 0) {
-      r.problem(RETRY_BACKOFF_CAP, "shorter than " + RETRY_BACKOFF.env() + " (" + base + "); raise the cap or lower the backoff");
+      r.problem(
+          RETRY_BACKOFF_CAP,
+          "shorter than "
+              + RETRY_BACKOFF.env()
+              + " ("
+              + base
+              + "); raise the cap or lower the backoff");
     } else {
       backoff = backoff.withCap(cap);
     }
@@ -361,11 +475,17 @@ public final class ServerConfig {
       r.problem(LOG_LEVEL, "not a log level; use TRACE, DEBUG, INFO, WARN, ERROR or OFF");
       level = "INFO";
     }
-    LogFormat format = r.parse(LOG_FORMAT, v -> switch (v.toLowerCase(Locale.ROOT)) {
-      case "text" -> LogFormat.TEXT;
-      case "json" -> LogFormat.JSON;
-      default -> throw new IllegalArgumentException("not a log format; use text or json");
-    }).orElse(LogFormat.TEXT);
+    LogFormat format =
+        r.parse(
+                LOG_FORMAT,
+                v ->
+                    switch (v.toLowerCase(Locale.ROOT)) {
+                      case "text" -> LogFormat.TEXT;
+                      case "json" -> LogFormat.JSON;
+                      default ->
+                          throw new IllegalArgumentException("not a log format; use text or json");
+                    })
+            .orElse(LogFormat.TEXT);
     return new Logging(level, format);
   }
 
@@ -374,17 +494,30 @@ public final class ServerConfig {
     if (webhook != null) {
       r.parse(ALERT_WEBHOOK_URL, WebhookAlertSink::requireUrl);
     }
-    double rate = r.parse(ALERT_FAILURE_RATE, v -> {
-      boolean percent = v.endsWith("%");
-      double d = number(percent ? v.substring(0, v.length() - 1).trim() : v) / (percent ? 100 : 1);
-      if (!(d > 0 && d <= 1)) {
-        throw new IllegalArgumentException("out of range; give a fraction above 0 and at most 1 (0.25) or a percent (25%)");
-      }
-      return d;
-    }).orElse(0.5);
-    return new Alerts(webhook, r.bool(ALERT_LOG), r.bool(ALERT_DEAD_LETTERS), rate,
-        r.duration(ALERT_WINDOW, Duration.ofSeconds(1)), r.integer(ALERT_MIN_ATTEMPTS, 1, 1_000_000),
-        r.duration(ALERT_NODE_STALE_AFTER, MIN_NODE_STALE_AFTER), r.duration(ALERT_COOLDOWN, Duration.ofSeconds(1)),
+    double rate =
+        r.parse(
+                ALERT_FAILURE_RATE,
+                v -> {
+                  boolean percent = v.endsWith("%");
+                  double d =
+                      number(percent ? v.substring(0, v.length() - 1).trim() : v)
+                          / (percent ? 100 : 1);
+                  if (!(d > 0 && d <= 1)) {
+                    throw new IllegalArgumentException(
+                        "out of range; give a fraction above 0 and at most 1 (0.25) or a percent (25%)");
+                  }
+                  return d;
+                })
+            .orElse(0.5);
+    return new Alerts(
+        webhook,
+        r.bool(ALERT_LOG),
+        r.bool(ALERT_DEAD_LETTERS),
+        rate,
+        r.duration(ALERT_WINDOW, Duration.ofSeconds(1)),
+        r.integer(ALERT_MIN_ATTEMPTS, 1, 1_000_000),
+        r.duration(ALERT_NODE_STALE_AFTER, MIN_NODE_STALE_AFTER),
+        r.duration(ALERT_COOLDOWN, Duration.ofSeconds(1)),
         r.duration(ALERT_CHECK_INTERVAL, Duration.ofSeconds(1)));
   }
 
@@ -465,7 +598,10 @@ public final class ServerConfig {
     return demo;
   }
 
-  /** Where each setting's value came from: {@code default}, {@code file}, {@code environment} or the command line. */
+  /**
+   * Where each setting's value came from: {@code default}, {@code file}, {@code environment} or the
+   * command line.
+   */
   public Map<ServerSetting, String> sources() {
     return sources;
   }
@@ -477,8 +613,29 @@ public final class ServerConfig {
 
   /** The effective configuration, one line per concern, secrets masked: logged once at start. */
   public String describe() {
-    return "port=" + port + ", " + store + ", apiKeys=" + apiKeys.size() + ", queues=" + queues
-        + ", shutdownGrace=" + shutdownGrace + ", " + retry + ", " + httpJobs + ", " + retention + ", "
-        + maintenance + ", " + logging + ", " + alerts + ", demo=" + demo;
+    return "port="
+        + port
+        + ", "
+        + store
+        + ", apiKeys="
+        + apiKeys.size()
+        + ", queues="
+        + queues
+        + ", shutdownGrace="
+        + shutdownGrace
+        + ", "
+        + retry
+        + ", "
+        + httpJobs
+        + ", "
+        + retention
+        + ", "
+        + maintenance
+        + ", "
+        + logging
+        + ", "
+        + alerts
+        + ", demo="
+        + demo;
   }
 }

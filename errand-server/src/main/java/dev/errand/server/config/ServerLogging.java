@@ -30,15 +30,18 @@ public final class ServerLogging {
    */
   public static void apply(ServerConfig.Logging logging, boolean demo) {
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx)) {
-      throw new IllegalStateException("SLF4J is bound to " + LoggerFactory.getILoggerFactory().getClass().getName()
-          + ", not logback; ERRAND_LOG_LEVEL and ERRAND_LOG_FORMAT need logback-classic");
+      throw new IllegalStateException(
+          "SLF4J is bound to "
+              + LoggerFactory.getILoggerFactory().getClass().getName()
+              + ", not logback; ERRAND_LOG_LEVEL and ERRAND_LOG_FORMAT need logback-classic");
     }
     Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.toLevel(logging.level()));
     ctx.getLogger(JOB_LOGGER).setLevel(demo ? Level.OFF : null);
     if (logging.format() == ServerConfig.LogFormat.JSON) {
       for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
-        if (it.next() instanceof OutputStreamAppender<ILoggingEvent> out && !(out.getEncoder() instanceof JsonEncoder)) {
+        if (it.next() instanceof OutputStreamAppender<ILoggingEvent> out
+            && !(out.getEncoder() instanceof JsonEncoder)) {
           // swapped in place: stopping the appender would close its stream for good
           Encoder<ILoggingEvent> text = out.getEncoder();
           out.setEncoder(jsonEncoder(ctx));

@@ -13,8 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads settings by precedence (command line, environment, file, default) and collects one
- * problem line per bad value, naming where the value came from.
+ * Reads settings by precedence (command line, environment, file, default) and collects one problem
+ * line per bad value, naming where the value came from.
  */
 final class SettingReader {
   private static final Pattern DURATION = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h|d)");
@@ -25,7 +25,11 @@ final class SettingReader {
   private final Path filePath;
   final List<String> problems = new ArrayList<>();
 
-  SettingReader(Map<ServerSetting, String> commandLine, Map<String, String> env, Map<String, String> file, Path filePath) {
+  SettingReader(
+      Map<ServerSetting, String> commandLine,
+      Map<String, String> env,
+      Map<String, String> file,
+      Path filePath) {
     this.commandLine = commandLine;
     this.env = env;
     this.file = file;
@@ -72,7 +76,9 @@ final class SettingReader {
     problems.add(where(s) + " is " + shown + ": " + fix);
   }
 
-  /** Parses {@code s} with {@code parse}; an IllegalArgumentException's message becomes the problem. */
+  /**
+   * Parses {@code s} with {@code parse}; an IllegalArgumentException's message becomes the problem.
+   */
   <T> Optional<T> parse(ServerSetting s, Function<String, T> parse) {
     try {
       return Optional.of(parse.apply(raw(s)));
@@ -83,38 +89,59 @@ final class SettingReader {
   }
 
   int integer(ServerSetting s, int min, int max) {
-    return parse(s, v -> {
-      int n;
-      try {
-        n = Integer.parseInt(v);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("not a whole number; give one from " + min + " to " + max);
-      }
-      if (n < min || n > max) {
-        throw new IllegalArgumentException("out of range; give a whole number from " + min + " to " + max);
-      }
-      return n;
-    }).orElse(min);
+    return parse(
+            s,
+            v -> {
+              int n;
+              try {
+                n = Integer.parseInt(v);
+              } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                    "not a whole number; give one from " + min + " to " + max);
+              }
+              if (n < min || n > max) {
+                throw new IllegalArgumentException(
+                    "out of range; give a whole number from " + min + " to " + max);
+              }
+              return n;
+            })
+        .orElse(min);
   }
 
   boolean bool(ServerSetting s) {
-    return parse(s, v -> switch (v.toLowerCase(Locale.ROOT)) {
-      case "true", "yes", "on", "1" -> true;
-      case "false", "no", "off", "0" -> false;
-      default -> throw new IllegalArgumentException("not a boolean; use true or false");
-    }).orElse(false);
+    return parse(
+            s,
+            v ->
+                switch (v.toLowerCase(Locale.ROOT)) {
+                  case "true", "yes", "on", "1" -> true;
+                  case "false", "no", "off", "0" -> false;
+                  default -> throw new IllegalArgumentException("not a boolean; use true or false");
+                })
+        .orElse(false);
   }
 
-  /** A duration of at least {@code min}: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d} or ISO-8601. */
+  /**
+   * A duration of at least {@code min}: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code
+   * 1d} or ISO-8601.
+   */
   Duration duration(ServerSetting s, Duration min) {
-    return parse(s, v -> {
-      Duration d = parseDuration(v);
-      if (d.compareTo(min) < 0) {
-        throw new IllegalArgumentException("too short; give at least " + min.toMillis() + " ms (e.g. "
-            + (min.isZero() ? "0s" : min.toSeconds() >= 1 ? min.toSeconds() + "s" : min.toMillis() + "ms") + ")");
-      }
-      return d;
-    }).orElse(min);
+    return parse(
+            s,
+            v -> {
+              Duration d = parseDuration(v);
+              if (d.compareTo(min) < 0) {
+                throw new IllegalArgumentException(
+                    "too short; give at least "
+                        + min.toMillis()
+                        + " ms (e.g. "
+                        + (min.isZero()
+                            ? "0s"
+                            : min.toSeconds() >= 1 ? min.toSeconds() + "s" : min.toMillis() + "ms")
+                        + ")");
+              }
+              return d;
+            })
+        .orElse(min);
   }
 
   static Duration parseDuration(String v) {
@@ -136,8 +163,9 @@ final class SettingReader {
       }
       return d;
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("not a duration; use a whole number with ms, s, m, h or d"
-          + " (500ms, 30s, 5m, 2h, 1d) or ISO-8601 (PT5M)");
+      throw new IllegalArgumentException(
+          "not a duration; use a whole number with ms, s, m, h or d"
+              + " (500ms, 30s, 5m, 2h, 1d) or ISO-8601 (PT5M)");
     }
   }
 }

@@ -76,11 +76,13 @@ record Excerpt(String text, boolean truncated) {
     private Excerpt decode(boolean truncated) {
       kept.flip();
       try {
-        String s = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPLACE)
-            .onUnmappableCharacter(CodingErrorAction.REPLACE)
-            .decode(kept)
-            .toString();
+        String s =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE)
+                .decode(kept)
+                .toString();
         return new Excerpt(s, truncated);
       } catch (java.nio.charset.CharacterCodingException e) {
         throw new IllegalStateException("UTF-8 decoding with replacement cannot fail", e);

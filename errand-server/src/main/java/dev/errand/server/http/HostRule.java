@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * {@code example.com} itself). An empty list allows every host. Immutable.
  */
 final class HostRule {
-  private static final Pattern ENTRY = Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9.\\-]*[a-z0-9])?|\\[[0-9a-f:.]+\\]");
+  private static final Pattern ENTRY =
+      Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9.\\-]*[a-z0-9])?|\\[[0-9a-f:.]+\\]");
 
   private final List<String> entries;
 
@@ -21,14 +22,18 @@ final class HostRule {
   /**
    * The rule for {@code entries}, lower-cased.
    *
-   * @throws IllegalArgumentException naming the first entry that is not a host, IP or {@code *.domain}
+   * @throws IllegalArgumentException naming the first entry that is not a host, IP or {@code
+   *     *.domain}
    */
   static HostRule of(List<String> entries) {
     List<String> normalized = entries.stream().map(e -> e.trim().toLowerCase(Locale.ROOT)).toList();
     for (String e : normalized) {
       if (!ENTRY.matcher(e).matches()) {
-        throw new IllegalArgumentException("allowed host '" + e + "' is not a host name, an IP address or *.domain"
-            + " (e.g. api.example.com, 10.0.0.5, [::1], *.internal.example.com)");
+        throw new IllegalArgumentException(
+            "allowed host '"
+                + e
+                + "' is not a host name, an IP address or *.domain"
+                + " (e.g. api.example.com, 10.0.0.5, [::1], *.internal.example.com)");
       }
     }
     return new HostRule(normalized);

@@ -27,43 +27,61 @@ import java.util.TreeMap;
  * @param headers request headers; null means none. Names the JDK client reserves ({@code Host},
  *     {@code Content-Length}, {@code Connection}, {@code Expect}, {@code Upgrade}) are rejected
  * @param body the request body sent as UTF-8, or null for none
- * @param timeoutMillis how long one attempt may take from connecting to the last byte read, 1 ms
- *     to {@link #MAX_TIMEOUT}; null means {@link #DEFAULT_TIMEOUT}
+ * @param timeoutMillis how long one attempt may take from connecting to the last byte read, 1 ms to
+ *     {@link #MAX_TIMEOUT}; null means {@link #DEFAULT_TIMEOUT}
  */
 public record HttpCall(
     String method, String url, Map<String, String> headers, String body, Long timeoutMillis) {
   /** Methods an {@code http} job may use. */
-  public static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+  public static final Set<String> METHODS =
+      Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+
   /** Per-attempt timeout when the payload gives none. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
   /** The longest per-attempt timeout accepted: a call holds a worker slot while it waits. */
   public static final Duration MAX_TIMEOUT = Duration.ofMinutes(15);
 
   public HttpCall {
     if (method == null || !METHODS.contains(method.toUpperCase(Locale.ROOT))) {
-      throw new IllegalArgumentException("http job method '" + method + "' is not supported; use one of "
-          + new java.util.TreeSet<>(METHODS));
+      throw new IllegalArgumentException(
+          "http job method '"
+              + method
+              + "' is not supported; use one of "
+              + new java.util.TreeSet<>(METHODS));
     }
     method = method.toUpperCase(Locale.ROOT);
     uri(url);
-    headers = headers == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(headers));
+    headers =
+        headers == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(headers));
     if (timeoutMillis == null) {
       timeoutMillis = DEFAULT_TIMEOUT.toMillis();
     } else if (timeoutMillis <= 0 || timeoutMillis > MAX_TIMEOUT.toMillis()) {
-      throw new IllegalArgumentException("http job timeoutMillis must be between 1 and "
-          + MAX_TIMEOUT.toMillis() + " (15 minutes), got " + timeoutMillis);
+      throw new IllegalArgumentException(
+          "http job timeoutMillis must be between 1 and "
+              + MAX_TIMEOUT.toMillis()
+              + " (15 minutes), got "
+              + timeoutMillis);
     }
     // The JDK client's own checks of header names and values, at enqueue instead of at run time.
     HttpRequest.Builder b = HttpRequest.newBuilder(uri(url));
     for (Map.Entry<String, String> h : headers.entrySet()) {
       if (h.getKey() == null || h.getValue() == null) {
-        throw new IllegalArgumentException("http job header " + h.getKey() + " has no value; give every header a name and a value");
+        throw new IllegalArgumentException(
+            "http job header "
+                + h.getKey()
+                + " has no value; give every header a name and a value");
       }
       try {
         b.header(h.getKey(), h.getValue());
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("http job header '" + h.getKey() + "' is not allowed: "
-            + e.getMessage() + "; the client sets Host, Content-Length, Connection, Expect and Upgrade itself", e);
+        throw new IllegalArgumentException(
+            "http job header '"
+                + h.getKey()
+                + "' is not allowed: "
+                + e.getMessage()
+                + "; the client sets Host, Content-Length, Connection, Expect and Upgrade itself",
+            e);
       }
     }
   }
@@ -102,26 +120,44 @@ public record HttpCall(
 
   private static URI uri(String url) {
     if (url == null || url.isBlank()) {
-      throw new IllegalArgumentException("http job url is missing; give an absolute http:// or https:// URL");
+      throw new IllegalArgumentException(
+          "http job url is missing; give an absolute http:// or https:// URL");
     }
     URI u;
     try {
       u = new URI(url);
     } catch (java.net.URISyntaxException e) {
-      throw new IllegalArgumentException("http job url '" + url + "' is not a valid URL: " + e.getReason()
-          + " at index " + e.getIndex() + "; percent-encode spaces and other special characters", e);
+      throw new IllegalArgumentException(
+          "http job url '"
+              + url
+              + "' is not a valid URL: "
+              + e.getReason()
+              + " at index "
+              + e.getIndex()
+              + "; percent-encode spaces and other special characters",
+          e);
     }
     String scheme = u.getScheme() == null ? null : u.getScheme().toLowerCase(Locale.ROOT);
     if (!"http".equals(scheme) && !"https".equals(scheme)) {
-      throw new IllegalArgumentException("http job url '" + url + "' has scheme '" + u.getScheme()
-          + "'; only http and https are allowed");
+      throw new IllegalArgumentException(
+          "http job url '"
+              + url
+              + "' has scheme '"
+              + u.getScheme()
+              + "'; only http and https are allowed");
     }
     if (u.getHost() == null) {
-      throw new IllegalArgumentException("http job url '" + url + "' has no host; give an absolute URL such as https://example.com/path");
+      throw new IllegalArgumentException(
+          "http job url '"
+              + url
+              + "' has no host; give an absolute URL such as https://example.com/path");
     }
     if (u.getRawUserInfo() != null) {
-      throw new IllegalArgumentException("http job url for host " + u.getHost() + " contains user info;"
-          + " send credentials in an Authorization header instead of the URL");
+      throw new IllegalArgumentException(
+          "http job url for host "
+              + u.getHost()
+              + " contains user info;"
+              + " send credentials in an Authorization header instead of the URL");
     }
     return u;
   }

@@ -26,7 +26,8 @@ final class HttpCallHandler implements JobHandler<HttpCall> {
   private final Duration maxRetryAfter;
   private final HostRule hosts;
 
-  HttpCallHandler(HttpClient client, Clock clock, int excerptLimit, Duration maxRetryAfter, HostRule hosts) {
+  HttpCallHandler(
+      HttpClient client, Clock clock, int excerptLimit, Duration maxRetryAfter, HostRule hosts) {
     this.client = client;
     this.clock = clock;
     this.excerptLimit = excerptLimit;
@@ -38,8 +39,14 @@ final class HttpCallHandler implements JobHandler<HttpCall> {
   public void handle(JobContext ctx, HttpCall call) throws Exception {
     String what = call.method() + " " + call.url();
     if (!hosts.allows(call.uri().getHost())) {
-      throw new PermanentFailure(what + " was not sent: host '" + call.uri().getHost() + "' is not one of the"
-          + " allowed hosts " + hosts + " (ERRAND_HTTP_ALLOWED_HOSTS)");
+      throw new PermanentFailure(
+          what
+              + " was not sent: host '"
+              + call.uri().getHost()
+              + "' is not one of the"
+              + " allowed hosts "
+              + hosts
+              + " (ERRAND_HTTP_ALLOWED_HOSTS)");
     }
     HttpResponse<Excerpt> response = send(request(ctx, call), call.timeout(), what);
     int status = response.statusCode();
@@ -48,15 +55,21 @@ final class HttpCallHandler implements JobHandler<HttpCall> {
       ctx.result(new HttpResult(status, body.text(), body.truncated()));
       return;
     }
-    String message = what + " answered " + status
-        + (body.text().isEmpty() ? "" : ": " + body.text() + (body.truncated() ? "…" : ""));
+    String message =
+        what
+            + " answered "
+            + status
+            + (body.text().isEmpty() ? "" : ": " + body.text() + (body.truncated() ? "…" : ""));
     HttpStatusException failure = new HttpStatusException(message, status, body.text());
     if (status >= 500 || status == 429 || status == 408) {
       Optional<String> header = response.headers().firstValue("Retry-After");
       Optional<Duration> delay = header.flatMap(h -> RetryAfterHeader.parse(h, clock));
       if (delay.isPresent()) {
         Duration d = delay.get().compareTo(maxRetryAfter) > 0 ? maxRetryAfter : delay.get();
-        throw new RetryAfter(d, message + " (Retry-After: " + header.get() + ", next attempt in " + d + ")", failure);
+        throw new RetryAfter(
+            d,
+            message + " (Retry-After: " + header.get() + ", next attempt in " + d + ")",
+            failure);
       }
       throw failure;
     }
@@ -64,12 +77,12 @@ final class HttpCallHandler implements JobHandler<HttpCall> {
   }
 
   private HttpRequest request(JobContext ctx, HttpCall call) {
-    HttpRequest.BodyPublisher publisher = call.body() == null
-        ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofString(call.body());
-    HttpRequest.Builder b = HttpRequest.newBuilder(call.uri())
-        .method(call.method(), publisher)
-        .timeout(call.timeout());
+    HttpRequest.BodyPublisher publisher =
+        call.body() == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(call.body());
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(call.uri()).method(call.method(), publisher).timeout(call.timeout());
     boolean jobId = false;
     boolean attempt = false;
     for (Map.Entry<String, String> h : call.headers().entrySet()) {

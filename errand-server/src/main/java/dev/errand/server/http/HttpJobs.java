@@ -25,17 +25,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       retry.
  * </ul>
  *
- * Errors name the method, URL, status and body excerpt. Every request carries {@code
- * Errand-Job-Id} and {@code Errand-Attempt} headers (unless the payload sets them), so a receiver
- * can recognise a repeated delivery: delivery is at least once.
+ * Errors name the method, URL, status and body excerpt. Every request carries {@code Errand-Job-Id}
+ * and {@code Errand-Attempt} headers (unless the payload sets them), so a receiver can recognise a
+ * repeated delivery: delivery is at least once.
  */
 public final class HttpJobs {
   /** The type name remote callers enqueue. */
   public static final String TYPE = "http";
+
   /** Body bytes kept in results and errors unless {@link Builder#excerptLimit} says otherwise. */
   public static final int DEFAULT_EXCERPT_LIMIT = 1024;
+
   /** The longest Retry-After honoured unless {@link Builder#maxRetryAfter} says otherwise. */
   public static final Duration DEFAULT_MAX_RETRY_AFTER = Duration.ofHours(1);
+
   /** Connect timeout of the default client. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -61,8 +64,8 @@ public final class HttpJobs {
 
     /**
      * The client to send with; by default one client per type, following redirects (not https to
-     * http; none with {@link #allowedHosts}), connect timeout {@link #DEFAULT_CONNECT_TIMEOUT}, on daemon threads {@code
-     * errand-http-N}.
+     * http; none with {@link #allowedHosts}), connect timeout {@link #DEFAULT_CONNECT_TIMEOUT}, on
+     * daemon threads {@code errand-http-N}.
      */
     public Builder client(HttpClient client) {
       this.client = Objects.requireNonNull(client, "client");
@@ -78,7 +81,8 @@ public final class HttpJobs {
     /** Response body bytes kept in the result and in errors, 0 to 1 MiB. */
     public Builder excerptLimit(int bytes) {
       if (bytes < 0 || bytes > 1 << 20) {
-        throw new IllegalArgumentException("http excerptLimit must be 0-1048576 bytes, got " + bytes);
+        throw new IllegalArgumentException(
+            "http excerptLimit must be 0-1048576 bytes, got " + bytes);
       }
       this.excerptLimit = bytes;
       return this;
@@ -95,10 +99,10 @@ public final class HttpJobs {
     }
 
     /**
-     * The only hosts {@code http} jobs may call: exact names or IP literals, or {@code *.domain} for
-     * every subdomain; empty (the default) allows every host. A job for another host fails
-     * permanently without a request. With a list, the default client does not follow redirects
-     * (a redirect could lead anywhere), so a 3xx answer fails permanently too.
+     * The only hosts {@code http} jobs may call: exact names or IP literals, or {@code *.domain}
+     * for every subdomain; empty (the default) allows every host. A job for another host fails
+     * permanently without a request. With a list, the default client does not follow redirects (a
+     * redirect could lead anywhere), so a 3xx answer fails permanently too.
      *
      * @throws IllegalArgumentException naming an entry that is not a host, IP or {@code *.domain}
      */
@@ -134,7 +138,10 @@ public final class HttpJobs {
      */
     public JobType<HttpCall> build() {
       HttpClient c = client != null ? client : defaultClient(hosts.allowsAll());
-      return JobType.of(TYPE, HttpCall.class, new HttpCallHandler(c, clock, excerptLimit, maxRetryAfter, hosts))
+      return JobType.of(
+              TYPE,
+              HttpCall.class,
+              new HttpCallHandler(c, clock, excerptLimit, maxRetryAfter, hosts))
           .queue(queue)
           .maxAttempts(maxAttempts)
           .backoff(backoff);
@@ -142,11 +149,13 @@ public final class HttpJobs {
 
     private static HttpClient defaultClient(boolean followRedirects) {
       AtomicInteger n = new AtomicInteger();
-      ExecutorService executor = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "errand-http-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
+      ExecutorService executor =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "errand-http-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
       return HttpClient.newBuilder()
           .followRedirects(followRedirects ? HttpClient.Redirect.NORMAL : HttpClient.Redirect.NEVER)
           .connectTimeout(DEFAULT_CONNECT_TIMEOUT)

@@ -3,8 +3,8 @@ package dev.errand.server.http;
 import java.io.IOException;
 
 /**
- * An {@code http} job's call got a response that is not a success. Thrown (retryable) for 5xx,
- * 408 and 429 answers without a usable {@code Retry-After}; the cause of the {@link
+ * An {@code http} job's call got a response that is not a success. Thrown (retryable) for 5xx, 408
+ * and 429 answers without a usable {@code Retry-After}; the cause of the {@link
  * dev.errand.PermanentFailure} thrown for other 4xx and for unfollowed 3xx answers.
  */
 public final class HttpStatusException extends IOException {

@@ -16,8 +16,8 @@ final class RetryAfterHeader {
 
   /**
    * The delay {@code value} asks for as seen at {@code clock}'s now: a date in the past means at
-   * once. Empty if the value is neither a whole number of seconds nor an HTTP-date (RFC 1123
-   * form), so the caller falls back to its backoff.
+   * once. Empty if the value is neither a whole number of seconds nor an HTTP-date (RFC 1123 form),
+   * so the caller falls back to its backoff.
    */
   static Optional<Duration> parse(String value, Clock clock) {
     if (value == null) {

@@ -16,7 +16,6 @@ import dev.errand.jdbc.SqliteJobStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -78,16 +77,34 @@ class AlerterTest {
   }
 
   private JobEvent event(JobEvent.Kind kind, long id, String type) {
-    return new JobEvent(kind, id, type, "default", 3, clock.instant(), "node-a", kind == JobEvent.Kind.FAILED ? "java.io.IOException: smtp down" : null);
+    return new JobEvent(
+        kind,
+        id,
+        type,
+        "default",
+        3,
+        clock.instant(),
+        "node-a",
+        kind == JobEvent.Kind.FAILED ? "java.io.IOException: smtp down" : null);
   }
 
   @Test
   void a_dead_lettered_job_reaches_a_real_webhook_as_slack_compatible_json() throws Exception {
-    Errand errand = closeLater(Errand.builder().store(SqliteJobStore.file(dir.resolve("alerts.db")))
-        .queue("default", 2).pollInterval(Duration.ofMillis(200)).build());
-    JobType<Order> type = errand.register(JobType.of("charge-card", Order.class, (ctx, o) -> {
-      throw new PermanentFailure("card " + o.id() + " was declined");
-    }));
+    Errand errand =
+        closeLater(
+            Errand.builder()
+                .store(SqliteJobStore.file(dir.resolve("alerts.db")))
+                .queue("default", 2)
+                .pollInterval(Duration.ofMillis(200))
+                .build());
+    JobType<Order> type =
+        errand.register(
+            JobType.of(
+                "charge-card",
+                Order.class,
+                (ctx, o) -> {
+                  throw new PermanentFailure("card " + o.id() + " was declined");
+                }));
     started(Alerter.builder(errand).sink(WebhookAlertSink.to(receiver.url())));
     errand.start();
     long id = errand.enqueue(type, new Order(7)).id();
@@ -95,7 +112,10 @@ class AlerterTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodies.size() == 1);
     JsonNode body = json.readTree(receiver.bodies.get(0));
     assertThat(body.get("text").asText())
-        .startsWith("[errand] job_dead: job " + id + " (charge-card, queue default) was dead-lettered after attempt 1")
+        .startsWith(
+            "[errand] job_dead: job "
+                + id
+                + " (charge-card, queue default) was dead-lettered after attempt 1")
         .endsWith("card 7 was declined");
     JsonNode alert = body.get("alert");
     assertThat(alert.get("kind").asText()).isEqualTo("job_dead");
@@ -103,20 +123,28 @@ class AlerterTest {
     assertThat(alert.get("suppressed").asInt()).isZero();
     assertThat(alert.get("fields").get("job_id").asText()).isEqualTo(Long.toString(id));
     assertThat(alert.get("fields").get("type").asText()).isEqualTo("charge-card");
-    assertThat(alert.get("fields").get("error").asText()).isEqualTo("dev.errand.PermanentFailure: card 7 was declined");
+    assertThat(alert.get("fields").get("error").asText())
+        .isEqualTo("dev.errand.PermanentFailure: card 7 was declined");
   }
 
   @Test
   void alerts_with_one_key_are_sent_once_per_cool_down_and_the_next_one_counts_those_held_back() {
     Recording sink = new Recording();
-    Alerter alerter = started(Alerter.builder(memoryEngine()).sink(sink).clock(clock).coolDown(Duration.ofMinutes(10)));
+    Alerter alerter =
+        started(
+            Alerter.builder(memoryEngine())
+                .sink(sink)
+                .clock(clock)
+                .coolDown(Duration.ofMinutes(10)));
     alerter.onEvent(event(JobEvent.Kind.FAILED, 1, "email"));
     alerter.onEvent(event(JobEvent.Kind.FAILED, 2, "email"));
     clock.advance(Duration.ofMinutes(9));
     alerter.onEvent(event(JobEvent.Kind.FAILED, 3, "email"));
     alerter.onEvent(event(JobEvent.Kind.FAILED, 4, "report"));
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.alerts.size() == 2);
-    assertThat(sink.alerts).extracting(Alert::key).containsExactly("job_dead:email", "job_dead:report");
+    assertThat(sink.alerts)
+        .extracting(Alert::key)
+        .containsExactly("job_dead:email", "job_dead:report");
 
     clock.advance(Duration.ofMinutes(1));
     alerter.onEvent(event(JobEvent.Kind.FAILED, 5, "email"));
@@ -131,8 +159,16 @@ class AlerterTest {
   @Test
   void a_failure_rate_at_the_threshold_over_the_window_raises_one_alert_and_old_attempts_age_out() {
     Recording sink = new Recording();
-    Alerter alerter = started(Alerter.builder(memoryEngine()).sink(sink).clock(clock).deadLetters(false)
-        .failureRate(0.5).minAttempts(10).window(Duration.ofMinutes(5)).coolDown(Duration.ofMinutes(1)));
+    Alerter alerter =
+        started(
+            Alerter.builder(memoryEngine())
+                .sink(sink)
+                .clock(clock)
+                .deadLetters(false)
+                .failureRate(0.5)
+                .minAttempts(10)
+                .window(Duration.ofMinutes(5))
+                .coolDown(Duration.ofMinutes(1)));
     for (int i = 0; i < 5; i++) {
       alerter.onEvent(event(JobEvent.Kind.RETRY_SCHEDULED, i, "flaky"));
       alerter.onEvent(event(JobEvent.Kind.SUCCEEDED, i, "flaky"));
@@ -149,26 +185,36 @@ class AlerterTest {
     Alert a = sink.alerts.get(0);
     assertThat(a.kind()).isEqualTo(Alert.Kind.FAILURE_RATE);
     assertThat(a.key()).isEqualTo("failure_rate:flaky");
-    assertThat(a.fields()).containsEntry("failed_attempts", "5").containsEntry("attempts", "10")
+    assertThat(a.fields())
+        .containsEntry("failed_attempts", "5")
+        .containsEntry("attempts", "10")
         .containsEntry("failure_rate", "0.500");
 
-    clock.advance(Duration.ofMinutes(6)); // past the window and the cool-down: nothing left to count
+    clock.advance(
+        Duration.ofMinutes(6)); // past the window and the cool-down: nothing left to count
     alerter.check();
     alerter.onEvent(event(JobEvent.Kind.FAILED, 99, "rare"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> alerter.delivered() == 1 && sink.alerts.size() == 1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> alerter.delivered() == 1 && sink.alerts.size() == 1);
     assertThat(sink.alerts).hasSize(1);
   }
 
   @Test
   void a_node_whose_heartbeat_is_older_than_the_limit_raises_one_alert() throws Exception {
-    Errand errand = closeLater(Errand.builder().store(SqliteJobStore.file(dir.resolve("nodes.db")))
-        .queue("default", 1).build());
+    Errand errand =
+        closeLater(
+            Errand.builder()
+                .store(SqliteJobStore.file(dir.resolve("nodes.db")))
+                .queue("default", 1)
+                .build());
     errand.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> !errand.nodes().isEmpty());
     Instant heartbeat = errand.nodes().get(0).heartbeatAt();
     TestClock at = new TestClock(heartbeat.plusSeconds(30));
     Recording sink = new Recording();
-    Alerter alerter = started(Alerter.builder(errand).sink(sink).clock(at).nodeStaleAfter(Duration.ofMinutes(1)));
+    Alerter alerter =
+        started(Alerter.builder(errand).sink(sink).clock(at).nodeStaleAfter(Duration.ofMinutes(1)));
     alerter.check();
     at.set(heartbeat.plus(Duration.ofMinutes(5)));
     alerter.check();
@@ -183,11 +229,17 @@ class AlerterTest {
   }
 
   @Test
-  void a_failing_webhook_is_retried_and_an_alert_it_never_takes_is_counted_undelivered() throws Exception {
+  void a_failing_webhook_is_retried_and_an_alert_it_never_takes_is_counted_undelivered()
+      throws Exception {
     receiver.answer(n -> n <= 2 ? 500 : 200);
     Errand errand = memoryEngine();
-    Alerter alerter = started(Alerter.builder(errand).sink(WebhookAlertSink.to(receiver.url()))
-        .clock(clock).retryPause(Duration.ofMillis(10)).deliveryAttempts(3));
+    Alerter alerter =
+        started(
+            Alerter.builder(errand)
+                .sink(WebhookAlertSink.to(receiver.url()))
+                .clock(clock)
+                .retryPause(Duration.ofMillis(10))
+                .deliveryAttempts(3));
     alerter.onEvent(event(JobEvent.Kind.FAILED, 1, "email"));
     await().atMost(Duration.ofSeconds(10)).until(() -> alerter.delivered() == 1);
     assertThat(receiver.requests.get()).isEqualTo(3);
@@ -199,19 +251,32 @@ class AlerterTest {
     assertThat(receiver.requests.get()).isEqualTo(6);
     assertThat(alerter.delivered()).isEqualTo(1);
     io.micrometer.core.instrument.MeterRegistry meters = errand.meterRegistry();
-    assertThat(meters.counter("errand.alerts", "kind", "job_dead", "outcome", "raised").count()).isEqualTo(2);
-    assertThat(meters.counter("errand.alerts", "kind", "job_dead", "outcome", "delivered").count()).isEqualTo(1);
-    assertThat(meters.counter("errand.alerts", "kind", "job_dead", "outcome", "undelivered").count()).isEqualTo(1);
+    assertThat(meters.counter("errand.alerts", "kind", "job_dead", "outcome", "raised").count())
+        .isEqualTo(2);
+    assertThat(meters.counter("errand.alerts", "kind", "job_dead", "outcome", "delivered").count())
+        .isEqualTo(1);
+    assertThat(
+            meters.counter("errand.alerts", "kind", "job_dead", "outcome", "undelivered").count())
+        .isEqualTo(1);
   }
 
   @Test
-  void a_slow_webhook_never_blocks_the_caller_and_overflow_is_dropped_and_counted() throws Exception {
+  void a_slow_webhook_never_blocks_the_caller_and_overflow_is_dropped_and_counted()
+      throws Exception {
     receiver.hold();
-    Alerter alerter = started(Alerter.builder(memoryEngine()).sink(WebhookAlertSink.to(receiver.url()))
-        .clock(clock).queueCapacity(3).closeGrace(Duration.ofSeconds(10)));
+    Alerter alerter =
+        started(
+            Alerter.builder(memoryEngine())
+                .sink(WebhookAlertSink.to(receiver.url()))
+                .clock(clock)
+                .queueCapacity(3)
+                .closeGrace(Duration.ofSeconds(10)));
     int accepted = 0;
     for (int i = 0; i < 50; i++) {
-      accepted += alerter.raise(Alert.Kind.JOB_DEAD, "type-" + i, "job " + i + " died", java.util.Map.of()) ? 1 : 0;
+      accepted +=
+          alerter.raise(Alert.Kind.JOB_DEAD, "type-" + i, "job " + i + " died", java.util.Map.of())
+              ? 1
+              : 0;
     }
     int queued = accepted;
     // every raise returned while the webhook holds its first request; at most one is in flight
@@ -227,11 +292,15 @@ class AlerterTest {
     Alerter.Builder b = Alerter.builder(memoryEngine());
     assertThatThrownBy(() -> b.failureRate(1.5)).hasMessageContaining("got 1.5");
     assertThatThrownBy(() -> b.failureRate(0)).hasMessageContaining("got 0.0");
-    assertThatThrownBy(() -> b.coolDown(Duration.ZERO)).hasMessageContaining("coolDown must be positive, got PT0S");
+    assertThatThrownBy(() -> b.coolDown(Duration.ZERO))
+        .hasMessageContaining("coolDown must be positive, got PT0S");
     assertThatThrownBy(() -> b.minAttempts(0)).hasMessageContaining("got 0");
     assertThatThrownBy(() -> b.window(Duration.ofMillis(10))).hasMessageContaining("at least 1 s");
-    assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("at least one sink");
-    assertThatThrownBy(() -> WebhookAlertSink.to("ftp://hooks.example.com/x")).hasMessageContaining("scheme 'ftp'");
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("at least one sink");
+    assertThatThrownBy(() -> WebhookAlertSink.to("ftp://hooks.example.com/x"))
+        .hasMessageContaining("scheme 'ftp'");
   }
 
   @Test
@@ -243,14 +312,30 @@ class AlerterTest {
     appender.start();
     logger.addAppender(appender);
     try {
-      new LogAlertSink().send(new Alert(Alert.Kind.NODE_UNHEALTHY, "node_unhealthy:n1", "node n1 is silent",
-          java.util.Map.of("node", "n1"), clock.instant(), 2));
-      assertThat(appender.list).singleElement().satisfies(e -> {
-        assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
-        assertThat(e.getFormattedMessage()).isEqualTo("alert: node n1 is silent (2 more like this during the cool-down)");
-        assertThat(e.getKeyValuePairs()).extracting(kv -> kv.key + "=" + kv.value)
-            .containsExactly("alert_kind=node_unhealthy", "alert_key=node_unhealthy:n1", "suppressed=2", "node=n1");
-      });
+      new LogAlertSink()
+          .send(
+              new Alert(
+                  Alert.Kind.NODE_UNHEALTHY,
+                  "node_unhealthy:n1",
+                  "node n1 is silent",
+                  java.util.Map.of("node", "n1"),
+                  clock.instant(),
+                  2));
+      assertThat(appender.list)
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                assertThat(e.getFormattedMessage())
+                    .isEqualTo("alert: node n1 is silent (2 more like this during the cool-down)");
+                assertThat(e.getKeyValuePairs())
+                    .extracting(kv -> kv.key + "=" + kv.value)
+                    .containsExactly(
+                        "alert_kind=node_unhealthy",
+                        "alert_key=node_unhealthy:n1",
+                        "suppressed=2",
+                        "node=n1");
+              });
     } finally {
       logger.detachAppender(appender);
     }

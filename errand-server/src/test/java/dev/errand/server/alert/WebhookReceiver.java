@@ -29,23 +29,25 @@ final class WebhookReceiver implements AutoCloseable {
   WebhookReceiver() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.setExecutor(threads);
-    server.createContext("/hook", x -> {
-      int n = requests.incrementAndGet();
-      String body = new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      try {
-        gate.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      int status = answer.applyAsInt(n);
-      if (status == 200) {
-        bodies.add(body);
-      }
-      byte[] b = (status == 200 ? "ok" : "no").getBytes(StandardCharsets.UTF_8);
-      x.sendResponseHeaders(status, b.length);
-      x.getResponseBody().write(b);
-      x.close();
-    });
+    server.createContext(
+        "/hook",
+        x -> {
+          int n = requests.incrementAndGet();
+          String body = new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          try {
+            gate.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          int status = answer.applyAsInt(n);
+          if (status == 200) {
+            bodies.add(body);
+          }
+          byte[] b = (status == 200 ? "ok" : "no").getBytes(StandardCharsets.UTF_8);
+          x.sendResponseHeaders(status, b.length);
+          x.getResponseBody().write(b);
+          x.close();
+        });
     server.start();
   }
 

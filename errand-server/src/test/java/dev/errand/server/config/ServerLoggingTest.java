@@ -20,7 +20,8 @@ import org.slf4j.MDC;
 
 class ServerLoggingTest {
   private final LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-  private final ch.qos.logback.classic.Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  private final ch.qos.logback.classic.Logger root =
+      ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
 
   @AfterEach
   void restoreLogbackXml() throws Exception {
@@ -44,13 +45,18 @@ class ServerLoggingTest {
   }
 
   @Test
-  void json_format_writes_one_json_object_per_line_with_mdc_key_values_and_the_formatted_message() throws Exception {
+  void json_format_writes_one_json_object_per_line_with_mdc_key_values_and_the_formatted_message()
+      throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     capture(out);
-    ServerLogging.apply(ServerConfig.load(Map.of("ERRAND_LOG_FORMAT", "json"), null, Map.of()).logging(), false);
+    ServerLogging.apply(
+        ServerConfig.load(Map.of("ERRAND_LOG_FORMAT", "json"), null, Map.of()).logging(), false);
     MDC.put("errand.job_id", "42");
     try {
-      LoggerFactory.getLogger("errand.test").atWarn().addKeyValue("alert_kind", "job_dead").log("job {} died", 42);
+      LoggerFactory.getLogger("errand.test")
+          .atWarn()
+          .addKeyValue("alert_kind", "job_dead")
+          .log("job {} died", 42);
     } finally {
       MDC.remove("errand.job_id");
     }

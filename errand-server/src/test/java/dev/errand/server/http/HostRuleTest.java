@@ -35,7 +35,8 @@ class HostRuleTest {
   void entries_that_are_not_hosts_are_rejected_by_name() {
     assertThatThrownBy(() -> HostRule.of(List.of("https://x.example")))
         .hasMessageContaining("'https://x.example' is not a host name");
-    assertThatThrownBy(() -> HostRule.of(List.of("a.*.example"))).hasMessageContaining("'a.*.example'");
+    assertThatThrownBy(() -> HostRule.of(List.of("a.*.example")))
+        .hasMessageContaining("'a.*.example'");
     assertThatThrownBy(() -> HostRule.of(List.of("*"))).hasMessageContaining("'*'");
   }
 }

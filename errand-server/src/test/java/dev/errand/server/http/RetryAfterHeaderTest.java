@@ -19,18 +19,22 @@ class RetryAfterHeaderTest {
 
   @Test
   void an_http_date_is_the_time_until_that_date() {
-    assertThat(RetryAfterHeader.parse("Tue, 01 Dec 2026 10:05:30 GMT", clock)).contains(Duration.ofSeconds(330));
+    assertThat(RetryAfterHeader.parse("Tue, 01 Dec 2026 10:05:30 GMT", clock))
+        .contains(Duration.ofSeconds(330));
   }
 
   @Test
   void an_http_date_in_the_past_means_at_once() {
-    assertThat(RetryAfterHeader.parse("Tue, 01 Dec 2026 09:00:00 GMT", clock)).contains(Duration.ZERO);
+    assertThat(RetryAfterHeader.parse("Tue, 01 Dec 2026 09:00:00 GMT", clock))
+        .contains(Duration.ZERO);
   }
 
   @Test
   void an_absurdly_large_number_is_kept_as_a_huge_delay_for_the_caller_to_cap() {
-    assertThat(RetryAfterHeader.parse("99999999999999999999", clock)).contains(Duration.ofSeconds(Long.MAX_VALUE));
-    assertThat(RetryAfterHeader.parse("9999999999999999999", clock)).contains(Duration.ofSeconds(Long.MAX_VALUE));
+    assertThat(RetryAfterHeader.parse("99999999999999999999", clock))
+        .contains(Duration.ofSeconds(Long.MAX_VALUE));
+    assertThat(RetryAfterHeader.parse("9999999999999999999", clock))
+        .contains(Duration.ofSeconds(Long.MAX_VALUE));
   }
 
   @Test

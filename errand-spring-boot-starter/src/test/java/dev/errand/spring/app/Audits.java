@@ -17,7 +17,8 @@ public class Audits {
   @Transactional
   @ErrandJob(name = "audit", backoff = "100ms")
   public void audit(Audit audit, JobContext ctx) {
-    jdbc.update("INSERT INTO audit_log (entry, attempt) VALUES (?, ?)", audit.entry(), ctx.attempt());
+    jdbc.update(
+        "INSERT INTO audit_log (entry, attempt) VALUES (?, ?)", audit.entry(), ctx.attempt());
     if (ctx.attempt() == 1) {
       throw new IllegalStateException("attempt 1 of " + audit.entry() + " fails after its insert");
     }

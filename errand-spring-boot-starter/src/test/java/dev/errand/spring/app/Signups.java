@@ -10,6 +10,7 @@ import org.springframework.transaction.annotation.Transactional;
 public class Signups {
   private final JdbcTemplate jdbc;
   private final JobEnqueuer jobs;
+
   /** Id of the job the last sign-up enqueued, kept even when the transaction rolls back. */
   private final AtomicLong lastJobId = new AtomicLong();
 
@@ -31,7 +32,8 @@ public class Signups {
     JobHandle job = jobs.enqueue("welcome-email", new Welcome(name));
     lastJobId.set(job.id());
     if (fail) {
-      throw new IllegalStateException("sign-up of " + name + " rolled back on purpose (" + seen + " before)");
+      throw new IllegalStateException(
+          "sign-up of " + name + " rolled back on purpose (" + seen + " before)");
     }
     return job.id();
   }
@@ -41,6 +43,7 @@ public class Signups {
   }
 
   public boolean exists(String name) {
-    return jdbc.queryForObject("SELECT count(*) FROM signups WHERE name = ?", Integer.class, name) == 1;
+    return jdbc.queryForObject("SELECT count(*) FROM signups WHERE name = ?", Integer.class, name)
+        == 1;
   }
 }

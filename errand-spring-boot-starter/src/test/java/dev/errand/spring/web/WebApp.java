@@ -34,14 +34,19 @@ public class WebApp {
 
   @Bean
   JobType<Receipt> receiptType(Events events) {
-    return JobType.of("send-receipt", Receipt.class,
+    return JobType.of(
+        "send-receipt",
+        Receipt.class,
         (ctx, r) -> events.list.add("receipt job ran for " + r.order()));
   }
 
-  /** In front of the Errand filter: records "response closed" when the container took the last byte. */
+  /**
+   * In front of the Errand filter: records "response closed" when the container took the last byte.
+   */
   @Bean
   FilterRegistrationBean<ServletEvents> servletEvents(Events events) {
-    FilterRegistrationBean<ServletEvents> r = new FilterRegistrationBean<>(new ServletEvents(events.list));
+    FilterRegistrationBean<ServletEvents> r =
+        new FilterRegistrationBean<>(new ServletEvents(events.list));
     r.setOrder(Ordered.HIGHEST_PRECEDENCE);
     r.setAsyncSupported(true);
     return r;
