@@ -65,7 +65,12 @@ final class EventDispatcher {
     if (listeners.isEmpty()) {
       return;
     }
-    if (!queue.offer(() -> deliver(e))) {
+    // decided here, not on the events thread: only the writes open when the worker published
+    long barrier =
+        e.kind() == JobEvent.Kind.STARTED && e.attempt() == 1 && !openWrites.isEmpty()
+            ? writeSeq.get()
+            : -1;
+    if (!queue.offer(() -> deliver(e, barrier))) {
       meters.count("errand.events.dropped");
     }
   }
@@ -97,7 +102,7 @@ final class EventDispatcher {
     }
   }
 
-  private void deliver(JobEvent e) {
+  private void deliver(JobEvent e, long holdUntil) {
     if (e.kind() == JobEvent.Kind.ENQUEUED) {
       deliverNow(e);
       if (!held.isEmpty()) {
@@ -105,18 +110,12 @@ final class EventDispatcher {
       }
       return;
     }
-    long barrier = -1;
+    long barrier = holdUntil;
     for (Held h : held) {
       if (h.event().jobId() == e.jobId()) {
         barrier = h.barrier(); // keep this job's events in order behind the held one
         break;
       }
-    }
-    if (barrier < 0
-        && e.kind() == JobEvent.Kind.STARTED
-        && e.attempt() == 1
-        && !openWrites.isEmpty()) {
-      barrier = writeSeq.get();
     }
     if (barrier < 0) {
       deliverNow(e);
