@@ -653,16 +653,7 @@ public final class Errand implements AutoCloseable {
     meters.count("started", job.type(), job.queue(), 1);
     Instant now = clock.instant();
     meters.latency(job.type(), job.queue(), Duration.between(job.runAt(), now));
-    events.publish(
-        new JobEvent(
-            JobEvent.Kind.STARTED,
-            job.id(),
-            job.type(),
-            job.queue(),
-            job.attempt(),
-            now,
-            nodeId(),
-            null));
+    events.publish(jobEvent(JobEvent.Kind.STARTED, job, now, null));
     if (e.type != null && e.type.timeout() != null) {
       e.timeoutTask =
           timer.schedule(
@@ -736,16 +727,7 @@ public final class Errand implements AutoCloseable {
           nanos / 1_000_000,
           nodeId());
       meters.count("errand.lease.lost");
-      events.publish(
-          new JobEvent(
-              JobEvent.Kind.LEASE_LOST,
-              job.id(),
-              job.type(),
-              job.queue(),
-              job.attempt(),
-              clock.instant(),
-              nodeId(),
-              null));
+      events.publish(jobEvent(JobEvent.Kind.LEASE_LOST, job, clock.instant(), null));
       if (active.remove(job.id(), e)) {
         e.worker.settled();
       }
@@ -877,16 +859,7 @@ public final class Errand implements AutoCloseable {
           job.attempt(),
           job.maxAttempts(),
           p.outcome());
-      events.publish(
-          new JobEvent(
-              JobEvent.Kind.LEASE_LOST,
-              job.id(),
-              job.type(),
-              job.queue(),
-              job.attempt(),
-              now,
-              nodeId(),
-              null));
+      events.publish(jobEvent(JobEvent.Kind.LEASE_LOST, job, now, null));
       return;
     }
     meters.duration(job.type(), job.queue(), p.outcome(), p.durationNanos());
@@ -928,8 +901,7 @@ public final class Errand implements AutoCloseable {
         kind = JobEvent.Kind.RELEASED;
       }
     }
-    events.publish(
-        new JobEvent(kind, job.id(), job.type(), job.queue(), job.attempt(), now, nodeId(), error));
+    events.publish(jobEvent(kind, job, now, error));
     if ((o == Completion.Outcome.SUCCEEDED || o == Completion.Outcome.FAIL)
         && watcher.isWatched(job.id())) {
       watcher.nudge();
@@ -1107,16 +1079,7 @@ public final class Errand implements AutoCloseable {
               + " same unique key may also be live)");
     }
     Job j = store.find(id).orElseThrow();
-    events.publish(
-        new JobEvent(
-            JobEvent.Kind.RETRIED,
-            id,
-            j.type(),
-            j.queue(),
-            j.attempt(),
-            clock.instant(),
-            nodeId(),
-            null));
+    events.publish(jobEvent(JobEvent.Kind.RETRIED, j, clock.instant(), null));
     wake(j.queue());
     return j;
   }
@@ -1317,6 +1280,12 @@ public final class Errand implements AutoCloseable {
     } finally {
       events.endWrite(w);
     }
+  }
+
+  /** An event of {@code job}'s current attempt on this node. */
+  private JobEvent jobEvent(JobEvent.Kind kind, Job job, Instant at, String error) {
+    return new JobEvent(
+        kind, job.id(), job.type(), job.queue(), job.attempt(), at, nodeId(), error);
   }
 
   /** Counts, announces and wakes for jobs a store call enqueued on the engine's behalf. */
