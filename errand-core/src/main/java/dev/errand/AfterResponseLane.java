@@ -109,7 +109,7 @@ public final class AfterResponseLane implements AutoCloseable {
         b.registry != null
             ? b.registry
             : b.errand != null ? b.errand.meterRegistry() : new SimpleMeterRegistry();
-    this.meters = new LaneMeters(registry, queue::size, abandoned::get);
+    this.meters = new LaneMeters(registry, queue, abandoned);
     this.timer = new ScheduledThreadPoolExecutor(1, Threads.named("errand-after-timer", true));
     timer.setRemoveOnCancelPolicy(true);
     this.threadFactory = Threads.virtualOrDaemon("errand-after");

@@ -4,11 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The after-response lane's meters, registered once so the hot path does no lookups: {@code
@@ -37,7 +38,12 @@ final class LaneMeters {
   private final Map<Saturation, Counter> saturated = new EnumMap<>(Saturation.class);
   private final Counter retries;
 
-  LaneMeters(MeterRegistry registry, Supplier<Number> queued, Supplier<Number> abandoned) {
+  /**
+   * Micrometer holds a gauge's state object weakly, so the gauges read objects the lane holds
+   * ({@code queued}, {@code abandoned}); a gauge over a lambda or method reference that nothing
+   * else holds reads NaN after the next garbage collection.
+   */
+  LaneMeters(MeterRegistry registry, Collection<?> queued, AtomicInteger abandoned) {
     for (Outcome o : Outcome.values()) {
       tasks.put(
           o,
@@ -66,10 +72,10 @@ final class LaneMeters {
         Counter.builder("errand.after.retries")
             .description("attempts scheduled again")
             .register(registry);
-    Gauge.builder("errand.after.queued", queued, s -> s.get().doubleValue())
+    Gauge.builder("errand.after.queued", queued, Collection::size)
         .description("requests whose tasks wait for a lane thread")
         .register(registry);
-    Gauge.builder("errand.after.abandoned", abandoned, s -> s.get().doubleValue())
+    Gauge.builder("errand.after.abandoned", abandoned, AtomicInteger::get)
         .description("threads of timed-out tasks that have not returned yet")
         .register(registry);
   }
