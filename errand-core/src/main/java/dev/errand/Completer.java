@@ -52,6 +52,11 @@ final class Completer {
     queue.add(p);
   }
 
+  /** Outcomes submitted and not yet taken into a write, for diagnostics. */
+  int backlog() {
+    return queue.size();
+  }
+
   /** Writes everything submitted so far, then ends the thread. */
   void stop() throws InterruptedException {
     queue.add(POISON);

@@ -320,6 +320,25 @@ public final class Errand implements AutoCloseable {
     return lifecycle;
   }
 
+  /**
+   * Node id, lifecycle, held executions, outcomes waiting for the completer and each queue's fetch
+   * state, for diagnostics.
+   */
+  @Override
+  public String toString() {
+    return "Errand[node="
+        + settings.nodeId()
+        + ", "
+        + lifecycle
+        + ", active="
+        + active.size()
+        + ", outcomes waiting="
+        + completer.backlog()
+        + ", queues="
+        + workers.values()
+        + "]";
+  }
+
   /** This engine's node id. */
   public String nodeId() {
     return settings.nodeId();

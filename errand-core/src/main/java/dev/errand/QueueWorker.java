@@ -217,6 +217,42 @@ final class QueueWorker {
     }
   }
 
+  /** The loop's state, for diagnostics: slots, buffer, held jobs and flags. */
+  @Override
+  public String toString() {
+    lock.lock();
+    try {
+      return queue
+          + "{concurrency="
+          + concurrency
+          + ", busy="
+          + busy
+          + ", buffered="
+          + buffer.size()
+          + ", held="
+          + held.get()
+          + "/"
+          + maxHeld
+          + ", prefetch="
+          + prefetch()
+          + ", isolated="
+          + (isolated == null ? "none" : isolated.job.id() + (isolatedRunning ? " running" : ""))
+          + ", signalled="
+          + signalled
+          + ", maybeMore="
+          + maybeMore
+          + ", capped="
+          + capped
+          + ", running="
+          + running
+          + ", loop="
+          + (thread == null ? "not started" : thread.getState())
+          + "}";
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Jobs this node may hold beyond its running ones, at the current pace. */
   private int prefetch() {
     double avg = averageNanos;

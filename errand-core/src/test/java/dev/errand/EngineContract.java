@@ -13,12 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
@@ -64,6 +66,52 @@ public abstract class EngineContract {
 
   protected Errand engine(Consumer<Errand.Builder> config) throws Exception {
     return engine(newStore(), config);
+  }
+
+  /**
+   * What the store can say about jobs that do not run (locks, sessions, rows by state), added to
+   * the message of a wait that timed out; empty unless a store module overrides it.
+   */
+  protected String storeDiagnostics() {
+    return "";
+  }
+
+  /**
+   * Waits until {@code done}; on a time-out fails with the job counts and state of every engine of
+   * the test, {@link #storeDiagnostics()} and the stacks of Errand's threads, so that a rare hang
+   * can be diagnosed from the report alone.
+   */
+  protected void awaitOrDiagnose(Duration atMost, Callable<Boolean> done) {
+    try {
+      await().atMost(atMost).until(done);
+    } catch (ConditionTimeoutException e) {
+      StringBuilder m = new StringBuilder(e.getMessage());
+      for (Errand errand : engines) {
+        m.append("\nengine: ").append(errand).append("\n  counts: ");
+        try {
+          m.append(errand.counts());
+        } catch (RuntimeException c) {
+          m.append("unavailable: ").append(c);
+        }
+      }
+      m.append('\n');
+      try {
+        m.append(storeDiagnostics());
+      } catch (RuntimeException d) {
+        m.append("store diagnostics failed: ").append(d).append('\n');
+      }
+      Thread.getAllStackTraces()
+          .forEach(
+              (t, stack) -> {
+                if (t.getName().startsWith("errand")) {
+                  m.append('\n').append(t.getName()).append(' ').append(t.getState());
+                  for (int i = 0; i < Math.min(stack.length, 14); i++) {
+                    m.append("\n    at ").append(stack[i]);
+                  }
+                }
+              });
+      throw new AssertionError(m.toString(), e);
+    }
   }
 
   protected static Job finish(JobHandle h) throws Exception {
@@ -599,9 +647,8 @@ public abstract class EngineContract {
     List<JobHandle> handles = errand.enqueueAll(type, payloads, Enqueue.now().tags("bulk"));
     assertThat(handles).hasSize(3000);
     errand.start();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> errand.counts().count(JobState.SUCCEEDED) == 3000);
+    awaitOrDiagnose(
+        Duration.ofSeconds(60), () -> errand.counts().count(JobState.SUCCEEDED) == 3000);
     assertThat(runs).hasSize(3000);
     assertThat(runs.values()).allMatch(c -> c.get() == 1);
   }
@@ -686,9 +733,8 @@ public abstract class EngineContract {
       payloads.add(new Msg("m", i));
     }
     nodes.get(0).enqueueAll(type, payloads, Enqueue.now());
-    await()
-        .atMost(Duration.ofSeconds(90))
-        .until(() -> nodes.get(0).counts().count(JobState.SUCCEEDED) == 2000);
+    awaitOrDiagnose(
+        Duration.ofSeconds(90), () -> nodes.get(0).counts().count(JobState.SUCCEEDED) == 2000);
     assertThat(runs).hasSize(2000);
     assertThat(runs.values()).allMatch(c -> c.get() == 1);
     assertThat(nodes.get(0).nodes()).hasSize(3);
