@@ -107,6 +107,7 @@ public final class Errand implements AutoCloseable {
 
   private ExecutorService handlers;
   private AutoCloseable subscription;
+  private ClusterEvents cluster;
   private Node node;
 
   private Errand(Builder b, Settings settings) {
@@ -196,6 +197,12 @@ public final class Errand implements AutoCloseable {
       handlers = Threads.perTask("errand-worker");
       completer.start();
       subscription = store.subscribe(this::wake);
+      if (settings.clusterEvents() && store.supportsClusterEvents()) {
+        cluster =
+            new ClusterEvents(store, mapper, settings.nodeId(), meters, events::publishRemote);
+        cluster.start();
+        events.forwardTo(cluster);
+      }
       workers.values().forEach(QueueWorker::start);
       every(heartbeat, settings.heartbeatInterval(), "heartbeat", this::heartbeatLeases);
       every(maintenance, settings.rescueInterval(), "rescue", this::rescue);
@@ -268,6 +275,7 @@ public final class Errand implements AutoCloseable {
         }
         if (wasRunning) {
           closeQuietly(subscription);
+          closeQuietly(cluster);
           try {
             store.removeNode(settings.nodeId());
           } catch (RuntimeException e) {
@@ -1185,9 +1193,28 @@ public final class Errand implements AutoCloseable {
     return store.pausedQueues();
   }
 
-  /** Subscribes to job events seen by this engine; close the result to unsubscribe. */
+  /**
+   * Subscribes to job events seen by this engine; close the result to unsubscribe. Each event is
+   * delivered once, on this engine's event thread, in the order this engine saw them; a job's
+   * events begin with its ENQUEUED when this engine enqueued it.
+   */
   public AutoCloseable subscribe(JobEventListener listener) {
-    return events.subscribe(Objects.requireNonNull(listener, "listener"));
+    return events.subscribe(Objects.requireNonNull(listener, "listener"), false);
+  }
+
+  /**
+   * Subscribes to the job events of every engine on this store's database: this engine's, as {@link
+   * #subscribe} delivers them, and those the other nodes share (see {@link Builder#clusterEvents}),
+   * whose {@link JobEvent#nodeId()} names the node that saw them. For live views such as dashboards
+   * and pages waiting for a job: another node's events arrive a few milliseconds late, may
+   * interleave with this engine's for the same job, and are dropped (and counted in {@code
+   * errand.events.cluster.dropped}) beyond about 16,000 a second per node or while the database is
+   * unreachable; the store stays the record. Metrics and alerts should use {@link #subscribe}, so
+   * that each node counts only what it saw. On a store without a cross-node channel (SQLite, memory
+   * stores not shared) this delivers this engine's events only.
+   */
+  public AutoCloseable subscribeCluster(JobEventListener listener) {
+    return events.subscribe(Objects.requireNonNull(listener, "listener"), true);
   }
 
   CompletableFuture<Job> watch(long id) {
@@ -1418,6 +1445,7 @@ public final class Errand implements AutoCloseable {
     private Duration pruneInterval = Duration.ofMinutes(1);
     private Duration nodeHeartbeat = Duration.ofSeconds(10);
     private Duration watchInterval = Duration.ofMillis(200);
+    private boolean clusterEvents = true;
     private boolean schedulerEnabled = true;
     private Duration schedulerInterval = DEFAULT_SCHEDULER_INTERVAL;
     private Duration misfireThreshold = DEFAULT_MISFIRE_THRESHOLD;
@@ -1623,6 +1651,18 @@ public final class Errand implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether this engine shares its job events with the engines on other nodes of the same
+     * database and hands theirs to {@link Errand#subscribeCluster} listeners (true). Works where
+     * the store has a cross-node channel (PostgreSQL: LISTEN/NOTIFY on {@code errand_events}, one
+     * more connection per engine and one NOTIFY per batch of events); elsewhere cluster listeners
+     * see this engine's events only.
+     */
+    public Builder clusterEvents(boolean enabled) {
+      this.clusterEvents = enabled;
+      return this;
+    }
+
     /** How often handles watching jobs run by other nodes read their state (200 ms). */
     public Builder watchInterval(Duration interval) {
       this.watchInterval = atLeast("watchInterval", interval, Duration.ofMillis(10));
@@ -1666,7 +1706,8 @@ public final class Errand implements AutoCloseable {
               pruneInterval,
               nodeHeartbeat,
               watchInterval,
-              Duration.ofSeconds(5));
+              Duration.ofSeconds(5),
+              clusterEvents);
       if (registry == null) {
         registry = new SimpleMeterRegistry();
       }

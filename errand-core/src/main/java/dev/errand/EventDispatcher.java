@@ -26,6 +26,8 @@ final class EventDispatcher {
   private static final Logger log = LoggerFactory.getLogger(EventDispatcher.class);
 
   private final List<JobEventListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<JobEventListener> clusterListeners = new CopyOnWriteArrayList<>();
+  private volatile ClusterEvents cluster;
   private final BlockingQueue<Runnable> queue = new ArrayBlockingQueue<>(CAPACITY);
   private final Meters meters;
   private final Thread thread;
@@ -39,6 +41,7 @@ final class EventDispatcher {
   private final ConcurrentSkipListSet<Long> openWrites = new ConcurrentSkipListSet<>();
   private volatile int heldCount; // written by the events thread only
   private final List<Held> held = new ArrayList<>(); // events thread only, in arrival order
+  private long queuedRelease = -1; // events thread only: the upTo of a queued releaseUpTo
 
   /**
    * An event held back until {@code jobId}'s ENQUEUED or the end of writes up to {@code barrier}.
@@ -53,16 +56,37 @@ final class EventDispatcher {
   }
 
   boolean hasListeners() {
-    return !listeners.isEmpty();
+    return !listeners.isEmpty() || !clusterListeners.isEmpty();
   }
 
-  AutoCloseable subscribe(JobEventListener l) {
-    listeners.add(l);
-    return () -> listeners.remove(l);
+  /** Adds a listener of this engine's events, and with {@code cluster} of other nodes' too. */
+  AutoCloseable subscribe(JobEventListener l, boolean cluster) {
+    List<JobEventListener> to = cluster ? clusterListeners : listeners;
+    to.add(l);
+    return () -> to.remove(l);
+  }
+
+  /** From now on this engine's events are also shared with the other nodes through {@code c}. */
+  void forwardTo(ClusterEvents c) {
+    cluster = c;
+  }
+
+  /** Another node's event: for the cluster listeners only, after what is queued already. */
+  void publishRemote(JobEvent e) {
+    if (clusterListeners.isEmpty()) {
+      return;
+    }
+    if (!queue.offer(() -> deliverTo(clusterListeners, e))) {
+      meters.count("errand.events.dropped");
+    }
   }
 
   void publish(JobEvent e) {
-    if (listeners.isEmpty()) {
+    ClusterEvents c = cluster;
+    if (c != null) {
+      c.offer(e);
+    }
+    if (!hasListeners()) {
       return;
     }
     // decided here, not on the events thread: only the writes open when the worker published
@@ -126,13 +150,33 @@ final class EventDispatcher {
     releaseHeld(); // a write may have ended between the check above and heldCount
   }
 
-  /** Delivers the held events whose writes have all ended. */
+  /**
+   * Releases the held events whose writes have all ended, in two steps: the writes that ended by
+   * now published their ENQUEUED events before ending, so those are in the queue already, possibly
+   * behind this task; the release is therefore queued behind them, and runs after they were
+   * delivered. (Releasing here at once let a STARTED overtake the ENQUEUED of its own write.)
+   */
   private void releaseHeld() {
-    release(
-        h -> {
-          Long oldest = openWrites.isEmpty() ? null : openWrites.first();
-          return oldest == null || oldest > h.barrier();
-        });
+    if (held.isEmpty()) {
+      return;
+    }
+    Long oldest = openWrites.isEmpty() ? null : openWrites.first();
+    long upTo = oldest == null ? writeSeq.get() : oldest - 1;
+    if (upTo <= queuedRelease || held.stream().noneMatch(h -> h.barrier() <= upTo)) {
+      return;
+    }
+    queuedRelease = upTo;
+    if (!queue.offer(() -> releaseUpTo(upTo))) {
+      releaseUpTo(upTo); // the queue is full and events are being dropped: order is best effort
+    }
+  }
+
+  /** Delivers the held events whose writes, all numbered up to {@code upTo}, have ended. */
+  private void releaseUpTo(long upTo) {
+    if (queuedRelease == upTo) {
+      queuedRelease = -1;
+    }
+    release(h -> h.barrier() <= upTo);
   }
 
   private void release(java.util.function.Predicate<Held> due) {
@@ -149,7 +193,12 @@ final class EventDispatcher {
   }
 
   private void deliverNow(JobEvent e) {
-    for (JobEventListener l : listeners) {
+    deliverTo(listeners, e);
+    deliverTo(clusterListeners, e);
+  }
+
+  private static void deliverTo(List<JobEventListener> to, JobEvent e) {
+    for (JobEventListener l : to) {
       try {
         l.onEvent(e);
       } catch (Throwable t) {

@@ -25,13 +25,18 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * A job store in this JVM's memory: for tests and for work that may be lost with the process. One
- * lock guards everything; every operation is atomic. Has no database transactions.
+ * lock guards everything; every operation is atomic. Has no database transactions. Engines that
+ * share one instance share its cluster event channel ({@link #publishEvents}), as engines on one
+ * database do.
  */
 public final class MemoryJobStore implements JobStore {
   private static final Comparator<Row> CLAIM_ORDER =
@@ -535,6 +540,31 @@ public final class MemoryJobStore implements JobStore {
 
   @Override
   public void close() {}
+
+  private final List<Consumer<String>> eventListeners = new CopyOnWriteArrayList<>();
+
+  /** True: every engine on this instance hears the others' events. */
+  @Override
+  public boolean supportsClusterEvents() {
+    return true;
+  }
+
+  /** Hands each message to every {@link #subscribeEvents} listener, on the caller's thread. */
+  @Override
+  public void publishEvents(List<String> messages) {
+    for (String m : messages) {
+      for (Consumer<String> l : eventListeners) {
+        l.accept(m);
+      }
+    }
+  }
+
+  @Override
+  public AutoCloseable subscribeEvents(Consumer<String> listener) {
+    Objects.requireNonNull(listener, "listener");
+    eventListeners.add(listener);
+    return () -> eventListeners.remove(listener);
+  }
 
   // ------------------------------------------------------------------------------ schedules
 

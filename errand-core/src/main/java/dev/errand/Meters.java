@@ -47,7 +47,13 @@ final class Meters {
   }
 
   void count(String name) {
-    counters.computeIfAbsent(name, k -> Counter.builder(name).register(registry)).increment();
+    count(name, 1);
+  }
+
+  void count(String name, long n) {
+    if (n > 0) {
+      counters.computeIfAbsent(name, k -> Counter.builder(name).register(registry)).increment(n);
+    }
   }
 
   void storeError(String operation) {

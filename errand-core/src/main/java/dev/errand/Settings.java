@@ -20,4 +20,5 @@ record Settings(
     Duration pruneInterval,
     Duration nodeHeartbeatInterval,
     Duration watchInterval,
-    Duration depthInterval) {}
+    Duration depthInterval,
+    boolean clusterEvents) {}

@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,7 +21,7 @@ class EventDispatcherTest {
   private final AtomicLong markers = new AtomicLong(-1000);
 
   EventDispatcherTest() {
-    events.subscribe(e -> seen.add(e.kind() + " " + e.jobId()));
+    events.subscribe(e -> seen.add(e.kind() + " " + e.jobId()), false);
   }
 
   @AfterEach
@@ -51,6 +53,33 @@ class EventDispatcherTest {
     events.endWrite(write);
     flush();
     assertThat(seen).containsExactly("ENQUEUED 7", "STARTED 7", "SUCCEEDED 7");
+  }
+
+  @Test
+  void a_write_that_ends_while_its_start_waits_in_the_queue_still_delivers_enqueued_first()
+      throws InterruptedException {
+    // Seen once in PostgresEngineTest: the enqueuer published ENQUEUED and ended its write while
+    // the events thread had not yet reached the STARTED the worker published before; the STARTED
+    // was held, found no write open, and went out ahead of the ENQUEUED queued behind it.
+    CountDownLatch busy = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    events.callback(
+        () -> {
+          busy.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
+    long write = events.beginWrite();
+    events.publish(event(JobEvent.Kind.STARTED, 11, 1));
+    events.publish(event(JobEvent.Kind.ENQUEUED, 11, 0));
+    events.endWrite(write);
+    release.countDown();
+    flush();
+    assertThat(seen).containsExactly("ENQUEUED 11", "STARTED 11");
   }
 
   @Test

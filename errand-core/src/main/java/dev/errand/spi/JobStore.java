@@ -151,6 +151,39 @@ public interface JobStore extends AutoCloseable {
   }
 
   /**
+   * Whether {@link #publishEvents} reaches the engines on other nodes of this store's database;
+   * false for stores without a cross-process channel (then an engine's cluster subscribers see its
+   * own events only).
+   */
+  default boolean supportsClusterEvents() {
+    return false;
+  }
+
+  /** The largest message {@link #publishEvents} takes, in UTF-8 bytes. */
+  default int maxEventMessageBytes() {
+    return 7_900;
+  }
+
+  /**
+   * Sends {@code messages} (opaque to the store, each at most {@link #maxEventMessageBytes}) to
+   * every {@link #subscribeEvents} listener on this database, this process's included. Best effort:
+   * a listener that is not connected when a message is sent never gets it. Called only when {@link
+   * #supportsClusterEvents} is true.
+   */
+  default void publishEvents(List<String> messages) {
+    throw new UnsupportedOperationException("this store has no cross-node event channel");
+  }
+
+  /**
+   * Tells {@code listener} (on a store thread, in the order sent by each sender) every message
+   * published with {@link #publishEvents} on this database. Stores without a cross-process channel
+   * return a no-op subscription.
+   */
+  default AutoCloseable subscribeEvents(Consumer<String> listener) {
+    return () -> {};
+  }
+
+  /**
    * The stored schedules, in the same storage as the jobs (their occurrences are jobs of this
    * store). The same instance on every call.
    */

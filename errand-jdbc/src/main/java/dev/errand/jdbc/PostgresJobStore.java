@@ -75,6 +75,10 @@ import org.slf4j.LoggerFactory;
  *       errand_jobs} with the queue name, once per queue per statement, delivered on commit. {@link
  *       #subscribe} listens on one dedicated connection taken from the DataSource for as long as
  *       the subscription is open, and reconnects by itself.
+ *   <li><b>Live events across nodes.</b> {@link #publishEvents} sends engines' event messages with
+ *       {@code NOTIFY errand_events}; {@link #subscribeEvents} listens on a second dedicated
+ *       connection. An engine with cluster events on (the default) therefore holds two of the
+ *       pool's connections while it runs; size pools for that.
  *   <li><b>Finished jobs do not slow the fetch:</b> the fetch reads a partial index of waiting jobs
  *       only; see {@code V1__jobs.sql} for every index and why.
  *   <li><b>Durability.</b> Enqueues, {@link #completeInTransaction} (it carries the handler's own
@@ -97,6 +101,9 @@ import org.slf4j.LoggerFactory;
 public final class PostgresJobStore implements JobStore {
   /** The NOTIFY channel; the payload is a queue name. */
   public static final String CHANNEL = "errand_jobs";
+
+  /** The channel engines share their job events on (see {@link #publishEvents}). */
+  public static final String EVENTS_CHANNEL = "errand_events";
 
   static final String DIALECT = "postgresql";
 
@@ -205,6 +212,13 @@ public final class PostgresJobStore implements JobStore {
    */
   static final String ASYNC_COMMIT =
       "WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off) ";
+
+  /** {@link #publishEvents}: one NOTIFY per message, committed without waiting for the WAL. */
+  static final String PUBLISH_EVENTS_SQL =
+      ASYNC_COMMIT
+          + "SELECT count(pg_notify('"
+          + EVENTS_CHANNEL
+          + "', m)) FROM async, unnest(?::text[]) AS m";
 
   static final String LIVE_HOLDERS_SQL =
       "SELECT unique_key, id FROM errand_jobs"
@@ -1316,7 +1330,65 @@ public final class PostgresJobStore implements JobStore {
     return l;
   }
 
-  // ------------------------------------------------------------------ helpers
+  /** True: {@code NOTIFY errand_events} reaches every engine listening on this database. */
+  @Override
+  public boolean supportsClusterEvents() {
+    return true;
+  }
+
+  /** PostgreSQL's limit on a NOTIFY payload is 8000 bytes; this leaves room for the channel. */
+  @Override
+  public int maxEventMessageBytes() {
+    return 7_900;
+  }
+
+  /**
+   * Sends every message in one statement, {@code pg_notify('errand_events', m)} for each, in its
+   * own transaction with {@code synchronous_commit = off} (its commit need not wait for the WAL:
+   * live events are best effort).
+   */
+  @Override
+  public void publishEvents(List<String> messages) {
+    if (messages.isEmpty()) {
+      return;
+    }
+    for (String m : messages) {
+      if (m.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxEventMessageBytes()) {
+        throw new IllegalArgumentException(
+            "an event message must be at most " + maxEventMessageBytes() + " bytes");
+      }
+    }
+    run(
+        "publish events",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(PUBLISH_EVENTS_SQL)) {
+            ps.setArray(1, c.createArrayOf("text", messages.toArray(new String[0])));
+            ps.executeQuery().close();
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Listens for {@code NOTIFY errand_events} on another dedicated connection (thread {@code
+   * errand-pg-listen-events}), with the same reconnects as {@link #subscribe}.
+   */
+  @Override
+  public AutoCloseable subscribeEvents(Consumer<String> listener) {
+    Objects.requireNonNull(listener, "listener");
+    PostgresListener[] self = new PostgresListener[1];
+    PostgresListener l =
+        new PostgresListener(
+            dataSource,
+            EVENTS_CHANNEL,
+            "errand-pg-listen-events",
+            listener,
+            () -> listeners.remove(self[0]));
+    self[0] = l;
+    listeners.add(l);
+    l.start();
+    return l;
+  }
 
   // ------------------------------------------------------------------ schedules
 

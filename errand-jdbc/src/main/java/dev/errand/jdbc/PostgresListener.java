@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One {@code LISTEN} subscription: a dedicated connection from the store's DataSource and a daemon
- * thread, {@value #THREAD_NAME}, that waits for notifications on {@link PostgresJobStore#CHANNEL}
- * and hands each payload (a queue name) to the listener on that thread.
+ * thread ({@value #THREAD_NAME} for {@link PostgresJobStore#CHANNEL}) that waits for notifications
+ * on one channel and hands each payload (a queue name, or a message of cluster events) to the
+ * listener on that thread.
  *
  * <p>When the connection dies (PostgreSQL restarted, backend terminated, network cut) the thread
  * opens a new one with exponential backoff between {@link #MIN_BACKOFF} and {@link #MAX_BACKOFF},
@@ -32,6 +33,7 @@ final class PostgresListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PostgresListener.class);
 
   private final DataSource dataSource;
+  private final String channel;
   private final Consumer<String> listener;
   private final Runnable onClose;
   private final Object wakeUp = new Object();
@@ -42,10 +44,20 @@ final class PostgresListener implements AutoCloseable {
   private volatile boolean listening;
 
   PostgresListener(DataSource dataSource, Consumer<String> listener, Runnable onClose) {
+    this(dataSource, PostgresJobStore.CHANNEL, THREAD_NAME, listener, onClose);
+  }
+
+  PostgresListener(
+      DataSource dataSource,
+      String channel,
+      String threadName,
+      Consumer<String> listener,
+      Runnable onClose) {
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    this.channel = Objects.requireNonNull(channel, "channel");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.onClose = onClose;
-    this.thread = new Thread(this::run, THREAD_NAME);
+    this.thread = new Thread(this::run, threadName);
     thread.setDaemon(true);
   }
 
@@ -66,7 +78,7 @@ final class PostgresListener implements AutoCloseable {
         if (outageStarted != 0) {
           log.info(
               "errand: LISTEN {} restored after {} ms",
-              PostgresJobStore.CHANNEL,
+              channel,
               (System.nanoTime() - outageStarted) / 1_000_000);
           outageStarted = 0;
         }
@@ -86,8 +98,9 @@ final class PostgresListener implements AutoCloseable {
           outageStarted = System.nanoTime();
           log.warn(
               "errand: LISTEN {} connection failed (SQLState {}); reconnecting with backoff"
-                  + " up to {} s, cross-node wake-ups fall back to polling meanwhile",
-              PostgresJobStore.CHANNEL,
+                  + " up to {} s; meanwhile cross-node wake-ups fall back to polling and"
+                  + " other nodes' live events are missed",
+              channel,
               e instanceof SQLException s ? s.getSQLState() : null,
               MAX_BACKOFF.toSeconds(),
               e);
@@ -107,7 +120,7 @@ final class PostgresListener implements AutoCloseable {
     // delivered between transactions: this connection runs in auto-commit.
     c.setAutoCommit(true);
     try (Statement st = c.createStatement()) {
-      st.execute("LISTEN " + PostgresJobStore.CHANNEL);
+      st.execute("LISTEN " + channel);
     }
     NotificationReadAhead.apply(c);
     listening = true;
@@ -147,11 +160,15 @@ final class PostgresListener implements AutoCloseable {
     }
   }
 
-  private void deliver(String queue) {
+  private void deliver(String payload) {
     try {
-      listener.accept(queue);
+      listener.accept(payload);
     } catch (Throwable t) {
-      log.error("errand: job notification listener failed for queue '{}'", queue, t);
+      log.error(
+          "errand: {} notification listener failed for '{}'",
+          channel,
+          payload.length() > 100 ? payload.substring(0, 100) + "…" : payload,
+          t);
     }
   }
 

@@ -71,7 +71,7 @@ public final class ErrandWeb implements AutoCloseable {
     this.health = new Health(errand, config, stats);
     this.events = new EventStream(config);
     this.prometheus = prometheus(errand.meterRegistry());
-    this.subscription = errand.subscribe(events);
+    this.subscription = errand.subscribeCluster(events);
   }
 
   /**
