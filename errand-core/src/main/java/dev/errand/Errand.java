@@ -1086,6 +1086,24 @@ public final class Errand implements AutoCloseable {
     return store.counts();
   }
 
+  /**
+   * What the jobs that finished in {@code [from, to]} (store clock; see {@link
+   * dev.errand.spi.JobStore#now()}) did, by queue and type: successes, failures, retries, timeouts
+   * and durations, counted by the store over every finished job it still holds. The cluster's
+   * numbers, the same on every node.
+   *
+   * @throws IllegalArgumentException if {@code from} is after {@code to}
+   */
+  public FinishedStats finishedStats(Instant from, Instant to) {
+    Objects.requireNonNull(from, "from");
+    Objects.requireNonNull(to, "to");
+    if (from.isAfter(to)) {
+      throw new IllegalArgumentException(
+          "from " + from + " is after to " + to + "; give the window's start first");
+    }
+    return store.finishedStats(from, to);
+  }
+
   /** Nodes that are alive (heartbeat within the last six node-heartbeat intervals). */
   public List<Node> nodes() {
     return store.nodes();

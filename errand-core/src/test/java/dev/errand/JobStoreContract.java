@@ -2,6 +2,7 @@ package dev.errand;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import dev.errand.spi.ClaimedJob;
@@ -752,6 +753,59 @@ public abstract class JobStoreContract {
     assertThat(counts.byQueue().get("a").get(JobState.QUEUED)).isEqualTo(2);
     assertThat(store.liveCounts().count(JobState.SUCCEEDED)).isZero();
     assertThat(store.liveCounts().count(JobState.QUEUED)).isEqualTo(2);
+  }
+
+  @Test
+  void finished_stats_count_the_windows_finished_jobs_by_queue_and_type() {
+    Instant before = store.now().minusSeconds(1);
+    ClaimedJob ok = claimOne(queueWith(job("a")));
+    store.complete(List.of(Completion.succeeded(ok.job().id(), ok.fence(), null)));
+    ClaimedJob slow = claimOne(queueWith(job("a")));
+    AttemptError timeout =
+        new AttemptError(1, Instant.now(), "timeout", "timed out after PT0.1S", "at x");
+    store.complete(
+        List.of(
+            Completion.retry(
+                slow.job().id(), slow.fence(), Instant.now().minusSeconds(1), timeout)));
+    ClaimedJob again = claimOne("a");
+    assertThat(again.job().id()).isEqualTo(slow.job().id());
+    store.complete(List.of(Completion.succeeded(again.job().id(), again.fence(), null)));
+    ClaimedJob bad =
+        claimOne(
+            queueWith(
+                new NewJob(
+                    "u", "b", "{}", 0, 1, Instant.now().minusMillis(1), null, Set.of(), null)));
+    store.complete(List.of(Completion.fail(bad.job().id(), bad.fence(), err(1, "no"))));
+    enqueueOne(job("a")); // waiting: not finished
+    ClaimedJob cancelled = claimOne(queueWith(job("c")));
+    store.cancel(cancelled.job().id()); // cancelled is not finished work
+
+    FinishedStats s = store.finishedStats(before, store.now().plusSeconds(1));
+    FinishedStats.Row all = s.total();
+    assertThat(all.finished()).isEqualTo(3);
+    assertThat(all.succeeded()).isEqualTo(2);
+    assertThat(all.failed()).isEqualTo(1);
+    assertThat(all.retried()).isEqualTo(1);
+    assertThat(all.timedOut()).isEqualTo(1);
+    assertThat(all.timed()).isEqualTo(3);
+    assertThat(all.maxDurationMillis()).isGreaterThanOrEqualTo(0);
+    assertThat(all.totalDurationMillis()).isBetween(0L, all.maxDurationMillis() * 3);
+    assertThat(s.byQueue().keySet()).containsExactly("a", "b");
+    assertThat(s.byQueue().get("a").succeeded()).isEqualTo(2);
+    assertThat(s.byType().get("u").failed()).isEqualTo(1);
+    assertThat(s.rows())
+        .extracting(FinishedStats.Row::queue, FinishedStats.Row::type)
+        .containsExactlyInAnyOrder(tuple("a", "t"), tuple("b", "u"));
+
+    assertThat(store.finishedStats(before.minusSeconds(7200), before.minusSeconds(3600)).rows())
+        .as("a window before everything finished")
+        .isEmpty();
+  }
+
+  /** Enqueues {@code j} and returns its queue, for {@link #claimOne}. */
+  private String queueWith(NewJob j) {
+    enqueueOne(j);
+    return j.queue();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.errand.spi;
 
+import dev.errand.FinishedStats;
 import dev.errand.Job;
 import dev.errand.JobCounts;
 import dev.errand.JobPage;
@@ -10,6 +11,7 @@ import dev.errand.TransactionWork;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -148,6 +150,25 @@ public interface JobStore extends AutoCloseable {
    */
   default AutoCloseable subscribe(Consumer<String> listener) {
     return () -> {};
+  }
+
+  /**
+   * Counts the jobs that finished (SUCCEEDED or FAILED) with {@code finishedAt} in {@code [from,
+   * to]}, by queue and type, over every such job the store holds. SQL stores aggregate in the
+   * database (an index on state and finish time keeps it to the window's rows); this default pages
+   * through {@link #list} and suits small in-memory stores only.
+   */
+  default FinishedStats finishedStats(Instant from, Instant to) {
+    List<Job> all = new ArrayList<>();
+    JobQuery q =
+        JobQuery.all().states(JobState.SUCCEEDED, JobState.FAILED).limit(JobQuery.MAX_LIMIT);
+    Long cursor = null;
+    do {
+      JobPage page = list(q.before(cursor));
+      all.addAll(page.jobs());
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    return FinishedStats.of(from, to, all);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.errand.jdbc;
 
 import dev.errand.AttemptError;
+import dev.errand.FinishedStats;
 import dev.errand.Job;
 import dev.errand.JobCounts;
 import dev.errand.JobPage;
@@ -1098,6 +1099,35 @@ public final class PostgresJobStore implements JobStore {
     return counts(
         "count jobs",
         "SELECT queue, type, state, count(*) FROM errand_jobs GROUP BY queue, type, state");
+  }
+
+  static final String FINISHED_STATS_SQL =
+      """
+      SELECT queue, type,
+             count(*) FILTER (WHERE state = 'SUCCEEDED'),
+             count(*) FILTER (WHERE state = 'FAILED'),
+             count(*) FILTER (WHERE attempt > 1),
+             count(*) FILTER (WHERE errors @> '[{"kind": "timeout"}]'),
+             count(d.ms), coalesce(sum(d.ms), 0), coalesce(max(d.ms), 0)
+      FROM errand_jobs,
+           LATERAL (SELECT CASE WHEN finished_at >= started_at
+             THEN floor(extract(epoch FROM finished_at - started_at) * 1000)::bigint END AS ms) d
+      WHERE state IN ('SUCCEEDED', 'FAILED')
+        AND finished_at >= ?::timestamptz AND finished_at <= ?::timestamptz
+      GROUP BY queue, type""";
+
+  /** One aggregate over the window's rows, found through {@code errand_jobs_finished}. */
+  @Override
+  public FinishedStats finishedStats(Instant from, Instant to) {
+    return run(
+        "finished stats",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(FINISHED_STATS_SQL)) {
+            ps.setString(1, isoMicros(from));
+            ps.setString(2, isoMicros(to));
+            return new FinishedStats(from, to, Sql.finishedRows(ps));
+          }
+        });
   }
 
   @Override

@@ -1,7 +1,13 @@
 package dev.errand.jdbc;
 
+import dev.errand.FinishedStats;
+import dev.errand.FinishedStats.Row;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 
 /** The one transaction helper of the JDBC stores. */
@@ -54,5 +60,26 @@ final class Sql {
     } catch (SQLException e) {
       throw new StoreException(operation, e);
     }
+  }
+
+  /** The rows of a finished-stats query: queue, type, then the counters in {@link Row}'s order. */
+  static List<FinishedStats.Row> finishedRows(PreparedStatement ps) throws SQLException {
+    List<FinishedStats.Row> rows = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        rows.add(
+            new FinishedStats.Row(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getLong(3),
+                rs.getLong(4),
+                rs.getLong(5),
+                rs.getLong(6),
+                rs.getLong(7),
+                rs.getLong(8),
+                rs.getLong(9)));
+      }
+    }
+    return rows;
   }
 }

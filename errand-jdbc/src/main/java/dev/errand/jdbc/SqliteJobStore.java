@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.errand.AttemptError;
+import dev.errand.FinishedStats;
 import dev.errand.Job;
 import dev.errand.JobCounts;
 import dev.errand.JobPage;
@@ -1081,6 +1082,35 @@ public final class SqliteJobStore implements JobStore {
   @Override
   public JobCounts counts() {
     return counts("count jobs", COUNTS + GROUP);
+  }
+
+  static final String FINISHED_STATS_SQL =
+      """
+      SELECT queue, type,
+             sum(state = 'SUCCEEDED'), sum(state = 'FAILED'), sum(attempt > 1),
+             sum(EXISTS (SELECT 1 FROM json_each(errors)
+                         WHERE json_extract(value, '$.kind') = 'timeout')),
+             count(ms), coalesce(sum(ms), 0), coalesce(max(ms), 0)
+      FROM (SELECT queue, type, state, attempt, errors,
+                   CASE WHEN finished_at >= started_at THEN (finished_at - started_at) / 1000 END
+                     AS ms
+            FROM errand_jobs
+            WHERE state IN ('SUCCEEDED', 'FAILED') AND finished_at >= ? AND finished_at <= ?)
+      GROUP BY queue, type""";
+
+  /** One aggregate over the window's rows, found through {@code errand_jobs_state}. */
+  @Override
+  public FinishedStats finishedStats(Instant from, Instant to) {
+    return readers()
+        .read(
+            "finished stats",
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(FINISHED_STATS_SQL)) {
+                ps.setLong(1, micros(from));
+                ps.setLong(2, micros(to));
+                return new FinishedStats(from, to, Sql.finishedRows(ps));
+              }
+            });
   }
 
   @Override

@@ -1,10 +1,8 @@
 package dev.errand.web;
 
 import dev.errand.Errand;
-import dev.errand.Job;
+import dev.errand.FinishedStats;
 import dev.errand.JobCounts;
-import dev.errand.JobPage;
-import dev.errand.JobQuery;
 import dev.errand.JobState;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,16 +12,14 @@ import java.util.TreeMap;
 
 /**
  * Statistics from what the store holds, so they are the cluster's, not one node's: counts by state,
- * queue and type ({@link Errand#counts()}), and over a window the jobs that finished in it, read
- * newest first up to {@link WebConfig#statsSample()} finished jobs.
+ * queue and type ({@link Errand#counts()}), and over a window the jobs that finished in it ({@link
+ * Errand#finishedStats}, one aggregate query), in all, per type and per queue.
  *
  * <p>Rates are over finished jobs (SUCCEEDED or FAILED) whose {@code finishedAt} lies in the
  * window: success and error rate are the shares that succeeded and failed; retry rate the share
  * that needed more than one attempt; timeout rate the share with at least one timed-out attempt.
- * Durations are of each job's last attempt ({@code finishedAt - startedAt}). {@code complete} is
- * false when the sample limit was reached before the store ran out of finished jobs, so a very busy
- * window is under-counted rather than slow to compute. Finished jobs pruned by retention are not
- * counted.
+ * Durations are of each job's last attempt ({@code finishedAt - startedAt}). Every finished job the
+ * store still holds is counted; those pruned by retention are not.
  */
 final class Stats {
   private final Errand errand;
@@ -65,72 +61,41 @@ final class Stats {
     return m;
   }
 
-  /** Window statistics over [now - window, now]. */
+  /** Window statistics over [now - window, now]: in all, then per type and per queue. */
   Map<String, Object> window(Duration window, Instant now) {
     Instant from = now.minus(window);
-    long finished = 0, succeeded = 0, failed = 0, retried = 0, timedOut = 0, timed = 0;
-    long totalMs = 0, maxMs = 0;
-    int read = 0;
-    boolean complete = true;
-    JobQuery q =
-        JobQuery.all()
-            .states(JobState.SUCCEEDED, JobState.FAILED)
-            .limit(Math.min(JobQuery.MAX_LIMIT, config.statsSample()));
-    Long cursor = null;
-    do {
-      JobPage page = errand.jobs(q.before(cursor));
-      for (Job j : page.jobs()) {
-        read++;
-        if (j.finishedAt() == null
-            || j.finishedAt().isBefore(from)
-            || j.finishedAt().isAfter(now)) {
-          continue;
-        }
-        finished++;
-        if (j.state() == JobState.SUCCEEDED) {
-          succeeded++;
-        } else {
-          failed++;
-        }
-        if (j.attempt() > 1) {
-          retried++;
-        }
-        if (j.errors().stream().anyMatch(e -> e.kind().equals("timeout"))) {
-          timedOut++;
-        }
-        if (j.startedAt() != null && !j.finishedAt().isBefore(j.startedAt())) {
-          long ms = Duration.between(j.startedAt(), j.finishedAt()).toMillis();
-          timed++;
-          totalMs += ms;
-          maxMs = Math.max(maxMs, ms);
-        }
-      }
-      cursor = page.nextCursor();
-      if (cursor != null && read >= config.statsSample()) {
-        complete = false;
-        break;
-      }
-    } while (cursor != null);
+    FinishedStats stats = errand.finishedStats(from, now);
     double hours = window.toMillis() / 3_600_000.0;
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("duration", window.toString());
     m.put("from", from);
     m.put("to", now);
+    m.putAll(figures(stats.total(), hours));
+    Map<String, Object> byType = new TreeMap<>();
+    stats.byType().forEach((t, r) -> byType.put(t, figures(r, hours)));
+    m.put("byType", byType);
+    Map<String, Object> byQueue = new TreeMap<>();
+    stats.byQueue().forEach((q, r) -> byQueue.put(q, figures(r, hours)));
+    m.put("byQueue", byQueue);
+    return m;
+  }
+
+  private static Map<String, Object> figures(FinishedStats.Row r, double hours) {
+    long finished = r.finished();
+    Map<String, Object> m = new LinkedHashMap<>();
     m.put("finished", finished);
-    m.put("succeeded", succeeded);
-    m.put("failed", failed);
-    m.put("retried", retried);
-    m.put("timedOut", timedOut);
-    m.put("successRate", rate(succeeded, finished));
-    m.put("errorRate", rate(failed, finished));
-    m.put("retryRate", rate(retried, finished));
-    m.put("timeoutRate", rate(timedOut, finished));
-    m.put("avgDurationMs", timed == 0 ? null : (double) totalMs / timed);
-    m.put("maxDurationMs", timed == 0 ? null : maxMs);
+    m.put("succeeded", r.succeeded());
+    m.put("failed", r.failed());
+    m.put("retried", r.retried());
+    m.put("timedOut", r.timedOut());
+    m.put("successRate", rate(r.succeeded(), finished));
+    m.put("errorRate", rate(r.failed(), finished));
+    m.put("retryRate", rate(r.retried(), finished));
+    m.put("timeoutRate", rate(r.timedOut(), finished));
+    m.put("avgDurationMs", r.averageDurationMillis());
+    m.put("maxDurationMs", r.timed() == 0 ? null : r.maxDurationMillis());
     m.put("throughputPerMinute", finished / (hours * 60));
     m.put("jobsPerHour", finished / hours);
-    m.put("sampled", read);
-    m.put("complete", complete);
     return m;
   }
 

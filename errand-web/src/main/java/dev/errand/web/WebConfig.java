@@ -49,9 +49,6 @@ public final class WebConfig {
   /** Window of {@code /api/stats} unless a request asks for another. */
   public static final Duration DEFAULT_STATS_WINDOW = Duration.ofHours(1);
 
-  /** Most finished jobs read to compute window statistics unless told otherwise. */
-  public static final int DEFAULT_STATS_SAMPLE = 5000;
-
   /**
    * A node whose heartbeat is older than this counts as not heartbeating, unless told otherwise.
    */
@@ -81,7 +78,6 @@ public final class WebConfig {
   private final int sseClientBuffer;
   private final Duration sseKeepAlive;
   private final Duration statsWindow;
-  private final int statsSample;
   private final Duration nodeStaleAfter;
   private final double failureRateWarning;
   private final boolean openHealth;
@@ -101,7 +97,6 @@ public final class WebConfig {
     this.sseClientBuffer = b.sseClientBuffer;
     this.sseKeepAlive = b.sseKeepAlive;
     this.statsWindow = b.statsWindow;
-    this.statsSample = b.statsSample;
     this.nodeStaleAfter = b.nodeStaleAfter;
     this.failureRateWarning = b.failureRateWarning;
     this.openHealth = b.openHealth;
@@ -190,11 +185,6 @@ public final class WebConfig {
     return statsWindow;
   }
 
-  /** Most finished jobs read per statistics computation. */
-  public int statsSample() {
-    return statsSample;
-  }
-
   /** Heartbeat age after which a node counts as not heartbeating. */
   public Duration nodeStaleAfter() {
     return nodeStaleAfter;
@@ -266,7 +256,6 @@ public final class WebConfig {
     private int sseClientBuffer = DEFAULT_SSE_CLIENT_BUFFER;
     private Duration sseKeepAlive = DEFAULT_SSE_KEEP_ALIVE;
     private Duration statsWindow = DEFAULT_STATS_WINDOW;
-    private int statsSample = DEFAULT_STATS_SAMPLE;
     private Duration nodeStaleAfter = DEFAULT_NODE_STALE_AFTER;
     private double failureRateWarning = DEFAULT_FAILURE_RATE_WARNING;
     private boolean openHealth;
@@ -417,15 +406,6 @@ public final class WebConfig {
     /** Default window of {@code /api/stats} and of the health failure rate (1 h); 1 min–30 days. */
     public Builder statsWindow(Duration window) {
       this.statsWindow = between("statsWindow", window, Duration.ofMinutes(1), Duration.ofDays(30));
-      return this;
-    }
-
-    /**
-     * Most finished jobs read per statistics computation ({@value WebConfig#DEFAULT_STATS_SAMPLE});
-     * 100–100000.
-     */
-    public Builder statsSample(int jobs) {
-      this.statsSample = range("statsSample", jobs, 100, 100_000);
       return this;
     }
 

@@ -160,6 +160,15 @@ class OperationsApiTest extends FixtureTest {
         .isGreaterThanOrEqualTo(w.path("avgDurationMs").asLong());
     assertThat(w.path("jobsPerHour").asDouble()).isEqualTo((double) finished);
     assertThat(w.path("throughputPerMinute").asDouble()).isEqualTo(finished / 60.0);
-    assertThat(w.path("complete").asBoolean()).isTrue();
+    JsonNode flaky = w.path("byType").path("flaky");
+    assertThat(flaky.path("finished").asLong()).isEqualTo(1);
+    assertThat(flaky.path("retried").asLong()).isEqualTo(1);
+    assertThat(flaky.path("retryRate").asDouble()).isEqualTo(1.0);
+    assertThat(w.path("byType").path("slow").path("timedOut").asLong()).isEqualTo(1);
+    long perQueue = 0;
+    for (JsonNode q : w.path("byQueue")) {
+      perQueue += q.path("finished").asLong();
+    }
+    assertThat(perQueue).isEqualTo(finished);
   }
 }
