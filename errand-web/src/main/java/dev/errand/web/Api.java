@@ -720,25 +720,55 @@ final class Api {
 
   Reply stats(Context ctx, Stats stats) {
     Request.onlyParams(ctx, Set.of("window"));
-    String w = Request.param(ctx, "window");
-    Duration window = config.statsWindow();
-    if (w != null) {
-      try {
-        window = Duration.parse(w);
-      } catch (java.time.format.DateTimeParseException e) {
-        window = null;
-      }
-      if (window == null
-          || window.compareTo(Duration.ofMinutes(1)) < 0
-          || window.compareTo(Duration.ofDays(30)) > 0) {
-        throw ApiException.badRequest(
-            "invalid_parameter",
-            "window must be an ISO-8601 duration from"
-                + " PT1M to P30D, such as PT1H, got '"
-                + Fields.clip(w)
-                + "'");
-      }
-    }
+    Duration window = durationParam(ctx, "window", config.statsWindow(), "PT1H");
     return Reply.ok(stats.compute(window));
+  }
+
+  /** {@code GET /api/stats/series}: finished jobs per step over the window, oldest first. */
+  Reply statsSeries(Context ctx, Stats stats) {
+    Request.onlyParams(ctx, Set.of("window", "step"));
+    Duration window = durationParam(ctx, "window", Duration.ofHours(1), "PT1H");
+    Duration step = durationParam(ctx, "step", Duration.ofMinutes(1), "PT1M");
+    if (window.toMillis() / step.toMillis() > Stats.MAX_POINTS) {
+      throw ApiException.badRequest(
+          "invalid_parameter",
+          "window / step gives more than "
+              + Stats.MAX_POINTS
+              + " points ("
+              + window
+              + " / "
+              + step
+              + "); take a longer step or a shorter window");
+    }
+    return Reply.ok(stats.series(window, step));
+  }
+
+  /** An ISO-8601 duration parameter from PT1M to P30D, or {@code fallback} when absent. */
+  private static Duration durationParam(
+      Context ctx, String name, Duration fallback, String example) {
+    String w = Request.param(ctx, name);
+    if (w == null) {
+      return fallback;
+    }
+    Duration d;
+    try {
+      d = Duration.parse(w);
+    } catch (java.time.format.DateTimeParseException e) {
+      d = null;
+    }
+    if (d == null
+        || d.compareTo(Duration.ofMinutes(1)) < 0
+        || d.compareTo(Duration.ofDays(30)) > 0) {
+      throw ApiException.badRequest(
+          "invalid_parameter",
+          name
+              + " must be an ISO-8601 duration from"
+              + " PT1M to P30D, such as "
+              + example
+              + ", got '"
+              + Fields.clip(w)
+              + "'");
+    }
+    return d;
   }
 }

@@ -201,6 +201,7 @@ public final class ErrandWeb implements AutoCloseable {
         p + "/api/queues/{name}/resume", endpoint(Scope.ADMIN, ctx -> api.pauseQueue(ctx, false)));
     get(r, p + "/api/nodes", endpoint(Scope.READ, api::nodes));
     get(r, p + "/api/stats", endpoint(Scope.READ, ctx -> api.stats(ctx, stats)));
+    get(r, p + "/api/stats/series", endpoint(Scope.READ, ctx -> api.statsSeries(ctx, stats)));
     for (String path : new String[] {"/health", "/health/ready", "/health/live"}) {
       boolean live = path.endsWith("/live");
       get(

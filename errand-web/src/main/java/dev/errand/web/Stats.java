@@ -6,7 +6,9 @@ import dev.errand.JobCounts;
 import dev.errand.JobState;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -22,6 +24,9 @@ import java.util.TreeMap;
  * store still holds is counted; those pruned by retention are not.
  */
 final class Stats {
+  /** Most points {@link #series} gives. */
+  static final int MAX_POINTS = 240;
+
   private final Errand errand;
   private final WebConfig config;
 
@@ -77,6 +82,36 @@ final class Stats {
     Map<String, Object> byQueue = new TreeMap<>();
     stats.byQueue().forEach((q, r) -> byQueue.put(q, figures(r, hours)));
     m.put("byQueue", byQueue);
+    return m;
+  }
+
+  /**
+   * Finished jobs per {@code step} over the {@code window} ending now: steps aligned to whole
+   * multiples of {@code step} since the epoch (so minutes start at :00), the last one still
+   * filling, each one {@link Errand#finishedStats} query.
+   */
+  Map<String, Object> series(Duration window, Duration step) {
+    Instant now = errand.store().now();
+    long stepMs = step.toMillis();
+    long last = Math.floorDiv(now.toEpochMilli(), stepMs) * stepMs;
+    long count = Math.max(1, window.toMillis() / stepMs);
+    List<Map<String, Object>> points = new ArrayList<>();
+    for (long i = count - 1; i >= 0; i--) {
+      Instant from = Instant.ofEpochMilli(last - i * stepMs);
+      Instant to = i == 0 ? now : from.plusMillis(stepMs).minusNanos(1);
+      FinishedStats.Row r = errand.finishedStats(from, to).total();
+      Map<String, Object> p = new LinkedHashMap<>();
+      p.put("at", from);
+      p.put("succeeded", r.succeeded());
+      p.put("failed", r.failed());
+      p.put("errorRate", rate(r.failed(), r.finished()));
+      points.add(p);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("at", now);
+    m.put("window", window.toString());
+    m.put("step", step.toString());
+    m.put("points", points);
     return m;
   }
 

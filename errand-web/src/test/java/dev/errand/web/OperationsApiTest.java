@@ -171,4 +171,44 @@ class OperationsApiTest extends FixtureTest {
     }
     assertThat(perQueue).isEqualTo(finished);
   }
+
+  @Test
+  void stats_series_counts_finished_jobs_per_step_and_rejects_bad_steps() {
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(f.enqueue(EMAIL));
+    }
+    ids.add(f.enqueue("{\"type\":\"fail\",\"payload\":{}}"));
+    for (long id : ids) {
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> f.errand.job(id).orElseThrow().state().isFinal());
+    }
+    JsonNode s = f.get("/api/stats/series?window=PT10M&step=PT1M").json();
+    JsonNode points = s.path("points");
+    assertThat(points).hasSize(10);
+    long ok = 0;
+    long bad = 0;
+    Instant previous = Instant.EPOCH;
+    for (JsonNode p : points) {
+      Instant at = Instant.parse(p.path("at").asText());
+      assertThat(at).isAfter(previous);
+      assertThat(at.getEpochSecond() % 60).as("steps start on the minute").isZero();
+      previous = at;
+      ok += p.path("succeeded").asLong();
+      bad += p.path("failed").asLong();
+    }
+    // maintenance jobs of the engine may finish too: at least ours, and exactly our failure
+    assertThat(ok).isGreaterThanOrEqualTo(3);
+    assertThat(bad).isEqualTo(1);
+
+    Res tooFine = f.get("/api/stats/series?step=PT1S");
+    assertThat(tooFine.status()).isEqualTo(400);
+    assertThat(tooFine.code()).isEqualTo("invalid_parameter");
+    assertThat(tooFine.message()).contains("step must be an ISO-8601 duration");
+    Res tooMany = f.get("/api/stats/series?window=P30D&step=PT1M");
+    assertThat(tooMany.status()).isEqualTo(400);
+    assertThat(tooMany.message()).contains("more than 240 points").contains("longer step");
+    assertThat(f.get("/api/stats/series?bucket=PT1M").status()).isEqualTo(400);
+  }
 }

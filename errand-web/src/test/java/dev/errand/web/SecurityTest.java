@@ -153,7 +153,13 @@ class SecurityTest {
 
     for (String path :
         new String[] {
-          "/api/jobs", "/api/jobs/1", "/api/events", "/health", "/metrics", "/api/stats"
+          "/api/jobs",
+          "/api/jobs/1",
+          "/api/events",
+          "/health",
+          "/metrics",
+          "/api/stats",
+          "/api/stats/series"
         }) {
       Res head = f.send(f.request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
       assertThat(head.status()).as("HEAD " + path + " without a key").isEqualTo(401);
