@@ -325,7 +325,15 @@ public final class CivicApp implements AutoCloseable {
                     now);
                 return new Login(0, null, failure);
               }
-              update(c, "DELETE FROM otp_codes WHERE phone = ?", phone);
+              if (update(
+                      c,
+                      "DELETE FROM otp_codes WHERE phone = ? AND code_hash = ?",
+                      phone,
+                      code.get().hash())
+                  == 0) {
+                // another request signed in with this code between our read and this delete
+                return new Login(0, null, "the code was just used: request a new one");
+              }
               update(
                   c,
                   "INSERT INTO users (phone, created_at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING",
@@ -828,10 +836,12 @@ public final class CivicApp implements AutoCloseable {
     return ExampleServer.baseUrl(server, config.host());
   }
 
+  /** The app's Errand engine (queue {@value CivicJobs#QUEUE} and the token cleanup schedule). */
   public Errand errand() {
     return errand;
   }
 
+  /** The app's database: its tables and Errand's jobs. */
   public ExampleDatabase database() {
     return db;
   }

@@ -148,21 +148,25 @@ public record CivicConfig(
       this.database = () -> ExampleDatabase.sqlite(dataDir.resolve("civic.db"));
     }
 
+    /** Sets {@link CivicConfig#database()}. */
     public Builder database(Supplier<ExampleDatabase> database) {
       this.database = database;
       return this;
     }
 
+    /** Sets {@link CivicConfig#host()}. */
     public Builder host(String host) {
       this.host = host;
       return this;
     }
 
+    /** Sets {@link CivicConfig#port()}. */
     public Builder port(int port) {
       this.port = port;
       return this;
     }
 
+    /** Sets {@link CivicConfig#publicBaseUrl()}. */
     public Builder publicBaseUrl(String url) {
       this.publicBaseUrl = url;
       return this;
@@ -175,16 +179,19 @@ public record CivicConfig(
       return this;
     }
 
+    /** Sets {@link CivicConfig#mailFrom()}. */
     public Builder mailFrom(String from) {
       this.mailFrom = from;
       return this;
     }
 
+    /** Sets {@link CivicConfig#smtpTimeout()}. */
     public Builder smtpTimeout(Duration timeout) {
       this.smtpTimeout = timeout;
       return this;
     }
 
+    /** Sets {@link CivicConfig#smsSender()}. */
     public Builder smsSender(SmsSender sender) {
       this.smsSender = sender;
       return this;
@@ -196,11 +203,13 @@ public record CivicConfig(
       return this;
     }
 
+    /** Sets {@link CivicConfig#workers()}. */
     public Builder workers(int workers) {
       this.workers = workers;
       return this;
     }
 
+    /** Sets {@link CivicConfig#laneThreads()}. */
     public Builder laneThreads(int threads) {
       this.laneThreads = threads;
       return this;
@@ -220,31 +229,37 @@ public record CivicConfig(
       return this;
     }
 
+    /** Sets {@link CivicConfig#otpTtl()}. */
     public Builder otpTtl(Duration ttl) {
       this.otpTtl = ttl;
       return this;
     }
 
+    /** Sets {@link CivicConfig#accessTokenTtl()}. */
     public Builder accessTokenTtl(Duration ttl) {
       this.accessTokenTtl = ttl;
       return this;
     }
 
+    /** Sets {@link CivicConfig#emailTokenTtl()}. */
     public Builder emailTokenTtl(Duration ttl) {
       this.emailTokenTtl = ttl;
       return this;
     }
 
+    /** Sets {@link CivicConfig#tokenCleanupInterval()}. */
     public Builder tokenCleanupInterval(Duration interval) {
       this.tokenCleanupInterval = interval;
       return this;
     }
 
+    /** Sets {@link CivicConfig#reputationPerReport()}. */
     public Builder reputationPerReport(int points) {
       this.reputationPerReport = points;
       return this;
     }
 
+    /** Sets {@link CivicConfig#clock()}. */
     public Builder clock(Clock clock) {
       this.clock = clock;
       return this;
