@@ -201,8 +201,16 @@ public final class CivicApp implements AutoCloseable {
    * {@code Javalin.create(cfg -> { cfg.registerPlugin(app.afterResponsePlugin());
    * app.routes(cfg.routes); })}; without the plugin the after-response tasks still run, on the
    * lane's next free thread instead of after the response.
+   *
+   * @throws IllegalArgumentException if {@link CivicConfig#publicBaseUrl} is not set: the link in
+   *     verification emails must point to the host server
    */
   public static CivicApp create(CivicConfig config) {
+    if (config.publicBaseUrl() == null) {
+      throw new IllegalArgumentException(
+          "without its own server the app needs publicBaseUrl: the URL of the server its routes"
+              + " are mounted on, which the link in verification emails points to");
+    }
     CivicApp app = new CivicApp(config);
     app.begin();
     return app;
@@ -823,10 +831,7 @@ public final class CivicApp implements AutoCloseable {
   }
 
   private String linkBase() {
-    if (config.publicBaseUrl() != null) {
-      return config.publicBaseUrl();
-    }
-    return server != null ? baseUrl() : "http://" + config.host() + ":" + config.port();
+    return config.publicBaseUrl() != null ? config.publicBaseUrl() : baseUrl();
   }
 
   // ------------------------------------------------------------------ accessors
@@ -849,6 +854,11 @@ public final class CivicApp implements AutoCloseable {
   /** Alerts raised by dead-lettered and repeatedly failing jobs (email delivery). */
   public Alerts alerts() {
     return alerts;
+  }
+
+  /** The job types, for tests in this package. */
+  CivicJobs jobs() {
+    return jobs;
   }
 
   /** The after-response lane of this app. */

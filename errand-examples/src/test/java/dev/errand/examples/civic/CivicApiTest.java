@@ -2,9 +2,13 @@ package dev.errand.examples.civic;
 
 import static dev.errand.examples.ExampleDatabase.number;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.errand.Errand;
+import dev.errand.examples.ExampleServer;
 import dev.errand.examples.TestHttp;
+import io.javalin.Javalin;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -173,5 +177,32 @@ class CivicApiTest extends CivicTestBase {
     assertThat(http.get(link(0)).status()).isEqualTo(200);
     assertThat(jobs("civic.send-email")).as("nothing was left for a worker").isEmpty();
     assertThat(jobs("civic.queue-for-review")).isEmpty();
+  }
+
+  @Test
+  void the_app_mounts_on_a_host_server_with_its_after_response_plugin() throws Exception {
+    int port = TestHttp.closedPort();
+    assertThatThrownBy(() -> CivicApp.create(config().build()))
+        .hasMessageContaining("without its own server the app needs publicBaseUrl");
+    app = CivicApp.create(config().publicBaseUrl("http://127.0.0.1:" + port).build());
+    Javalin host =
+        ExampleServer.startConfigured(
+            Errand.defaultMapper(),
+            "127.0.0.1",
+            port,
+            cfg -> {
+              cfg.registerPlugin(app.afterResponsePlugin());
+              app.routes(cfg.routes);
+            });
+    try {
+      http = new TestHttp("http://127.0.0.1:" + port);
+      TestHttp citizen = signIn("+919876543210");
+      citizen.post("/api/v1/users/me/verification/email/send", "{\"email\":\"asha@example.org\"}");
+      await().atMost(WAIT).until(() -> mail.getReceivedMessages().length == 1);
+      assertThat(http.get(link(0)).status()).isEqualTo(200);
+      assertThat(me(citizen).get("emailVerified").asBoolean()).isTrue();
+    } finally {
+      host.stop();
+    }
   }
 }

@@ -135,4 +135,22 @@ class CivicBackgroundFailureTest extends CivicTestBase {
     assertThat(job.result()).isEqualTo("{\"otpCodes\":1,\"accessTokens\":1,\"emailTokens\":1}");
     assertThat(citizen.get("/api/v1/users/me").status()).isEqualTo(401);
   }
+
+  @Test
+  void an_email_job_with_an_invalid_address_fails_at_once_without_retries() {
+    start();
+    CivicJobs jobs = app.jobs();
+
+    long id =
+        app.errand()
+            .enqueue(jobs.sendEmail, new CivicJobs.Email("not an address", "Hi", "Body"))
+            .id();
+
+    await().atMost(WAIT).until(() -> app.errand().job(id).orElseThrow().state().isFinal());
+    Job job = app.errand().job(id).orElseThrow();
+    assertThat(job.state()).isEqualTo(JobState.FAILED);
+    assertThat(job.attempt()).isEqualTo(1);
+    assertThat(job.lastError()).contains("email address 'not an address' is not valid");
+    assertThat(mail.getReceivedMessages()).isEmpty();
+  }
 }
