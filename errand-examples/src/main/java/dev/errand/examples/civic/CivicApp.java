@@ -884,8 +884,9 @@ public final class CivicApp implements AutoCloseable {
   /**
    * Runs the civic reports app alone: {@code DATA_DIR} (default {@code data/civic}), {@code PORT}
    * (7001), {@code DATABASE_URL} (a jdbc:postgresql:// URL instead of the SQLite file), {@code
-   * SMTP_HOST} and {@code SMTP_PORT} (without them an embedded GreenMail server on 127.0.0.1:3025
-   * receives the emails), {@code BACKGROUND=false} (everything in the request).
+   * SMTP_HOST} and {@code SMTP_PORT} (without a host an embedded GreenMail server on 127.0.0.1,
+   * port {@code SMTP_PORT} or 3025, receives the emails), {@code BACKGROUND=false} (everything in
+   * the request).
    */
   public static void main(String[] args) throws InterruptedException {
     Map<String, String> env = System.getenv();
@@ -900,10 +901,11 @@ public final class CivicApp implements AutoCloseable {
     if (env.get("SMTP_HOST") != null) {
       b.smtp(env.get("SMTP_HOST"), Integer.parseInt(env.getOrDefault("SMTP_PORT", "25")));
     } else {
-      greenMail = new GreenMail(new ServerSetup(3025, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+      int port = Integer.parseInt(env.getOrDefault("SMTP_PORT", "3025"));
+      greenMail = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
       greenMail.start();
-      b.smtp("127.0.0.1", 3025);
-      log.info("embedded GreenMail SMTP server on 127.0.0.1:3025 receives the emails");
+      b.smtp("127.0.0.1", port);
+      log.info("embedded GreenMail SMTP server on 127.0.0.1:{} receives the emails", port);
     }
     CivicApp app = start(b.build());
     GreenMail mail = greenMail;
