@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 
 /**
  * Seed 001's before/after table, measured on the real civic reports app ({@link CivicApp}, Javalin
@@ -141,15 +143,23 @@ public final class CivicWorkload {
     List<Row> rows = new ArrayList<>();
     List<Effects> effects = new ArrayList<>();
     Path dir = Files.createTempDirectory("errand-bench-civic");
-    for (String mode : List.of("synchronous", "errand")) {
-      progress.printf(
-          "civic: %s, %d iterations, %d client threads, SMTP accepts in %s, SMS in %s%n",
-          mode, o.requests(), o.concurrency(), o.smtpDelay(), o.smsDelay());
-      try (SlowSmtpServer smtp = new SlowSmtpServer(o.smtpDelay())) {
-        effects.add(runMode(o, mode, smtp, dir.resolve(mode), rows));
+    try {
+      for (String mode : List.of("synchronous", "errand")) {
+        progress.printf(
+            "civic: %s, %d iterations, %d client threads, SMTP accepts in %s, SMS in %s%n",
+            mode, o.requests(), o.concurrency(), o.smtpDelay(), o.smsDelay());
+        try (SlowSmtpServer smtp = new SlowSmtpServer(o.smtpDelay())) {
+          effects.add(runMode(o, mode, smtp, dir.resolve(mode), rows));
+        }
+      }
+      return new Result(rows, effects);
+    } finally {
+      try (Stream<Path> files = Files.walk(dir)) { // the two SQLite databases
+        for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(f);
+        }
       }
     }
-    return new Result(rows, effects);
   }
 
   private static Effects runMode(
