@@ -10,6 +10,8 @@ import dev.errand.examples.ExampleServer;
 import dev.errand.examples.TestHttp;
 import io.javalin.Javalin;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** 001's endpoints on SQLite: bad input, authentication, and the synchronous ("before") mode. */
@@ -204,5 +206,30 @@ class CivicApiTest extends CivicTestBase {
     } finally {
       host.stop();
     }
+  }
+
+  @Test
+  void the_response_does_not_wait_for_the_sms_gateway() throws Exception {
+    CountDownLatch gatewayMayAnswer = new CountDownLatch(1);
+    CountDownLatch sending = new CountDownLatch(1);
+    RecordingSms recorded = sms;
+    start(
+        config()
+            .smsSender(
+                (phone, text) -> {
+                  sending.countDown();
+                  if (!gatewayMayAnswer.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the test never released the gateway");
+                  }
+                  recorded.send(phone, text);
+                }));
+
+    TestHttp.Response r = http.post("/api/v1/auth/request-otp", "{\"phone\":\"+919876543210\"}");
+
+    assertThat(r.status()).as("answered while the gateway still holds the text").isEqualTo(200);
+    assertThat(sending.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(sms.texts()).isEmpty();
+    gatewayMayAnswer.countDown();
+    awaitCode("+919876543210");
   }
 }
