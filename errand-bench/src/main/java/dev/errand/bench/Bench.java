@@ -42,6 +42,10 @@ public final class Bench {
       EmailWorkload.main(java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
+    if (args.length > 0 && args[0].equals("civic")) {
+      CivicWorkload.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     if (args.length > 0 && args[0].equals("http")) {
       HttpApiWorkload.main(java.util.Arrays.copyOfRange(args, 1, args.length));
       return;

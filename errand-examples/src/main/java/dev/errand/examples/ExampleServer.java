@@ -3,6 +3,7 @@ package dev.errand.examples;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.errand.Errand;
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.json.JavalinJackson;
 import io.javalin.router.JavalinDefaultRoutingApi;
 import java.util.function.Consumer;
@@ -23,11 +24,20 @@ public final class ExampleServer {
    */
   public static Javalin start(
       ObjectMapper mapper, String host, int port, Consumer<JavalinDefaultRoutingApi> routes) {
+    return startConfigured(mapper, host, port, cfg -> routes.accept(cfg.routes));
+  }
+
+  /**
+   * Like {@link #start} for an app that configures more than routes (a plugin such as errand's
+   * after-response plugin): {@code configure} gets the whole configuration.
+   */
+  public static Javalin startConfigured(
+      ObjectMapper mapper, String host, int port, Consumer<JavalinConfig> configure) {
     return Javalin.create(
             cfg -> {
               cfg.jsonMapper(new JavalinJackson(mapper, false));
               cfg.startup.showJavalinBanner = false;
-              routes.accept(cfg.routes);
+              configure.accept(cfg);
             })
         .start(host, port);
   }
