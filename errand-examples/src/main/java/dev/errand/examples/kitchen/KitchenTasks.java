@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -107,11 +108,22 @@ final class KitchenTasks {
         "maxAttempts",
         j.maxAttempts(),
         "lastError",
-        j.lastError(),
+        readable(j.lastError()),
         "nextAttemptAt",
         status.equals("retrying") ? j.runAt().toString() : null,
         "outcome",
         j.state() == JobState.SUCCEEDED ? outcome(j.id(), items) : null);
+  }
+
+  private static final Pattern CLASS_PREFIX =
+      Pattern.compile("^(?:[a-z_][\\w]*\\.)+[A-Z][\\w$]*: ");
+
+  /**
+   * An attempt's error as a cook reads it: Errand stores {@code java.io.IOException: message}, the
+   * page shows {@code message}. Null stays null.
+   */
+  static String readable(String error) {
+    return error == null ? null : CLASS_PREFIX.matcher(error).replaceFirst("");
   }
 
   /** 004's status of a job at {@code now}. */

@@ -127,8 +127,8 @@ final class TaskEvents implements JobEventListener {
                   + " failed, retrying"
                   + (job == null ? "" : " at " + job.runAt())
                   + ": "
-                  + e.error();
-          case FAILED -> description + " failed: " + e.error();
+                  + KitchenTasks.readable(e.error());
+          case FAILED -> description + " failed: " + KitchenTasks.readable(e.error());
           case RETRIED -> description + ": retried by hand";
           case CANCELLED -> description + ": cancelled";
           default -> description + ": " + e.kind().name().toLowerCase().replace('_', ' ');
@@ -148,7 +148,7 @@ final class TaskEvents implements JobEventListener {
             "message",
             message,
             "error",
-            e.error()));
+            KitchenTasks.readable(e.error())));
   }
 
   private static void write(OutputStream out, String s) throws IOException {
