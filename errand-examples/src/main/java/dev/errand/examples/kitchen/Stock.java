@@ -120,7 +120,7 @@ final class Stock {
    * came from which batch (less than asked when the stock runs out).
    *
    * @throws ConcurrentStockChange if another transaction changed a batch between the read and the
-   *     write (the attempt is retried)
+   *     write (the task runs again without spending an attempt)
    */
   static List<Allocation> allocateFifo(Connection c, String itemId, long quantity)
       throws SQLException {
@@ -299,17 +299,12 @@ final class Stock {
         itemId);
   }
 
-  /** Another transaction took from a batch this one was allocating from; retry the attempt. */
+  /** Another transaction took from a batch this one was allocating from; run the task again. */
   static final class ConcurrentStockChange extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     ConcurrentStockChange(String itemId, long batchId) {
-      super(
-          "batch "
-              + batchId
-              + " of "
-              + itemId
-              + " changed while this task allocated from it; the attempt is retried");
+      super("batch " + batchId + " of " + itemId + " changed while this task allocated from it");
     }
   }
 }

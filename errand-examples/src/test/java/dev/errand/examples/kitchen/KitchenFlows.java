@@ -3,6 +3,8 @@ package dev.errand.examples.kitchen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The core flows of 004, run on every database. */
@@ -74,5 +76,22 @@ abstract class KitchenFlows extends KitchenTestBase {
     assertThat(kpi.get(0).get("kind").asText()).isEqualTo("product_writeoff");
     assertThat(kpi.get(0).get("affectsKpi").asBoolean()).isFalse();
     assertThat(kpi.get(0).get("cost").asLong()).isEqualTo(228000); // 30000 + 180000 + 18000
+  }
+
+  @Test
+  void concurrent_tasks_on_the_same_batches_take_each_unit_once() {
+    start(config().workers(4));
+    List<Long> ids = new ArrayList<>();
+
+    for (int i = 0; i < 6; i++) {
+      ids.add(writeOff("product", "chickpeas", 1000, "spoiled", true));
+    }
+
+    for (long id : ids) {
+      events.awaitEvent(id, "succeeded");
+    }
+    assertThat(stock("chickpeas")).isZero();
+    assertThat(batches("chickpeas")).hasSize(2); // no negative batch: exactly the 6000 g in stock
+    assertThat(http.get("/api/kpi").json()).hasSize(6);
   }
 }
