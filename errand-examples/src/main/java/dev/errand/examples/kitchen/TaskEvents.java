@@ -119,7 +119,7 @@ final class TaskEvents implements JobEventListener {
         switch (e.kind()) {
           case ENQUEUED -> description + ": queued";
           case STARTED -> description + ": processing (attempt " + e.attempt() + ")";
-          case SUCCEEDED -> description + " done: " + tasks.outcome(e.jobId(), catalog);
+          case SUCCEEDED -> tasks.outcome(e.jobId(), catalog);
           case RETRY_SCHEDULED ->
               description
                   + ": attempt "

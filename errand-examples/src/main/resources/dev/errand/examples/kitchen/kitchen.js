@@ -113,7 +113,7 @@
     lists.history.forEach((t) => {
       if (!ids.has(t.id)) return;
       forget(t.id);
-      if (t.status === 'completed') snackbar(t.description + ' done: ' + t.outcome, 'success');
+      if (t.status === 'completed') snackbar(t.outcome, 'success');
       else snackbar(t.description + ' failed: ' + t.lastError, 'error');
     });
   }

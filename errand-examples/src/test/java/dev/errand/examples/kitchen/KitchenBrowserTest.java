@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.errand.Job;
 import dev.errand.JobQuery;
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -55,6 +57,7 @@ class KitchenBrowserTest extends KitchenTestBase {
     new Select(driver.findElement(By.id("production-preparation"))).selectByValue("hummus");
     driver.findElement(By.id("production-quantity")).sendKeys("500");
     driver.findElement(By.id("production-user")).sendKeys("Sari");
+    screenshot("kitchen-production-dialog");
     driver.findElement(By.id("production-submit")).click();
 
     await("the production dialog closes", d -> !dialog.isDisplayed());
@@ -66,13 +69,15 @@ class KitchenBrowserTest extends KitchenTestBase {
 
     WebElement done = awaitText(By.cssSelector("#snackbars .snackbar.success"), "Hummus 500 g");
     assertThat(done.getText()).contains("Hummus 500 g produced, cost 29500");
+    screenshot("kitchen-production-done");
     awaitText(By.id("history-list"), "Production: Hummus 500 g");
     assertThat(driver.findElement(By.id("processing-list")).getText()).isEqualTo("none");
     assertThat(faults()).isEmpty();
   }
 
   @Test
-  void a_failed_task_shows_an_error_snackbar_and_its_retry_button_runs_it_again() {
+  void a_failed_task_shows_an_error_snackbar_and_its_retry_button_runs_it_again()
+      throws IOException {
     start(config());
     open();
 
@@ -86,6 +91,7 @@ class KitchenBrowserTest extends KitchenTestBase {
         By.cssSelector("#snackbars .snackbar.error"), "Tomatoes needs 9000 g, 5000 g in stock");
     WebElement retry =
         awaitVisible("the Retry button of the failed task", By.cssSelector("#failed-list .retry"));
+    screenshot("kitchen-task-failed");
     assertThat(
             http.post(
                     "/api/stock/receipts",
@@ -174,6 +180,13 @@ class KitchenBrowserTest extends KitchenTestBase {
                 .filter(e -> e.getText().contains(text))
                 .findFirst()
                 .orElse(null));
+  }
+
+  /** Saves the viewport as target/screenshots/{name}.png, for whoever reviews the page. */
+  private void screenshot(String name) throws IOException {
+    Path to = Path.of("target", "screenshots", name + ".png");
+    Files.createDirectories(to.getParent());
+    Files.write(to, driver.getScreenshotAs(OutputType.BYTES));
   }
 
   /** Uncaught script errors and anything the Content-Security-Policy refused. */

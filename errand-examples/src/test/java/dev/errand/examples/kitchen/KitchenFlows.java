@@ -17,8 +17,7 @@ abstract class KitchenFlows extends KitchenTestBase {
     long id = produce("hummus", 2000);
 
     JsonNode done = events.awaitEvent(id, "succeeded");
-    assertThat(done.get("message").asText())
-        .isEqualTo("Production: Hummus 2000 g done: Hummus 2000 g produced, cost 119200");
+    assertThat(done.get("message").asText()).isEqualTo("Hummus 2000 g produced, cost 119200");
     assertThat(done.get("status").asText()).isEqualTo("completed");
     assertThat(events.kinds(id)).containsSubsequence("enqueued", "started", "succeeded");
     // 1200 g of chickpeas: all of the older batch (1000 g at 30), 200 g of the newer one (at 36)
@@ -62,8 +61,8 @@ abstract class KitchenFlows extends KitchenTestBase {
     JsonNode done = events.awaitEvent(id, "succeeded");
     assertThat(done.get("message").asText())
         .isEqualTo(
-            "Write-off: Chickpeas 6500 g (expired) done: Written off Chickpeas 6500 g (500 not in"
-                + " stock, recorded as a negative batch), cost 228000");
+            "Written off Chickpeas 6500 g (500 not in stock, recorded as a negative batch), cost"
+                + " 228000");
     JsonNode chickpeas = batches("chickpeas");
     assertThat(chickpeas).hasSize(3);
     assertThat(chickpeas.get(0).get("quantity").asLong()).isZero();
