@@ -3,6 +3,7 @@ package dev.errand.examples.kitchen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.errand.Job;
 import dev.errand.JobQuery;
 import java.io.File;
@@ -108,6 +109,33 @@ class KitchenBrowserTest extends KitchenTestBase {
     driver.navigate().refresh(); // the tasks live in the database, not in the page
     awaitText(By.id("history-list"), "Production: Tomato sauce 10000 g");
     awaitText(By.id("stock"), "Tomato sauce");
+    assertThat(faults()).isEmpty();
+  }
+
+  @Test
+  void the_write_off_dialog_queues_a_write_off_and_reports_the_negative_batch() {
+    start(config());
+    open();
+
+    driver.findElement(By.id("open-writeoff")).click();
+    WebElement dialog = driver.findElement(By.id("writeoff-dialog"));
+    await("the write-off dialog opens", d -> dialog.isDisplayed());
+    new Select(driver.findElement(By.id("writeoff-kind"))).selectByValue("product");
+    new Select(driver.findElement(By.id("writeoff-item"))).selectByValue("onion");
+    driver.findElement(By.id("writeoff-quantity")).sendKeys("2500");
+    new Select(driver.findElement(By.id("writeoff-reason"))).selectByValue("spoiled");
+    driver.findElement(By.id("writeoff-user")).sendKeys("John");
+    driver.findElement(By.id("writeoff-affects-kpi")).click();
+    driver.findElement(By.id("writeoff-submit")).click();
+
+    await("the write-off dialog closes", d -> !dialog.isDisplayed());
+    awaitText(
+        By.cssSelector("#snackbars .snackbar.success"),
+        "Written off Onion 2500 g (500 not in stock, recorded as a negative batch), cost 37500");
+    awaitText(By.id("stock"), "-500 g");
+    JsonNode kpi = http.get("/api/kpi").json();
+    assertThat(kpi.get(0).get("kind").asText()).isEqualTo("product_writeoff");
+    assertThat(kpi.get(0).get("affectsKpi").asBoolean()).isFalse();
     assertThat(faults()).isEmpty();
   }
 
