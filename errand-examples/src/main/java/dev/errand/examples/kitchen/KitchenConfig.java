@@ -120,61 +120,77 @@ public record KitchenConfig(
       this.database = () -> ExampleDatabase.sqlite(dataDir.resolve("kitchen.db"));
     }
 
+    /** Where the kitchen keeps its data and jobs; each call must open a new database. */
     public Builder database(Supplier<ExampleDatabase> database) {
       this.database = database;
       return this;
     }
 
+    /** The address the app's own server binds (127.0.0.1). */
     public Builder host(String host) {
       this.host = host;
       return this;
     }
 
+    /** The app's own HTTP port, 0 for any free one. */
     public Builder port(int port) {
       this.port = port;
       return this;
     }
 
+    /** Tasks run at once, at least 1. */
     public Builder workers(int workers) {
       this.workers = workers;
       return this;
     }
 
+    /** Attempts of a task in all, at least 1. */
     public Builder maxAttempts(int maxAttempts) {
       this.maxAttempts = maxAttempts;
       return this;
     }
 
+    /** Delay before the first retry, doubling for each later one; positive. */
     public Builder backoff(Duration backoff) {
       this.backoff = backoff;
       return this;
     }
 
+    /** The stand-in for 004's slow remote calls before each attempt's database work. */
     public Builder workDelay(Duration workDelay) {
       this.workDelay = workDelay;
       return this;
     }
 
+    /** A hook on the worker thread before each attempt's database work (tests hold tasks here). */
     public Builder beforeWork(BeforeWork beforeWork) {
       this.beforeWork = beforeWork;
       return this;
     }
 
+    /** Where KPI entries go, inside each task's transaction. */
     public Builder kpiSink(KpiSink kpiSink) {
       this.kpiSink = kpiSink;
       return this;
     }
 
+    /** How long {@link KitchenApp#close()} lets running tasks finish before interrupting them. */
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = grace;
       return this;
     }
 
+    /** The clock of the kitchen's own timestamps (Errand keeps the system clock). */
     public Builder clock(Clock clock) {
       this.clock = clock;
       return this;
     }
 
+    /**
+     * The configuration.
+     *
+     * @throws IllegalArgumentException naming a bad value
+     */
     public KitchenConfig build() {
       return new KitchenConfig(
           database,

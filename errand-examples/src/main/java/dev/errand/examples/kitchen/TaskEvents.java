@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The live event stream of the page ({@code GET /api/events}): Errand's events of kitchen jobs as
@@ -37,16 +38,13 @@ final class TaskEvents implements JobEventListener {
   private final Errand errand;
   private final KitchenTasks tasks;
   private final ObjectMapper mapper;
-  private final java.util.function.Supplier<Map<String, Item>> items;
+  private final Supplier<Map<String, Item>> items;
   private final Object lock = new Object();
   private final Set<BlockingQueue<JobEvent>> clients = new HashSet<>();
   private boolean closed;
 
   TaskEvents(
-      Errand errand,
-      KitchenTasks tasks,
-      ObjectMapper mapper,
-      java.util.function.Supplier<Map<String, Item>> items) {
+      Errand errand, KitchenTasks tasks, ObjectMapper mapper, Supplier<Map<String, Item>> items) {
     this.errand = errand;
     this.tasks = tasks;
     this.mapper = mapper;

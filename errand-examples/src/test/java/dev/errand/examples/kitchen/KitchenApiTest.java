@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.errand.Backoff;
 import dev.errand.JobQuery;
 import dev.errand.examples.TestHttp;
+import io.javalin.Javalin;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
@@ -306,6 +307,24 @@ class KitchenApiTest extends KitchenTestBase {
     JsonNode catalog = http.get("/api/catalog").json();
     assertThat(catalog.get("preparations")).hasSize(3);
     assertThat(catalog.get("reasons").toString()).contains("expired");
+  }
+
+  @Test
+  void the_routes_mount_on_another_server() {
+    KitchenApp mounted = KitchenApp.create(config().build());
+    Javalin server = Javalin.create(cfg -> mounted.routes(cfg.routes)).start("127.0.0.1", 0);
+    try {
+      http = new TestHttp("http://127.0.0.1:" + server.port());
+      assertThat(http.get("/").body()).contains("production-dialog");
+
+      long id = produce("hummus", 100);
+
+      assertThat(awaitStatus(id, "completed").get("outcome").asText())
+          .isEqualTo("Hummus 100 g produced, cost 5900");
+    } finally {
+      server.stop();
+      mounted.close();
+    }
   }
 
   @Test
