@@ -131,6 +131,10 @@
         fill('failed', lists.failed);
         fill('history', lists.history);
         fillStock(stock);
+        // 004's hasPendingTasks(): something is still happening in the background
+        const busy = lists.pending.length + lists.processing.length;
+        $('background').hidden = busy === 0;
+        $('background').textContent = busy + (busy === 1 ? ' task' : ' tasks') + ' in the background';
         reportFinished(lists);
         document.body.dataset.loaded = 'true';
       })

@@ -65,6 +65,7 @@ class KitchenBrowserTest extends KitchenTestBase {
     List<Job> jobs = app.errand().jobs(JobQuery.all().queue(KitchenJobs.QUEUE)).jobs();
     assertThat(jobs).singleElement().satisfies(j -> assertThat(j.state().isFinal()).isFalse());
     awaitText(By.id("processing-list"), "Production: Hummus 500 g");
+    awaitText(By.id("background"), "1 task in the background");
 
     release.countDown();
 
@@ -73,6 +74,7 @@ class KitchenBrowserTest extends KitchenTestBase {
     screenshot("kitchen-production-done");
     awaitText(By.id("history-list"), "Production: Hummus 500 g");
     assertThat(driver.findElement(By.id("processing-list")).getText()).isEqualTo("none");
+    assertThat(driver.findElement(By.id("background")).isDisplayed()).isFalse();
     assertThat(faults()).isEmpty();
   }
 
