@@ -378,7 +378,11 @@ public final class KitchenApp implements AutoCloseable {
               + t.get("status")
               + "; only failed or cancelled tasks can be retried");
     }
-    errand.retry(id);
+    try {
+      errand.retry(id);
+    } catch (IllegalStateException changed) { // it moved on since we looked
+      throw new ApiError(409, "Conflict", changed.getMessage());
+    }
     ctx.status(202).json(tasks.task(id).orElseThrow());
   }
 

@@ -142,12 +142,12 @@ final class KitchenJobs {
     inTaskTransaction(
         ctx,
         c -> {
-          Item prep = Stock.items(c).get(p.preparationId());
+          Map<String, Item> items = Stock.items(c);
+          Item prep = items.get(p.preparationId());
           if (prep == null || !prep.isPreparation()) {
             throw new PermanentFailure("preparation '" + p.preparationId() + "' does not exist");
           }
           Map<String, Long> recipe = Stock.recipe(c, prep.id());
-          Map<String, Item> items = Stock.items(c);
           List<Shortage> shortages = new ArrayList<>();
           for (Map.Entry<String, Long> r : recipe.entrySet()) {
             long need = Stock.needed(p.quantity(), r.getValue(), prep.outputYield());
