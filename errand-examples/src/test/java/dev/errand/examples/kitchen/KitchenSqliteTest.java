@@ -1,0 +1,4 @@
+package dev.errand.examples.kitchen;
+
+/** The core flows of 004 on SQLite (the default database). */
+class KitchenSqliteTest extends KitchenFlows {}
