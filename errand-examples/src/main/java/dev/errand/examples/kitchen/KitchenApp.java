@@ -134,7 +134,8 @@ public final class KitchenApp implements AutoCloseable {
     this.events = new TaskEvents(errand, tasks, mapper, () -> db.read(Stock::items));
     this.alerts = new Alerts(db, config.clock(), 3, Duration.ofMinutes(10));
     AutoCloseable alertWatch = alerts.watch(errand);
-    AutoCloseable eventWatch = errand.subscribe(events);
+    AutoCloseable eventWatch =
+        errand.subscribeCluster(events); // the node that ran a task may be another one
     this.subscriptions =
         () -> {
           try (alertWatch;
