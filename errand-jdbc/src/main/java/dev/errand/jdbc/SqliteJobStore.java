@@ -45,6 +45,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -1320,6 +1323,54 @@ public final class SqliteJobStore implements JobStore {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("stored node queues are not valid JSON: " + json, e);
     }
+  }
+
+  // ---------------------------------------------------------------- cluster events
+
+  /** Cluster event listeners of every SQLite store in this JVM, by database file. */
+  private static final ConcurrentHashMap<Path, CopyOnWriteArrayList<Consumer<String>>>
+      EVENT_LISTENERS = new ConcurrentHashMap<>();
+
+  /**
+   * True, within this JVM: SQLite has no channel between processes, but engines in one process on
+   * the same file (a demo serving several apps, tests) hear each other's events.
+   */
+  @Override
+  public boolean supportsClusterEvents() {
+    return true;
+  }
+
+  /** Hands each message to the listeners of every store on this file in this JVM. */
+  @Override
+  public void publishEvents(List<String> messages) {
+    List<Consumer<String>> listeners = EVENT_LISTENERS.get(path);
+    if (listeners == null) {
+      return;
+    }
+    for (String m : messages) {
+      for (Consumer<String> l : listeners) {
+        l.accept(m);
+      }
+    }
+  }
+
+  @Override
+  public AutoCloseable subscribeEvents(Consumer<String> listener) {
+    Objects.requireNonNull(listener, "listener");
+    EVENT_LISTENERS.compute(
+        path,
+        (k, v) -> {
+          CopyOnWriteArrayList<Consumer<String>> l = v != null ? v : new CopyOnWriteArrayList<>();
+          l.add(listener);
+          return l;
+        });
+    return () ->
+        EVENT_LISTENERS.computeIfPresent(
+            path,
+            (k, v) -> {
+              v.remove(listener);
+              return v.isEmpty() ? null : v;
+            });
   }
 
   // ---------------------------------------------------------------- lifecycle
