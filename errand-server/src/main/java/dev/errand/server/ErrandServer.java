@@ -16,10 +16,12 @@ import dev.errand.spi.JobStore;
 import dev.errand.web.ErrandWeb;
 import dev.errand.web.Scope;
 import dev.errand.web.WebConfig;
+import io.javalin.config.JavalinConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -151,6 +153,14 @@ public final class ErrandServer implements AutoCloseable {
 
   /** Starts the alerter and the engine's workers; logs the effective configuration once. */
   public ErrandServer start() {
+    return start(cfg -> {});
+  }
+
+  /**
+   * Like {@link #start()}, with {@code more} adding routes of the embedding program to the HTTP
+   * server after the API's and the dashboard's (the demo's page of example apps, say).
+   */
+  public ErrandServer start(Consumer<JavalinConfig> more) {
     log.info("errand server: {}", config.describe());
     if (alerter != null) {
       alerter.start(); // subscribed before the workers start, so no dead letter goes unseen
@@ -159,7 +169,7 @@ public final class ErrandServer implements AutoCloseable {
           "errand server: alerts are off (ERRAND_ALERT_LOG=false and no ERRAND_ALERT_WEBHOOK_URL)");
     }
     errand.start();
-    web.start();
+    web.start(more);
     return this;
   }
 

@@ -1,5 +1,6 @@
 package dev.errand.server;
 
+import dev.errand.examples.Showcase;
 import dev.errand.server.config.ConfigException;
 import dev.errand.server.config.ServerConfig;
 import dev.errand.server.config.ServerLogging;
@@ -15,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * The Errand server: configured by environment variables and an optional properties file (see
  * {@code docs/server-config.md}), on its embedded SQLite default unless {@code ERRAND_STORE_URL}
  * says otherwise, with the built-in {@code http} job type and alerts. By default ({@code
- * ERRAND_DEMO=true}) it also runs a demo workload and prints live counts.
+ * ERRAND_DEMO=true}) it also runs a demo workload, prints live counts, and serves the five
+ * reference systems of {@code errand-examples} (each on its own loopback port, listed on {@code
+ * /demo}).
  *
  * <pre>
  * java -jar errand-server/target/errand-server.jar [--config FILE] [--db FILE] [--seconds N]
@@ -102,6 +105,13 @@ public final class Main {
     config.warnings().forEach(w -> log.warn("errand server: {}", w));
     ErrandServer server = ErrandServer.create(config);
     Demo demo = config.demo() ? new Demo(server.errand()) : null;
+    Showcase showcase;
+    try {
+      showcase = config.demo() ? Showcase.start(demoAppsDir(config)) : null;
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Thread main = Thread.currentThread();
     Runtime.getRuntime()
@@ -110,16 +120,30 @@ public final class Main {
                 () -> {
                   main.interrupt();
                   server.close();
+                  if (showcase != null) {
+                    showcase.close();
+                  }
                   stopped.countDown();
                 },
                 "errand-server-shutdown"));
-    server.start();
+    server.start(
+        cfg -> {
+          if (showcase != null) {
+            showcase.mount(cfg, "/dashboard");
+          }
+        });
     String where =
         config.store().kind() == ServerConfig.StoreKind.SQLITE
             ? config.store().sqliteFile().toAbsolutePath() + " (SQLite)"
             : config.store().url() + " (PostgreSQL)";
     System.out.println(
         "Errand dashboard: " + server.dashboardUrl() + "  (HTTP API: docs/http-api.md)");
+    if (showcase != null) {
+      System.out.println(
+          "Errand demo apps: "
+              + server.dashboardUrl().replaceFirst("/dashboard$", "/demo")
+              + "  (the five reference systems, docs/examples.md)");
+    }
     if (demo != null) {
       System.out.println("Errand demo on " + where + ". Ctrl-C stops it gracefully.");
       demo.run(seconds);
@@ -139,5 +163,22 @@ public final class Main {
       }
     }
     server.close();
+    if (showcase != null) {
+      showcase.close();
+    }
+  }
+
+  /**
+   * Where the demo's example apps keep their files: next to the server's SQLite file ({@code
+   * errand-demo.db} → {@code errand-demo-apps/}), or {@code errand-demo-apps/} in the working
+   * directory when the server runs on PostgreSQL.
+   */
+  static Path demoAppsDir(ServerConfig config) {
+    if (config.store().kind() == ServerConfig.StoreKind.SQLITE) {
+      Path db = config.store().sqliteFile().toAbsolutePath();
+      String name = db.getFileName().toString().replaceFirst("\\.db$", "");
+      return db.resolveSibling(name + "-apps");
+    }
+    return Path.of("errand-demo-apps");
   }
 }

@@ -103,6 +103,18 @@ public final class ErrandWeb implements AutoCloseable {
    * @throws IllegalStateException if already started or closed
    */
   public ErrandWeb start() {
+    return start(cfg -> {});
+  }
+
+  /**
+   * Like {@link #start()}, with {@code more} registering an application's own routes (or other
+   * mounts) on the same server after Errand's: a demo page next to the dashboard, say. Unknown
+   * routes still answer JSON.
+   *
+   * @throws IllegalStateException if already started or closed
+   */
+  public ErrandWeb start(java.util.function.Consumer<JavalinConfig> more) {
+    Objects.requireNonNull(more, "more");
     synchronized (lifecycleLock) {
       if (server != null || closed) {
         throw new IllegalStateException(
@@ -122,6 +134,7 @@ public final class ErrandWeb implements AutoCloseable {
                     cfg.http.prefer405over404 = true;
                     cfg.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler()));
                     mount(cfg);
+                    more.accept(cfg);
                     cfg.routes.error(
                         404,
                         ctx ->
