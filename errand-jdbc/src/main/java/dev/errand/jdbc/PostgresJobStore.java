@@ -246,10 +246,28 @@ public final class PostgresJobStore implements JobStore {
           + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, result)"
           + FENCED
           + " RETURNING j.id";
+
+  /** An instant column or expression as the ISO-8601 UTC text (microseconds) the codec reads. */
+  private static String iso(String timestamptz) {
+    return "to_char(" + timestamptz + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+  }
+
+  /**
+   * The attempt's error (a JSON object in {@code v.error}) appended with its start taken from the
+   * row (the claim's time) and its end from this statement's {@code now()}.
+   */
+  private static final String APPEND_ERROR =
+      " errors = j.errors || jsonb_build_array(v.error::jsonb || jsonb_build_object('startedAt', "
+          + iso("j.started_at")
+          + ", 'at', "
+          + iso("now()")
+          + ")),";
+
   private static final String RETRY_SQL =
       ASYNC_COMMIT
           + "UPDATE errand_jobs j SET state = 'RETRYING',"
-          + " run_at = v.run_at::timestamptz, lease_until = NULL, errors = j.errors || v.error::jsonb,"
+          + " run_at = v.run_at::timestamptz, lease_until = NULL,"
+          + APPEND_ERROR
           + " last_error = v.message"
           + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])"
           + " AS v(id, fence, run_at, error, message)"
@@ -258,7 +276,8 @@ public final class PostgresJobStore implements JobStore {
   private static final String FAIL_SQL =
       ASYNC_COMMIT
           + "UPDATE errand_jobs j SET state = 'FAILED',"
-          + " finished_at = now(), lease_until = NULL, errors = j.errors || v.error::jsonb,"
+          + " finished_at = now(), lease_until = NULL,"
+          + APPEND_ERROR
           + " last_error = v.message"
           + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])"
           + " AS v(id, fence, error, message)"
@@ -321,6 +340,7 @@ public final class PostgresJobStore implements JobStore {
           lease_until = NULL,
           errors = j.errors || jsonb_build_array(jsonb_build_object(
             'attempt', j.attempt,
+            'startedAt', to_char(j.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
             'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
             'kind', CASE WHEN j.rescues + 1 >= x.quarantine_after
                          THEN 'quarantined' ELSE 'rescued' END,
@@ -824,7 +844,7 @@ public final class PostgresJobStore implements JobStore {
       runAts[i] = comp.runAt() == null ? null : isoMicros(comp.runAt());
       results[i] = comp.result();
       AttemptError error = storable(comp.error());
-      errors[i] = error == null ? null : StoreCodec.errorToJsonArray(error);
+      errors[i] = error == null ? null : StoreCodec.errorToJson(error);
       messages[i] = error == null ? null : error.message();
     }
     String sql =
@@ -1489,6 +1509,7 @@ public final class PostgresJobStore implements JobStore {
     }
     return new AttemptError(
         e.attempt(),
+        e.startedAt(),
         e.at(),
         e.kind(),
         e.message().replace('\0', '\uFFFD'),
