@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  *       carrying a stale fence (the job was rescued, cancelled or claimed again) changes nothing
  *       and is reported as rejected.
  *   <li><b>The database clock.</b> Due times, leases, rescues and node heartbeats are judged by
- *       PostgreSQL's {@code now()}, never by the clock of the JVM that calls; {@link #now()}
+ *       PostgreSQL's {@code now()}, never by the clock of the JVM that calls, and every attempt's
+ *       start and end (the claim, and the write of its outcome) are stamped with it; {@link #now()}
  *       returns it. Instants are stored as {@code timestamptz} with microsecond precision (finer
  *       digits are truncated), whatever the session time zone.
  *   <li><b>Unique keys</b> are enforced by a partial unique index over live jobs: concurrent

@@ -111,9 +111,9 @@ import org.slf4j.LoggerFactory;
  * <p>Several processes on the same machine may open the same file (a restarted process, a second
  * engine, a CLI): SQLite's lock serializes their writes, and a writer waits up to the busy timeout
  * (default 10 s) for another process's transaction. The file must be on a local file system (WAL
- * needs shared memory). Leases, due times and rescues use this store's {@link Clock} ({@link
- * Builder#clock}, default the system UTC clock), which on one machine is the same for every
- * process.
+ * needs shared memory). Leases, due times, rescues and every attempt's start and end use this
+ * store's {@link Clock} ({@link Builder#clock}, default the system UTC clock), which on one machine
+ * is the same for every process.
  *
  * <h2>Your own transactions</h2>
  *
