@@ -819,7 +819,8 @@ public final class Errand implements AutoCloseable {
     Job job = e.job;
     Instant now = clock.instant();
     AttemptError ae =
-        new AttemptError(job.attempt(), now, kind, describe(error), stackTrace(error));
+        new AttemptError(
+            job.attempt(), job.startedAt(), now, kind, describe(error), stackTrace(error));
     boolean permanent = "permanent".equals(kind);
     if (permanent || job.attempt() >= job.maxAttempts()) {
       return Completion.fail(job.id(), e.fence(), ae);

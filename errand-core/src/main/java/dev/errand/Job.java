@@ -1,6 +1,7 @@
 package dev.errand;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -23,7 +24,8 @@ import java.util.Set;
  * @param startedAt when the latest attempt started, or null
  * @param finishedAt when it reached a final state, or null
  * @param lastError message of the latest failed attempt, or null
- * @param errors every failed attempt's error, oldest first
+ * @param errors every failed attempt's error, with its start and end, oldest first (see {@link
+ *     #attempts()} for every attempt)
  * @param progress the handler's last reported progress in percent (0–100), or null
  * @param result the handler's result as JSON, or null
  * @param scheduleId the schedule that created it, or null
@@ -57,6 +59,34 @@ public record Job(
   public Job {
     errors = errors == null ? List.of() : List.copyOf(errors);
     tags = tags == null ? Set.of() : Set.copyOf(tags);
+  }
+
+  /**
+   * Every attempt of this job, oldest first: each failed attempt of {@link #errors()} (retried or
+   * final, timed out, rescued), then the latest attempt if no error records it — RUNNING (started
+   * at {@link #startedAt()}, not yet ended), SUCCEEDED (from {@link #startedAt()} to {@link
+   * #finishedAt()}) or CANCELLED while it ran (ended when cancelled). Attempts given back by a
+   * snooze or a graceful shutdown are not attempts and are not listed; neither is an attempt
+   * cancelled while it ran once the job has been retried by hand (nothing stored records it).
+   */
+  public List<Attempt> attempts() {
+    List<Attempt> out = new ArrayList<>(errors.size() + 1);
+    for (AttemptError e : errors) {
+      out.add(Attempt.of(e));
+    }
+    int recorded = errors.isEmpty() ? 0 : errors.get(errors.size() - 1).attempt();
+    if (attempt > recorded && startedAt != null) {
+      switch (state) {
+        case RUNNING ->
+            out.add(new Attempt(attempt, startedAt, null, Attempt.Outcome.RUNNING, null));
+        case SUCCEEDED ->
+            out.add(new Attempt(attempt, startedAt, finishedAt, Attempt.Outcome.SUCCEEDED, null));
+        case CANCELLED ->
+            out.add(new Attempt(attempt, startedAt, finishedAt, Attempt.Outcome.CANCELLED, null));
+        default -> {}
+      }
+    }
+    return out;
   }
 
   /**

@@ -231,12 +231,12 @@ public final class MemoryJobStore implements JobStore {
       case RETRY -> {
         r.state = JobState.RETRYING;
         r.runAt = c.runAt();
-        r.errors.add(c.error());
+        r.errors.add(c.error().recorded(r.startedAt, now));
       }
       case FAIL -> {
         r.state = JobState.FAILED;
         r.finishedAt = now;
-        r.errors.add(c.error());
+        r.errors.add(c.error().recorded(r.startedAt, now));
       }
       case SNOOZE -> {
         r.state = JobState.SCHEDULED;
@@ -321,6 +321,7 @@ public final class MemoryJobStore implements JobStore {
     return quarantined
         ? new AttemptError(
             r.attempt,
+            r.startedAt,
             now,
             "quarantined",
             "quarantined: the lease expired "
@@ -332,6 +333,7 @@ public final class MemoryJobStore implements JobStore {
             "")
         : new AttemptError(
             r.attempt,
+            r.startedAt,
             now,
             "rescued",
             "lease expired on node " + r.nodeId + " (node presumed dead)",

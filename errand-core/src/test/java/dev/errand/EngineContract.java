@@ -190,6 +190,10 @@ public abstract class EngineContract {
         .containsExactly(
             "java.lang.IllegalStateException: try 1", "java.lang.IllegalStateException: try 2");
     assertThat(done.errors().get(0).stackTrace()).contains("IllegalStateException");
+    assertThat(done.attempts())
+        .extracting(Attempt::outcome)
+        .containsExactly(Attempt.Outcome.FAILED, Attempt.Outcome.FAILED, Attempt.Outcome.SUCCEEDED);
+    AttemptAssertions.assertTimedInOrder(done.attempts());
     // the waits are at least 300 ms and 600 ms: the backoff decides when the job is due again
     assertThat(Duration.between(starts.get(0), starts.get(1)))
         .isGreaterThanOrEqualTo(Duration.ofMillis(300));
@@ -289,6 +293,10 @@ public abstract class EngineContract {
     assertThat(done.state()).isEqualTo(JobState.FAILED);
     assertThat(interrupted.get()).isEqualTo(2);
     assertThat(done.errors()).extracting(AttemptError::kind).containsExactly("timeout", "timeout");
+    assertThat(done.attempts())
+        .extracting(Attempt::outcome)
+        .containsExactly(Attempt.Outcome.TIMED_OUT, Attempt.Outcome.TIMED_OUT);
+    AttemptAssertions.assertTimedInOrder(done.attempts());
     assertThat(done.lastError()).contains("timed out after PT0.2S");
   }
 

@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -88,7 +89,7 @@ public abstract class JobStoreContract {
   }
 
   protected static AttemptError err(int attempt, String msg) {
-    return new AttemptError(attempt, Instant.now(), "error", msg, "at x");
+    return new AttemptError(attempt, null, Instant.now(), "error", msg, "at x");
   }
 
   // ------------------------------------------------------------------ enqueue
@@ -600,6 +601,205 @@ public abstract class JobStoreContract {
     assertThat(j.errors()).hasSize(1);
     await().atMost(Duration.ofSeconds(10)).until(() -> !store.claim("q", 1, "n1", LEASE).isEmpty());
     assertThat(get(id).attempt()).isEqualTo(2);
+  }
+
+  // ------------------------------------------------------------------ attempts
+
+  /**
+   * Replaces job {@code id}'s stored error history with {@code json} exactly as an older Errand
+   * wrote it. Stores that keep no stored form (the memory store keeps objects) skip the tests that
+   * need it.
+   */
+  protected void writeStoredErrors(long id, String json) throws Exception {
+    Assumptions.abort(getClass().getSimpleName() + " keeps no stored form of the error history");
+  }
+
+  /** An error whose times are nonsense: the store must replace them with its own. */
+  protected static AttemptError errWithForeignTimes(int attempt, String kind, String msg) {
+    return new AttemptError(attempt, Instant.EPOCH, Instant.EPOCH, kind, msg, "at x");
+  }
+
+  /** Claims the job of {@code queue} as soon as it is due. */
+  protected ClaimedJob claimWhenDue(String queue) {
+    List<ClaimedJob> claimed = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              claimed.addAll(store.claim(queue, 1, "n1", LEASE));
+              return !claimed.isEmpty();
+            });
+    return claimed.get(0);
+  }
+
+  @Test
+  void job_failing_twice_then_succeeding_has_three_timed_attempts_in_order() {
+    long id = enqueueOne(job("q"));
+    List<ClaimedJob> claims = new ArrayList<>();
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      ClaimedJob c = claimWhenDue("q");
+      claims.add(c);
+      assertThat(c.job().attempts())
+          .last()
+          .satisfies(
+              a -> {
+                assertThat(a.outcome()).isEqualTo(Attempt.Outcome.RUNNING);
+                assertThat(a.startedAt()).isEqualTo(c.job().startedAt());
+                assertThat(a.finishedAt()).isNull();
+                assertThat(a.duration()).isNull();
+              });
+      assertThat(
+              store.complete(
+                  List.of(
+                      Completion.retry(
+                          id,
+                          c.fence(),
+                          store.now(),
+                          errWithForeignTimes(attempt, "error", "failure " + attempt)))))
+          .isEmpty();
+    }
+    ClaimedJob last = claimWhenDue("q");
+    claims.add(last);
+    assertThat(store.complete(List.of(Completion.succeeded(id, last.fence(), null)))).isEmpty();
+
+    Job j = get(id);
+    List<Attempt> attempts = j.attempts();
+    assertThat(attempts).extracting(Attempt::number).containsExactly(1, 2, 3);
+    assertThat(attempts)
+        .extracting(Attempt::outcome)
+        .containsExactly(Attempt.Outcome.FAILED, Attempt.Outcome.FAILED, Attempt.Outcome.SUCCEEDED);
+    assertThat(attempts.get(0).error().message()).isEqualTo("failure 1");
+    assertThat(attempts.get(1).error().message()).isEqualTo("failure 2");
+    assertThat(attempts.get(2).error()).isNull();
+    for (int i = 0; i < 3; i++) {
+      assertThat(attempts.get(i).startedAt())
+          .as("attempt %s starts at its claim, on the store's clock", i + 1)
+          .isEqualTo(claims.get(i).job().startedAt());
+    }
+    assertThat(attempts.get(2).finishedAt()).isEqualTo(j.finishedAt());
+    AttemptAssertions.assertTimedInOrder(attempts);
+    assertThat(j.errors()).extracting(AttemptError::startedAt).doesNotContainNull();
+    assertThat(j.errors())
+        .allSatisfy(
+            e -> assertThat(e.duration()).isEqualTo(Duration.between(e.startedAt(), e.at())));
+  }
+
+  @Test
+  void timed_out_attempt_is_recorded_with_its_start_and_end() {
+    long id = enqueueOne(new NewJob("t", "q", "{}", 0, 1, Instant.now(), null, Set.of(), null));
+    ClaimedJob c = claimOne("q");
+    store.complete(
+        List.of(
+            Completion.fail(
+                id, c.fence(), errWithForeignTimes(1, "timeout", "timed out after PT1S"))));
+    Job j = get(id);
+    assertThat(j.state()).isEqualTo(JobState.FAILED);
+    assertThat(j.attempts())
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.outcome()).isEqualTo(Attempt.Outcome.TIMED_OUT);
+              assertThat(a.error().kind()).isEqualTo("timeout");
+              assertThat(a.startedAt()).isEqualTo(c.job().startedAt());
+              assertThat(a.finishedAt()).isEqualTo(j.finishedAt());
+            });
+    AttemptAssertions.assertTimedInOrder(j.attempts());
+  }
+
+  @Test
+  void rescued_attempt_ends_when_it_was_rescued_and_the_next_one_follows() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c = store.claim("q", 1, "dead-node", Duration.ofSeconds(1)).get(0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !store.rescueExpired(3, 100).isEmpty());
+    Job rescued = get(id);
+    assertThat(rescued.attempts())
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.outcome()).isEqualTo(Attempt.Outcome.RESCUED);
+              assertThat(a.error().kind()).isEqualTo("rescued");
+              assertThat(a.error().message()).contains("dead-node");
+              assertThat(a.startedAt()).isEqualTo(c.job().startedAt());
+              assertThat(a.finishedAt())
+                  .as("rescued only once the lease had expired")
+                  .isAfter(c.job().leaseUntil());
+            });
+    ClaimedJob next = claimWhenDue("q");
+    store.complete(List.of(Completion.succeeded(id, next.fence(), null)));
+    Job j = get(id);
+    assertThat(j.attempts())
+        .extracting(Attempt::outcome)
+        .containsExactly(Attempt.Outcome.RESCUED, Attempt.Outcome.SUCCEEDED);
+    AttemptAssertions.assertTimedInOrder(j.attempts());
+  }
+
+  @Test
+  void cancelled_running_attempt_ends_when_it_was_cancelled() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c = claimOne("q");
+    assertThat(store.cancel(id)).isTrue();
+    Job j = get(id);
+    assertThat(j.attempts())
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.outcome()).isEqualTo(Attempt.Outcome.CANCELLED);
+              assertThat(a.startedAt()).isEqualTo(c.job().startedAt());
+              assertThat(a.finishedAt()).isEqualTo(j.finishedAt());
+              assertThat(a.error()).isNull();
+            });
+    AttemptAssertions.assertTimedInOrder(j.attempts());
+  }
+
+  @Test
+  void snoozed_and_released_runs_are_not_attempts() {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c1 = claimOne("q");
+    store.complete(List.of(Completion.snooze(id, c1.fence(), store.now())));
+    assertThat(get(id).attempts()).isEmpty();
+    ClaimedJob c2 = claimWhenDue("q");
+    store.complete(List.of(Completion.release(id, c2.fence())));
+    assertThat(get(id).attempts()).isEmpty();
+    ClaimedJob c3 = claimWhenDue("q");
+    store.complete(List.of(Completion.succeeded(id, c3.fence(), null)));
+    assertThat(get(id).attempts())
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.number()).isEqualTo(1);
+              assertThat(a.startedAt()).isEqualTo(c3.job().startedAt());
+            });
+  }
+
+  @Test
+  void error_stored_by_an_older_errand_without_a_start_reads_with_an_unknown_duration()
+      throws Exception {
+    long id = enqueueOne(job("q"));
+    ClaimedJob c1 = claimOne("q");
+    store.complete(
+        List.of(Completion.retry(id, c1.fence(), store.now(), err(1, "before the upgrade"))));
+    writeStoredErrors(
+        id,
+        "[{\"attempt\":1,\"at\":\"2026-01-02T03:04:05.123456Z\",\"kind\":\"error\","
+            + "\"message\":\"before the upgrade\",\"stackTrace\":\"at x\"}]");
+    Job old = get(id);
+    assertThat(old.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.startedAt()).isNull();
+              assertThat(e.at()).isEqualTo(Instant.parse("2026-01-02T03:04:05.123456Z"));
+              assertThat(e.message()).isEqualTo("before the upgrade");
+              assertThat(e.duration()).isNull();
+            });
+    ClaimedJob c2 = claimWhenDue("q");
+    store.complete(List.of(Completion.fail(id, c2.fence(), err(2, "after the upgrade"))));
+    Job j = get(id);
+    assertThat(j.attempts()).extracting(Attempt::number).containsExactly(1, 2);
+    assertThat(j.attempts().get(0).startedAt()).isNull();
+    assertThat(j.attempts().get(0).duration()).isNull();
+    assertThat(j.attempts().get(1).startedAt()).isEqualTo(c2.job().startedAt());
+    AttemptAssertions.assertTimedInOrder(j.attempts().subList(1, 2));
   }
 
   // ------------------------------------------------------------------ management

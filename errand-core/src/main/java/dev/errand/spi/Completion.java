@@ -12,7 +12,9 @@ import java.util.Objects;
  * @param outcome what to do
  * @param runAt for RETRY and SNOOZE: when the job is due again; else ignored
  * @param result for SUCCEEDED: result JSON or null
- * @param error for RETRY and FAIL: the attempt's error, appended to the history
+ * @param error for RETRY and FAIL: the attempt's error, appended to the history; the store sets its
+ *     {@link AttemptError#startedAt() startedAt} to the start it recorded at the claim and its
+ *     {@link AttemptError#at() at} to its own clock at this write, whatever the caller put there
  */
 public record Completion(
     long id, long fence, Outcome outcome, Instant runAt, String result, AttemptError error) {

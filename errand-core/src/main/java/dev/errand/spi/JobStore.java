@@ -66,7 +66,10 @@ public interface JobStore extends AutoCloseable {
   List<ClaimedJob> claim(String queue, int limit, String nodeId, Duration lease);
 
   /**
-   * Writes attempt outcomes, each only if its job is still RUNNING under its fence.
+   * Writes attempt outcomes, each only if its job is still RUNNING under its fence. A RETRY or FAIL
+   * appends its error stamped with the attempt's start (the {@code startedAt} this store recorded
+   * at the claim) and end (this store's clock now), so every attempt's duration is measured on the
+   * store's clock; a SUCCEEDED outcome sets {@code finishedAt} from the same clock.
    *
    * @return ids whose write was rejected (lease lost: rescued, cancelled or re-claimed)
    */
@@ -90,7 +93,9 @@ public interface JobStore extends AutoCloseable {
   /**
    * Finds RUNNING jobs whose lease expired (by the store clock) and spends their attempt: they go
    * to RETRYING due at once, or to FAILED when no attempts are left or when they have now been
-   * rescued {@code quarantineAfter} times. At most {@code limit} jobs per call.
+   * rescued {@code quarantineAfter} times. Each gets an error of kind {@code rescued} (or {@code
+   * quarantined}) that started at the job's {@code startedAt} and ended now. At most {@code limit}
+   * jobs per call.
    */
   List<Rescue> rescueExpired(int quarantineAfter, int limit);
 

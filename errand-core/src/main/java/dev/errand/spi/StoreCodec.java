@@ -2,6 +2,7 @@ package dev.errand.spi;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
@@ -13,13 +14,18 @@ import java.util.Set;
 
 /**
  * How stores write the error history and tags into columns, so every store reads what the others
- * wrote. Errors are a JSON array of {@link AttemptError}; tags are {@code ",a,b,"} so that a tag
- * filter is a plain {@code LIKE '%,tag,%'}.
+ * wrote. Errors are a JSON array of {@link AttemptError} objects, {@code {"attempt": 2,
+ * "startedAt": "2026-01-01T10:00:00.000123Z", "at": "…", "kind": "error", "message": "…",
+ * "stackTrace": "…"}}, instants as ISO-8601 in UTC. Reading is lenient both ways: an error written
+ * before Errand recorded {@code startedAt} reads with a null start (duration unknown), and fields a
+ * later version adds are ignored. Tags are {@code ",a,b,"} so that a tag filter is a plain {@code
+ * LIKE '%,tag,%'}.
  */
 public final class StoreCodec {
   private static final ObjectMapper MAPPER =
       JsonMapper.builder()
           .addModule(new JavaTimeModule())
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .build()
           .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   private static final TypeReference<List<AttemptError>> ERRORS = new TypeReference<>() {};
@@ -33,11 +39,6 @@ public final class StoreCodec {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write error history", e);
     }
-  }
-
-  /** One error as a one-element JSON array, for stores that append arrays. */
-  public static String errorToJsonArray(AttemptError error) {
-    return errorsToJson(List.of(error));
   }
 
   /** One error as a JSON object. */

@@ -63,7 +63,8 @@ import org.slf4j.LoggerFactory;
  *       carrying a stale fence (the job was rescued, cancelled or claimed again) changes nothing
  *       and is reported as rejected.
  *   <li><b>The database clock.</b> Due times, leases, rescues and node heartbeats are judged by
- *       PostgreSQL's {@code now()}, never by the clock of the JVM that calls; {@link #now()}
+ *       PostgreSQL's {@code now()}, never by the clock of the JVM that calls, and every attempt's
+ *       start and end (the claim, and the write of its outcome) are stamped with it; {@link #now()}
  *       returns it. Instants are stored as {@code timestamptz} with microsecond precision (finer
  *       digits are truncated), whatever the session time zone.
  *   <li><b>Unique keys</b> are enforced by a partial unique index over live jobs: concurrent
@@ -261,10 +262,28 @@ public final class PostgresJobStore implements JobStore {
           + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[]) AS v(id, fence, result)"
           + FENCED
           + " RETURNING j.id";
+
+  /** An instant column or expression as the ISO-8601 UTC text (microseconds) the codec reads. */
+  private static String iso(String timestamptz) {
+    return "to_char(" + timestamptz + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+  }
+
+  /**
+   * The attempt's error (a JSON object in {@code v.error}) appended with its start taken from the
+   * row (the claim's time) and its end from this statement's {@code now()}.
+   */
+  private static final String APPEND_ERROR =
+      " errors = j.errors || jsonb_build_array(v.error::jsonb || jsonb_build_object('startedAt', "
+          + iso("j.started_at")
+          + ", 'at', "
+          + iso("now()")
+          + ")),";
+
   private static final String RETRY_SQL =
       ASYNC_COMMIT
           + "UPDATE errand_jobs j SET state = 'RETRYING',"
-          + " run_at = v.run_at::timestamptz, lease_until = NULL, errors = j.errors || v.error::jsonb,"
+          + " run_at = v.run_at::timestamptz, lease_until = NULL,"
+          + APPEND_ERROR
           + " last_error = v.message"
           + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])"
           + " AS v(id, fence, run_at, error, message)"
@@ -273,7 +292,8 @@ public final class PostgresJobStore implements JobStore {
   private static final String FAIL_SQL =
       ASYNC_COMMIT
           + "UPDATE errand_jobs j SET state = 'FAILED',"
-          + " finished_at = now(), lease_until = NULL, errors = j.errors || v.error::jsonb,"
+          + " finished_at = now(), lease_until = NULL,"
+          + APPEND_ERROR
           + " last_error = v.message"
           + " FROM async, unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])"
           + " AS v(id, fence, error, message)"
@@ -336,6 +356,7 @@ public final class PostgresJobStore implements JobStore {
           lease_until = NULL,
           errors = j.errors || jsonb_build_array(jsonb_build_object(
             'attempt', j.attempt,
+            'startedAt', to_char(j.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
             'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
             'kind', CASE WHEN j.rescues + 1 >= x.quarantine_after
                          THEN 'quarantined' ELSE 'rescued' END,
@@ -839,7 +860,7 @@ public final class PostgresJobStore implements JobStore {
       runAts[i] = comp.runAt() == null ? null : isoMicros(comp.runAt());
       results[i] = comp.result();
       AttemptError error = storable(comp.error());
-      errors[i] = error == null ? null : StoreCodec.errorToJsonArray(error);
+      errors[i] = error == null ? null : StoreCodec.errorToJson(error);
       messages[i] = error == null ? null : error.message();
     }
     String sql =
@@ -1591,6 +1612,7 @@ public final class PostgresJobStore implements JobStore {
     }
     return new AttemptError(
         e.attempt(),
+        e.startedAt(),
         e.at(),
         e.kind(),
         e.message().replace('\0', '\uFFFD'),

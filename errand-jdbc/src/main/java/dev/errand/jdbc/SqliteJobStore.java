@@ -115,9 +115,9 @@ import org.slf4j.LoggerFactory;
  * <p>Several processes on the same machine may open the same file (a restarted process, a second
  * engine, a CLI): SQLite's lock serializes their writes, and a writer waits up to the busy timeout
  * (default 10 s) for another process's transaction. The file must be on a local file system (WAL
- * needs shared memory). Leases, due times and rescues use this store's {@link Clock} ({@link
- * Builder#clock}, default the system UTC clock), which on one machine is the same for every
- * process.
+ * needs shared memory). Leases, due times, rescues and every attempt's start and end use this
+ * store's {@link Clock} ({@link Builder#clock}, default the system UTC clock), which on one machine
+ * is the same for every process.
  *
  * <h2>Your own transactions</h2>
  *
@@ -226,6 +226,21 @@ public final class SqliteJobStore implements JobStore {
   private static final String IF_HELD = " WHERE id = ? AND state = 'RUNNING' AND fence = ?";
   private static final String APPEND_ERROR =
       "last_error = ?, errors = json_insert(errors, '$[#]', json(?))";
+
+  /** The row's {@code started_at} (microseconds) as the ISO-8601 UTC text the codec reads. */
+  private static final String STARTED_AT_ISO =
+      "strftime('%Y-%m-%dT%H:%M:%S', started_at / 1000000, 'unixepoch')"
+          + " || printf('.%06dZ', started_at % 1000000)";
+
+  /**
+   * Appends an attempt's error with its start taken from the row (the claim's time) and its end
+   * bound as ISO-8601 text (this write's time): parameters last_error, error JSON, end.
+   */
+  private static final String APPEND_ATTEMPT_ERROR =
+      "last_error = ?, errors = json_insert(errors, '$[#]', json_set(json(?), '$.startedAt', "
+          + STARTED_AT_ISO
+          + ", '$.at', ?))";
+
   private static final String SUCCEED =
       "UPDATE errand_jobs SET state = 'SUCCEEDED',"
           + " lease_until = NULL, finished_at = ?, result = ?"
@@ -233,12 +248,12 @@ public final class SqliteJobStore implements JobStore {
   private static final String RETRY =
       "UPDATE errand_jobs SET state = 'RETRYING',"
           + " lease_until = NULL, run_at = ?, "
-          + APPEND_ERROR
+          + APPEND_ATTEMPT_ERROR
           + IF_HELD;
   private static final String FAIL =
       "UPDATE errand_jobs SET state = 'FAILED',"
           + " lease_until = NULL, finished_at = ?, "
-          + APPEND_ERROR
+          + APPEND_ATTEMPT_ERROR
           + IF_HELD;
   private static final String GIVE_BACK =
       "UPDATE errand_jobs SET state = ?,"
@@ -247,7 +262,7 @@ public final class SqliteJobStore implements JobStore {
   private static final String EXTEND =
       "UPDATE errand_jobs SET lease_until = ?," + " progress = coalesce(?, progress)" + IF_HELD;
   static final String EXPIRED =
-      "SELECT id, type, queue, attempt, max_attempts, rescues, node_id"
+      "SELECT id, type, queue, attempt, max_attempts, rescues, node_id, started_at"
           + " FROM errand_jobs INDEXED BY errand_jobs_lease"
           + " WHERE state = 'RUNNING' AND lease_until < ? ORDER BY id LIMIT ?";
   private static final String RESCUE =
@@ -771,12 +786,14 @@ public final class SqliteJobStore implements JobStore {
         ps.setLong(i++, micros(done.runAt()));
         ps.setString(i++, done.error().message());
         ps.setString(i++, StoreCodec.errorToJson(done.error()));
+        ps.setString(i++, instant(now).toString());
       }
       case FAIL -> {
         ps = w.prepare(FAIL);
         ps.setLong(i++, now);
         ps.setString(i++, done.error().message());
         ps.setString(i++, StoreCodec.errorToJson(done.error()));
+        ps.setString(i++, instant(now).toString());
       }
       case SNOOZE -> {
         ps = w.prepare(GIVE_BACK);
@@ -902,7 +919,8 @@ public final class SqliteJobStore implements JobStore {
               int attempt,
               int maxAttempts,
               int rescues,
-              String nodeId) {}
+              String nodeId,
+              Instant startedAt) {}
           List<Expired> expired = new ArrayList<>();
           PreparedStatement find = w.prepare(EXPIRED);
           find.setLong(1, now);
@@ -917,7 +935,8 @@ public final class SqliteJobStore implements JobStore {
                       rs.getInt(4),
                       rs.getInt(5),
                       rs.getInt(6),
-                      rs.getString(7)));
+                      rs.getString(7),
+                      instantOrNull(rs, 8)));
             }
           }
           List<Rescue> out = new ArrayList<>(expired.size());
@@ -929,7 +948,13 @@ public final class SqliteJobStore implements JobStore {
             JobState state = quarantined || exhausted ? JobState.FAILED : JobState.RETRYING;
             AttemptError error =
                 rescueError(
-                    e.attempt(), instant(now), quarantined, rescues, quarantineAfter, e.nodeId());
+                    e.attempt(),
+                    e.startedAt(),
+                    instant(now),
+                    quarantined,
+                    rescues,
+                    quarantineAfter,
+                    e.nodeId());
             update.setString(1, state.name());
             update.setInt(2, rescues);
             if (state == JobState.RETRYING) {
@@ -954,6 +979,7 @@ public final class SqliteJobStore implements JobStore {
   /** The error a rescue records; the same wording as every other store. */
   private static AttemptError rescueError(
       int attempt,
+      Instant startedAt,
       Instant now,
       boolean quarantined,
       int rescues,
@@ -962,6 +988,7 @@ public final class SqliteJobStore implements JobStore {
     return quarantined
         ? new AttemptError(
             attempt,
+            startedAt,
             now,
             "quarantined",
             "quarantined: the lease expired "
@@ -973,6 +1000,7 @@ public final class SqliteJobStore implements JobStore {
             "")
         : new AttemptError(
             attempt,
+            startedAt,
             now,
             "rescued",
             "lease expired on node " + nodeId + " (node presumed dead)",

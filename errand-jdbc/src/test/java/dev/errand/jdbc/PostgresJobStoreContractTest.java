@@ -1,8 +1,12 @@
 package dev.errand.jdbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.errand.JobStoreContract;
 import dev.errand.ScheduleStoreContract;
 import dev.errand.spi.JobStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -42,6 +46,17 @@ class PostgresJobStoreContractTest extends JobStoreContract {
     s.open();
     others.add(s);
     return s;
+  }
+
+  @Override
+  protected void writeStoredErrors(long id, String json) throws Exception {
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("UPDATE errand_jobs SET errors = ?::jsonb WHERE id = ?")) {
+      ps.setString(1, json);
+      ps.setLong(2, id);
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
   }
 
   @AfterEach

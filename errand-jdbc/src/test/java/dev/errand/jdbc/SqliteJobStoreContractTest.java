@@ -1,9 +1,13 @@
 package dev.errand.jdbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.errand.JobStoreContract;
 import dev.errand.ScheduleStoreContract;
 import dev.errand.spi.JobStore;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +29,20 @@ class SqliteJobStoreContractTest extends JobStoreContract {
       second.open();
     }
     return second;
+  }
+
+  @Override
+  protected void writeStoredErrors(long id, String json) throws Exception {
+    try (Connection c = ((SqliteJobStore) store).dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("UPDATE errand_jobs SET errors = ? WHERE id = ?")) {
+      ps.setString(1, json);
+      ps.setLong(2, id);
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+      if (!c.getAutoCommit()) {
+        c.commit();
+      }
+    }
   }
 
   @AfterEach

@@ -72,7 +72,7 @@ class SqliteJobStoreTest {
   }
 
   private static AttemptError error(int attempt, String message) {
-    return new AttemptError(attempt, Instant.now(), "error", message, "at x");
+    return new AttemptError(attempt, null, Instant.now(), "error", message, "at x");
   }
 
   // ------------------------------------------------------------------ the file

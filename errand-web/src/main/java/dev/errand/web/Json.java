@@ -10,8 +10,10 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.errand.Attempt;
 import dev.errand.AttemptError;
 import dev.errand.Job;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -151,7 +153,34 @@ final class Json {
     m.put("payload", embed(j.payload()));
     m.put("result", embed(j.result()));
     m.put("errors", errors(j.errors()));
+    m.put("attempts", attempts(j.attempts()));
     return m;
+  }
+
+  /**
+   * Every attempt, oldest first, with its duration in milliseconds (null when unknown). The failed
+   * ones come first, in the order of {@code errors}, which holds their stack traces.
+   */
+  private static List<Map<String, Object>> attempts(List<Attempt> attempts) {
+    return attempts.stream()
+        .map(
+            a -> {
+              Map<String, Object> m = new LinkedHashMap<>();
+              m.put("attempt", a.number());
+              m.put("outcome", a.outcome().name());
+              m.put("startedAt", a.startedAt());
+              m.put("finishedAt", a.finishedAt());
+              m.put("durationMs", millis(a.duration()));
+              m.put("kind", a.error() == null ? null : a.error().kind());
+              m.put("message", a.error() == null ? null : a.error().message());
+              return m;
+            })
+        .toList();
+  }
+
+  /** A duration in milliseconds with microsecond digits, or null. */
+  private static Double millis(Duration d) {
+    return d == null ? null : d.toNanos() / 1_000 / 1_000.0;
   }
 
   private static List<Map<String, Object>> errors(List<AttemptError> errors) {
@@ -160,6 +189,7 @@ final class Json {
             e -> {
               Map<String, Object> m = new LinkedHashMap<>();
               m.put("attempt", e.attempt());
+              m.put("startedAt", e.startedAt());
               m.put("at", e.at());
               m.put("kind", e.kind());
               m.put("message", e.message());

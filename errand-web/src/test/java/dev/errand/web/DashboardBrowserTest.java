@@ -9,7 +9,10 @@ import dev.errand.JobType;
 import dev.errand.PermanentFailure;
 import dev.errand.RecurringJob;
 import dev.errand.Schedule;
+import dev.errand.jdbc.SqliteJobStore;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneId;
@@ -104,6 +107,16 @@ class DashboardBrowserTest {
     return (Boolean) b.js("return document.documentElement.scrollWidth <= window.innerWidth;");
   }
 
+  /** A duration as the dashboard writes it: "840 ms", "1.25 s", "2 min 5 s", "1.5 h". */
+  static final String DURATION = "\\d+ ms|\\d+\\.\\d+ s|\\d+ min \\d+ s|\\d+\\.\\d h";
+
+  /** The Took cell of attempt {@code n} in the detail view's attempts table. */
+  private String took(int n) {
+    return b.driver
+        .findElement(By.cssSelector("#attempts tr[data-attempt='" + n + "'] td.took"))
+        .getText();
+  }
+
   private List<WebElement> rows() {
     return b.driver.findElements(By.cssSelector("#job-list tr[data-job-id]"));
   }
@@ -142,6 +155,7 @@ class DashboardBrowserTest {
     assertThat(b.driver.findElement(By.id("last-error")).getText()).contains("first attempt fails");
     assertThat(b.driver.findElement(By.cssSelector(".page-head .badge")).getText())
         .isEqualTo("FAILED");
+    b.await("the failed attempt shows how long it took", d -> took(1).matches(DURATION));
     b.screenshot("03-failed-job-detail");
 
     b.driver.findElement(By.id("retry")).click();
@@ -152,6 +166,9 @@ class DashboardBrowserTest {
     Duration took = Duration.ofNanos(System.nanoTime() - started);
     b.awaitText(By.id("attempts"), "succeeded");
     b.awaitText(By.id("timeline"), "Succeeded");
+    b.await(
+        "both attempts show how long they took",
+        d -> took(1).matches(DURATION) && took(2).matches(DURATION));
     b.screenshot("04-retried-job-succeeded-live");
 
     Job job = f.errand.job(flaky).orElseThrow();
@@ -163,6 +180,46 @@ class DashboardBrowserTest {
     // the header's failed count follows the event stream too
     b.await(
         "failed count drops to 2", d -> d.findElement(By.id("failed-count")).getText().equals("2"));
+  }
+
+  @Test
+  void an_attempt_recorded_before_errand_kept_its_start_shows_an_unknown_duration()
+      throws Exception {
+    long id = failedFlakyJob();
+    // the error history as an Errand that did not record each attempt's start wrote it
+    try (SqliteJobStore other = SqliteJobStore.file(dir.resolve("web.db"))) {
+      other.open();
+      try (Connection c = other.dataSource().getConnection();
+          PreparedStatement ps =
+              c.prepareStatement("UPDATE errand_jobs SET errors = ? WHERE id = ?")) {
+        ps.setString(
+            1,
+            "[{\"attempt\":1,\"at\":\"2026-01-02T03:04:05.123456Z\",\"kind\":\"error\","
+                + "\"message\":\"failed before the upgrade\",\"stackTrace\":\"\"}]");
+        ps.setLong(2, id);
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+        if (!c.getAutoCommit()) {
+          c.commit();
+        }
+      }
+    }
+    b = Browser.start(profile, 1366, 860);
+    open("#/jobs/" + id);
+    b.awaitText(By.id("attempts"), "failed before the upgrade");
+    assertThat(took(1)).isEqualTo("—");
+    assertThat(
+            b.driver
+                .findElement(By.cssSelector("#attempts tr[data-attempt='1'] td.took"))
+                .getAttribute("title"))
+        .contains("unknown");
+
+    f.errand.retry(id);
+    f.awaitState(id, JobState.SUCCEEDED);
+    b.awaitText(By.id("attempts"), "succeeded");
+    b.await("the new attempt shows how long it took", d -> took(2).matches(DURATION));
+    assertThat(took(1)).isEqualTo("—");
+    b.js("document.getElementById('attempts').scrollIntoView()");
+    b.screenshot("16-attempts-with-durations");
   }
 
   @Test

@@ -95,6 +95,57 @@ class JobsApiTest extends FixtureTest {
   }
 
   @Test
+  void job_detail_lists_every_attempt_with_its_error_and_duration() {
+    long flaky = f.enqueue("{\"type\":\"flaky\",\"payload\":{}}");
+    long slow = f.enqueue("{\"type\":\"slow\",\"payload\":{}}");
+    f.awaitState(flaky, JobState.SUCCEEDED);
+    f.awaitState(slow, JobState.FAILED);
+
+    JsonNode job = f.get("/api/jobs/" + flaky).json();
+    JsonNode attempts = job.path("attempts");
+    assertThat(attempts).hasSize(2);
+    JsonNode failed = attempts.get(0);
+    assertThat(failed.path("attempt").asInt()).isEqualTo(1);
+    assertThat(failed.path("outcome").asText()).isEqualTo("FAILED");
+    assertThat(failed.path("kind").asText()).isEqualTo("error");
+    assertThat(failed.path("message").asText()).contains("first attempt fails");
+    assertTimed(failed);
+    assertThat(job.path("errors").get(0).path("startedAt").asText())
+        .isEqualTo(failed.path("startedAt").asText());
+    JsonNode succeeded = attempts.get(1);
+    assertThat(succeeded.path("attempt").asInt()).isEqualTo(2);
+    assertThat(succeeded.path("outcome").asText()).isEqualTo("SUCCEEDED");
+    assertThat(succeeded.path("kind").isNull()).isTrue();
+    assertThat(succeeded.path("message").isNull()).isTrue();
+    assertTimed(succeeded);
+    assertThat(succeeded.path("startedAt").asText()).isEqualTo(job.path("startedAt").asText());
+    assertThat(succeeded.path("finishedAt").asText()).isEqualTo(job.path("finishedAt").asText());
+    assertThat(Instant.parse(succeeded.path("startedAt").asText()))
+        .as("attempt 2 starts after attempt 1 ended")
+        .isAfterOrEqualTo(Instant.parse(failed.path("finishedAt").asText()));
+
+    JsonNode timedOut = f.get("/api/jobs/" + slow).json().path("attempts");
+    assertThat(timedOut).hasSize(1);
+    assertThat(timedOut.get(0).path("outcome").asText()).isEqualTo("TIMED_OUT");
+    assertThat(timedOut.get(0).path("kind").asText()).isEqualTo("timeout");
+    assertTimed(timedOut.get(0));
+
+    assertThat(f.get("/api/jobs?type=flaky").json().path("jobs").get(0).path("attempts"))
+        .as("the list answers the same job shape")
+        .hasSize(2);
+  }
+
+  /** An attempt with a start, an end not before it, and their difference as durationMs. */
+  private static void assertTimed(JsonNode attempt) {
+    Instant started = Instant.parse(attempt.path("startedAt").asText());
+    Instant finished = Instant.parse(attempt.path("finishedAt").asText());
+    assertThat(started).isBeforeOrEqualTo(finished);
+    assertThat(attempt.path("durationMs").isNumber()).isTrue();
+    assertThat(attempt.path("durationMs").asDouble())
+        .isEqualTo(java.time.Duration.between(started, finished).toNanos() / 1_000 / 1_000.0);
+  }
+
+  @Test
   void batch_jobs_of_one_type_with_equal_options_share_one_store_write() {
     StringBuilder jobs = new StringBuilder();
     for (int i = 0; i < 50; i++) {

@@ -964,27 +964,29 @@
         h("div", { class: "two" },
           h("section", { class: "panel" }, h("h2", null, "Payload"), h("pre", { class: "json", id: "payload" }, pretty(j.payload))),
           h("section", { class: "panel" }, h("h2", null, "Timeline"), timeline(j))),
-        h("section", { class: "panel flush" }, h("div", { class: "panel-head" }, h("h2", null, "Attempts")), attempts(j, lastMs)),
+        h("section", { class: "panel flush" }, h("div", { class: "panel-head" }, h("h2", null, "Attempts")), attempts(j)),
         j.result !== null && j.result !== undefined ? h("section", { class: "panel" }, h("h2", null, "Result"), h("pre", { class: "json", id: "result" }, pretty(j.result))) : null,
       ]);
       for (const bar of body.querySelectorAll(".progress > span")) bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.p))) + "%";
     }
 
-    function attempts(j, lastMs) {
-      const rows = j.errors.map((e) => ({ attempt: e.attempt, outcome: e.kind, at: e.at, message: e.message, trace: e.stackTrace }));
-      if (j.state === "SUCCEEDED") rows.push({ attempt: j.attempt, outcome: "succeeded", at: j.finishedAt, message: "" });
-      else if (j.state === "RUNNING") rows.push({ attempt: j.attempt, outcome: "running", at: j.startedAt, message: "" });
+    function attempts(j) {
+      // the API lists every attempt with its times; the failed ones first, in the order of errors
+      const label = (a) => a.outcome.toLowerCase().replace("_", " ") + (a.kind === "permanent" || a.kind === "quarantined" ? " (" + a.kind + ")" : "");
+      const rows = (j.attempts || []).map((a, i) => ({ attempt: a.attempt, outcome: label(a), state: a.outcome,
+        at: a.finishedAt, ms: a.durationMs, started: a.startedAt, message: a.message, trace: a.kind && j.errors[i] ? j.errors[i].stackTrace : "" }));
       if (!rows.length) return empty("No attempts yet", j.state === "SCHEDULED" ? "It runs " + ago(j.runAt) + "." : "It runs when a worker of queue " + j.queue + " is free.");
-      rows.sort((a, b) => a.attempt - b.attempt);
-      const last = Math.max(...rows.map((r) => r.attempt));
+      const badgeOf = (s) => s === "SUCCEEDED" ? "SUCCEEDED" : s === "RUNNING" ? "RUNNING" : s === "CANCELLED" ? "CANCELLED" : "FAILED";
       return h("div", { class: "table-scroll" }, h("table", { class: "cards-on-phone", id: "attempts" },
-        h("thead", null, h("tr", null, h("th", { class: "num" }, "#"), h("th", null, "Outcome"), h("th", null, "Ended"), h("th", null, "Took"), h("th", null, "Error"))),
-        h("tbody", null, rows.map((r) => h("tr", null,
+        h("thead", null, h("tr", null, h("th", { class: "num" }, "#"), h("th", null, "Outcome"), h("th", null, "Started"), h("th", null, "Ended"), h("th", { class: "num" }, "Took"), h("th", null, "Error"))),
+        h("tbody", null, rows.map((r) => h("tr", { dataset: { attempt: r.attempt } },
           h("td", { class: "num", "data-label": "Attempt" }, String(r.attempt)),
-          h("td", { "data-label": "Outcome" }, h("span", { class: "badge " + (r.outcome === "succeeded" ? "SUCCEEDED" : r.outcome === "running" ? "RUNNING" : "FAILED") }, r.outcome)),
-          h("td", { "data-label": "Ended" }, r.outcome === "running" ? "—" : when(r.at)),
-          h("td", { "data-label": "Took", title: r.attempt === last ? "" : "the API records the start of the latest attempt only" },
-            r.attempt === last && r.outcome !== "running" ? duration(lastMs) : "—"),
+          h("td", { "data-label": "Outcome" }, h("span", { class: "badge " + badgeOf(r.state) }, r.outcome)),
+          h("td", { "data-label": "Started" }, r.started ? when(r.started) : "—"),
+          h("td", { "data-label": "Ended" }, r.at ? when(r.at) : "—"),
+          h("td", { class: "num took", "data-label": "Took", title: r.state === "RUNNING" ? "still running"
+            : r.ms === null || r.ms === undefined ? "unknown: recorded before Errand kept each attempt's start" : "" },
+            r.state === "RUNNING" ? "—" : duration(r.ms)),
           h("td", { "data-label": "Error" }, r.message ? h("div", { class: "error-text" }, r.message) : "",
             r.trace ? h("details", null, h("summary", null, "Stack trace"), h("pre", { class: "trace" }, r.trace)) : null))))));
     }
@@ -992,8 +994,11 @@
     function timeline(j) {
       const items = [{ at: j.createdAt, text: "Enqueued", cls: "" }];
       if (j.runAt && j.runAt !== j.createdAt && (j.state === "SCHEDULED" || j.state === "RETRYING")) items.push({ at: j.runAt, text: "Due to run", cls: "" });
-      for (const e of j.errors) items.push({ at: e.at, text: "Attempt " + e.attempt + " failed (" + e.kind + ")", cls: "bad" });
-      if (j.startedAt) items.push({ at: j.startedAt, text: "Attempt " + j.attempt + " started", cls: "" });
+      for (const e of j.errors) {
+        if (e.startedAt) items.push({ at: e.startedAt, text: "Attempt " + e.attempt + " started", cls: "" });
+        items.push({ at: e.at, text: "Attempt " + e.attempt + " failed (" + e.kind + ")", cls: "bad" });
+      }
+      if (j.startedAt && !j.errors.some((e) => e.attempt === j.attempt)) items.push({ at: j.startedAt, text: "Attempt " + j.attempt + " started", cls: "" });
       if (j.finishedAt) items.push({ at: j.finishedAt, text: j.state === "SUCCEEDED" ? "Succeeded" : j.state === "FAILED" ? "Failed for good" : "Ended (" + j.state.toLowerCase() + ")",
         cls: j.state === "SUCCEEDED" ? "ok" : "bad" });
       for (const e of seen) if (["RETRIED", "CANCELLED", "RESCUED", "SNOOZED", "RELEASED"].includes(e.kind)) items.push({ at: e.at, text: e.kind.charAt(0) + e.kind.slice(1).toLowerCase() + " (seen live)", cls: "" });
