@@ -3,6 +3,7 @@ package dev.errand.examples;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.errand.Errand;
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.json.JavalinJackson;
 import io.javalin.router.JavalinDefaultRoutingApi;
 import java.util.function.Consumer;
@@ -23,10 +24,25 @@ public final class ExampleServer {
    */
   public static Javalin start(
       ObjectMapper mapper, String host, int port, Consumer<JavalinDefaultRoutingApi> routes) {
+    return start(mapper, host, port, cfg -> {}, routes);
+  }
+
+  /**
+   * Like {@link #start(ObjectMapper, String, int, Consumer)}, with {@code configure} applied to the
+   * server's configuration before the routes are added (to register plugins, such as
+   * errand-javalin's {@code AfterResponsePlugin}).
+   */
+  public static Javalin start(
+      ObjectMapper mapper,
+      String host,
+      int port,
+      Consumer<JavalinConfig> configure,
+      Consumer<JavalinDefaultRoutingApi> routes) {
     return Javalin.create(
             cfg -> {
               cfg.jsonMapper(new JavalinJackson(mapper, false));
               cfg.startup.showJavalinBanner = false;
+              configure.accept(cfg);
               routes.accept(cfg.routes);
             })
         .start(host, port);
