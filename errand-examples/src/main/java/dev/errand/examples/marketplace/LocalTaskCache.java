@@ -45,6 +45,12 @@ final class LocalTaskCache implements TaskCache {
     }
     long seen = generations.getOrDefault(key, 0L);
     T value = loader.get();
+    if (value == null) {
+      return new Lookup<>(null, false);
+    }
+    if (entries.size() >= maxEntries) {
+      entries.values().removeIf(old -> !now.isBefore(old.expiresAt()));
+    }
     generations.compute(
         key,
         (k, g) -> {

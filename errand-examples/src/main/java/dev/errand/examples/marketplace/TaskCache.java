@@ -21,7 +21,8 @@ public interface TaskCache {
   /**
    * The cached value of {@code key}, or the value {@code loader} loads now (cached unless {@code
    * key} was invalidated while it loaded, so a slow reader never puts back what a change just
-   * invalidated).
+   * invalidated). A null value is returned and never cached, so probing ids that do not exist
+   * cannot fill the cache.
    */
   <T> Lookup<T> get(String key, Supplier<T> loader);
 
@@ -34,7 +35,8 @@ public interface TaskCache {
   /**
    * A cache in this process's memory: entries live {@code ttl} by {@code clock} (a bound on
    * staleness should an invalidation be lost with its process) and at most {@code maxEntries} are
-   * kept; beyond that, loaded values are served without being cached.
+   * kept; when full, expired entries are dropped first, and beyond that loaded values are served
+   * without being cached.
    *
    * @throws IllegalArgumentException for a ttl that is not positive or maxEntries below 1
    */

@@ -131,6 +131,13 @@ abstract class MarketplaceTestBase {
         .sum();
   }
 
+  /** An error answer: its status, its stable code, and a message that contains {@code message}. */
+  static void assertError(TestHttp.Response r, int status, String code, String message) {
+    assertThat(r.status()).as(r.body()).isEqualTo(status);
+    assertThat(r.json().get("error").asText()).isEqualTo(code);
+    assertThat(r.json().get("message").asText()).contains(message);
+  }
+
   List<JsonNode> adminLogs() {
     List<JsonNode> rows = new ArrayList<>();
     ada.get("/admin/logs").json().forEach(rows::add);
