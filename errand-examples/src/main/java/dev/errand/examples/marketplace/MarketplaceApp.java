@@ -311,8 +311,17 @@ public final class MarketplaceApp implements AutoCloseable {
     return caller(ctx, ctx.header(USER_HEADER));
   }
 
-  /** The caller, who may change things: also 403 if blocked. */
+  /**
+   * The caller, who may change things: also 403 if blocked. Refuses (500, before anything is
+   * written) to serve a change on a server without {@link #afterResponsePlugin()}: its background
+   * work would not wait for the response.
+   */
   private User actor(Context ctx) {
+    if (!AfterResponse.inRequest()) {
+      throw new IllegalStateException(
+          "the marketplace's routes are served without its after-response plugin: register"
+              + " app.afterResponsePlugin() on this server");
+    }
     User u = caller(ctx);
     if (u.status().equals("blocked")) {
       throw ApiError.forbidden(
@@ -469,7 +478,7 @@ public final class MarketplaceApp implements AutoCloseable {
                     "you posted task " + id + "; a poster cannot accept their own task");
               }
               if (t.hidden()) {
-                throw conflict(id + " is hidden by an admin and cannot be accepted");
+                throw conflict("task " + id + " is hidden by an admin and cannot be accepted");
               }
               if (me.cancellations() >= config.cancelLimit()) {
                 throw ApiError.forbidden(

@@ -63,6 +63,10 @@ class MarketplaceAfterResponseTest extends MarketplaceTestBase {
 
   /** The app mounted on a server of the test's own, with the recording filter in front. */
   private void mount(MarketplaceConfig.Builder config) {
+    mount(config, true);
+  }
+
+  private void mount(MarketplaceConfig.Builder config, boolean plugin) {
     MarketplaceApp created = MarketplaceApp.create(config.build());
     mounted =
         Javalin.create(
@@ -75,7 +79,9 @@ class MarketplaceAfterResponseTest extends MarketplaceTestBase {
                               new FilterHolder(new ServletEvents(events)),
                               "/*",
                               EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC)));
-                  cfg.registerPlugin(created.afterResponsePlugin());
+                  if (plugin) {
+                    cfg.registerPlugin(created.afterResponsePlugin());
+                  }
                   created.routes(cfg.routes);
                 })
             .start("127.0.0.1", 0);
@@ -144,6 +150,16 @@ class MarketplaceAfterResponseTest extends MarketplaceTestBase {
     await()
         .atMost(WAIT)
         .until(() -> wes.events().stream().anyMatch(e -> e.name().equals("newTask")));
+  }
+
+  @Test
+  void a_server_without_the_plugin_is_refused_before_anything_is_written() {
+    mount(config(), false);
+
+    TestHttp.Response r = pia.post("/tasks", "{\"title\":\"Paint\",\"budget\":40}");
+
+    assertError(r, 500, "InternalError", "register app.afterResponsePlugin() on this server");
+    assertThat(pia.get("/tasks").json()).isEmpty();
   }
 
   @Test
