@@ -1264,14 +1264,21 @@ public final class MarketplaceApp implements AutoCloseable {
 
   // ------------------------------------------------------------------ accessors
 
+  /**
+   * {@code http://host:port} of the app's own server.
+   *
+   * @throws IllegalStateException for an app made with {@link #create}
+   */
   public String baseUrl() {
     return ExampleServer.baseUrl(server, config.host());
   }
 
+  /** The Errand engine beside the lane; its meter registry holds the lane's meters. */
   public Errand errand() {
     return errand;
   }
 
+  /** The app's database (its tables and Errand's). */
   public ExampleDatabase database() {
     return db;
   }

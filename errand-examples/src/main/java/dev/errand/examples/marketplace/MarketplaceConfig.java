@@ -120,7 +120,10 @@ public record MarketplaceConfig(
     }
   }
 
-  /** Builds a {@link MarketplaceConfig}; defaults as listed there. */
+  /**
+   * Builds a {@link MarketplaceConfig}; each setter sets the record component of its name, defaults
+   * as listed there, and {@link #build()} validates them all.
+   */
   public static final class Builder {
     private Supplier<ExampleDatabase> database =
         () -> ExampleDatabase.fromSetting(DEFAULT_DATABASE);
