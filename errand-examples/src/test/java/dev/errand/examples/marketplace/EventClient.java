@@ -33,6 +33,7 @@ final class EventClient implements AutoCloseable {
   final int status;
   private final List<Event> events = new CopyOnWriteArrayList<>();
   private final InputStream body;
+  private volatile boolean ended;
 
   EventClient(HttpClient http, String baseUrl, String userId) {
     this.userId = userId;
@@ -75,7 +76,14 @@ final class EventClient implements AutoCloseable {
       }
     } catch (IOException closed) {
       // the test closed the stream, or the app stopped
+    } finally {
+      ended = true;
     }
+  }
+
+  /** True once the server ended the stream (or the test closed it). */
+  boolean ended() {
+    return ended;
   }
 
   /** Every event received so far, in order. */

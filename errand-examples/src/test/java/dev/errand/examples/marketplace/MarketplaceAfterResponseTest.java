@@ -153,6 +153,27 @@ class MarketplaceAfterResponseTest extends MarketplaceTestBase {
   }
 
   @Test
+  void stopping_the_app_ends_the_open_event_streams() {
+    MarketplaceApp running = start(config());
+    EventClient wes = connect("wes");
+
+    running.close();
+    app = null;
+
+    await().atMost(WAIT).until(wes::ended);
+  }
+
+  @Test
+  void a_closed_notification_stream_refuses_new_browsers_with_a_503() {
+    start(config());
+    app.streams().close();
+
+    TestHttp.Response r = kim.get("/events");
+
+    assertError(r, 503, "Unavailable", "the marketplace is stopping; reconnect later");
+  }
+
+  @Test
   void a_server_without_the_plugin_is_refused_before_anything_is_written() {
     mount(config(), false);
 
