@@ -470,9 +470,10 @@ public final class MarketplaceApp implements AutoCloseable {
     User me = actor(ctx);
     long id = id(ctx);
     Change ch =
-        db.inTransaction(
-            c -> {
-              Task t = load(c, id, me);
+        inTask(
+            id,
+            me,
+            (c, t) -> {
               if (t.posterId().equals(me.id())) {
                 throw ApiError.forbidden(
                     "you posted task " + id + "; a poster cannot accept their own task");
@@ -506,9 +507,10 @@ public final class MarketplaceApp implements AutoCloseable {
     long id = id(ctx);
     String reason = reason(ctx);
     Change ch =
-        db.inTransaction(
-            c -> {
-              Task t = load(c, id, me);
+        inTask(
+            id,
+            me,
+            (c, t) -> {
               if (me.id().equals(t.workerId())) {
                 Change moved =
                     move(
@@ -590,9 +592,10 @@ public final class MarketplaceApp implements AutoCloseable {
     User me = actor(ctx);
     long id = id(ctx);
     Change ch =
-        db.inTransaction(
-            c -> {
-              Task t = load(c, id, me);
+        inTask(
+            id,
+            me,
+            (c, t) -> {
               if (!me.id().equals(t.workerId())) {
                 throw ApiError.forbidden(
                     "only the worker assigned to task "
@@ -614,9 +617,10 @@ public final class MarketplaceApp implements AutoCloseable {
     User me = actor(ctx);
     long id = id(ctx);
     Change ch =
-        db.inTransaction(
-            c -> {
-              Task t = load(c, id, me);
+        inTask(
+            id,
+            me,
+            (c, t) -> {
               requirePoster(t, me, "confirm");
               return move(c, t, "confirm", Set.of(AWAITING), COMPLETED, "");
             });
@@ -643,9 +647,10 @@ public final class MarketplaceApp implements AutoCloseable {
     String description = in.description() == null ? null : description(in.description());
     Long budget = in.budget() == null ? null : budget(in.budget());
     Change ch =
-        db.inTransaction(
-            c -> {
-              Task t = load(c, id, me);
+        inTask(
+            id,
+            me,
+            (c, t) -> {
               requirePoster(t, me, "edit");
               // An accepted task whose terms change goes back to open: its worker agreed to others.
               Change moved =
@@ -678,7 +683,7 @@ public final class MarketplaceApp implements AutoCloseable {
   private void deleteTask(Context ctx) {
     User me = actor(ctx);
     long id = id(ctx);
-    Change ch = db.inTransaction(c -> delete(c, load(c, id, me), me));
+    Change ch = inTask(id, me, (c, t) -> delete(c, t, me));
     deleted(List.of(ch));
     ctx.json(Json.object("id", id, "deleted", true));
   }
@@ -699,9 +704,10 @@ public final class MarketplaceApp implements AutoCloseable {
     User me = actor(ctx);
     long id = id(ctx);
     Task copy =
-        db.inTransaction(
-            c -> {
-              Task t = load(c, id, me);
+        inTask(
+            id,
+            me,
+            (c, t) -> {
               requirePoster(t, me, "duplicate");
               return insertTask(c, me.id(), t.title(), t.description(), t.budget(), t.id());
             });
@@ -732,9 +738,15 @@ public final class MarketplaceApp implements AutoCloseable {
     bulk(ctx, ids, me, "deleted", (c, t) -> delete(c, t, me), this::deleted);
   }
 
+  /** Work on one task in a transaction. */
   @FunctionalInterface
-  private interface Step {
-    Change apply(Connection c, Task t) throws SQLException;
+  private interface TaskWork<R> {
+    R apply(Connection c, Task t) throws SQLException;
+  }
+
+  /** Runs {@code work} on task {@code id} as {@code me} sees it (404 if not) in one transaction. */
+  private <R> R inTask(long id, User me, TaskWork<R> work) {
+    return db.inTransaction(c -> work.apply(c, load(c, id, me)));
   }
 
   /**
@@ -748,13 +760,13 @@ public final class MarketplaceApp implements AutoCloseable {
       List<Long> ids,
       User me,
       String done,
-      Step step,
+      TaskWork<Change> step,
       Consumer<List<Change>> background) {
     List<Change> changes = new ArrayList<>();
     List<Map<String, Object>> skipped = new ArrayList<>();
     for (long id : ids) {
       try {
-        changes.add(db.inTransaction(c -> step.apply(c, load(c, id, me))));
+        changes.add(inTask(id, me, step));
       } catch (ApiError e) {
         skipped.add(Json.object("taskId", id, "error", e.code(), "message", e.getMessage()));
       }
@@ -842,11 +854,13 @@ public final class MarketplaceApp implements AutoCloseable {
     long id = id(ctx);
     String reason = reason(ctx);
     Change ch =
-        db.inTransaction(
-            c ->
+        inTask(
+            id,
+            me,
+            (c, t) ->
                 move(
                     c,
-                    load(c, id, me),
+                    t,
                     "cancel",
                     Set.of(OPEN, ACCEPTED, IN_PROGRESS, AWAITING),
                     CANCELLED,
@@ -864,15 +878,11 @@ public final class MarketplaceApp implements AutoCloseable {
     User me = admin(ctx);
     long id = id(ctx);
     Change ch =
-        db.inTransaction(
-            c ->
-                move(
-                    c,
-                    load(c, id, me),
-                    "unassign",
-                    Set.of(ACCEPTED, IN_PROGRESS),
-                    OPEN,
-                    ", worker_id = NULL"));
+        inTask(
+            id,
+            me,
+            (c, t) ->
+                move(c, t, "unassign", Set.of(ACCEPTED, IN_PROGRESS), OPEN, ", worker_id = NULL"));
     updated(ch);
     adminStatsRefresh("unassign task " + id);
     invalidate(ch, ADMIN_USERS);
@@ -884,9 +894,10 @@ public final class MarketplaceApp implements AutoCloseable {
     User me = admin(ctx);
     long id = id(ctx);
     Change ch =
-        db.inTransaction(
-            c -> {
-              Task t = load(c, id, me);
+        inTask(
+            id,
+            me,
+            (c, t) -> {
               if (update(
                       c,
                       "UPDATE market_tasks SET hidden = 1, updated_at = ? WHERE id = ? AND hidden = 0",
