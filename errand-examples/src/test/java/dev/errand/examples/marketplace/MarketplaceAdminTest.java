@@ -118,12 +118,15 @@ class MarketplaceAdminTest extends MarketplaceTestBase {
     long id = post(pia, "Assemble a desk", 45);
     call(wes, "/tasks/" + id + "/accept", 200);
     await().atMost(WAIT).until(() -> worker.received("taskStatusChanged", id));
+    warm(kim, "/tasks", OPEN_TASKS);
 
     JsonNode open = call(ada, "/admin/tasks/" + id + "/unassign", 200);
 
     assertThat(open.get("status").asText()).isEqualTo("open");
     assertThat(open.get("workerId").isNull()).isTrue();
     await().atMost(WAIT).until(() -> worker.received("taskUpdated", id));
+    awaitInvalidated(OPEN_TASKS);
+    assertThat(kim.get("/tasks").json()).extracting(t -> t.get("id").asLong()).containsExactly(id);
     await().atMost(WAIT).until(() -> adminLogs().size() == 1);
     assertThat(lastLog().get("action").asText()).isEqualTo("unassign");
     assertThat(lastLog().get("details").asText()).isEqualTo("worker wes");

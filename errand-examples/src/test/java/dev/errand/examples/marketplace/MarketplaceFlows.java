@@ -65,8 +65,14 @@ abstract class MarketplaceFlows extends MarketplaceTestBase {
         .extracting(t -> t.get("status").asText())
         .containsExactly("accepted");
 
+    warm(pia, "/tasks/mine", MarketplaceApp.userKey("pia"));
     assertThat(call(wes, "/tasks/" + id + "/start", 200).get("status").asText())
         .isEqualTo("in_progress");
+    awaitInvalidated(MarketplaceApp.userKey("pia"));
+    assertThat(pia.get("/tasks/mine").json().get(0).get("status").asText())
+        .isEqualTo("in_progress");
+    // each step's background work has run before the next step, so the events come in step order
+    await().atMost(WAIT).until(() -> poster.about("taskUpdated", id).size() == 1);
     assertThat(call(wes, "/tasks/" + id + "/complete", 200).get("status").asText())
         .isEqualTo("awaiting_confirmation");
     await().atMost(WAIT).until(() -> poster.about("taskUpdated", id).size() == 2);

@@ -82,8 +82,10 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
             "wes has given back 1 accepted tasks, the limit of 1; ask an admin to reset your"
                 + " cancellations");
 
+    warm(ada, "/admin/users", MarketplaceApp.ADMIN_USERS);
     assertThat(call(ada, "/admin/users/wes/reset-cancellations", 200).get("cancellations").asInt())
         .isZero();
+    awaitInvalidated(MarketplaceApp.ADMIN_USERS);
     await()
         .atMost(WAIT)
         .until(() -> admin.events().stream().anyMatch(e -> e.name().equals("adminStatsRefresh")));
@@ -132,6 +134,8 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
     long id = post(pia, "Walk a dog", 15);
     accept(id, worker);
 
+    warm(wes, "/tasks/mine", userKey("wes"));
+
     JsonNode edited = pia.put("/tasks/" + id, "{\"title\":\"Walk two dogs\"}").json();
 
     assertThat(edited.get("status").asText()).isEqualTo("open");
@@ -142,6 +146,8 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
         .isEqualTo("open");
     assertThat(worker.about("newTask", id)).hasSize(2);
     assertThat(worker.received("taskUpdated", id)).isTrue();
+    awaitInvalidated(userKey("wes"), taskKey(id), OPEN_TASKS);
+    assertThat(wes.get("/tasks/mine").json()).as("wes no longer works on it").isEmpty();
 
     call(kim, "/tasks/" + id + "/accept", 200);
     call(kim, "/tasks/" + id + "/start", 200);
@@ -186,6 +192,9 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
     long id = post(pia, "Water the plants", 10);
     call(pia, "/tasks/" + id + "/cancel", 200);
 
+    await().atMost(WAIT).until(() -> worker.received("taskRemoved", id));
+    warm(kim, "/tasks", OPEN_TASKS);
+
     JsonNode copy = call(pia, "/tasks/" + id + "/duplicate", 201);
 
     long copyId = copy.get("id").asLong();
@@ -195,6 +204,10 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
     assertThat(copy.get("title").asText()).isEqualTo("Water the plants");
     await().atMost(WAIT).until(() -> worker.received("newTask", copyId));
     await().atMost(WAIT).until(() -> !task(copyId).get("lastAlertedAt").isNull());
+    awaitInvalidated(OPEN_TASKS);
+    assertThat(kim.get("/tasks").json())
+        .extracting(t -> t.get("id").asLong())
+        .containsExactly(copyId);
     assertThat(kim.post("/tasks/" + id + "/duplicate", "").status()).isEqualTo(403);
   }
 
@@ -206,6 +219,8 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
     long b = post(pia, "B", 10);
     long c = post(kim, "C", 10);
     accept(b, worker);
+    warm(pia, "/tasks/" + a, taskKey(a));
+    warm(wes, "/tasks/mine", userKey("wes"));
 
     TestHttp.Response r =
         pia.post("/tasks/bulk-cancel", "{\"taskIds\":[" + a + "," + b + "," + c + ",999]}");
@@ -221,6 +236,7 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
     assertThat(worker.about("taskStatusChanged", b))
         .extracting(e -> e.data().get("to").asText())
         .containsExactly("accepted", "cancelled");
+    awaitInvalidated(taskKey(a), userKey("wes"));
     assertThat(task(a).get("status").asText()).isEqualTo("cancelled");
     assertThat(kim.get("/tasks/" + c).json().get("status").asText()).isEqualTo("open");
 
@@ -247,6 +263,9 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
     long c = post(pia, "C", 10);
     call(pia, "/tasks/" + b + "/cancel", 200);
     call(wes, "/tasks/" + c + "/accept", 200);
+    await().atMost(WAIT).until(() -> other.received("taskRemoved", b));
+    await().atMost(WAIT).until(() -> other.received("taskRemoved", c));
+    warm(pia, "/tasks/mine", userKey("pia"));
 
     TestHttp.Response r =
         pia.post("/tasks/bulk-delete", "{\"taskIds\":[" + a + "," + b + "," + c + "]}");
@@ -256,6 +275,10 @@ class MarketplaceTasksTest extends MarketplaceTestBase {
     assertThat(r.json().get("skipped").get(0).get("error").asText()).isEqualTo("Conflict");
     await().atMost(WAIT).until(() -> other.about("taskRemoved", a).size() == 1);
     await().atMost(WAIT).until(() -> other.about("taskRemoved", b).size() == 2);
+    awaitInvalidated(userKey("pia"));
+    assertThat(pia.get("/tasks/mine").json())
+        .extracting(t -> t.get("id").asLong())
+        .containsExactly(c);
     assertThat(pia.get("/tasks/" + a).status()).isEqualTo(404);
     assertThat(pia.get("/tasks/" + c).json().get("status").asText()).isEqualTo("accepted");
   }

@@ -15,13 +15,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Starts a {@link MarketplaceApp} per test on a real socket: one HTTP client per user ({@code ada}
- * admin; {@code pia}, {@code wes}, {@code kim} members) and event streams connected on demand.
+ * admin; {@code pia}, {@code wes}, {@code kim} members) and event streams connected on demand. A
+ * fifth member, {@code eye}, is always connected: {@link #post} waits until eye has the new task's
+ * broadcast, the last background task of a creation, so a test starts from a settled state.
  */
 abstract class MarketplaceTestBase {
   static final Duration WAIT = Duration.ofSeconds(20);
@@ -32,6 +35,7 @@ abstract class MarketplaceTestBase {
   final HttpClient http = HttpClient.newHttpClient();
   private final List<EventClient> streams = new ArrayList<>();
   MarketplaceApp app;
+  EventClient eye;
   TestHttp anonymous;
   TestHttp ada;
   TestHttp pia;
@@ -43,7 +47,14 @@ abstract class MarketplaceTestBase {
   }
 
   MarketplaceConfig.Builder config() {
-    return MarketplaceConfig.builder().database(database()).port(0).clock(clock);
+    return MarketplaceConfig.builder()
+        .database(database())
+        .port(0)
+        .clock(clock)
+        .users(
+            Map.of(
+                "ada", "admin", "pia", "member", "wes", "member", "kim", "member", "eye",
+                "member"));
   }
 
   MarketplaceApp start(MarketplaceConfig.Builder config) {
@@ -57,6 +68,7 @@ abstract class MarketplaceTestBase {
     pia = anonymous.with("X-User-Id", "pia");
     wes = anonymous.with("X-User-Id", "wes");
     kim = anonymous.with("X-User-Id", "kim");
+    eye = connect("eye");
     return app;
   }
 
@@ -91,7 +103,9 @@ abstract class MarketplaceTestBase {
     TestHttp.Response r =
         as.post("/tasks", "{\"title\":\"" + title + "\",\"budget\":" + budget + "}");
     assertThat(r.status()).as(r.body()).isEqualTo(201);
-    return r.json().get("id").asLong();
+    long id = r.json().get("id").asLong();
+    await().atMost(WAIT).until(() -> eye.received("newTask", id));
+    return id;
   }
 
   /** POSTs {@code path} and expects {@code status}; returns the JSON body. */
