@@ -962,7 +962,7 @@ public abstract class JobStoreContract {
     store.complete(List.of(Completion.succeeded(ok.job().id(), ok.fence(), null)));
     ClaimedJob slow = claimOne(queueWith(job("a")));
     AttemptError timeout =
-        new AttemptError(1, Instant.now(), "timeout", "timed out after PT0.1S", "at x");
+        new AttemptError(1, null, Instant.now(), "timeout", "timed out after PT0.1S", "at x");
     store.complete(
         List.of(
             Completion.retry(

@@ -28,6 +28,27 @@ public final class ExampleServer {
   }
 
   /**
+   * Like {@link #start(ObjectMapper, String, int, Consumer)}, with {@code configure} applied to the
+   * server's configuration before the routes are added (to register plugins, such as
+   * errand-javalin's {@code AfterResponsePlugin}).
+   */
+  public static Javalin start(
+      ObjectMapper mapper,
+      String host,
+      int port,
+      Consumer<JavalinConfig> configure,
+      Consumer<JavalinDefaultRoutingApi> routes) {
+    return startConfigured(
+        mapper,
+        host,
+        port,
+        cfg -> {
+          configure.accept(cfg);
+          routes.accept(cfg.routes);
+        });
+  }
+
+  /**
    * Like {@link #start} for an app that configures more than routes (a plugin such as errand's
    * after-response plugin): {@code configure} gets the whole configuration.
    */
