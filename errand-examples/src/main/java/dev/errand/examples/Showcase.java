@@ -9,6 +9,8 @@ import dev.errand.examples.civic.CivicApp;
 import dev.errand.examples.civic.CivicConfig;
 import dev.errand.examples.kitchen.KitchenApp;
 import dev.errand.examples.kitchen.KitchenConfig;
+import dev.errand.examples.marketplace.MarketplaceApp;
+import dev.errand.examples.marketplace.MarketplaceConfig;
 import dev.errand.examples.recurring.RecurringTasksApp;
 import dev.errand.examples.recurring.RecurringTasksConfig;
 import dev.errand.web.ErrandWeb;
@@ -51,6 +53,8 @@ public final class Showcase implements AutoCloseable {
    * @param baseUrl where its own HTTP server answers
    * @param page its browser page, or null when it is an API only
    * @param errand its engine
+   * @param durable whether it stores jobs (the marketplace's work is all after-response tasks, so
+   *     its engine's dashboard would stay empty)
    * @param tryIt commands to try it with, against {@code baseUrl}
    */
   public record App(
@@ -61,6 +65,7 @@ public final class Showcase implements AutoCloseable {
       String baseUrl,
       String page,
       Errand errand,
+      boolean durable,
       List<String> tryIt) {}
 
   private final List<App> apps = new ArrayList<>();
@@ -87,6 +92,36 @@ public final class Showcase implements AutoCloseable {
   }
 
   private void startAll(Path dir) {
+    MarketplaceApp market =
+        started(
+            "marketplace",
+            () ->
+                MarketplaceApp.start(
+                    MarketplaceConfig.builder()
+                        .port(0)
+                        .database(() -> ExampleDatabase.sqlite(dir.resolve("marketplace.db")))
+                        .build()));
+    String m = market.baseUrl();
+    add(
+        new App(
+            "marketplace",
+            "Marketplace",
+            "000",
+            "Every task endpoint answers first; cache invalidation, notifications pushed to"
+                + " connected browsers over SSE, the lastAlertedAt update and admin-log inserts run"
+                + " after the response on Errand's after-response lane.",
+            m,
+            null,
+            market.errand(),
+            false,
+            List.of(
+                "curl -sN '" + m + "/events?userId=wes' &   # wes's browser: live notifications",
+                "curl -s -X POST -H 'X-User-Id: pia' -d '{\"title\":\"Assemble a wardrobe\","
+                    + "\"budget\":80}' "
+                    + m
+                    + "/tasks",
+                "curl -s -X POST -H 'X-User-Id: wes' " + m + "/tasks/1/accept")));
+
     int smtp = freePort();
     GreenMail mail = new GreenMail(new ServerSetup(smtp, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     mail.start();
@@ -97,7 +132,10 @@ public final class Showcase implements AutoCloseable {
             "civic reports",
             () ->
                 CivicApp.start(
-                    CivicConfig.builder(dir.resolve("civic")).smtp("127.0.0.1", smtp).build()));
+                    CivicConfig.builder(dir.resolve("civic"))
+                        .port(0)
+                        .smtp("127.0.0.1", smtp)
+                        .build()));
     String c = civic.baseUrl();
     add(
         new App(
@@ -110,6 +148,7 @@ public final class Showcase implements AutoCloseable {
             c,
             null,
             civic.errand(),
+            true,
             List.of(
                 "curl -s -X POST -d '{\"phone\":\"+919876543210\"}' "
                     + c
@@ -126,7 +165,9 @@ public final class Showcase implements AutoCloseable {
     BugTrackerApp bugs =
         started(
             "bug tracker",
-            () -> BugTrackerApp.start(BugTrackerConfig.builder(dir.resolve("bugtracker")).build()));
+            () ->
+                BugTrackerApp.start(
+                    BugTrackerConfig.builder(dir.resolve("bugtracker")).port(0).build()));
     String b = bugs.baseUrl();
     add(
         new App(
@@ -138,6 +179,7 @@ public final class Showcase implements AutoCloseable {
             b,
             null,
             bugs.errand(),
+            true,
             List.of(
                 "curl -s -X POST -H 'X-User-Id: tom' -d '{\"title\":\"Crash\",\"severity\":\"high\","
                     + "\"assigneeId\":\"eve\"}' "
@@ -156,6 +198,7 @@ public final class Showcase implements AutoCloseable {
             () ->
                 RecurringTasksApp.start(
                     RecurringTasksConfig.builder()
+                        .port(0)
                         .database(() -> ExampleDatabase.sqlite(dir.resolve("recurring-tasks.db")))
                         .build()));
     String t = tasks.baseUrl();
@@ -170,6 +213,7 @@ public final class Showcase implements AutoCloseable {
             t,
             null,
             tasks.errand(),
+            true,
             List.of(
                 "curl -s -X POST -H 'X-User-Id: me' -d '{\"title\":\"Daily Standup\","
                     + "\"dueDate\":\"2030-02-01T09:00:00Z\",\"repeatType\":\"daily\"}' "
@@ -181,7 +225,7 @@ public final class Showcase implements AutoCloseable {
     KitchenApp kitchen =
         started(
             "kitchen",
-            () -> KitchenApp.start(KitchenConfig.builder(dir.resolve("kitchen")).build()));
+            () -> KitchenApp.start(KitchenConfig.builder(dir.resolve("kitchen")).port(0).build()));
     String k = kitchen.baseUrl();
     add(
         new App(
@@ -194,6 +238,7 @@ public final class Showcase implements AutoCloseable {
             k,
             k + "/",
             kitchen.errand(),
+            true,
             List.of(
                 "curl -s -X POST -d '{\"preparationId\":\"hummus\",\"quantity\":500,"
                     + "\"userName\":\"Sari\"}' "
@@ -237,11 +282,15 @@ public final class Showcase implements AutoCloseable {
    * and API under {@code /examples/<id>/} (loopback clients only, like an Errand server without
    * keys).
    */
-  public void mount(JavalinConfig cfg, String dashboardUrl) {
+  public synchronized void mount(JavalinConfig cfg, String dashboardUrl) {
     for (App a : apps) {
+      if (!a.durable()) {
+        continue;
+      }
       ErrandWeb web =
           ErrandWeb.create(
-              a.errand(), WebConfig.builder().pathPrefix("/examples/" + a.id()).build());
+              a.errand(),
+              WebConfig.builder().pathPrefix("/examples/" + a.id()).metrics(false).build());
       web.mount(cfg);
       dashboards.add(web);
     }
@@ -252,8 +301,9 @@ public final class Showcase implements AutoCloseable {
     ctx.contentType("text/html; charset=utf-8").result(ShowcasePage.render(apps(), dashboardUrl));
   }
 
+  /** Stops everything started, newest first; idempotent and safe from a shutdown hook. */
   @Override
-  public void close() {
+  public synchronized void close() {
     for (ErrandWeb w : dashboards) {
       w.close();
     }

@@ -32,6 +32,7 @@ final class ShowcasePage {
         </head>
         <body>
         <header><strong>Errand demo</strong> — the five source applications rebuilt on Errand.
+
         """);
     h.append(" The server's own demo workload is on <a href=\"")
         .append(escape(dashboardUrl))
@@ -47,9 +48,11 @@ final class ShowcasePage {
       if (a.page() != null) {
         h.append("<a href=\"").append(escape(a.page())).append("\">open its page</a>");
       }
-      h.append("<a href=\"/examples/")
-          .append(escape(a.id()))
-          .append("/dashboard\">its jobs (dashboard)</a>");
+      if (a.durable()) {
+        h.append("<a href=\"/examples/")
+            .append(escape(a.id()))
+            .append("/dashboard\">its jobs (dashboard)</a>");
+      }
       h.append("<span class=\"seed\">API at ").append(escape(a.baseUrl())).append("</span></p>\n");
       for (String cmd : a.tryIt()) {
         h.append("<pre>").append(escape(cmd)).append("</pre>\n");

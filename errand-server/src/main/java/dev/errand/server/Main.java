@@ -162,9 +162,15 @@ public final class Main {
         Thread.currentThread().interrupt();
       }
     }
+    // Ctrl-C (the shutdown hook) interrupts this thread to end the wait; closing must not see the
+    // interrupt, or Jetty's stop fails half-way
+    boolean interrupted = Thread.interrupted();
     server.close();
     if (showcase != null) {
       showcase.close();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -86,7 +86,7 @@ public final class ErrandWeb implements AutoCloseable {
     if (!config.hasApiKeys()) {
       log.info("errand-web: no API key configured: serving loopback clients only");
     }
-    if (web.prometheus == null) {
+    if (web.prometheus == null && config.metrics()) {
       log.warn(
           "errand-web: /metrics is unavailable: the engine's meter registry ({}) is not a"
               + " PrometheusMeterRegistry or a CompositeMeterRegistry; build the engine with"
@@ -228,7 +228,9 @@ public final class ErrandWeb implements AutoCloseable {
                 return live ? health.live() : health.ready();
               }));
     }
-    get(r, p + "/metrics", metrics());
+    if (config.metrics()) {
+      get(r, p + "/metrics", metrics());
+    }
     Dashboard.mount(r, config, guard);
   }
 

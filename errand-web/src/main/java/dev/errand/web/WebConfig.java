@@ -67,6 +67,7 @@ public final class WebConfig {
   private final String host;
   private final int port;
   private final String pathPrefix;
+  private final boolean metrics;
   private final List<ApiKey> apiKeys;
   private final Set<String> remoteEnqueue;
   private final Set<String> redactedFields;
@@ -86,6 +87,7 @@ public final class WebConfig {
     this.host = b.host;
     this.port = b.port;
     this.pathPrefix = b.pathPrefix;
+    this.metrics = b.metrics;
     this.apiKeys = List.copyOf(b.apiKeys);
     this.remoteEnqueue = Set.copyOf(b.remoteEnqueue);
     this.redactedFields = Set.copyOf(b.redactedFields);
@@ -125,6 +127,11 @@ public final class WebConfig {
   /** Prefix of every route, empty or starting with {@code /}. */
   public String pathPrefix() {
     return pathPrefix;
+  }
+
+  /** Whether {@code GET /metrics} is served. */
+  public boolean metrics() {
+    return metrics;
   }
 
   /** Type names that may be enqueued over HTTP. */
@@ -245,6 +252,7 @@ public final class WebConfig {
     private String host = DEFAULT_HOST;
     private int port = DEFAULT_PORT;
     private String pathPrefix = "";
+    private boolean metrics = true;
     private final List<ApiKey> apiKeys = new ArrayList<>();
     private final Set<String> remoteEnqueue = new LinkedHashSet<>();
     private final Set<String> redactedFields = new LinkedHashSet<>();
@@ -274,6 +282,16 @@ public final class WebConfig {
     /** Port of the standalone server ({@value #DEFAULT_PORT}); 0 picks a free one. */
     public Builder port(int port) {
       this.port = range("port", port, 0, 65_535);
+      return this;
+    }
+
+    /**
+     * Whether {@code GET /metrics} is served (true). Turn it off for a mount whose engine's meters
+     * are scraped elsewhere or not at all: the route is then not registered and no warning about a
+     * registry that is not Prometheus is logged.
+     */
+    public Builder metrics(boolean serve) {
+      this.metrics = serve;
       return this;
     }
 

@@ -48,6 +48,15 @@ class HealthMetricsTest {
   }
 
   @Test
+  void metrics_can_be_left_out_of_a_mount() {
+    f = new WebFixture(dir, b -> b.metrics(false));
+    Res m = f.get("/metrics");
+    assertThat(m.status()).isEqualTo(404);
+    assertThat(m.code()).isEqualTo("route_not_found");
+    assertThat(f.get("/health/live").status()).isEqualTo(200);
+  }
+
+  @Test
   void a_high_failure_rate_warns_without_making_the_node_unready() {
     f = new WebFixture(dir, b -> b.failureRateWarning(0.2));
     for (int i = 0; i < 3; i++) {
