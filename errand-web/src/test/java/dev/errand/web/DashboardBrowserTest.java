@@ -131,6 +131,14 @@ class DashboardBrowserTest {
     b.await(
         "both charts are drawn",
         d -> d.findElements(By.cssSelector(".chart .uplot canvas")).size() == 2);
+    b.await(
+        "the throughput chart counts every finished job (6 sent, 3 failed, maintenance too)",
+        d -> {
+          String n =
+              d.findElement(By.cssSelector("[data-chart='throughput']"))
+                  .getAttribute("data-finished");
+          return n != null && Integer.parseInt(n) >= 9;
+        });
     b.awaitText(By.cssSelector("table"), "send-email");
     assertThat(b.driver.findElement(By.id("failed-count")).getText()).isEqualTo("3");
     b.screenshot("01-overview-laptop");
