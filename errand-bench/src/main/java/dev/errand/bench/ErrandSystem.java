@@ -23,6 +23,13 @@ final class ErrandSystem implements JobSystem {
    */
   static final String SQLITE_SYNCHRONOUS = System.getProperty("errand.bench.sqliteSynchronous", "");
 
+  /**
+   * Profiling override: {@code -Derrand.bench.clusterEvents=false} builds the engines without
+   * sharing their events between nodes (on by default), to show what that costs.
+   */
+  static final boolean CLUSTER_EVENTS =
+      Boolean.parseBoolean(System.getProperty("errand.bench.clusterEvents", "true"));
+
   /** The no-op job's payload. */
   record Noop(long seq, long enqueuedMicros) {}
 
@@ -51,6 +58,7 @@ final class ErrandSystem implements JobSystem {
         + ").queue(\"default\", "
         + threads
         + ").scheduler(false)"
+        + (CLUSTER_EVENTS ? "" : ".clusterEvents(false) (profiling override)")
         + " (no stored schedules or maintenance occurrences among the measured jobs), every other"
         + " setting at its default (claim batch "
         + Errand.Builder.DEFAULT_CLAIM_BATCH
@@ -82,7 +90,12 @@ final class ErrandSystem implements JobSystem {
                     .build();
     store.open(); // migrations now, not inside the first timed enqueue
     Errand errand =
-        Errand.builder().store(store).queue("default", threads).scheduler(false).build();
+        Errand.builder()
+            .store(store)
+            .queue("default", threads)
+            .scheduler(false)
+            .clusterEvents(CLUSTER_EVENTS)
+            .build();
     JobType<Noop> type =
         errand.register(
             JobType.of("bench-noop", Noop.class, (ctx, p) -> Probe.current().started(p.seq())));

@@ -63,6 +63,25 @@ public final class ExampleServer {
         .start(host, port);
   }
 
+  /**
+   * Finishes starting a new {@code app} with {@code steps} (start its server, its workers, its
+   * schedules); if a step fails the app is closed before the error goes on, so a failed start
+   * leaves no server, engine or database open.
+   */
+  public static <A extends AutoCloseable> A launch(A app, Consumer<A> steps) {
+    try {
+      steps.accept(app);
+      return app;
+    } catch (RuntimeException | Error e) {
+      try {
+        app.close();
+      } catch (Exception suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
   /** {@code http://host:port} of {@code server}. */
   public static String baseUrl(Javalin server, String host) {
     if (server == null) {

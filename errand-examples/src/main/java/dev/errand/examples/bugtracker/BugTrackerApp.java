@@ -13,6 +13,7 @@ import dev.errand.RecurringJob;
 import dev.errand.Schedule;
 import dev.errand.examples.Alerts;
 import dev.errand.examples.ApiError;
+import dev.errand.examples.Env;
 import dev.errand.examples.ExampleDatabase;
 import dev.errand.examples.ExampleServer;
 import dev.errand.examples.Json;
@@ -153,22 +154,17 @@ public final class BugTrackerApp implements AutoCloseable {
 
   /** Opens the database, starts the HTTP server and then the workers and schedules. */
   public static BugTrackerApp start(BugTrackerConfig config) {
-    BugTrackerApp app = new BugTrackerApp(config);
-    try {
-      app.server = ExampleServer.start(app.mapper, config.host(), config.port(), app::routes);
-      app.begin();
-      return app;
-    } catch (RuntimeException e) {
-      app.close();
-      throw e;
-    }
+    return ExampleServer.launch(
+        new BugTrackerApp(config),
+        app -> {
+          app.server = ExampleServer.start(app.mapper, config.host(), config.port(), app::routes);
+          app.begin();
+        });
   }
 
   /** Opens the database and starts the workers without a server, for mounting {@link #routes}. */
   public static BugTrackerApp create(BugTrackerConfig config) {
-    BugTrackerApp app = new BugTrackerApp(config);
-    app.begin();
-    return app;
+    return ExampleServer.launch(new BugTrackerApp(config), BugTrackerApp::begin);
   }
 
   private void begin() {
@@ -882,19 +878,21 @@ public final class BugTrackerApp implements AutoCloseable {
    * WEBHOOK_URL} (also post notifications there).
    */
   public static void main(String[] args) throws InterruptedException {
-    Map<String, String> env = System.getenv();
+    Env env = Env.of(System.getenv());
     BugTrackerConfig.Builder b =
-        BugTrackerConfig.builder(Path.of(env.getOrDefault("DATA_DIR", "data/bugtracker")))
-            .port(Integer.parseInt(env.getOrDefault("PORT", "7002")));
-    if (env.get("DATABASE_URL") != null) {
-      b.database(() -> ExampleDatabase.fromSetting(env.get("DATABASE_URL")));
-    }
-    if (env.get("WEBHOOK_URL") != null) {
-      java.net.URI url = java.net.URI.create(env.get("WEBHOOK_URL"));
-      b.channels(
-          db ->
-              List.of(new InboxChannel(db, java.time.Clock.systemUTC()), new WebhookChannel(url)));
-    }
+        BugTrackerConfig.builder(Path.of(env.get("DATA_DIR").orElse("data/bugtracker"))).port(7002);
+    env.read("PORT", v -> b.port(Integer.parseInt(v)))
+        .read("DATABASE_URL", v -> b.database(() -> ExampleDatabase.fromSetting(v)))
+        .read(
+            "WEBHOOK_URL",
+            v -> {
+              java.net.URI url = java.net.URI.create(v);
+              b.channels(
+                  db ->
+                      List.of(
+                          new InboxChannel(db, java.time.Clock.systemUTC()),
+                          new WebhookChannel(url)));
+            });
     BugTrackerApp app = start(b.build());
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "bugtracker-stop"));
     Thread.currentThread().join();

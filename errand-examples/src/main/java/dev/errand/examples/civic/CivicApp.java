@@ -18,6 +18,7 @@ import dev.errand.Schedule;
 import dev.errand.TaskOptions;
 import dev.errand.examples.Alerts;
 import dev.errand.examples.ApiError;
+import dev.errand.examples.Env;
 import dev.errand.examples.ExampleDatabase;
 import dev.errand.examples.ExampleServer;
 import dev.errand.examples.Json;
@@ -177,23 +178,18 @@ public final class CivicApp implements AutoCloseable {
    * after-response plugin, then the workers and the token cleanup schedule.
    */
   public static CivicApp start(CivicConfig config) {
-    CivicApp app = new CivicApp(config);
-    try {
-      app.server =
-          ExampleServer.startConfigured(
-              app.mapper,
-              config.host(),
-              config.port(),
-              cfg -> {
-                cfg.registerPlugin(app.afterResponsePlugin());
-                app.routes(cfg.routes);
-              });
-      app.begin();
-      return app;
-    } catch (RuntimeException e) {
-      app.close();
-      throw e;
-    }
+    return ExampleServer.launch(
+        new CivicApp(config),
+        app -> {
+          app.server =
+              ExampleServer.start(
+                  app.mapper,
+                  config.host(),
+                  config.port(),
+                  cfg -> cfg.registerPlugin(app.afterResponsePlugin()),
+                  app::routes);
+          app.begin();
+        });
   }
 
   /**
@@ -211,9 +207,7 @@ public final class CivicApp implements AutoCloseable {
           "without its own server the app needs publicBaseUrl: the URL of the server its routes"
               + " are mounted on, which the link in verification emails points to");
     }
-    CivicApp app = new CivicApp(config);
-    app.begin();
-    return app;
+    return ExampleServer.launch(new CivicApp(config), CivicApp::begin);
   }
 
   private void begin() {
@@ -889,19 +883,19 @@ public final class CivicApp implements AutoCloseable {
    * the request).
    */
   public static void main(String[] args) throws InterruptedException {
-    Map<String, String> env = System.getenv();
+    Env env = Env.of(System.getenv());
     CivicConfig.Builder b =
-        CivicConfig.builder(Path.of(env.getOrDefault("DATA_DIR", "data/civic")))
-            .port(Integer.parseInt(env.getOrDefault("PORT", "7001")))
-            .background(!"false".equalsIgnoreCase(env.get("BACKGROUND")));
-    if (env.get("DATABASE_URL") != null) {
-      b.database(() -> ExampleDatabase.fromSetting(env.get("DATABASE_URL")));
-    }
+        CivicConfig.builder(Path.of(env.get("DATA_DIR").orElse("data/civic"))).port(7001);
+    env.read("PORT", v -> b.port(Integer.parseInt(v)))
+        .read("BACKGROUND", v -> b.background(bool(v)))
+        .read("DATABASE_URL", v -> b.database(() -> ExampleDatabase.fromSetting(v)));
+    int[] smtpPort = {0};
+    env.read("SMTP_PORT", v -> smtpPort[0] = port(v));
     GreenMail greenMail = null;
-    if (env.get("SMTP_HOST") != null) {
-      b.smtp(env.get("SMTP_HOST"), Integer.parseInt(env.getOrDefault("SMTP_PORT", "25")));
+    if (env.get("SMTP_HOST").isPresent()) {
+      b.smtp(env.get("SMTP_HOST").get(), smtpPort[0] != 0 ? smtpPort[0] : 25);
     } else {
-      int port = Integer.parseInt(env.getOrDefault("SMTP_PORT", "3025"));
+      int port = smtpPort[0] != 0 ? smtpPort[0] : 3025;
       greenMail = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
       greenMail.start();
       b.smtp("127.0.0.1", port);
@@ -920,5 +914,20 @@ public final class CivicApp implements AutoCloseable {
                 },
                 "civic-stop"));
     Thread.currentThread().join();
+  }
+
+  private static boolean bool(String v) {
+    if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+      throw new IllegalArgumentException("use true or false");
+    }
+    return Boolean.parseBoolean(v);
+  }
+
+  private static int port(String v) {
+    int p = Integer.parseInt(v);
+    if (p < 1 || p > 65535) {
+      throw new IllegalArgumentException("a port is 1-65535");
+    }
+    return p;
   }
 }

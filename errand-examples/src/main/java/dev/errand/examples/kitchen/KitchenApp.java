@@ -9,6 +9,7 @@ import dev.errand.JobHandle;
 import dev.errand.JobType;
 import dev.errand.examples.Alerts;
 import dev.errand.examples.ApiError;
+import dev.errand.examples.Env;
 import dev.errand.examples.ExampleDatabase;
 import dev.errand.examples.ExampleServer;
 import dev.errand.examples.Json;
@@ -147,22 +148,17 @@ public final class KitchenApp implements AutoCloseable {
 
   /** Opens the database, starts the HTTP server and then the workers. */
   public static KitchenApp start(KitchenConfig config) {
-    KitchenApp app = new KitchenApp(config);
-    try {
-      app.server = ExampleServer.start(app.mapper, config.host(), config.port(), app::routes);
-      app.begin();
-      return app;
-    } catch (RuntimeException e) {
-      app.close();
-      throw e;
-    }
+    return ExampleServer.launch(
+        new KitchenApp(config),
+        app -> {
+          app.server = ExampleServer.start(app.mapper, config.host(), config.port(), app::routes);
+          app.begin();
+        });
   }
 
   /** Opens the database and starts the workers without a server, for mounting {@link #routes}. */
   public static KitchenApp create(KitchenConfig config) {
-    KitchenApp app = new KitchenApp(config);
-    app.begin();
-    return app;
+    return ExampleServer.launch(new KitchenApp(config), KitchenApp::begin);
   }
 
   private void begin() {
@@ -584,15 +580,12 @@ public final class KitchenApp implements AutoCloseable {
    * WORK_DELAY_MS} (1500).
    */
   public static void main(String[] args) throws InterruptedException {
-    Map<String, String> env = System.getenv();
+    Env env = Env.of(System.getenv());
     KitchenConfig.Builder b =
-        KitchenConfig.builder(Path.of(env.getOrDefault("DATA_DIR", "data/kitchen")))
-            .port(Integer.parseInt(env.getOrDefault("PORT", "7004")))
-            .workDelay(
-                Duration.ofMillis(Long.parseLong(env.getOrDefault("WORK_DELAY_MS", "1500"))));
-    if (env.get("DATABASE_URL") != null) {
-      b.database(() -> ExampleDatabase.fromSetting(env.get("DATABASE_URL")));
-    }
+        KitchenConfig.builder(Path.of(env.get("DATA_DIR").orElse("data/kitchen"))).port(7004);
+    env.read("PORT", v -> b.port(Integer.parseInt(v)))
+        .read("WORK_DELAY_MS", v -> b.workDelay(Duration.ofMillis(Long.parseLong(v))))
+        .read("DATABASE_URL", v -> b.database(() -> ExampleDatabase.fromSetting(v)));
     KitchenApp app = start(b.build());
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "kitchen-stop"));
     Thread.currentThread().join();

@@ -209,22 +209,19 @@ public final class MarketplaceApp implements AutoCloseable {
 
   /** Opens the database, starts the lane and Errand, then its own HTTP server. */
   public static MarketplaceApp start(MarketplaceConfig config) {
-    MarketplaceApp app = new MarketplaceApp(config);
-    try {
-      app.errand.start();
-      app.server =
-          ExampleServer.start(
-              app.mapper,
-              config.host(),
-              config.port(),
-              cfg -> cfg.registerPlugin(app.afterResponsePlugin()),
-              app::routes);
-      app.logStarted();
-      return app;
-    } catch (RuntimeException e) {
-      app.close();
-      throw e;
-    }
+    return ExampleServer.launch(
+        new MarketplaceApp(config),
+        app -> {
+          app.errand.start();
+          app.server =
+              ExampleServer.start(
+                  app.mapper,
+                  config.host(),
+                  config.port(),
+                  cfg -> cfg.registerPlugin(app.afterResponsePlugin()),
+                  app::routes);
+          app.logStarted();
+        });
   }
 
   /**
@@ -233,15 +230,12 @@ public final class MarketplaceApp implements AutoCloseable {
    * background work would not wait for the response.
    */
   public static MarketplaceApp create(MarketplaceConfig config) {
-    MarketplaceApp app = new MarketplaceApp(config);
-    try {
-      app.errand.start();
-      app.logStarted();
-      return app;
-    } catch (RuntimeException e) {
-      app.close();
-      throw e;
-    }
+    return ExampleServer.launch(
+        new MarketplaceApp(config),
+        app -> {
+          app.errand.start();
+          app.logStarted();
+        });
   }
 
   private void logStarted() {

@@ -102,15 +102,12 @@ public final class RecurringTasksApp implements AutoCloseable {
    * Opens the database, starts an HTTP server on the configured host and port, then the workers.
    */
   public static RecurringTasksApp start(RecurringTasksConfig config) {
-    RecurringTasksApp app = new RecurringTasksApp(config);
-    try {
-      app.server = ExampleServer.start(app.mapper, config.host(), config.port(), app::routes);
-      app.begin();
-      return app;
-    } catch (RuntimeException e) {
-      app.close();
-      throw e;
-    }
+    return ExampleServer.launch(
+        new RecurringTasksApp(config),
+        app -> {
+          app.server = ExampleServer.start(app.mapper, config.host(), config.port(), app::routes);
+          app.begin();
+        });
   }
 
   /**
@@ -124,9 +121,7 @@ public final class RecurringTasksApp implements AutoCloseable {
           "without its own server the app needs internalBaseUrl: the"
               + " URL of the server its routes are mounted on");
     }
-    RecurringTasksApp app = new RecurringTasksApp(config);
-    app.begin();
-    return app;
+    return ExampleServer.launch(new RecurringTasksApp(config), RecurringTasksApp::begin);
   }
 
   private void begin() {

@@ -1,5 +1,6 @@
 package dev.errand.examples.recurring;
 
+import dev.errand.examples.Env;
 import dev.errand.examples.ExampleDatabase;
 import java.time.Clock;
 import java.time.DayOfWeek;
@@ -106,46 +107,29 @@ public record RecurringTasksConfig(
    */
   public static RecurringTasksConfig fromEnv(Map<String, String> env) {
     Builder b = builder().port(3000);
+    Env vars = Env.of(env);
     String db = env.get("DATABASE_URL");
     if (db != null) {
       b.database(() -> ExampleDatabase.fromSetting(db));
     }
     b.host(env.getOrDefault("HOST", b.host));
-    read(env, "PORT", v -> b.port(Integer.parseInt(v)));
+    vars.read("PORT", v -> b.port(Integer.parseInt(v)));
     b.internalApiKey(env.get("INTERNAL_API_KEY"));
-    read(env, "WORKER_RETRY_ATTEMPTS", v -> b.retryAttempts(Integer.parseInt(v)));
-    read(env, "WORKER_RETRY_DELAY", v -> b.retryDelay(Duration.ofMillis(Long.parseLong(v))));
-    read(env, "WORKER_TIMEOUT", v -> b.timeout(Duration.ofMillis(Long.parseLong(v))));
-    read(env, "DAILY_MAINTENANCE_TIME", v -> b.dailyMaintenance(LocalTime.parse(v)));
-    read(
-        env,
+    vars.read("WORKER_RETRY_ATTEMPTS", v -> b.retryAttempts(Integer.parseInt(v)));
+    vars.read("WORKER_RETRY_DELAY", v -> b.retryDelay(Duration.ofMillis(Long.parseLong(v))));
+    vars.read("WORKER_TIMEOUT", v -> b.timeout(Duration.ofMillis(Long.parseLong(v))));
+    vars.read("DAILY_MAINTENANCE_TIME", v -> b.dailyMaintenance(LocalTime.parse(v)));
+    vars.read(
         "WEEKLY_MAINTENANCE_DAY",
         v ->
             b.weeklyMaintenance(
                 DayOfWeek.valueOf(v.trim().toUpperCase(Locale.ROOT)), b.weeklyMaintenance));
-    read(
-        env,
+    vars.read(
         "WEEKLY_MAINTENANCE_TIME",
         v -> b.weeklyMaintenance(b.weeklyMaintenanceDay, LocalTime.parse(v)));
-    read(env, "MAINTENANCE_TIME_ZONE", v -> b.maintenanceZone(ZoneId.of(v)));
-    read(env, "DEFAULT_TIME_ZONE", v -> b.defaultTimeZone(ZoneId.of(v)));
+    vars.read("MAINTENANCE_TIME_ZONE", v -> b.maintenanceZone(ZoneId.of(v)));
+    vars.read("DEFAULT_TIME_ZONE", v -> b.defaultTimeZone(ZoneId.of(v)));
     return b.build();
-  }
-
-  private interface Setter {
-    void set(String value);
-  }
-
-  private static void read(Map<String, String> env, String name, Setter setter) {
-    String v = env.get(name);
-    if (v == null) {
-      return;
-    }
-    try {
-      setter.set(v.trim());
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(name + "=" + v + " is not valid: " + e.getMessage(), e);
-    }
   }
 
   private static void positive(String what, Duration d) {
