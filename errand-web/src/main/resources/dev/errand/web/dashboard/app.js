@@ -858,13 +858,11 @@
 
   /** Job ids retried from this tab: their outcome is announced in a toast when it arrives. */
   const watched = new Set();
+  // the last outcomes seen, so that a job that finished before the call that started it answered
+  // (a triggered schedule's fast job, say) is still announced when watch() comes late
+  const recentOutcomes = new Map();
 
-  function watch(id) {
-    watched.add(Number(id));
-  }
-
-  live.on((event, e) => {
-    if (event !== "job" || !watched.has(e.jobId)) return;
+  function announce(e) {
     if (e.kind === "SUCCEEDED") {
       watched.delete(e.jobId);
       toast("Job #" + e.jobId + " (" + e.type + ") succeeded", "ok");
@@ -874,6 +872,29 @@
     } else if (e.kind === "RETRY_SCHEDULED") {
       toast("Job #" + e.jobId + " attempt " + e.attempt + " failed; it will retry", "");
     }
+  }
+
+  /**
+   * Announces job {@code id}'s next outcome. {@code late}: the job is new and the call that made it
+   * has just answered, so an outcome seen already is its own (never for a retry, whose job's old
+   * outcome is still in recentOutcomes until its RETRIED event comes).
+   */
+  function watch(id, late) {
+    const n = Number(id);
+    watched.add(n);
+    const done = late ? recentOutcomes.get(n) : undefined;
+    if (done) announce(done);
+  }
+
+  live.on((event, e) => {
+    if (event !== "job") return;
+    if (e.kind === "SUCCEEDED" || e.kind === "FAILED") {
+      recentOutcomes.set(e.jobId, e);
+      if (recentOutcomes.size > 500) recentOutcomes.delete(recentOutcomes.keys().next().value);
+    } else if (e.kind === "RETRIED") {
+      recentOutcomes.delete(e.jobId); // a retry by hand: its old outcome is not the one awaited
+    }
+    if (watched.has(e.jobId)) announce(e);
   });
 
   function jobDetail(idText) {
@@ -1103,7 +1124,7 @@
               () => { toast("Schedule " + s.name + (s.paused ? " resumed" : " paused"), "ok"); reload(); }),
             actionButton("Run now", "trigger", false, () => {
               return api("POST", "/api/schedules/" + encodeURIComponent(s.name) + "/trigger");
-            }, (r) => { watch(r.id); toast("Triggered " + s.name + ": job #" + r.id, "ok"); }))))))));
+            }, (r) => { toast("Triggered " + s.name + ": job #" + r.id, "ok"); watch(r.id, true); }))))))));
     const refresh = throttle(load, 3000);
     return { refresh: (e) => { if (e === "reset" || e.kind === "ENQUEUED" || e.kind === "SUCCEEDED") refresh(); } };
   }
