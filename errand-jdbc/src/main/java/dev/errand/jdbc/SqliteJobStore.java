@@ -51,6 +51,8 @@ import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteCommitListener;
+import org.sqlite.SQLiteConnection;
 
 /**
  * The embedded job store: every job, paused queue and node in one SQLite file. The default store of
@@ -575,17 +577,21 @@ public final class SqliteJobStore implements JobStore {
       }
       Map<String, PreparedStatement> prepared = new HashMap<>();
       try {
-        return insert(
-            sql -> {
-              PreparedStatement ps = prepared.get(sql);
-              if (ps == null) {
-                ps = connection.prepareStatement(sql);
-                prepared.put(sql, ps);
-              }
-              return ps;
-            },
-            jobs,
-            nowMicros());
+        long now = nowMicros();
+        List<EnqueueResult> results =
+            insert(
+                sql -> {
+                  PreparedStatement ps = prepared.get(sql);
+                  if (ps == null) {
+                    ps = connection.prepareStatement(sql);
+                    prepared.put(sql, ps);
+                  }
+                  return ps;
+                },
+                jobs,
+                now);
+        wakeOnCommit(connection, jobs, results, now);
+        return results;
       } finally {
         for (PreparedStatement ps : prepared.values()) {
           closeQuietly(ps);
@@ -593,6 +599,86 @@ public final class SqliteJobStore implements JobStore {
       }
     } catch (SQLException e) {
       throw new StoreException("enqueue in the caller's transaction", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- wake-up after a caller's
+  // commit
+
+  private final List<Consumer<String>> wakeListeners = new CopyOnWriteArrayList<>();
+
+  /** One commit listener per caller connection that enqueued here, for the connection's life. */
+  private final Map<SQLiteConnection, CommitWake> commitWakes =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  /**
+   * Tells {@code listener} (on the committing thread) the queues that got due jobs when a caller's
+   * transaction that enqueued them with {@link #enqueue(Connection, List)} commits, so the engine
+   * starts them at once instead of at its next poll. SQLite has no channel between processes:
+   * enqueues by other processes on the file are found by polling.
+   */
+  @Override
+  public AutoCloseable subscribe(Consumer<String> listener) {
+    Objects.requireNonNull(listener, "listener");
+    wakeListeners.add(listener);
+    return () -> wakeListeners.remove(listener);
+  }
+
+  /** Remembers the queues of the due jobs just created, to wake them when the caller commits. */
+  private void wakeOnCommit(
+      Connection connection, List<NewJob> jobs, List<EnqueueResult> results, long now)
+      throws SQLException {
+    if (wakeListeners.isEmpty() || !connection.isWrapperFor(SQLiteConnection.class)) {
+      return;
+    }
+    Set<String> due = new HashSet<>();
+    for (int i = 0; i < jobs.size(); i++) {
+      if (results.get(i).created() && micros(jobs.get(i).runAt()) <= now) {
+        due.add(jobs.get(i).queue());
+      }
+    }
+    if (due.isEmpty()) {
+      return;
+    }
+    SQLiteConnection sqlite = connection.unwrap(SQLiteConnection.class);
+    commitWakes
+        .computeIfAbsent(
+            sqlite,
+            c -> {
+              CommitWake w = new CommitWake();
+              c.addCommitListener(w);
+              return w;
+            })
+        .queues
+        .addAll(due);
+  }
+
+  /**
+   * Wakes the subscribers for the queues enqueued in the connection's transaction when it commits;
+   * forgets them when it rolls back. SQLite calls it inside the COMMIT, before the commit is done:
+   * a worker woken then claims through the store's writer, which waits for the committing
+   * connection's write lock, and so sees the jobs.
+   */
+  private final class CommitWake implements SQLiteCommitListener {
+    final Set<String> queues = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public void onCommit() {
+      for (String q : List.copyOf(queues)) {
+        queues.remove(q);
+        for (Consumer<String> l : wakeListeners) {
+          try {
+            l.accept(q);
+          } catch (RuntimeException e) {
+            log.warn("errand: waking queue '{}' after a commit failed", q, e);
+          }
+        }
+      }
+    }
+
+    @Override
+    public void onRollback() {
+      queues.clear();
     }
   }
 

@@ -288,6 +288,58 @@ class SqliteJobStoreTest {
     assertThat(store.claim("q", 10, "n", Duration.ofMinutes(1))).hasSize(1);
   }
 
+  @Test
+  void a_callers_commit_wakes_the_subscribers_of_the_queues_it_enqueued_and_a_rollback_does_not()
+      throws Exception {
+    SqliteJobStore store = open();
+    List<String> woken = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AutoCloseable sub = store.subscribe(woken::add);
+    try (Connection c = store.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      store.enqueue(c, List.of(job("rolled-back", 1)));
+      c.rollback();
+      store.enqueue(c, List.of(job("q", 1), job("q", 2), job("other", 3)));
+      assertThat(woken).as("nothing before the commit").isEmpty();
+      c.commit();
+      assertThat(woken).containsExactlyInAnyOrder("q", "other");
+      woken.clear();
+      store.enqueue(
+          c,
+          List.of(
+              new NewJob(
+                  "t",
+                  "later",
+                  "{}",
+                  0,
+                  3,
+                  Instant.now().plusSeconds(3600),
+                  null,
+                  Set.of(),
+                  null)));
+      c.commit();
+      assertThat(woken).as("a job due later wakes nobody now").isEmpty();
+    }
+    // through a pool, as applications hold their connections
+    com.zaxxer.hikari.HikariConfig h = new com.zaxxer.hikari.HikariConfig();
+    h.setDataSource(store.dataSource());
+    h.setMaximumPoolSize(1);
+    try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(h);
+        Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      store.enqueue(c, List.of(job("pooled", 1)));
+      c.commit();
+      assertThat(woken).containsExactly("pooled");
+    }
+    sub.close();
+    woken.clear();
+    try (Connection c = store.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      store.enqueue(c, List.of(job("q", 9)));
+      c.commit();
+    }
+    assertThat(woken).as("unsubscribed").isEmpty();
+  }
+
   private static void insertOrder(Connection c, String note) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO orders (note) VALUES (?)")) {
       ps.setString(1, note);

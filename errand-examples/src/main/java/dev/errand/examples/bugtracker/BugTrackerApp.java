@@ -369,7 +369,6 @@ public final class BugTrackerApp implements AutoCloseable {
               }
               return id;
             });
-    wake();
     ctx.status(201).json(Json.object("id", commentId, "bugId", bugId));
   }
 
@@ -411,7 +410,6 @@ public final class BugTrackerApp implements AutoCloseable {
               recalculate(c, b, "severity change of bug " + bugId);
               return bug(c, bugId);
             });
-    wake();
     ctx.json(bug);
   }
 
@@ -455,7 +453,6 @@ public final class BugTrackerApp implements AutoCloseable {
               recalculate(c, b, "bug " + bugId + " " + status);
               return bug(c, bugId);
             });
-    wake();
     ctx.json(bug);
   }
 
@@ -523,7 +520,6 @@ public final class BugTrackerApp implements AutoCloseable {
               audit(c, me, "archived", "media " + id);
               return media(c, id);
             });
-    wake();
     ctx.json(m);
   }
 
@@ -581,7 +577,6 @@ public final class BugTrackerApp implements AutoCloseable {
                   Enqueue.now());
               return s;
             });
-    wake();
     ctx.status(201).json(Json.object("id", id, "userId", me.id));
   }
 
@@ -616,7 +611,6 @@ public final class BugTrackerApp implements AutoCloseable {
               c, jobs.warmCache, new BugTrackerJobs.Run("session " + id + " ended"), Enqueue.now());
           return null;
         });
-    wake();
     ctx.json(Json.object("id", id, "ended", true));
   }
 
@@ -643,7 +637,6 @@ public final class BugTrackerApp implements AutoCloseable {
               Enqueue.now());
           return null;
         });
-    wake();
     ctx.json(Json.object("id", target, "role", role));
   }
 
@@ -672,7 +665,6 @@ public final class BugTrackerApp implements AutoCloseable {
                   Enqueue.now());
               return changed;
             });
-    wake();
     ctx.json(Json.object("period", period, "finalized", n));
   }
 
@@ -829,10 +821,6 @@ public final class BugTrackerApp implements AutoCloseable {
       throw ApiError.notFound(ctx.path() + " not found");
     }
     return Long.parseLong(id);
-  }
-
-  private void wake() {
-    errand.wake(BugTrackerJobs.QUEUE);
   }
 
   // ------------------------------------------------------------------ accessors

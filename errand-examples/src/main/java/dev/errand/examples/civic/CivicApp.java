@@ -472,9 +472,6 @@ public final class CivicApp implements AutoCloseable {
               }
               return reportId;
             });
-    if (config.background()) {
-      errand.wake(CivicJobs.QUEUE);
-    }
     if (userId.isPresent()) {
       later(
           "update-reputation",
@@ -638,9 +635,7 @@ public final class CivicApp implements AutoCloseable {
           }
           return null;
         });
-    if (config.background()) {
-      errand.wake(CivicJobs.QUEUE);
-    } else {
+    if (!config.background()) {
       try {
         mailer.send(message.to(), message.subject(), message.body());
       } catch (MessagingException e) {

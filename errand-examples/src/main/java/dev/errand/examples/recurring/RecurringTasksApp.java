@@ -201,7 +201,6 @@ public final class RecurringTasksApp implements AutoCloseable {
               }
               return Tasks.find(c, id).orElseThrow();
             });
-    errand.wake(QUEUE);
     ctx.status(201).json(task);
   }
 
@@ -239,7 +238,6 @@ public final class RecurringTasksApp implements AutoCloseable {
               }
               return Tasks.find(c, id).orElseThrow();
             });
-    errand.wake(QUEUE);
     ctx.json(task);
   }
 
@@ -255,7 +253,6 @@ public final class RecurringTasksApp implements AutoCloseable {
           }
           return null;
         });
-    errand.wake(QUEUE);
     ctx.status(204);
   }
 
