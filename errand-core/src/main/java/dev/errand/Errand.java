@@ -23,7 +23,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -1070,6 +1072,21 @@ public final class Errand implements AutoCloseable {
   /** The job as stored now, or empty if there is none with this id. */
   public Optional<Job> job(long id) {
     return store.find(id);
+  }
+
+  /**
+   * The jobs stored now with these ids, in one store read, by id; ids without a job are left out.
+   */
+  public Map<Long, Job> jobs(Collection<Long> ids) {
+    Objects.requireNonNull(ids, "ids");
+    if (ids.isEmpty()) {
+      return Map.of();
+    }
+    Map<Long, Job> out = new HashMap<>();
+    for (Job j : store.findAll(ids)) {
+      out.put(j.id(), j);
+    }
+    return out;
   }
 
   /** A handle on an existing job (it need not exist; reads will say so). */

@@ -671,6 +671,18 @@ public abstract class EngineContract {
   }
 
   @Test
+  void jobs_by_id_are_read_in_one_call_and_missing_ids_are_left_out() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 1));
+    JobType<Msg> type = errand.register(JobType.of("by-id", Msg.class, (ctx, m) -> {}));
+    List<JobHandle> hs =
+        errand.enqueueAll(type, List.of(new Msg("a", 1), new Msg("b", 2)), Enqueue.now());
+    Map<Long, Job> found = errand.jobs(List.of(hs.get(0).id(), hs.get(1).id(), 999_999L));
+    assertThat(found.keySet()).containsExactlyInAnyOrder(hs.get(0).id(), hs.get(1).id());
+    assertThat(found.get(hs.get(1).id()).payload()).contains("\"b\"");
+    assertThat(errand.jobs(List.of())).isEmpty();
+  }
+
+  @Test
   void a_queue_never_runs_more_jobs_at_once_than_its_concurrency() throws Exception {
     Errand errand = engine(b -> b.queue("narrow", 3).queue("default", 1));
     AtomicInteger now = new AtomicInteger();

@@ -181,26 +181,37 @@ final class Api {
     for (int i = 0; i < jobs.size(); i++) {
       prepared.add(prepare(jobs.get(i), "jobs[" + i + "]"));
     }
-    List<Map<String, Object>> out = new ArrayList<>(prepared.size());
+    List<JobHandle> handles = new ArrayList<>(prepared.size());
     int i = 0;
     while (i < prepared.size()) {
       int end = i + 1;
       while (end < prepared.size() && prepared.get(end).sameOptions(prepared.get(i))) {
         end++;
       }
-      for (JobHandle h : submitAll(prepared.subList(i, end))) {
-        out.add(enqueued(h));
-      }
+      handles.addAll(submitAll(prepared.subList(i, end)));
       i = end;
+    }
+    // one read for the whole batch (a read per job cost more than the enqueue itself)
+    Map<Long, Job> stored = errand.jobs(handles.stream().map(JobHandle::id).toList());
+    List<Map<String, Object>> out = new ArrayList<>(handles.size());
+    for (JobHandle h : handles) {
+      out.add(enqueued(h, stored.get(h.id())));
     }
     return Reply.created(Map.of("jobs", out));
   }
 
   private Map<String, Object> enqueued(JobHandle h) {
+    return enqueued(h, errand.job(h.id()).orElse(null));
+  }
+
+  /** The answer for one enqueued job; {@code job} is null if it is already gone. */
+  private Map<String, Object> enqueued(JobHandle h, Job job) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", h.id());
     out.put("created", h.created());
-    errand.job(h.id()).ifPresent(j -> out.put("job", json.job(j, errand.clock().instant())));
+    if (job != null) {
+      out.put("job", json.job(job, errand.clock().instant()));
+    }
     return out;
   }
 
