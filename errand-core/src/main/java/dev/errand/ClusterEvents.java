@@ -77,9 +77,12 @@ final class ClusterEvents implements AutoCloseable {
     thread.start();
   }
 
-  /** Queues one of this engine's events for the other nodes; drops and counts it when full. */
+  /**
+   * Queues one of this engine's events for the other nodes; drops and counts it when full. Nothing
+   * is queued while the store knows no other engine listens.
+   */
   void offer(JobEvent e) {
-    if (running && !queue.offer(e)) {
+    if (running && store.eventsHaveAudience() && !queue.offer(e)) {
       meters.count("errand.events.cluster.dropped");
     }
   }

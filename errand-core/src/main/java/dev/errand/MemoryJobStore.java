@@ -551,6 +551,12 @@ public final class MemoryJobStore implements JobStore {
     return true;
   }
 
+  /** True while more than one engine listens (each engine's own subscription counts as one). */
+  @Override
+  public boolean eventsHaveAudience() {
+    return eventListeners.size() > 1;
+  }
+
   /** Hands each message to every {@link #subscribeEvents} listener, on the caller's thread. */
   @Override
   public void publishEvents(List<String> messages) {

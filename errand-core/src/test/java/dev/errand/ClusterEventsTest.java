@@ -82,4 +82,16 @@ class ClusterEventsTest {
     assertThat(heardByB).extracting(JobEvent::jobId).containsExactly(5L);
     assertThat(registry.get("errand.events.cluster.undecodable").counter().count()).isEqualTo(3);
   }
+
+  @Test
+  void a_lone_engine_has_no_audience_so_its_events_are_not_encoded() throws Exception {
+    assertThat(store.eventsHaveAudience()).isFalse();
+    try (AutoCloseable own = store.subscribeEvents(m -> {})) {
+      assertThat(store.eventsHaveAudience()).as("only its own subscription").isFalse();
+      try (AutoCloseable other = store.subscribeEvents(m -> {})) {
+        assertThat(store.eventsHaveAudience()).isTrue();
+      }
+      assertThat(store.eventsHaveAudience()).isFalse();
+    }
+  }
 }

@@ -185,6 +185,15 @@ public interface JobStore extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Whether a message published now could reach a listener other than the publishing engine's own
+   * (true when the store cannot tell, as across processes). Stores whose listeners all live in this
+   * JVM answer exactly, so that a single engine spends nothing on sharing its events.
+   */
+  default boolean eventsHaveAudience() {
+    return true;
+  }
+
   /** The largest message {@link #publishEvents} takes, in UTF-8 bytes. */
   default int maxEventMessageBytes() {
     return 7_900;

@@ -1454,6 +1454,13 @@ public final class SqliteJobStore implements JobStore {
     return true;
   }
 
+  /** True while more than one engine in this JVM listens on this file. */
+  @Override
+  public boolean eventsHaveAudience() {
+    List<Consumer<String>> listeners = EVENT_LISTENERS.get(path);
+    return listeners != null && listeners.size() > 1;
+  }
+
   /** Hands each message to the listeners of every store on this file in this JVM. */
   @Override
   public void publishEvents(List<String> messages) {
