@@ -553,17 +553,27 @@ public final class Errand implements AutoCloseable {
     if (w == null || lifecycle == Lifecycle.TERMINATED) {
       return;
     }
-    long delay = Duration.between(now, runAt).toMillis();
-    if (delay <= 0) {
+    long delayNanos = Duration.between(now, runAt).toNanos();
+    if (delayNanos <= 0) {
       w.wake();
-    } else if (delay < settings.pollInterval().toMillis() * 1000L) {
+    } else if (delayNanos < settings.pollInterval().toNanos() * 1000L) {
+      // Never early: a wake-up a fraction of a millisecond before the job is due finds nothing and
+      // leaves it for the next poll. One millisecond of margin for the store's clock, and a second
+      // wake-up a little later in case the store's clock (the database's) is behind this one.
+      long at = delayNanos + WAKE_MARGIN_NANOS;
       try {
-        timer.schedule(w::wake, delay, TimeUnit.MILLISECONDS);
+        timer.schedule(w::wake, at, TimeUnit.NANOSECONDS);
+        timer.schedule(w::wake, at + WAKE_AGAIN_NANOS, TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.RejectedExecutionException ignored) {
         // stopping: nothing to wake
       }
     }
   }
+
+  /** How late after a job's due time the engine wakes its queue, and then once more. */
+  private static final long WAKE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+  private static final long WAKE_AGAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
 
   /** Asks this engine's worker for {@code queue} to look for due jobs now. Any thread. */
   public void wake(String queue) {

@@ -671,6 +671,34 @@ public abstract class EngineContract {
   }
 
   @Test
+  void retries_due_in_a_few_milliseconds_start_without_waiting_for_a_poll() throws Exception {
+    // With an hour between polls only the engine's own wake-up at the retry's due time can start
+    // it. That wake-up once came a fraction of a millisecond early (the delay was cut to whole
+    // milliseconds), found nothing due and left the retry waiting for the poll: seen in the Spring
+    // starter's SQLite test.
+    Errand errand = engine(b -> b.queue("default", 1).pollInterval(Duration.ofHours(1)));
+    Set<Integer> failedOnce = ConcurrentHashMap.newKeySet();
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "soon-again",
+                    Msg.class,
+                    (ctx, m) -> {
+                      if (failedOnce.add(m.n())) {
+                        throw new IllegalStateException("first attempt of " + m.n());
+                      }
+                    })
+                .backoff(Backoff.fixed(Duration.ofMillis(3))));
+    errand.start();
+    for (int i = 0; i < 40; i++) {
+      JobHandle h = errand.enqueue(type, new Msg("m", i));
+      Job done = h.await(Duration.ofSeconds(20));
+      assertThat(done.state()).as("job " + i).isEqualTo(JobState.SUCCEEDED);
+      assertThat(done.attempt()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void jobs_by_id_are_read_in_one_call_and_missing_ids_are_left_out() throws Exception {
     Errand errand = engine(b -> b.queue("default", 1));
     JobType<Msg> type = errand.register(JobType.of("by-id", Msg.class, (ctx, m) -> {}));
