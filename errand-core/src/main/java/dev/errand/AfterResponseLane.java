@@ -109,7 +109,7 @@ public final class AfterResponseLane implements AutoCloseable {
         b.registry != null
             ? b.registry
             : b.errand != null ? b.errand.meterRegistry() : new SimpleMeterRegistry();
-    this.meters = new LaneMeters(registry, queue, abandoned);
+    this.meters = new LaneMeters(registry, queue, abandoned, b.labelTags);
     this.timer = new ScheduledThreadPoolExecutor(1, Threads.named("errand-after-timer", true));
     timer.setRemoveOnCancelPolicy(true);
     this.threadFactory = Threads.virtualOrDaemon("errand-after");
@@ -239,7 +239,7 @@ public final class AfterResponseLane implements AutoCloseable {
     if (tasks.isEmpty()) {
       return;
     }
-    meters.outcome(LaneMeters.Outcome.DISCARDED, tasks.size());
+    tasks.forEach(t -> meters.outcome(LaneMeters.Outcome.DISCARDED, t.label));
     log.info(
         "errand: request {} failed ({}); its {} after-response tasks were not run: {}",
         correlationId,
@@ -249,7 +249,7 @@ public final class AfterResponseLane implements AutoCloseable {
   }
 
   void rejectedOverLimit(String correlationId, String label) {
-    meters.outcome(LaneMeters.Outcome.REJECTED, 1);
+    meters.outcome(LaneMeters.Outcome.REJECTED, label);
     log.warn(
         "errand: after-response task '{}' of request {} rejected: the request already has {}"
             + " tasks, the lane's maxTasksPerRequest",
@@ -258,8 +258,8 @@ public final class AfterResponseLane implements AutoCloseable {
         maxTasksPerRequest);
   }
 
-  void rejectedQuietly() {
-    meters.outcome(LaneMeters.Outcome.REJECTED, 1);
+  void rejectedQuietly(String label) {
+    meters.outcome(LaneMeters.Outcome.REJECTED, label);
   }
 
   // ------------------------------------------------------------------------------ submission
@@ -318,7 +318,7 @@ public final class AfterResponseLane implements AutoCloseable {
 
   private void reject(LaneBatch b, String why) {
     List<LaneTask> rest = b.cancel();
-    meters.outcome(LaneMeters.Outcome.REJECTED, rest.size());
+    rest.forEach(t -> meters.outcome(LaneMeters.Outcome.REJECTED, t.label));
     log.warn(
         "errand: rejected {} after-response tasks of request {}: {}; not run: {}. Raise"
             + " threads or queueCapacity, or choose Saturation.CALLER_RUNS",
@@ -396,7 +396,7 @@ public final class AfterResponseLane implements AutoCloseable {
       }
       if (failure == null) {
         meters.attempt(LaneMeters.Outcome.SUCCEEDED, nanos);
-        meters.outcome(LaneMeters.Outcome.SUCCEEDED, 1);
+        meters.outcome(LaneMeters.Outcome.SUCCEEDED, t.label);
         log.debug(
             "errand: after-response task '{}' of request {} succeeded in {} ms",
             t.label,
@@ -481,7 +481,7 @@ public final class AfterResponseLane implements AutoCloseable {
         retrying.remove(next); // stopped meanwhile: the failure below is final
       }
     }
-    meters.outcome(outcome, 1);
+    meters.outcome(outcome, t.label);
     log.warn(
         "errand: after-response task '{}' of request {} {} (attempt {}/{})",
         t.label,
@@ -541,7 +541,8 @@ public final class AfterResponseLane implements AutoCloseable {
     for (String label; (label = droppedLate.poll()) != null; ) {
       notStarted.add(label);
     }
-    meters.outcome(LaneMeters.Outcome.DROPPED, notStarted.size() + interrupted.size());
+    notStarted.forEach(label -> meters.outcome(LaneMeters.Outcome.DROPPED, label));
+    interrupted.forEach(label -> meters.outcome(LaneMeters.Outcome.DROPPED, label));
     ShutdownReport r = new ShutdownReport(shutdownGrace, notStarted, interrupted);
     if (r.drained()) {
       log.info("errand: after-response lane drained and stopped within {}", shutdownGrace);
@@ -690,6 +691,7 @@ public final class AfterResponseLane implements AutoCloseable {
     private Duration taskTimeout = DEFAULT_TASK_TIMEOUT;
     private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
     private MeterRegistry registry;
+    private boolean labelTags;
     private Errand errand;
 
     private Builder() {}
@@ -734,6 +736,16 @@ public final class AfterResponseLane implements AutoCloseable {
     /** How long {@link AfterResponseLane#shutdown()} waits for tasks (default 10 s). */
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = Objects.requireNonNull(grace, "grace");
+      return this;
+    }
+
+    /**
+     * Whether {@code errand.after.tasks} also has a {@code label} tag, so that a dashboard or an
+     * alert can tell which task fails (false). Turn it on only when the labels are a small fixed
+     * set, such as one per kind of task; a label holding ids would create a meter per id.
+     */
+    public Builder labelTags(boolean enabled) {
+      this.labelTags = enabled;
       return this;
     }
 

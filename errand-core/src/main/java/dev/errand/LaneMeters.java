@@ -8,15 +8,16 @@ import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The after-response lane's meters, registered once so the hot path does no lookups: {@code
- * errand.after.tasks} (counter by outcome), {@code errand.after.retries}, {@code
- * errand.after.saturated} (by policy), {@code errand.after.duration} (timer by outcome), and the
- * gauges {@code errand.after.queued} (requests waiting) and {@code errand.after.abandoned} (threads
- * of timed-out tasks still running).
+ * errand.after.tasks} (counter by outcome, and by label with {@code labelTags}), {@code
+ * errand.after.retries}, {@code errand.after.saturated} (by policy), {@code errand.after.duration}
+ * (timer by outcome), and the gauges {@code errand.after.queued} (requests waiting) and {@code
+ * errand.after.abandoned} (threads of timed-out tasks still running).
  */
 final class LaneMeters {
   /** The final outcome of one task. */
@@ -34,6 +35,9 @@ final class LaneMeters {
   }
 
   private final Map<Outcome, Counter> tasks = new EnumMap<>(Outcome.class);
+  private final boolean byLabel;
+  private final MeterRegistry registry;
+  private final Map<String, Counter> labelled = new ConcurrentHashMap<>();
   private final Map<Outcome, Timer> durations = new EnumMap<>(Outcome.class);
   private final Map<Saturation, Counter> saturated = new EnumMap<>(Saturation.class);
   private final Counter retries;
@@ -43,8 +47,13 @@ final class LaneMeters {
    * ({@code queued}, {@code abandoned}); a gauge over a lambda or method reference that nothing
    * else holds reads NaN after the next garbage collection.
    */
-  LaneMeters(MeterRegistry registry, Collection<?> queued, AtomicInteger abandoned) {
-    for (Outcome o : Outcome.values()) {
+  LaneMeters(
+      MeterRegistry registry, Collection<?> queued, AtomicInteger abandoned, boolean byLabel) {
+    this.registry = registry;
+    this.byLabel = byLabel;
+    // with labels, every errand.after.tasks counter has both tags (registries refuse one name
+    // with two sets of tag keys), so they are made on first use
+    for (Outcome o : byLabel ? new Outcome[0] : Outcome.values()) {
       tasks.put(
           o,
           Counter.builder("errand.after.tasks")
@@ -80,10 +89,22 @@ final class LaneMeters {
         .register(registry);
   }
 
-  void outcome(Outcome o, long n) {
-    if (n > 0) {
-      tasks.get(o).increment(n);
+  /** Counts one task's final outcome. */
+  void outcome(Outcome o, String label) {
+    if (!byLabel) {
+      tasks.get(o).increment();
+      return;
     }
+    labelled
+        .computeIfAbsent(
+            o.tag() + '\0' + label,
+            k ->
+                Counter.builder("errand.after.tasks")
+                    .tag("outcome", o.tag())
+                    .tag("label", label)
+                    .description("after-response tasks by final outcome and label")
+                    .register(registry))
+        .increment();
   }
 
   void attempt(Outcome o, long nanos) {

@@ -103,7 +103,7 @@ public final class RequestScope {
           overLimitLogged = true;
           lane.rejectedOverLimit(correlationId, label);
         } else {
-          lane.rejectedQuietly();
+          lane.rejectedQuietly(label);
         }
         return;
       }

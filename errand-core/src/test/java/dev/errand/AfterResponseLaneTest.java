@@ -574,4 +574,29 @@ class AfterResponseLaneTest {
     assertThat(registry.get("errand.after.abandoned").gauge().value()).isEqualTo(0);
     assertThat(registry.get("errand.after.queued").gauge().value()).isEqualTo(0);
   }
+
+  @Test
+  void with_label_tags_each_tasks_outcome_is_counted_under_its_label() {
+    lane = builder().labelTags(true).build();
+    RequestScope scope = lane.openScope("req-labels");
+    scope.add(
+        "send-sms",
+        () -> {
+          throw new IllegalStateException("gateway down");
+        });
+    scope.add("audit", () -> events.add("audit"));
+    scope.add("audit", () -> events.add("audit"));
+    scope.complete();
+    await().atMost(WAIT).until(() -> labelled("succeeded", "audit") == 2);
+    assertThat(labelled("failed", "send-sms")).isEqualTo(1);
+    assertThat(registry.find("errand.after.tasks").tags("outcome", "failed").counters())
+        .as("every counter of the name has both tags")
+        .allMatch(c -> c.getId().getTag("label") != null);
+  }
+
+  private double labelled(String outcome, String label) {
+    io.micrometer.core.instrument.Counter c =
+        registry.find("errand.after.tasks").tags("outcome", outcome, "label", label).counter();
+    return c == null ? 0 : c.count();
+  }
 }
