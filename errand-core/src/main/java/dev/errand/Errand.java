@@ -553,10 +553,11 @@ public final class Errand implements AutoCloseable {
     if (w == null || lifecycle == Lifecycle.TERMINATED) {
       return;
     }
-    long delayNanos = Duration.between(now, runAt).toNanos();
-    if (delayNanos <= 0) {
+    Duration delay = Duration.between(now, runAt);
+    if (delay.isNegative() || delay.isZero()) {
       w.wake();
-    } else if (delayNanos < settings.pollInterval().toNanos() * 1000L) {
+    } else if (delay.compareTo(settings.pollInterval().multipliedBy(1000)) < 0) {
+      long delayNanos = delay.toNanos(); // under a thousand polls: no overflow
       // Never early: a wake-up a fraction of a millisecond before the job is due finds nothing and
       // leaves it for the next poll. One millisecond of margin for the store's clock, and a second
       // wake-up a little later in case the store's clock (the database's) is behind this one.

@@ -699,6 +699,17 @@ public abstract class EngineContract {
   }
 
   @Test
+  void a_job_due_centuries_ahead_is_stored_without_overflowing_the_wake_up() throws Exception {
+    Errand errand = engine(b -> b.queue("default", 1));
+    JobType<Msg> type = errand.register(JobType.of("far", Msg.class, (ctx, m) -> {}));
+    errand.start();
+    Instant far = Instant.parse("2999-01-01T00:00:00Z");
+    JobHandle h = errand.enqueue(type, new Msg("x", 1), Enqueue.at(far));
+    assertThat(h.job().orElseThrow().state()).isEqualTo(JobState.SCHEDULED);
+    assertThat(h.job().orElseThrow().runAt()).isEqualTo(far);
+  }
+
+  @Test
   void jobs_by_id_are_read_in_one_call_and_missing_ids_are_left_out() throws Exception {
     Errand errand = engine(b -> b.queue("default", 1));
     JobType<Msg> type = errand.register(JobType.of("by-id", Msg.class, (ctx, m) -> {}));

@@ -145,6 +145,7 @@ final class Request {
   static byte[] body(Context ctx, int max) {
     long declared = ctx.req().getContentLengthLong();
     if (declared > max) {
+      drain(ctx, max);
       throw tooLarge(max, declared + " bytes");
     }
     byte[] buf;
@@ -155,6 +156,7 @@ final class Request {
           "invalid_body", "the request body could not be read: " + e.getMessage());
     }
     if (buf.length > max) {
+      drain(ctx, max);
       throw tooLarge(max, "more than " + max + " bytes");
     }
     if (buf.length > 0 && !Guard.isJson(ctx.contentType())) {
@@ -174,6 +176,26 @@ final class Request {
   static com.fasterxml.jackson.databind.JsonNode json(Context ctx, int max) {
     return Json.parse(body(ctx, max));
   }
+
+  /**
+   * Reads and discards what is left of an oversized body, up to {@value #DRAIN_FACTOR} times the
+   * limit, so that a client still sending it can read the 413 instead of a reset connection (the
+   * server closes a connection whose body it has not read). Beyond that the connection is closed.
+   */
+  private static void drain(Context ctx, int max) {
+    long left = (long) max * DRAIN_FACTOR;
+    byte[] sink = new byte[64 * 1024];
+    try {
+      InputStream in = ctx.req().getInputStream();
+      for (int n; left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0; ) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      // the client went away: nothing to answer
+    }
+  }
+
+  private static final int DRAIN_FACTOR = 16;
 
   private static ApiException tooLarge(int max, String got) {
     return new ApiException(
