@@ -50,7 +50,7 @@ final class ClusterEvents implements AutoCloseable {
   private final String prefix;
   private volatile boolean running = true;
   private volatile boolean warnedUndecodable;
-  private AutoCloseable subscription;
+  private volatile AutoCloseable subscription; // written under this object's lock
 
   ClusterEvents(
       JobStore store,
@@ -73,18 +73,51 @@ final class ClusterEvents implements AutoCloseable {
   }
 
   void start() {
-    subscription = store.subscribeEvents(this::receive);
     thread.start();
   }
 
   /**
+   * Listens to the other nodes' events while this engine has cluster subscribers ({@code want}),
+   * and stops when it has none: a node listens only when someone there wants the events, so the
+   * others publish only then.
+   */
+  synchronized void listen(boolean want) {
+    if (want && subscription == null && running) {
+      subscription = store.subscribeEvents(this::receive);
+    } else if (!want && subscription != null) {
+      closeSubscription();
+    }
+  }
+
+  private void closeSubscription() {
+    try {
+      subscription.close();
+    } catch (Exception e) {
+      log.warn("errand: closing the cluster event subscription failed", e);
+    }
+    subscription = null;
+  }
+
+  /**
    * Queues one of this engine's events for the other nodes; drops and counts it when full. Nothing
-   * is queued while the store knows no other engine listens.
+   * is queued while the store says no other engine listens.
    */
   void offer(JobEvent e) {
-    if (running && store.eventsHaveAudience() && !queue.offer(e)) {
+    if (!running) {
+      return;
+    }
+    int listeners = store.eventListeners();
+    if (listeners >= 0 && listeners - (subscription != null ? 1 : 0) <= 0) {
+      return; // nobody else listens
+    }
+    if (!queue.offer(e)) {
       meters.count("errand.events.cluster.dropped");
     }
+  }
+
+  /** Events waiting to be sent, for tests. */
+  int queued() {
+    return queue.size();
   }
 
   private void loop() {
@@ -212,14 +245,12 @@ final class ClusterEvents implements AutoCloseable {
   /** Stops listening, sends what is queued (waiting up to 2 s) and ends the thread. */
   @Override
   public void close() {
-    if (subscription != null) {
-      try {
-        subscription.close();
-      } catch (Exception e) {
-        log.warn("errand: closing the cluster event subscription failed", e);
+    synchronized (this) {
+      if (subscription != null) {
+        closeSubscription();
       }
+      running = false;
     }
-    running = false;
     thread.interrupt();
     try {
       thread.join(2_000);

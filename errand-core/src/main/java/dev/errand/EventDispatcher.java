@@ -61,14 +61,37 @@ final class EventDispatcher {
 
   /** Adds a listener of this engine's events, and with {@code cluster} of other nodes' too. */
   AutoCloseable subscribe(JobEventListener l, boolean cluster) {
-    List<JobEventListener> to = cluster ? clusterListeners : listeners;
-    to.add(l);
-    return () -> to.remove(l);
+    if (!cluster) {
+      listeners.add(l);
+      return () -> listeners.remove(l);
+    }
+    synchronized (clusterListeners) {
+      clusterListeners.add(l);
+      ClusterEvents c = this.cluster;
+      if (c != null) {
+        c.listen(true);
+      }
+    }
+    return () -> {
+      synchronized (clusterListeners) {
+        clusterListeners.remove(l);
+        ClusterEvents c = this.cluster;
+        if (c != null && clusterListeners.isEmpty()) {
+          c.listen(false);
+        }
+      }
+    };
   }
 
-  /** From now on this engine's events are also shared with the other nodes through {@code c}. */
+  /**
+   * From now on this engine's events are also shared with the other nodes through {@code c}, which
+   * listens to theirs while this engine has cluster listeners.
+   */
   void forwardTo(ClusterEvents c) {
-    cluster = c;
+    synchronized (clusterListeners) {
+      cluster = c;
+      c.listen(!clusterListeners.isEmpty());
+    }
   }
 
   /** Another node's event: for the cluster listeners only, after what is queued already. */

@@ -551,10 +551,10 @@ public final class MemoryJobStore implements JobStore {
     return true;
   }
 
-  /** True while more than one engine listens (each engine's own subscription counts as one). */
+  /** The listeners on this instance, exactly. */
   @Override
-  public boolean eventsHaveAudience() {
-    return eventListeners.size() > 1;
+  public int eventListeners() {
+    return eventListeners.size();
   }
 
   /** Hands each message to every {@link #subscribeEvents} listener, on the caller's thread. */

@@ -84,14 +84,20 @@ class ClusterEventsTest {
   }
 
   @Test
-  void a_lone_engine_has_no_audience_so_its_events_are_not_encoded() throws Exception {
-    assertThat(store.eventsHaveAudience()).isFalse();
-    try (AutoCloseable own = store.subscribeEvents(m -> {})) {
-      assertThat(store.eventsHaveAudience()).as("only its own subscription").isFalse();
-      try (AutoCloseable other = store.subscribeEvents(m -> {})) {
-        assertThat(store.eventsHaveAudience()).isTrue();
-      }
-      assertThat(store.eventsHaveAudience()).isFalse();
-    }
+  void an_engine_queues_events_for_sharing_only_while_another_engine_listens() throws Exception {
+    JobEvent e = event(1, null);
+    assertThat(store.eventListeners()).isZero();
+    a.offer(e);
+    assertThat(a.queued()).as("nobody listens").isZero();
+    a.listen(true);
+    a.offer(e);
+    assertThat(a.queued()).as("only its own subscription").isZero();
+    b.listen(true);
+    assertThat(store.eventListeners()).isEqualTo(2);
+    a.offer(e);
+    assertThat(a.queued()).isEqualTo(1);
+    b.listen(false);
+    a.listen(false);
+    assertThat(store.eventListeners()).isZero();
   }
 }

@@ -186,12 +186,14 @@ public interface JobStore extends AutoCloseable {
   }
 
   /**
-   * Whether a message published now could reach a listener other than the publishing engine's own
-   * (true when the store cannot tell, as across processes). Stores whose listeners all live in this
-   * JVM answer exactly, so that a single engine spends nothing on sharing its events.
+   * How many {@link #subscribeEvents} listeners this database has now, the calling engine's own
+   * included, or -1 when the store cannot tell (then engines always publish). Called for every job
+   * event an engine sees, so it must be cheap: a store that asks its database answers from a value
+   * it refreshes in the background (it may then be a second or so old). Engines publish only while
+   * a listener other than their own exists, so a lone node spends nothing on sharing its events.
    */
-  default boolean eventsHaveAudience() {
-    return true;
+  default int eventListeners() {
+    return -1;
   }
 
   /** The largest message {@link #publishEvents} takes, in UTF-8 bytes. */

@@ -23,6 +23,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -106,6 +107,23 @@ public final class PostgresJobStore implements JobStore {
 
   /** The channel engines share their job events on (see {@link #publishEvents}). */
   public static final String EVENTS_CHANNEL = "errand_events";
+
+  /**
+   * The shared advisory lock every {@code errand_events} listener holds while it listens ({@code
+   * pg_advisory_lock_shared(0x45524e44, 2)}, "ERND"), counted by {@link #eventListeners}.
+   */
+  static final int EVENTS_LOCK_CLASS = 0x45524e44;
+
+  static final int EVENTS_LOCK_ID = 2;
+
+  static final String COUNT_EVENT_LISTENERS_SQL =
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+          + " AND classid = "
+          + EVENTS_LOCK_CLASS
+          + " AND objid = "
+          + EVENTS_LOCK_ID
+          + " AND objsubid = 2"
+          + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
 
   static final String DIALECT = "postgresql";
 
@@ -1387,6 +1405,48 @@ public final class PostgresJobStore implements JobStore {
     return true;
   }
 
+  private volatile int eventListenerCount = -1; // -1 until the first count
+  private volatile long eventListenersCountedAt = Long.MIN_VALUE / 2;
+  private final java.util.concurrent.atomic.AtomicBoolean countingListeners =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * The listeners holding the events lock in {@code pg_locks}, counted at most once a second on a
+   * short-lived daemon thread, never on the caller's: -1 (publish) until the first count. A
+   * listener that just connected is seen by the publishers within about a second.
+   */
+  @Override
+  public int eventListeners() {
+    long now = System.nanoTime();
+    if (now - eventListenersCountedAt > 1_000_000_000L
+        && countingListeners.compareAndSet(false, true)) {
+      eventListenersCountedAt = now;
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  eventListenerCount =
+                      run(
+                          "count event listeners",
+                          c -> {
+                            try (Statement st = c.createStatement();
+                                ResultSet rs = st.executeQuery(COUNT_EVENT_LISTENERS_SQL)) {
+                              return rs.next() ? rs.getInt(1) : 0;
+                            }
+                          });
+                } catch (RuntimeException e) {
+                  eventListenerCount = -1; // cannot tell: publish
+                } finally {
+                  countingListeners.set(false);
+                }
+              },
+              "errand-pg-count-listeners");
+      t.setDaemon(true);
+      t.start();
+    }
+    return eventListenerCount;
+  }
+
   /** PostgreSQL's limit on a NOTIFY payload is 8000 bytes; this leaves room for the channel. */
   @Override
   public int maxEventMessageBytes() {
@@ -1432,6 +1492,7 @@ public final class PostgresJobStore implements JobStore {
         new PostgresListener(
             dataSource,
             EVENTS_CHANNEL,
+            EVENTS_LOCK_CLASS + ", " + EVENTS_LOCK_ID,
             "errand-pg-listen-events",
             listener,
             () -> listeners.remove(self[0]));

@@ -34,6 +34,7 @@ final class PostgresListener implements AutoCloseable {
 
   private final DataSource dataSource;
   private final String channel;
+  private final String advertise;
   private final Consumer<String> listener;
   private final Runnable onClose;
   private final Object wakeUp = new Object();
@@ -44,17 +45,24 @@ final class PostgresListener implements AutoCloseable {
   private volatile boolean listening;
 
   PostgresListener(DataSource dataSource, Consumer<String> listener, Runnable onClose) {
-    this(dataSource, PostgresJobStore.CHANNEL, THREAD_NAME, listener, onClose);
+    this(dataSource, PostgresJobStore.CHANNEL, null, THREAD_NAME, listener, onClose);
   }
 
+  /**
+   * A listener on {@code channel}; with {@code advertise} (the arguments of a shared advisory lock,
+   * such as {@code "1, 2"}) the connection also holds that lock while it listens, so that other
+   * sessions can count the listeners in {@code pg_locks}.
+   */
   PostgresListener(
       DataSource dataSource,
       String channel,
+      String advertise,
       String threadName,
       Consumer<String> listener,
       Runnable onClose) {
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     this.channel = Objects.requireNonNull(channel, "channel");
+    this.advertise = advertise;
     this.listener = Objects.requireNonNull(listener, "listener");
     this.onClose = onClose;
     this.thread = new Thread(this::run, threadName);
@@ -121,6 +129,9 @@ final class PostgresListener implements AutoCloseable {
     c.setAutoCommit(true);
     try (Statement st = c.createStatement()) {
       st.execute("LISTEN " + channel);
+      if (advertise != null) {
+        st.execute("SELECT pg_advisory_lock_shared(" + advertise + ")");
+      }
     }
     NotificationReadAhead.apply(c);
     listening = true;
@@ -153,6 +164,9 @@ final class PostgresListener implements AutoCloseable {
     listening = false;
     try (Statement st = c.createStatement()) {
       st.execute("UNLISTEN *");
+      if (advertise != null) {
+        st.execute("SELECT pg_advisory_unlock_shared(" + advertise + ")");
+      }
       NotificationReadAhead.restore(c);
       c.unwrap(PGConnection.class).getNotifications();
     } catch (SQLException e) {

@@ -1454,11 +1454,11 @@ public final class SqliteJobStore implements JobStore {
     return true;
   }
 
-  /** True while more than one engine in this JVM listens on this file. */
+  /** The listeners in this JVM on this file, exactly. */
   @Override
-  public boolean eventsHaveAudience() {
+  public int eventListeners() {
     List<Consumer<String>> listeners = EVENT_LISTENERS.get(path);
-    return listeners != null && listeners.size() > 1;
+    return listeners == null ? 0 : listeners.size();
   }
 
   /** Hands each message to the listeners of every store on this file in this JVM. */

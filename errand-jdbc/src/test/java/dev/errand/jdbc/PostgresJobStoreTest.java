@@ -127,6 +127,25 @@ class PostgresJobStoreTest {
   }
 
   @Test
+  void event_messages_reach_every_listener_and_listeners_are_counted_while_they_listen()
+      throws Exception {
+    List<String> heard = new CopyOnWriteArrayList<>();
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.eventListeners() == 0);
+    AutoCloseable sub = other.subscribeEvents(heard::add);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> store.eventListeners() == 1); // counted from pg_locks, refreshed each second
+    store.publishEvents(List.of("{\"a\":1}", "{\"b\":\"ü\"}"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 2);
+    assertThat(heard).containsExactly("{\"a\":1}", "{\"b\":\"ü\"}");
+    assertThatThrownBy(() -> store.publishEvents(List.of("x".repeat(8_000))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most 7900 bytes");
+    sub.close();
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.eventListeners() == 0);
+  }
+
+  @Test
   void a_lone_single_job_enqueue_notifies_in_its_own_commit() {
     List<String> heard = new CopyOnWriteArrayList<>();
     subscribe(other, heard);
