@@ -134,7 +134,7 @@ public final class PostgresJobStore implements JobStore {
   static final int MAX_ENQUEUE_ROUNDS = 16;
 
   /** Enqueue writes of one engine in flight at once; see {@link #concurrentEnqueueWrites()}. */
-  static final int CONCURRENT_ENQUEUE_WRITES = 2;
+  static final int CONCURRENT_ENQUEUE_WRITES = 4;
 
   private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
 
@@ -596,10 +596,12 @@ public final class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Two: PostgreSQL flushes the WAL of concurrent commits together (pgbench here: 3,270 one-insert
-   * commits/s from one client, 6,478 from four), so a second enqueue write in flight costs little,
-   * and a caller that arrives during a write starts its own at once instead of waiting for it to
-   * end. Kept at two so that enqueues take at most two connections of the pool the workers share.
+   * Four: PostgreSQL flushes the WAL of concurrent commits together (pgbench here: 3,270 one-insert
+   * commits/s from one client, 6,478 from four), so more enqueue writes in flight cost little, and
+   * a caller that arrives during a write starts its own at once instead of waiting for it to end.
+   * Four producers completed a median 3,770 jobs/s with four slots against 2,930 with two (5 runs
+   * each, docs/benchmarks.md); eight gained nothing more. Enqueues take at most four connections
+   * of the pool the workers share.
    */
   @Override
   public int concurrentEnqueueWrites() {
