@@ -600,8 +600,8 @@ public final class PostgresJobStore implements JobStore {
    * commits/s from one client, 6,478 from four), so more enqueue writes in flight cost little, and
    * a caller that arrives during a write starts its own at once instead of waiting for it to end.
    * Four producers completed a median 3,770 jobs/s with four slots against 2,930 with two (5 runs
-   * each, docs/benchmarks.md); eight gained nothing more. Enqueues take at most four connections
-   * of the pool the workers share.
+   * each, docs/benchmarks.md); eight gained nothing more. Enqueues take at most four connections of
+   * the pool the workers share.
    */
   @Override
   public int concurrentEnqueueWrites() {
