@@ -533,6 +533,9 @@ public final class PostgresJobStore implements JobStore {
     synchronized (this) {
       n = notifier;
       notifier = null;
+      if (listenerCounter != null) {
+        listenerCounter.shutdownNow();
+      }
     }
     if (n != null) {
       n.close();
@@ -1411,11 +1414,13 @@ public final class PostgresJobStore implements JobStore {
   private volatile long eventListenersCountedAt = Long.MIN_VALUE / 2;
   private final java.util.concurrent.atomic.AtomicBoolean countingListeners =
       new java.util.concurrent.atomic.AtomicBoolean();
+  private java.util.concurrent.ExecutorService listenerCounter; // created on first use
 
   /**
-   * The listeners holding the events lock in {@code pg_locks}, counted at most once a second on a
-   * short-lived daemon thread, never on the caller's: -1 (publish) until the first count. A
-   * listener that just connected is seen by the publishers within about a second.
+   * The listeners holding the events lock in {@code pg_locks}, counted at most once a second on
+   * this store's daemon thread {@code errand-pg-count-listeners}, never on the caller's: -1
+   * (publish) until the first count. A listener that just connected is seen by the publishers
+   * within about a second.
    */
   @Override
   public int eventListeners() {
@@ -1423,30 +1428,44 @@ public final class PostgresJobStore implements JobStore {
     if (now - eventListenersCountedAt > 1_000_000_000L
         && countingListeners.compareAndSet(false, true)) {
       eventListenersCountedAt = now;
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  eventListenerCount =
-                      run(
-                          "count event listeners",
-                          c -> {
-                            try (Statement st = c.createStatement();
-                                ResultSet rs = st.executeQuery(COUNT_EVENT_LISTENERS_SQL)) {
-                              return rs.next() ? rs.getInt(1) : 0;
-                            }
-                          });
-                } catch (RuntimeException e) {
-                  eventListenerCount = -1; // cannot tell: publish
-                } finally {
-                  countingListeners.set(false);
-                }
-              },
-              "errand-pg-count-listeners");
-      t.setDaemon(true);
-      t.start();
+      try {
+        listenerCounter().execute(this::countEventListeners);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        countingListeners.set(false);
+      }
     }
     return eventListenerCount;
+  }
+
+  private synchronized java.util.concurrent.ExecutorService listenerCounter() {
+    if (listenerCounter == null) {
+      listenerCounter =
+          java.util.concurrent.Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "errand-pg-count-listeners");
+                t.setDaemon(true);
+                return t;
+              });
+    }
+    return listenerCounter;
+  }
+
+  private void countEventListeners() {
+    try {
+      eventListenerCount =
+          run(
+              "count event listeners",
+              c -> {
+                try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery(COUNT_EVENT_LISTENERS_SQL)) {
+                  return rs.next() ? rs.getInt(1) : 0;
+                }
+              });
+    } catch (RuntimeException e) {
+      eventListenerCount = -1; // cannot tell: publish
+    } finally {
+      countingListeners.set(false);
+    }
   }
 
   /** PostgreSQL's limit on a NOTIFY payload is 8000 bytes; this leaves room for the channel. */
