@@ -27,14 +27,16 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  *
  * <p>When {@code /usr/bin/chromium} or {@code /usr/bin/chromedriver} is missing the test is skipped
  * with a message on standard error and in the JUnit report, never passed.
+ *
+ * <p>Public, in errand-web's test jar, for the other modules' page tests (the examples' kitchen).
  */
-final class Browser implements AutoCloseable {
+public final class Browser implements AutoCloseable {
   static final Path CHROMIUM = Path.of(System.getProperty("errand.chromium", "/usr/bin/chromium"));
   static final Path CHROMEDRIVER =
       Path.of(System.getProperty("errand.chromedriver", "/usr/bin/chromedriver"));
   static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
-  final ChromeDriver driver;
+  public final ChromeDriver driver;
   private final ChromeDriverService service;
 
   private Browser(ChromeDriverService service, ChromeDriver driver) {
@@ -44,26 +46,39 @@ final class Browser implements AutoCloseable {
 
   /** Skips the calling test, loudly, when the browser is not installed. */
   static void assumeInstalled() {
-    assumeInstalled(CHROMIUM, CHROMEDRIVER);
+    assumeInstalled("the dashboard", CHROMIUM, CHROMEDRIVER);
   }
 
-  static void assumeInstalled(Path chromium, Path chromedriver) {
+  /** Skips the calling test, loudly, saying that {@code what} was not tested in a browser. */
+  static void assumeInstalled(String what, Path chromium, Path chromedriver) {
     boolean present = Files.isExecutable(chromium) && Files.isExecutable(chromedriver);
     if (!present) {
       String msg =
-          "SKIPPED: dashboard browser tests need Debian's chromium and chromium-driver ("
+          "SKIPPED: browser tests of "
+              + what
+              + " need Debian's chromium and chromium-driver ("
               + chromium
               + ", "
               + chromedriver
               + "); install them with 'apt-get install chromium"
-              + " chromium-driver'. THE DASHBOARD WAS NOT TESTED IN A BROWSER.";
+              + " chromium-driver'. "
+              + what.toUpperCase(java.util.Locale.ROOT)
+              + " WAS NOT TESTED IN A BROWSER.";
       System.err.println("\n*** " + msg + " ***\n");
       assumeTrue(false, msg);
     }
   }
 
   static Browser start(Path profile, int width, int height) {
-    assumeInstalled();
+    return start("the dashboard", profile, width, height);
+  }
+
+  /**
+   * A browser with a fresh profile in {@code profile} and a viewport of width x height; skips the
+   * test, naming {@code what} would have been tested, when Chromium is not installed.
+   */
+  public static Browser start(String what, Path profile, int width, int height) {
+    assumeInstalled(what, CHROMIUM, CHROMEDRIVER);
     ChromeOptions o = new ChromeOptions();
     o.setBinary(CHROMIUM.toFile());
     o.addArguments(
@@ -97,7 +112,7 @@ final class Browser implements AutoCloseable {
   }
 
   /** Sets the viewport (not the window) to width x height CSS pixels. */
-  void size(int width, int height) {
+  public void size(int width, int height) {
     driver.manage().window().setSize(new Dimension(width, height));
     Object inner = js("return [window.innerWidth, window.innerHeight];");
     @SuppressWarnings("unchecked")
@@ -109,11 +124,11 @@ final class Browser implements AutoCloseable {
     }
   }
 
-  Object js(String script, Object... args) {
+  public Object js(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(script, args);
   }
 
-  <T> T await(String what, Function<WebDriver, T> condition) {
+  public <T> T await(String what, Function<WebDriver, T> condition) {
     try {
       return new WebDriverWait(driver, Duration.ofSeconds(20))
           .withMessage(what)
@@ -131,14 +146,14 @@ final class Browser implements AutoCloseable {
     }
   }
 
-  WebElement awaitVisible(String what, By by) {
+  public WebElement awaitVisible(String what, By by) {
     return await(
         what,
         d -> d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
   }
 
   /** Waits for {@code by} to show {@code text} somewhere in its text. */
-  WebElement awaitText(By by, String text) {
+  public WebElement awaitText(By by, String text) {
     return await(
         "'" + text + "' in " + by,
         d ->
@@ -149,7 +164,7 @@ final class Browser implements AutoCloseable {
   }
 
   /** Saves a full-viewport PNG as target/screenshots/{name}.png and returns its path. */
-  Path screenshot(String name) {
+  public Path screenshot(String name) {
     try {
       Files.createDirectories(SCREENSHOTS);
       File f = driver.getScreenshotAs(OutputType.FILE);
@@ -165,7 +180,7 @@ final class Browser implements AutoCloseable {
    * The page's console messages that mean a fault of the dashboard: uncaught errors and anything
    * the Content-Security-Policy refused. (A refused API call the test provoked is not one.)
    */
-  java.util.List<String> faults() {
+  public java.util.List<String> faults() {
     return driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
         .map(org.openqa.selenium.logging.LogEntry::getMessage)
         .filter(

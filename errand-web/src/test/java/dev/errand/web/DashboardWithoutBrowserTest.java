@@ -19,10 +19,12 @@ class DashboardWithoutBrowserTest {
     System.setErr(new PrintStream(printed, true, StandardCharsets.UTF_8));
     try {
       assertThatThrownBy(
-              () -> Browser.assumeInstalled(Path.of("/nonexistent/chromium"), Browser.CHROMEDRIVER))
+              () ->
+                  Browser.assumeInstalled(
+                      "the dashboard", Path.of("/nonexistent/chromium"), Browser.CHROMEDRIVER))
           .isInstanceOf(TestAbortedException.class)
           .hasMessageContaining("/nonexistent/chromium")
-          .hasMessageContaining("NOT TESTED IN A BROWSER");
+          .hasMessageContaining("THE DASHBOARD WAS NOT TESTED IN A BROWSER");
     } finally {
       System.setErr(err);
     }

@@ -1,34 +1,22 @@
 package dev.errand.examples.kitchen;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.errand.Job;
 import dev.errand.JobQuery;
-import java.io.File;
+import dev.errand.web.Browser;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The page of 004 end to end in Debian's headless Chromium: the production dialog closes at once
@@ -39,11 +27,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * Every network feature of the browser that could reach the internet is off.
  */
 class KitchenBrowserTest extends KitchenTestBase {
-  static final Path CHROMIUM = Path.of(System.getProperty("errand.chromium", "/usr/bin/chromium"));
-  static final Path CHROMEDRIVER =
-      Path.of(System.getProperty("errand.chromedriver", "/usr/bin/chromedriver"));
-
-  private ChromeDriverService service;
+  private Browser browser;
   private ChromeDriver driver;
 
   @Test
@@ -144,43 +128,8 @@ class KitchenBrowserTest extends KitchenTestBase {
   // ------------------------------------------------------------------ the browser
 
   private void open() {
-    boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-    if (!installed) {
-      String msg =
-          "SKIPPED: the kitchen page's browser tests need Debian's chromium and chromium-driver ("
-              + CHROMIUM
-              + ", "
-              + CHROMEDRIVER
-              + "); install them with 'apt-get install chromium chromium-driver'."
-              + " THE KITCHEN PAGE WAS NOT TESTED IN A BROWSER.";
-      System.err.println("\n*** " + msg + " ***\n");
-      assumeTrue(false, msg);
-    }
-    ChromeOptions o = new ChromeOptions();
-    o.setBinary(CHROMIUM.toFile());
-    o.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--disable-extensions",
-        "--disable-default-apps",
-        "--no-default-browser-check",
-        "--lang=en-US",
-        "--user-data-dir=" + dir.resolve("chromium-profile").toAbsolutePath(),
-        "--window-size=1280,900");
-    o.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
-    service =
-        new ChromeDriverService.Builder()
-            .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
-            .usingAnyFreePort()
-            .build();
-    driver = new ChromeDriver(service, o);
+    browser = Browser.start("the kitchen page", dir.resolve("chromium-profile"), 1280, 900);
+    driver = browser.driver;
     driver.get(app.baseUrl() + "/");
     await(
         "the page loads its catalog, its lists and its event stream",
@@ -190,57 +139,31 @@ class KitchenBrowserTest extends KitchenTestBase {
   }
 
   private <T> T await(String what, Function<WebDriver, T> condition) {
-    return new WebDriverWait(driver, Duration.ofSeconds(20))
-        .withMessage(what)
-        .ignoring(StaleElementReferenceException.class)
-        .until(condition);
+    return browser.await(what, condition);
   }
 
   private WebElement awaitVisible(String what, By by) {
-    return await(
-        what,
-        d -> d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
+    return browser.awaitVisible(what, by);
   }
 
   private WebElement awaitText(By by, String text) {
-    return await(
-        "'" + text + "' in " + by,
-        d ->
-            d.findElements(by).stream()
-                .filter(e -> e.getText().contains(text))
-                .findFirst()
-                .orElse(null));
+    return browser.awaitText(by, text);
   }
 
   /** Saves the viewport as target/screenshots/{name}.png, for whoever reviews the page. */
-  private void screenshot(String name) throws IOException {
-    Path to = Path.of("target", "screenshots", name + ".png");
-    Files.createDirectories(to.getParent());
-    Files.write(to, driver.getScreenshotAs(OutputType.BYTES));
+  private void screenshot(String name) {
+    browser.screenshot(name);
   }
 
   /** Uncaught script errors and anything the Content-Security-Policy refused. */
   private List<String> faults() {
-    return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
-        .map(LogEntry::getMessage)
-        .filter(
-            m ->
-                m.contains("Refused to")
-                    || m.contains("Uncaught")
-                    || m.contains("Content Security Policy"))
-        .toList();
+    return browser.faults();
   }
 
   @AfterEach
   void quit() {
-    try {
-      if (driver != null) {
-        driver.quit();
-      }
-    } finally {
-      if (service != null) {
-        service.stop();
-      }
+    if (browser != null) {
+      browser.close();
     }
   }
 }
