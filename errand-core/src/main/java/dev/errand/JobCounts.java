@@ -48,8 +48,19 @@ public record JobCounts(List<Row> rows) {
     return m;
   }
 
-  /** The count in one state over all queues and types. */
+  /**
+   * The count in one state over all queues and types, Errand's own maintenance jobs (queue {@code
+   * errand}, types {@code errand.*}) included.
+   */
   public long count(JobState state) {
     return rows.stream().filter(r -> r.state() == state).mapToLong(Row::count).sum();
+  }
+
+  /** The count of one job type in one state, over all queues. */
+  public long count(String type, JobState state) {
+    return rows.stream()
+        .filter(r -> r.state() == state && r.type().equals(type))
+        .mapToLong(Row::count)
+        .sum();
   }
 }

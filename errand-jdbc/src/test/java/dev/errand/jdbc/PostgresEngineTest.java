@@ -96,8 +96,10 @@ class PostgresEngineTest extends EngineContract {
     return s;
   }
 
+  /** Engines first (JUnit runs this before the superclass's), so none writes to a closed store. */
   @AfterEach
-  void closeStores() {
+  void closeEnginesThenStores() {
+    engines.forEach(dev.errand.Errand::close);
     stores.forEach(JobStore::close);
     stores.clear();
   }
