@@ -20,6 +20,11 @@ enum Metric {
       "mixed", "backlog max (enqueued, not started; sampled every 100 ms)", "jobs", Direction.INFO),
   MIXED_BACKLOG_END(
       "mixed", "backlog at the end (unfinished in the database)", "jobs", Direction.INFO),
+  MIXED_CPU(
+      "mixed",
+      "machine CPU per 1,000 completed jobs (all processes, all cores; Linux)",
+      "ms",
+      Direction.INFO),
   BLOAT_DRAIN("bloat", "drain rate with finished rows present", "jobs/s", Direction.HIGHER),
   BLOAT_RATIO("bloat", "that rate as % of the empty-table drain median", "%", Direction.INFO),
   BLOAT_INSERT(

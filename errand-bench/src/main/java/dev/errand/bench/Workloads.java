@@ -10,6 +10,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -389,6 +390,7 @@ final class Workloads {
       AtomicLong enqueued = new AtomicLong();
       AtomicLong seq = new AtomicLong();
       AtomicReference<Throwable> failure = new AtomicReference<>();
+      OptionalLong cpu0 = MachineCpu.busyMillis();
       long t0 = System.nanoTime();
       long end = t0 + o.mixedDuration().toNanos();
       List<Thread> producers = new ArrayList<>();
@@ -432,6 +434,7 @@ final class Workloads {
         }
       }
       double elapsed = seconds(System.nanoTime() - t0);
+      OptionalLong cpu1 = MachineCpu.busyMillis();
       if (failure.get() != null) {
         throw new IllegalStateException("a producer failed: " + failure.get(), failure.get());
       }
@@ -441,6 +444,9 @@ final class Workloads {
       result.put(Metric.MIXED_ENQUEUED, enqueued.get() / elapsed);
       result.put(Metric.MIXED_BACKLOG_MAX, (double) maxBacklog);
       result.put(Metric.MIXED_BACKLOG_END, (double) unfinished);
+      if (cpu0.isPresent() && cpu1.isPresent() && done > 0) {
+        result.put(Metric.MIXED_CPU, (cpu1.getAsLong() - cpu0.getAsLong()) * 1000.0 / done);
+      }
       report.note(
           kind,
           "mixed",

@@ -109,21 +109,31 @@ public final class PostgresJobStore implements JobStore {
   public static final String EVENTS_CHANNEL = "errand_events";
 
   /**
-   * The shared advisory lock every {@code errand_events} listener holds while it listens ({@code
-   * pg_advisory_lock_shared(0x45524e44, 2)}, "ERND"), counted by {@link #eventListeners}.
+   * The class of the shared advisory locks listeners hold while they listen ({@code
+   * pg_advisory_lock_shared(0x45524e44, id)}, "ERND"), so that any session can count them in {@code
+   * pg_locks}: id {@value #JOBS_LOCK_ID} on {@value #CHANNEL}, id {@value #EVENTS_LOCK_ID} on
+   * {@value #EVENTS_CHANNEL}.
    */
   static final int EVENTS_LOCK_CLASS = 0x45524e44;
 
+  /** The lock id of {@value #CHANNEL} listeners (see {@link #EVENTS_LOCK_CLASS}). */
+  static final int JOBS_LOCK_ID = 1;
+
+  /** The lock id of {@value #EVENTS_CHANNEL} listeners (see {@link #EVENTS_LOCK_CLASS}). */
   static final int EVENTS_LOCK_ID = 2;
 
-  static final String COUNT_EVENT_LISTENERS_SQL =
-      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+  /** Listeners by lock id: one row per id that has any. */
+  static final String COUNT_LISTENERS_SQL =
+      "SELECT objid, count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
           + " AND classid = "
           + EVENTS_LOCK_CLASS
-          + " AND objid = "
+          + " AND objid IN ("
+          + JOBS_LOCK_ID
+          + ", "
           + EVENTS_LOCK_ID
-          + " AND objsubid = 2"
-          + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+          + ") AND objsubid = 2"
+          + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+          + " GROUP BY objid";
 
   static final String DIALECT = "postgresql";
 
@@ -571,10 +581,13 @@ public final class PostgresJobStore implements JobStore {
       return List.of();
     }
     boolean anyKey = jobs.stream().anyMatch(j -> j.uniqueKey() != null);
+    boolean first = enqueueWrites.getAndIncrement() == 0;
+    // No NOTIFY when no other engine listens: the enqueuing engine wakes its own workers itself.
+    boolean notify = othersListenForJobs();
     // A single job with no other enqueue write in flight notifies in its own commit: nothing can
     // queue behind its hold of the notification lock, and the listeners hear of it one statement
     // sooner. Otherwise the NOTIFY goes after the commit (PostgresNotifier).
-    boolean inline = enqueueWrites.getAndIncrement() == 0 && jobs.size() == 1;
+    boolean inline = notify && first && jobs.size() == 1;
     try {
       // Without unique keys the whole batch is one statement; with them a conflict may need a
       // look-up and a retry, which must see the same transaction.
@@ -583,7 +596,7 @@ public final class PostgresJobStore implements JobStore {
           anyKey
               ? Sql.inTransaction(dataSource, "enqueue", c -> insert(c, jobs, due))
               : run("enqueue", c -> insert(c, jobs, due));
-      if (due != null && !due.isEmpty()) {
+      if (notify && due != null && !due.isEmpty()) {
         notifier().wake(due);
       }
       return results;
@@ -1397,7 +1410,13 @@ public final class PostgresJobStore implements JobStore {
     Objects.requireNonNull(listener, "listener");
     PostgresListener[] self = new PostgresListener[1];
     PostgresListener l =
-        new PostgresListener(dataSource, listener, () -> listeners.remove(self[0]));
+        new PostgresListener(
+            dataSource,
+            CHANNEL,
+            EVENTS_LOCK_CLASS + ", " + JOBS_LOCK_ID,
+            PostgresListener.THREAD_NAME,
+            listener,
+            () -> listeners.remove(self[0]));
     self[0] = l;
     listeners.add(l);
     l.start();
@@ -1410,8 +1429,10 @@ public final class PostgresJobStore implements JobStore {
     return true;
   }
 
-  private volatile int eventListenerCount = -1; // -1 until the first count
-  private volatile long eventListenersCountedAt = Long.MIN_VALUE / 2;
+  // -1 until the first count, and after a count failed
+  private volatile int eventListenerCount = -1;
+  private volatile int jobListenerCount = -1;
+  private volatile long listenersCountedAt = Long.MIN_VALUE / 2;
   private final java.util.concurrent.atomic.AtomicBoolean countingListeners =
       new java.util.concurrent.atomic.AtomicBoolean();
   private java.util.concurrent.ExecutorService listenerCounter; // created on first use
@@ -1424,17 +1445,43 @@ public final class PostgresJobStore implements JobStore {
    */
   @Override
   public int eventListeners() {
+    countListenersIfStale();
+    return eventListenerCount;
+  }
+
+  /**
+   * Whether a {@value #CHANNEL} listener other than this store's own subscriptions holds the jobs
+   * lock: another engine (another JVM, or another store in this one) that a NOTIFY would wake. The
+   * store's own engine wakes its workers in the JVM after an enqueue returns, so an engine alone on
+   * its database sends no NOTIFY for the jobs it enqueues. Counted like {@link #eventListeners()}:
+   * true until the first count and while counting fails; a node that starts listening is seen
+   * within about a second, and until then finds the jobs enqueued meanwhile by polling.
+   */
+  boolean othersListenForJobs() {
+    countListenersIfStale();
+    int all = jobListenerCount;
+    if (all < 0) {
+      return true;
+    }
+    int own = 0;
+    for (PostgresListener l : listeners) {
+      if (l.channel().equals(CHANNEL) && l.isListening()) {
+        own++;
+      }
+    }
+    return all > own;
+  }
+
+  private void countListenersIfStale() {
     long now = System.nanoTime();
-    if (now - eventListenersCountedAt > 1_000_000_000L
-        && countingListeners.compareAndSet(false, true)) {
-      eventListenersCountedAt = now;
+    if (now - listenersCountedAt > 1_000_000_000L && countingListeners.compareAndSet(false, true)) {
+      listenersCountedAt = now;
       try {
-        listenerCounter().execute(this::countEventListeners);
+        listenerCounter().execute(this::countListeners);
       } catch (java.util.concurrent.RejectedExecutionException closed) {
         countingListeners.set(false);
       }
     }
-    return eventListenerCount;
   }
 
   private synchronized java.util.concurrent.ExecutorService listenerCounter() {
@@ -1450,19 +1497,26 @@ public final class PostgresJobStore implements JobStore {
     return listenerCounter;
   }
 
-  private void countEventListeners() {
+  private void countListeners() {
     try {
-      eventListenerCount =
+      int[] counts =
           run(
-              "count event listeners",
+              "count listeners",
               c -> {
+                int[] byId = new int[EVENTS_LOCK_ID + 1];
                 try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery(COUNT_EVENT_LISTENERS_SQL)) {
-                  return rs.next() ? rs.getInt(1) : 0;
+                    ResultSet rs = st.executeQuery(COUNT_LISTENERS_SQL)) {
+                  while (rs.next()) {
+                    byId[rs.getInt(1)] = rs.getInt(2);
+                  }
                 }
+                return byId;
               });
+      jobListenerCount = counts[JOBS_LOCK_ID];
+      eventListenerCount = counts[EVENTS_LOCK_ID];
     } catch (RuntimeException e) {
-      eventListenerCount = -1; // cannot tell: publish
+      jobListenerCount = -1; // cannot tell: notify
+      eventListenerCount = -1; // and publish
     } finally {
       countingListeners.set(false);
     }

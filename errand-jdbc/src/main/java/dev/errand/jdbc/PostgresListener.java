@@ -44,10 +44,6 @@ final class PostgresListener implements AutoCloseable {
   /** True while a LISTEN is in effect; read by tests and diagnostics. */
   private volatile boolean listening;
 
-  PostgresListener(DataSource dataSource, Consumer<String> listener, Runnable onClose) {
-    this(dataSource, PostgresJobStore.CHANNEL, null, THREAD_NAME, listener, onClose);
-  }
-
   /**
    * A listener on {@code channel}; with {@code advertise} (the arguments of a shared advisory lock,
    * such as {@code "1, 2"}) the connection also holds that lock while it listens, so that other
@@ -75,6 +71,10 @@ final class PostgresListener implements AutoCloseable {
 
   boolean isListening() {
     return listening;
+  }
+
+  String channel() {
+    return channel;
   }
 
   private void run() {
@@ -128,10 +128,12 @@ final class PostgresListener implements AutoCloseable {
     // delivered between transactions: this connection runs in auto-commit.
     c.setAutoCommit(true);
     try (Statement st = c.createStatement()) {
-      st.execute("LISTEN " + channel);
+      // the lock first, so that it never listens uncounted (and LISTEN stays the session's last
+      // statement in pg_stat_activity, where tests find it)
       if (advertise != null) {
         st.execute("SELECT pg_advisory_lock_shared(" + advertise + ")");
       }
+      st.execute("LISTEN " + channel);
     }
     NotificationReadAhead.apply(c);
     listening = true;

@@ -93,7 +93,14 @@ class NotificationReadAheadTest {
   void the_listener_restores_its_connection_before_giving_it_back() throws Exception {
     try (Connection real = db.connect()) {
       List<String> heard = new CopyOnWriteArrayList<>();
-      PostgresListener listener = new PostgresListener(new OneConnection(real), heard::add, null);
+      PostgresListener listener =
+          new PostgresListener(
+              new OneConnection(real),
+              PostgresJobStore.CHANNEL,
+              null,
+              PostgresListener.THREAD_NAME,
+              heard::add,
+              null);
       listener.start();
       await().atMost(Duration.ofSeconds(10)).until(listener::isListening);
       assertThat(NotificationReadAhead.nextCheck(real)).isEqualTo(Long.MAX_VALUE);

@@ -174,6 +174,32 @@ class PostgresJobStoreTest {
   }
 
   @Test
+  void a_store_whose_own_subscription_is_the_only_listener_sends_no_notify_until_another_listens()
+      throws Exception {
+    List<String> own = new CopyOnWriteArrayList<>();
+    subscribe(store, own);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !store.othersListenForJobs()); // counted from pg_locks, once a second
+
+    store.enqueue(List.of(job("alone")));
+    store.enqueue(List.of(job("batch"), job("batch")));
+    try (AutoCloseable inFlight = store.holdEnqueueWrite()) {
+      store.enqueue(List.of(job("beside")));
+    }
+    // the NOTIFY would reach this store's own listener within milliseconds
+    await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(5)).until(() -> own.isEmpty());
+    assertThat(store.notifiesAfterCommit()).as("no NOTIFY statement after the commit").isFalse();
+
+    List<String> heard = new CopyOnWriteArrayList<>();
+    subscribe(other, heard);
+    await().atMost(Duration.ofSeconds(10)).until(store::othersListenForJobs);
+    store.enqueue(List.of(job("now-heard")));
+    await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("now-heard"));
+    assertThat(own).containsExactly("now-heard");
+  }
+
+  @Test
   void closing_the_store_stops_its_listen_threads() {
     PostgresJobStore s = PostgresJobStore.create(listenPool);
     List<String> heard = new CopyOnWriteArrayList<>();
