@@ -263,9 +263,11 @@ public final class Bench {
     out.printf(
         Locale.ROOT,
         "- mixed: %d producer threads enqueue one job per call as fast as they can"
-            + " for %.0f s while the workers run in the same JVM%n",
+            + " for %.0f s, after %.0f s of the same unmeasured, while the workers run in the same"
+            + " JVM%n",
         o.mixedProducers(),
-        o.mixedDuration().toMillis() / 1000.0);
+        o.mixedDuration().toMillis() / 1000.0,
+        o.mixedWarmup().toMillis() / 1000.0);
     out.printf(
         Locale.ROOT,
         "- bloat: drain of %,d jobs with %,d finished rows already in the table,"

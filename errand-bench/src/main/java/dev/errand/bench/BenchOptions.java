@@ -29,6 +29,7 @@ record BenchOptions(
     Duration latencyWarmup,
     int mixedProducers,
     Duration mixedDuration,
+    Duration mixedWarmup,
     int bloatRows,
     Duration timeout,
     Path sqliteDir,
@@ -58,6 +59,7 @@ record BenchOptions(
         --latency-warmup-seconds S   latency: unmeasured seconds before, at the same rate (30)
         --mixed-producers N     mixed: producer threads (4)
         --mixed-seconds S       mixed: seconds (20)
+        --mixed-warmup-seconds S  mixed: unmeasured seconds before, same producers (10)
         --bloat-rows N          bloat: finished rows present before the drain (1000000)
         --timeout-seconds S     give up on one run after this long (600)
         --sqlite-dir DIR        where SQLite files go (a new temp directory)
@@ -86,6 +88,7 @@ record BenchOptions(
     m.put("latency-warmup-seconds", "30");
     m.put("mixed-producers", "4");
     m.put("mixed-seconds", "20");
+    m.put("mixed-warmup-seconds", "10");
     m.put("bloat-rows", "1000000");
     m.put("timeout-seconds", "600");
     m.put("sqlite-dir", "");
@@ -134,6 +137,7 @@ record BenchOptions(
         seconds("latency-warmup-seconds", v.get("latency-warmup-seconds"), true),
         positive("mixed-producers", v.get("mixed-producers")),
         seconds("mixed-seconds", v.get("mixed-seconds"), false),
+        seconds("mixed-warmup-seconds", v.get("mixed-warmup-seconds"), true),
         positive("bloat-rows", v.get("bloat-rows")),
         seconds("timeout-seconds", v.get("timeout-seconds"), false),
         v.get("sqlite-dir").isBlank() ? null : Path.of(v.get("sqlite-dir")),

@@ -51,6 +51,8 @@ class BenchSmokeTest {
             "0.4",
             "--mixed-seconds",
             "2",
+            "--mixed-warmup-seconds",
+            "0.5",
             "--bloat-rows",
             "2000",
             "--timeout-seconds",
