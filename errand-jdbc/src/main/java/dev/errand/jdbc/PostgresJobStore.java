@@ -1463,13 +1463,22 @@ public final class PostgresJobStore implements JobStore {
     if (all < 0) {
       return true;
     }
+    // At most one of this store's subscriptions is the enqueuing engine's own; a second one is
+    // another engine sharing the store object, which the in-JVM wake-up does not reach.
     int own = 0;
     for (PostgresListener l : listeners) {
       if (l.channel().equals(CHANNEL) && l.isListening()) {
-        own++;
+        own = 1;
+        break;
       }
     }
     return all > own;
+  }
+
+  /** {@value #CHANNEL} listeners on this database as last counted, or -1 (for tests). */
+  int jobListeners() {
+    countListenersIfStale();
+    return jobListenerCount;
   }
 
   private void countListenersIfStale() {

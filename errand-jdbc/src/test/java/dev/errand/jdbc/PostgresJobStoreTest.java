@@ -200,6 +200,22 @@ class PostgresJobStoreTest {
   }
 
   @Test
+  void two_subscriptions_on_one_store_are_two_engines_and_both_hear_its_enqueues() {
+    List<String> first = new CopyOnWriteArrayList<>();
+    List<String> second = new CopyOnWriteArrayList<>();
+    subscribe(store, first);
+    subscribe(store, second);
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.jobListeners() == 2);
+    assertThat(store.othersListenForJobs()).isTrue();
+
+    store.enqueue(List.of(job("shared")));
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> first.contains("shared") && second.contains("shared"));
+  }
+
+  @Test
   void closing_the_store_stops_its_listen_threads() {
     PostgresJobStore s = PostgresJobStore.create(listenPool);
     List<String> heard = new CopyOnWriteArrayList<>();
