@@ -210,21 +210,42 @@ public final class SqliteJobStore implements JobStore {
   // INDEXED BY pins the plans of the hot statements to their partial indexes: without
   // statistics the planner may prefer errand_jobs_state (state = ?), which also holds finished
   // rows; and if an index is missing the statement fails loudly instead of scanning the table.
-  static final String CLAIM =
+  /*
+   * A claim is four statements in one write transaction (the writer lock is held throughout, so
+   * nothing changes in between): is the queue paused, the due QUEUED jobs in claim order, the due
+   * waiting (SCHEDULED, RETRYING) ones, and an UPDATE of the chosen ids. The two candidate lists
+   * are merged here. One statement doing all of it (a UNION of both under an ORDER BY ... LIMIT,
+   * with two sorters) cost about 130 us more per claim of a few jobs, on the path from enqueue to
+   * start.
+   */
+
+  static final String CLAIM_PAUSED = "SELECT 1 FROM errand_queues WHERE name = ? AND paused = 1";
+
+  /** Due QUEUED jobs of a queue in claim order: parameters queue, now, limit. */
+  static final String CLAIM_READY =
+      "SELECT id, priority, run_at FROM errand_jobs INDEXED BY errand_jobs_ready"
+          + " WHERE queue = ? AND state = 'QUEUED' AND run_at <= ?"
+          + " ORDER BY priority DESC, run_at, id LIMIT ?";
+
+  /** Due SCHEDULED and RETRYING jobs of a queue in claim order: parameters queue, now, limit. */
+  static final String CLAIM_WAITING =
+      "SELECT id, priority, run_at FROM errand_jobs INDEXED BY errand_jobs_waiting"
+          + " WHERE queue = ? AND state IN ('SCHEDULED', 'RETRYING') AND run_at <= ?"
+          + " ORDER BY priority DESC, run_at, id LIMIT ?";
+
+  /**
+   * Claims the jobs whose ids are in a JSON array: parameters lease end, node, now, ids. {@code
+   * +state} keeps the planner on the primary key (by the state index it would read every QUEUED
+   * row).
+   */
+  static final String CLAIM_IDS =
       "UPDATE errand_jobs SET state = 'RUNNING', attempt = attempt + 1,"
           + " fence = fence + 1, lease_until = ?, node_id = ?, started_at = ?"
-          + " WHERE id IN (SELECT id FROM ("
-          + "SELECT * FROM (SELECT id, priority, run_at FROM errand_jobs INDEXED BY errand_jobs_ready"
-          + " WHERE queue = ? AND state = 'QUEUED' AND run_at <= ?"
-          + " ORDER BY priority DESC, run_at, id LIMIT ?)"
-          + " UNION ALL SELECT * FROM (SELECT id, priority, run_at FROM errand_jobs"
-          + " INDEXED BY errand_jobs_waiting"
-          + " WHERE queue = ? AND state IN ('SCHEDULED', 'RETRYING') AND run_at <= ?"
-          + " ORDER BY priority DESC, run_at, id LIMIT ?))"
-          + " WHERE NOT EXISTS (SELECT 1 FROM errand_queues WHERE name = ? AND paused = 1)"
-          + " ORDER BY priority DESC, run_at, id LIMIT ?)"
+          + " WHERE id IN (SELECT value FROM json_each(?))"
+          + " AND +state IN ('QUEUED', 'SCHEDULED', 'RETRYING')"
           + " RETURNING "
           + COLUMNS;
+
   private static final String IF_HELD = " WHERE id = ? AND state = 'RUNNING' AND fence = ?";
   private static final String APPEND_ERROR =
       "last_error = ?, errors = json_insert(errors, '$[#]', json(?))";
@@ -291,6 +312,12 @@ public final class SqliteJobStore implements JobStore {
           + " WHERE state = ? AND finished_at < ? ORDER BY finished_at LIMIT ?)";
   private static final String COUNTS = "SELECT queue, type, state, count(*) FROM errand_jobs";
   private static final String GROUP = " GROUP BY queue, type, state";
+
+  /** Claim order of {id, priority, run_at} candidates: priority first, then due time, then id. */
+  private static final Comparator<long[]> DUE_ORDER =
+      Comparator.<long[]>comparingLong(c -> -c[1])
+          .thenComparingLong(c -> c[2])
+          .thenComparingLong(c -> c[0]);
 
   private static final Comparator<Job> CLAIM_ORDER =
       Comparator.comparingInt(Job::priority)
@@ -814,18 +841,38 @@ public final class SqliteJobStore implements JobStore {
         "claim from queue " + queue,
         c -> {
           long now = nowMicros();
-          PreparedStatement ps = w.prepare(CLAIM);
+          PreparedStatement paused = w.prepare(CLAIM_PAUSED);
+          paused.setString(1, queue);
+          try (ResultSet rs = paused.executeQuery()) {
+            if (rs.next()) {
+              return List.of();
+            }
+          }
+          List<long[]> due = new ArrayList<>(); // {id, priority, run_at}
+          for (String sql : new String[] {CLAIM_READY, CLAIM_WAITING}) {
+            PreparedStatement ps = w.prepare(sql);
+            ps.setString(1, queue);
+            ps.setLong(2, now);
+            ps.setInt(3, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                due.add(new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)});
+              }
+            }
+          }
+          if (due.isEmpty()) {
+            return List.of();
+          }
+          due.sort(DUE_ORDER);
+          StringBuilder ids = new StringBuilder("[");
+          for (int i = 0; i < Math.min(limit, due.size()); i++) {
+            ids.append(i == 0 ? "" : ",").append(due.get(i)[0]);
+          }
+          PreparedStatement ps = w.prepare(CLAIM_IDS);
           ps.setLong(1, now + micros(lease));
           ps.setString(2, nodeId);
           ps.setLong(3, now);
-          ps.setString(4, queue);
-          ps.setLong(5, now);
-          ps.setInt(6, limit);
-          ps.setString(7, queue);
-          ps.setLong(8, now);
-          ps.setInt(9, limit);
-          ps.setString(10, queue);
-          ps.setInt(11, limit);
+          ps.setString(4, ids.append(']').toString());
           List<ClaimedJob> out = new ArrayList<>();
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {

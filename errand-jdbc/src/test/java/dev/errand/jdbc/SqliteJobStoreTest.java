@@ -646,11 +646,18 @@ class SqliteJobStoreTest {
     SqliteJobStore store = open();
     store.enqueue(batch(2_000, "q"));
     try (Connection c = store.dataSource().getConnection()) {
-      String claim = plan(c, SqliteJobStore.CLAIM);
       // due jobs only: QUEUED ones in claim order, waiting ones by a range on their due time
-      assertThat(claim)
+      assertThat(plan(c, SqliteJobStore.CLAIM_READY))
           .contains("INDEX errand_jobs_ready (queue=?)")
+          .doesNotContain("SCAN errand_jobs")
+          .doesNotContain("TEMP B-TREE");
+      assertThat(plan(c, SqliteJobStore.CLAIM_WAITING))
           .contains("USING INDEX errand_jobs_waiting (queue=? AND run_at<?)")
+          .doesNotContain("SCAN errand_jobs");
+      // the chosen ids by primary key, not by reading every QUEUED row off the state index
+      assertThat(plan(c, SqliteJobStore.CLAIM_IDS))
+          .contains("INTEGER PRIMARY KEY (rowid=?)")
+          .doesNotContain("errand_jobs_state")
           .doesNotContain("SCAN errand_jobs");
       assertThat(plan(c, SqliteJobStore.EXPIRED))
           .contains("USING INDEX errand_jobs_lease (lease_until<?)");
