@@ -105,6 +105,13 @@ public final class PostgresJobStore implements JobStore {
   /** The NOTIFY channel; the payload is a queue name. */
   public static final String CHANNEL = "errand_jobs";
 
+  /**
+   * The payload a store's {@value #CHANNEL} listener sends on that channel each time its LISTEN
+   * takes effect; no queue has this name (queue names start with a letter or digit), and older
+   * nodes ignore it as a queue they do not serve.
+   */
+  static final String LISTENING = "*listening";
+
   /** The channel engines share their job events on (see {@link #publishEvents}). */
   public static final String EVENTS_CHANNEL = "errand_events";
 
@@ -1411,12 +1418,19 @@ public final class PostgresJobStore implements JobStore {
     PostgresListener[] self = new PostgresListener[1];
     PostgresListener l =
         new PostgresListener(
-            dataSource,
-            CHANNEL,
-            EVENTS_LOCK_CLASS + ", " + JOBS_LOCK_ID,
-            PostgresListener.THREAD_NAME,
-            listener,
-            () -> listeners.remove(self[0]));
+                dataSource,
+                CHANNEL,
+                EVENTS_LOCK_CLASS + ", " + JOBS_LOCK_ID,
+                PostgresListener.THREAD_NAME,
+                payload -> {
+                  if (LISTENING.equals(payload)) {
+                    forgetListenerCount(); // someone (re)started listening: notify, count again
+                  } else {
+                    listener.accept(payload);
+                  }
+                },
+                () -> listeners.remove(self[0]))
+            .onListen(this::announceListening);
     self[0] = l;
     listeners.add(l);
     l.start();
@@ -1432,7 +1446,11 @@ public final class PostgresJobStore implements JobStore {
   // -1 until the first count, and after a count failed
   private volatile int eventListenerCount = -1;
   private volatile int jobListenerCount = -1;
-  private volatile long listenersCountedAt = Long.MIN_VALUE / 2;
+  private volatile long listenersCountedAt = Long.MIN_VALUE / 2; // when the last count started
+  private volatile long countTakenAt = Long.MIN_VALUE / 2; // when the last count was stored
+  // bumped when a listener (re)starts: a count taken before that is not stored
+  private final java.util.concurrent.atomic.AtomicLong countGeneration =
+      new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicBoolean countingListeners =
       new java.util.concurrent.atomic.AtomicBoolean();
   private java.util.concurrent.ExecutorService listenerCounter; // created on first use
@@ -1440,13 +1458,23 @@ public final class PostgresJobStore implements JobStore {
   /**
    * The listeners holding the events lock in {@code pg_locks}, counted at most once a second on
    * this store's daemon thread {@code errand-pg-count-listeners}, never on the caller's: -1
-   * (publish) until the first count. A listener that just connected is seen by the publishers
-   * within about a second.
+   * (publish) until the first count and while the last one is more than 2 s old. A listener that
+   * just connected is seen by the publishers within about a second.
    */
   @Override
   public int eventListeners() {
     countListenersIfStale();
-    return eventListenerCount;
+    return countIsFresh() ? eventListenerCount : -1;
+  }
+
+  /**
+   * A count older than this is not trusted (publish, notify): counts are taken at most once a
+   * second and only when asked for, so after a quiet spell the last one may be minutes old.
+   */
+  private static final long COUNT_TRUSTED_NANOS = 2_000_000_000L;
+
+  private boolean countIsFresh() {
+    return System.nanoTime() - countTakenAt < COUNT_TRUSTED_NANOS;
   }
 
   /**
@@ -1454,13 +1482,15 @@ public final class PostgresJobStore implements JobStore {
    * lock: another engine (another JVM, or another store in this one) that a NOTIFY would wake. The
    * store's own engine wakes its workers in the JVM after an enqueue returns, so an engine alone on
    * its database sends no NOTIFY for the jobs it enqueues. Counted like {@link #eventListeners()}:
-   * true until the first count and while counting fails; a node that starts listening is seen
-   * within about a second, and until then finds the jobs enqueued meanwhile by polling.
+   * true until the first count, while counting fails, and while the last count is more than 2 s
+   * old. A listener that (re)starts announces itself ({@link #LISTENING}), so every store whose
+   * listener hears it notifies again at once; a store without a listener sees it at its next count,
+   * within about a second, and until then the new node finds those jobs by polling.
    */
   boolean othersListenForJobs() {
     countListenersIfStale();
     int all = jobListenerCount;
-    if (all < 0) {
+    if (all < 0 || !countIsFresh()) {
       return true;
     }
     // At most one of this store's subscriptions is the enqueuing engine's own; a second one is
@@ -1479,6 +1509,42 @@ public final class PostgresJobStore implements JobStore {
   int jobListeners() {
     countListenersIfStale();
     return jobListenerCount;
+  }
+
+  /**
+   * After one of this store's listeners (re)started LISTEN: forget the count, so that enqueues
+   * notify until it is taken again, and tell every other store on the database to do the same
+   * ({@link #LISTENING} on {@value #CHANNEL}), so that a node that just started listening, or came
+   * back after an outage, hears the next enqueue of every node instead of finding it by polling.
+   */
+  private void announceListening() {
+    forgetListenerCount();
+    run(
+        "announce a listener",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+            ps.setString(1, CHANNEL);
+            ps.setString(2, LISTENING);
+            ps.execute();
+          }
+          return null;
+        });
+  }
+
+  /** The listener count is unknown (so enqueues notify) until a count started after this call. */
+  private void forgetListenerCount() {
+    synchronized (countGeneration) {
+      countGeneration.incrementAndGet();
+      jobListenerCount = -1;
+      eventListenerCount = -1;
+      listenersCountedAt = Long.MIN_VALUE / 2;
+    }
+    countListenersIfStale();
+  }
+
+  /** How often this store heard a listener announce itself or forgot its count (for tests). */
+  long listenerCountsForgotten() {
+    return countGeneration.get();
   }
 
   private void countListenersIfStale() {
@@ -1507,6 +1573,7 @@ public final class PostgresJobStore implements JobStore {
   }
 
   private void countListeners() {
+    long generation = countGeneration.get();
     try {
       int[] counts =
           run(
@@ -1521,8 +1588,13 @@ public final class PostgresJobStore implements JobStore {
                 }
                 return byId;
               });
-      jobListenerCount = counts[JOBS_LOCK_ID];
-      eventListenerCount = counts[EVENTS_LOCK_ID];
+      synchronized (countGeneration) {
+        if (countGeneration.get() == generation) { // else a listener appeared meanwhile: recount
+          jobListenerCount = counts[JOBS_LOCK_ID];
+          eventListenerCount = counts[EVENTS_LOCK_ID];
+          countTakenAt = System.nanoTime();
+        }
+      }
     } catch (RuntimeException e) {
       jobListenerCount = -1; // cannot tell: notify
       eventListenerCount = -1; // and publish

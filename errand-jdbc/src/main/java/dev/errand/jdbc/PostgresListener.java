@@ -37,6 +37,7 @@ final class PostgresListener implements AutoCloseable {
   private final String advertise;
   private final Consumer<String> listener;
   private final Runnable onClose;
+  private volatile Runnable onListen;
   private final Object wakeUp = new Object();
   private final Thread thread;
   private volatile boolean closed;
@@ -63,6 +64,15 @@ final class PostgresListener implements AutoCloseable {
     this.onClose = onClose;
     this.thread = new Thread(this::run, threadName);
     thread.setDaemon(true);
+  }
+
+  /**
+   * Runs {@code r} on this listener's thread each time a LISTEN takes effect, the first and after
+   * every reconnect; call before {@link #start()}. A failure is logged and changes nothing else.
+   */
+  PostgresListener onListen(Runnable r) {
+    this.onListen = r;
+    return this;
   }
 
   void start() {
@@ -137,6 +147,14 @@ final class PostgresListener implements AutoCloseable {
     }
     NotificationReadAhead.apply(c);
     listening = true;
+    Runnable hook = onListen;
+    if (hook != null) {
+      try {
+        hook.run();
+      } catch (RuntimeException e) {
+        log.warn("errand: the after-LISTEN step on {} failed", channel, e);
+      }
+    }
   }
 
   private void receive(Connection c) throws SQLException {

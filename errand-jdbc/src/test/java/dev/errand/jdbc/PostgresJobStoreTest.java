@@ -200,6 +200,21 @@ class PostgresJobStoreTest {
   }
 
   @Test
+  void a_listener_that_starts_makes_the_other_stores_notify_again_without_waiting_for_a_count() {
+    List<String> own = new CopyOnWriteArrayList<>();
+    subscribe(store, own);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !store.othersListenForJobs());
+    long forgotten = store.listenerCountsForgotten();
+
+    subscribe(other, new CopyOnWriteArrayList<>());
+
+    // the new listener's announcement reaches this store's listener, which forgets its count
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.listenerCountsForgotten() > forgotten);
+    assertThat(own).as("the announcement is not a queue to wake").isEmpty();
+    await().atMost(Duration.ofSeconds(10)).until(store::othersListenForJobs);
+  }
+
+  @Test
   void two_subscriptions_on_one_store_are_two_engines_and_both_hear_its_enqueues() {
     List<String> first = new CopyOnWriteArrayList<>();
     List<String> second = new CopyOnWriteArrayList<>();
