@@ -43,7 +43,12 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
@@ -1449,11 +1454,9 @@ public final class PostgresJobStore implements JobStore {
   private volatile long listenersCountedAt = Long.MIN_VALUE / 2; // when the last count started
   private volatile long countTakenAt = Long.MIN_VALUE / 2; // when the last count was stored
   // bumped when a listener (re)starts: a count taken before that is not stored
-  private final java.util.concurrent.atomic.AtomicLong countGeneration =
-      new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicBoolean countingListeners =
-      new java.util.concurrent.atomic.AtomicBoolean();
-  private java.util.concurrent.ExecutorService listenerCounter; // created on first use
+  private final AtomicLong countGeneration = new AtomicLong();
+  private final AtomicBoolean countingListeners = new AtomicBoolean();
+  private ExecutorService listenerCounter; // created on first use
 
   /**
    * The listeners holding the events lock in {@code pg_locks}, counted at most once a second on
@@ -1553,16 +1556,16 @@ public final class PostgresJobStore implements JobStore {
       listenersCountedAt = now;
       try {
         listenerCounter().execute(this::countListeners);
-      } catch (java.util.concurrent.RejectedExecutionException closed) {
+      } catch (RejectedExecutionException closed) {
         countingListeners.set(false);
       }
     }
   }
 
-  private synchronized java.util.concurrent.ExecutorService listenerCounter() {
+  private synchronized ExecutorService listenerCounter() {
     if (listenerCounter == null) {
       listenerCounter =
-          java.util.concurrent.Executors.newSingleThreadExecutor(
+          Executors.newSingleThreadExecutor(
               r -> {
                 Thread t = new Thread(r, "errand-pg-count-listeners");
                 t.setDaemon(true);
