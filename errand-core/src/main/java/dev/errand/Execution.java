@@ -1,7 +1,6 @@
 package dev.errand;
 
 import dev.errand.spi.ClaimedJob;
-import dev.errand.spi.Completion;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
@@ -118,6 +117,13 @@ final class Execution implements JobContext {
 
   @Override
   public void result(Object value) {
+    if (completedInTransaction) {
+      throw new IllegalStateException(
+          "job "
+              + job.id()
+              + " was already marked SUCCEEDED by ctx.inTransaction, so a result set now would be"
+              + " lost; call ctx.result inside the transaction's work, or before it");
+    }
     resultJson = value == null ? null : errand.toJson(value, "result of job " + job.id());
   }
 
@@ -141,10 +147,7 @@ final class Execution implements JobContext {
       throw new IllegalStateException(
           "job " + job.id() + " was already completed in a transaction");
     }
-    R r =
-        errand
-            .store()
-            .completeInTransaction(Completion.succeeded(job.id(), fence(), resultJson), work);
+    R r = errand.store().completeInTransaction(job.id(), fence(), work, () -> resultJson);
     completedInTransaction = true;
     return r;
   }

@@ -38,8 +38,11 @@ public interface JobContext {
 
   /**
    * Sets a small result stored with the job on success (mapped to JSON with the engine's mapper).
+   * With {@link #inTransaction}, set it before the transaction or inside its work: the result in
+   * place when the work returns is committed with the job's success.
    *
    * @throws IllegalArgumentException if the value cannot be mapped to JSON
+   * @throws IllegalStateException if {@link #inTransaction} already marked the job SUCCEEDED
    */
   void result(Object value);
 
@@ -55,7 +58,8 @@ public interface JobContext {
    * Runs {@code work} in one database transaction that also marks this job SUCCEEDED, so its
    * effects are committed exactly once even though the job may be delivered more than once: if this
    * worker's lease was lost (another worker has the job now), the transaction rolls back and a
-   * {@link LeaseLostException} is thrown. After it returns, the handler should return too.
+   * {@link LeaseLostException} is thrown. A {@link #result} set inside the work is stored with the
+   * success. After it returns, the handler should return too.
    *
    * @throws IllegalStateException if the store has no database transactions (the memory store)
    */

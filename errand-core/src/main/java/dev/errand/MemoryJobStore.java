@@ -255,7 +255,11 @@ public final class MemoryJobStore implements JobStore {
   }
 
   @Override
-  public <R> R completeInTransaction(Completion success, dev.errand.TransactionWork<R> work) {
+  public <R> R completeInTransaction(
+      long id,
+      long fence,
+      dev.errand.TransactionWork<R> work,
+      java.util.function.Supplier<String> result) {
     throw new IllegalStateException(
         "MemoryJobStore has no database transactions; ctx.inTransaction needs SqliteJobStore or"
             + " PostgresJobStore");

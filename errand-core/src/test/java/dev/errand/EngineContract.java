@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
 
@@ -1057,6 +1059,41 @@ public abstract class EngineContract {
       assertThat(done.state()).isEqualTo(JobState.FAILED);
       assertThat(done.lastError()).contains("has no database transactions");
     }
+  }
+
+  @Test
+  void a_result_set_inside_a_context_transaction_is_stored_with_the_success() throws Exception {
+    JobStore store = newStore();
+    Assumptions.assumeTrue(store.supportsTransactions(), "the store has no transactions");
+    Errand errand = engine(store, b -> b.queue("default", 1));
+    List<Throwable> late = Collections.synchronizedList(new ArrayList<>());
+    JobType<Msg> type =
+        errand.register(
+            JobType.of(
+                    "tx-result",
+                    Msg.class,
+                    (ctx, m) -> {
+                      ctx.inTransaction(
+                          c -> {
+                            try (var st = c.createStatement()) {
+                              st.execute("CREATE TABLE IF NOT EXISTS tx_results (n INTEGER)");
+                              st.execute("INSERT INTO tx_results (n) VALUES (" + m.n() + ")");
+                            }
+                            ctx.result(Map.of("n", m.n()));
+                            return null;
+                          });
+                      try {
+                        ctx.result("too late");
+                      } catch (IllegalStateException e) {
+                        late.add(e);
+                      }
+                    })
+                .maxAttempts(1));
+    errand.start();
+    Job done = finish(errand.enqueue(type, new Msg("x", 7)));
+    assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(done.result()).isEqualTo("{\"n\":7}");
+    assertThat(late).singleElement().asString().contains("inside the transaction's work");
   }
 
   @Test

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The one interface between the engine and storage. Every method is one atomic store operation and
@@ -76,12 +77,34 @@ public interface JobStore extends AutoCloseable {
   Set<Long> complete(List<Completion> completions);
 
   /**
-   * Runs {@code work} and marks the job SUCCEEDED in one transaction; rolls back and throws {@link
-   * dev.errand.LeaseLostException} if the fence no longer holds.
+   * Runs {@code work} and marks job {@code id} SUCCEEDED in one transaction, with the result {@code
+   * result} supplies once {@code work} has returned (so a result the work sets is stored); rolls
+   * back and throws {@link dev.errand.LeaseLostException} if the job is no longer RUNNING under
+   * {@code fence}.
    *
    * @throws IllegalStateException if this store has no database transactions
+   * @throws Exception whatever {@code work} threw; the transaction was rolled back
    */
-  <R> R completeInTransaction(Completion success, TransactionWork<R> work) throws Exception;
+  <R> R completeInTransaction(long id, long fence, TransactionWork<R> work, Supplier<String> result)
+      throws Exception;
+
+  /**
+   * {@link #completeInTransaction(long, long, TransactionWork, Supplier)} with the result fixed
+   * before the work runs.
+   *
+   * @throws IllegalArgumentException if {@code success} is not a SUCCEEDED completion
+   */
+  default <R> R completeInTransaction(Completion success, TransactionWork<R> work)
+      throws Exception {
+    if (success.outcome() != Completion.Outcome.SUCCEEDED) {
+      throw new IllegalArgumentException(
+          "completeInTransaction writes a SUCCEEDED outcome, got "
+              + success.outcome()
+              + " for job "
+              + success.id());
+    }
+    return completeInTransaction(success.id(), success.fence(), work, success::result);
+  }
 
   /**
    * Extends the leases of RUNNING jobs to {@code lease} from now, storing progress where given.

@@ -50,6 +50,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -941,16 +942,10 @@ public final class PostgresJobStore implements JobStore {
   }
 
   @Override
-  public <R> R completeInTransaction(Completion success, TransactionWork<R> work) throws Exception {
-    Objects.requireNonNull(success, "success");
+  public <R> R completeInTransaction(
+      long id, long fence, TransactionWork<R> work, Supplier<String> result) throws Exception {
     Objects.requireNonNull(work, "work");
-    if (success.outcome() != Completion.Outcome.SUCCEEDED) {
-      throw new IllegalArgumentException(
-          "completeInTransaction writes a SUCCEEDED outcome, got "
-              + success.outcome()
-              + " for job "
-              + success.id());
-    }
+    Objects.requireNonNull(result, "result");
     try {
       return Sql.inTransaction(
           dataSource,
@@ -963,17 +958,17 @@ public final class PostgresJobStore implements JobStore {
               throw new WorkFailed(e);
             }
             try (PreparedStatement ps = c.prepareStatement(SUCCEED_ONE_SQL)) {
-              ps.setString(1, success.result());
-              ps.setLong(2, success.id());
-              ps.setLong(3, success.fence());
+              ps.setString(1, result.get());
+              ps.setLong(2, id);
+              ps.setLong(3, fence);
               if (ps.executeUpdate() == 0) {
                 throw new LeaseLostException(
-                    success.id(),
+                    id,
                     "job "
-                        + success.id()
+                        + id
                         + " is no longer"
                         + " RUNNING under fence "
-                        + success.fence()
+                        + fence
                         + " (rescued after its lease expired,"
                         + " or cancelled); the transaction was rolled back");
               }

@@ -48,6 +48,7 @@ import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -247,6 +248,10 @@ public final class SqliteJobStore implements JobStore {
           + COLUMNS;
 
   private static final String IF_HELD = " WHERE id = ? AND state = 'RUNNING' AND fence = ?";
+
+  /** A row if the job is RUNNING under the fence: parameters id, fence. */
+  private static final String HELD = "SELECT 1 FROM errand_jobs" + IF_HELD;
+
   private static final String APPEND_ERROR =
       "last_error = ?, errors = json_insert(errors, '$[#]', json(?))";
 
@@ -948,56 +953,78 @@ public final class SqliteJobStore implements JobStore {
   /**
    * {@inheritDoc}
    *
-   * <p>Marks the job SUCCEEDED first (if the fence no longer holds, the work is not run at all),
-   * then runs {@code work} on this store's write connection in the same {@code BEGIN IMMEDIATE}
-   * transaction, holding the store's write lock: keep the work short, and write only through the
-   * connection it is given (another connection to this file would wait for the lock this
-   * transaction holds). The connection refuses commit, rollback, setAutoCommit and close, and stops
-   * working once the work returns.
+   * <p>Checks the lease first (if the fence no longer holds, the work is not run at all), then runs
+   * {@code work} on this store's write connection in the same {@code BEGIN IMMEDIATE} transaction,
+   * holding the store's write lock, then marks the job SUCCEEDED with the result read then: keep
+   * the work short, and write only through the connection it is given (another connection to this
+   * file would wait for the lock this transaction holds). The connection refuses commit, rollback,
+   * setAutoCommit and close, and stops working once the work returns.
    *
-   * @throws IllegalArgumentException if {@code success} is not a SUCCEEDED completion
-   * @throws LeaseLostException if the job is no longer RUNNING under {@code success.fence()}; the
-   *     transaction was rolled back
+   * @throws LeaseLostException if the job is no longer RUNNING under {@code fence}; the transaction
+   *     was rolled back
    * @throws Exception whatever {@code work} threw; the transaction was rolled back
    */
   @Override
-  public <R> R completeInTransaction(Completion success, TransactionWork<R> work) throws Exception {
+  public <R> R completeInTransaction(
+      long id, long fence, TransactionWork<R> work, Supplier<String> result) throws Exception {
     Objects.requireNonNull(work, "work");
-    if (success.outcome() != Completion.Outcome.SUCCEEDED) {
-      throw new IllegalArgumentException(
-          "completeInTransaction writes a SUCCEEDED outcome, got "
-              + success.outcome()
-              + " for job "
-              + success.id());
-    }
+    Objects.requireNonNull(result, "result");
     SqliteWriter w = writer();
     return w.inTransactionChecked(
-        "complete job " + success.id() + " in a transaction",
+        "complete job " + id + " in a transaction",
         c -> {
-          int changed;
-          try {
-            changed = write(w, success, nowMicros());
-          } catch (SQLException e) {
-            throw new StoreException("complete job " + success.id() + " in a transaction", e);
-          }
-          if (changed == 0) {
+          // the write lock is held from here to the commit: the lease checked now still holds
+          // when the success is written after the work
+          if (!held(w, id, fence)) {
             throw new LeaseLostException(
-                success.id(),
+                id,
                 "job "
-                    + success.id()
+                    + id
                     + " is no longer RUNNING"
                     + " under fence "
-                    + success.fence()
+                    + fence
                     + " (its lease expired and it was rescued, or it"
                     + " was cancelled); the transaction was rolled back");
           }
+          R r;
           SqliteWorkConnection guard = SqliteWorkConnection.over(c);
           try {
-            return work.run(guard.connection());
+            r = work.run(guard.connection());
           } finally {
             guard.expire();
           }
+          int changed;
+          try {
+            changed = write(w, Completion.succeeded(id, fence, result.get()), nowMicros());
+          } catch (SQLException e) {
+            throw new StoreException("complete job " + id + " in a transaction", e);
+          }
+          if (changed == 0) { // the work itself changed or removed the job's row
+            throw new LeaseLostException(
+                id,
+                "job "
+                    + id
+                    + " was changed by the transaction's own work (it is no longer RUNNING under"
+                    + " fence "
+                    + fence
+                    + "); the transaction was rolled back");
+          }
+          return r;
         });
+  }
+
+  /** Whether job {@code id} is RUNNING under {@code fence}. */
+  private static boolean held(SqliteWriter w, long id, long fence) {
+    try {
+      PreparedStatement ps = w.prepare(HELD);
+      ps.setLong(1, id);
+      ps.setLong(2, fence);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("complete job " + id + " in a transaction", e);
+    }
   }
 
   @Override

@@ -432,6 +432,33 @@ class SqliteJobStoreTest {
   }
 
   @Test
+  void work_that_changes_its_own_job_row_rolls_back_and_throws() throws Exception {
+    SqliteJobStore store = open();
+    createNotes(store);
+    long id = store.enqueue(List.of(job("q", 1))).get(0).id();
+    ClaimedJob c = store.claim("q", 1, "n", Duration.ofMinutes(1)).get(0);
+    assertThatThrownBy(
+            () ->
+                store.completeInTransaction(
+                    id,
+                    c.fence(),
+                    conn -> {
+                      insertNote(conn, "should not stay");
+                      try (var st = conn.createStatement()) {
+                        st.executeUpdate(
+                            "UPDATE errand_jobs SET fence = fence + 1 WHERE id = " + id);
+                      }
+                      return null;
+                    },
+                    () -> null))
+        .isInstanceOf(LeaseLostException.class)
+        .hasMessageContaining("changed by the transaction's own work");
+    assertThat(notes(store)).isEmpty();
+    Job after = store.find(id).orElseThrow();
+    assertThat(after.state()).isEqualTo(JobState.RUNNING);
+  }
+
+  @Test
   void failing_work_rolls_back_its_writes_and_the_success() throws Exception {
     SqliteJobStore store = open();
     createNotes(store);
