@@ -92,17 +92,26 @@ final class PostgresListener implements AutoCloseable {
     long outageStarted = 0;
     while (!closed) {
       try (Connection c = dataSource.getConnection()) {
-        listen(c);
-        if (outageStarted != 0) {
-          log.info(
-              "errand: LISTEN {} restored after {} ms",
-              channel,
-              (System.nanoTime() - outageStarted) / 1_000_000);
-          outageStarted = 0;
+        boolean failed = true;
+        try {
+          listen(c);
+          if (outageStarted != 0) {
+            log.info(
+                "errand: LISTEN {} restored after {} ms",
+                channel,
+                (System.nanoTime() - outageStarted) / 1_000_000);
+            outageStarted = 0;
+          }
+          backoff = MIN_BACKOFF;
+          receive(c);
+          failed = false;
+        } finally {
+          // also after a failure: a connection that is still alive goes back to its pool
+          // listening and holding the listener lock otherwise, and is counted as a listener
+          if (!failed || isAlive(c)) {
+            unlisten(c);
+          }
         }
-        backoff = MIN_BACKOFF;
-        receive(c);
-        unlisten(c);
       } catch (VirtualMachineError e) {
         listening = false;
         log.error("errand: LISTEN thread stopped by a fatal error", e);
@@ -190,7 +199,21 @@ final class PostgresListener implements AutoCloseable {
       NotificationReadAhead.restore(c);
       c.unwrap(PGConnection.class).getNotifications();
     } catch (SQLException e) {
-      log.warn("errand: UNLISTEN failed on close; the connection goes back to its pool", e);
+      log.warn(
+          "errand: UNLISTEN failed; closing the connection instead of giving it back listening", e);
+      try {
+        c.abort(Runnable::run); // a pool discards an aborted connection
+      } catch (SQLException | RuntimeException abortFailed) {
+        e.addSuppressed(abortFailed);
+      }
+    }
+  }
+
+  private static boolean isAlive(Connection c) {
+    try {
+      return c.isValid(1);
+    } catch (SQLException e) {
+      return false;
     }
   }
 

@@ -13,6 +13,9 @@ import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.NewJob;
 import dev.errand.spi.Rescue;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,6 +36,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -40,6 +44,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
 
 /** What only PostgreSQL does: NOTIFY, the caller's transaction, plans, many nodes, migrations. */
 class PostgresJobStoreTest {
@@ -269,6 +274,92 @@ class PostgresJobStoreTest {
               return heard.stream().anyMatch(q -> q.startsWith("after-outage-"));
             });
     assertThat(listenBackend()).isNotEqualTo(before);
+  }
+
+  @Test
+  void a_listener_whose_live_connection_fails_gives_it_back_neither_listening_nor_locked()
+      throws Exception {
+    // the failure is injected in the driver call the listener waits in; the connection underneath
+    // is a real pooled one and stays alive, as after a driver or network hiccup
+    AtomicBoolean failNext = new AtomicBoolean();
+    PostgresJobStore listening =
+        PostgresJobStore.create(failingNotifications(listenPool, failNext));
+    PostgresListener l = (PostgresListener) listening.subscribe(q -> {});
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(l::isListening);
+      failNext.set(true);
+      await().atMost(Duration.ofSeconds(10)).until(() -> !failNext.get()); // thrown once
+      await().atMost(Duration.ofSeconds(20)).until(l::isListening); // and listening again
+    } finally {
+      listening.close();
+    }
+    // the pool keeps its connections open: none of them may still hold the listener lock
+    try (Connection c = db.connect();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                    + " AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 2")) {
+      ps.setLong(1, PostgresJobStore.EVENTS_LOCK_CLASS);
+      ps.setLong(2, PostgresJobStore.JOBS_LOCK_ID);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () -> {
+                try (ResultSet rs = ps.executeQuery()) {
+                  rs.next();
+                  assertThat(rs.getInt(1)).as("sessions holding the listener lock").isZero();
+                }
+              });
+    }
+  }
+
+  /**
+   * {@code pool}, whose connections' {@code PGConnection.getNotifications(timeout)} throws once
+   * each time {@code failNext} is set (and clears it).
+   */
+  private static DataSource failingNotifications(DataSource pool, AtomicBoolean failNext) {
+    return (DataSource)
+        Proxy.newProxyInstance(
+            DataSource.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              Object result = invoke(pool, method, args);
+              return method.getName().equals("getConnection")
+                  ? failingConnection((Connection) result, failNext)
+                  : result;
+            });
+  }
+
+  private static Connection failingConnection(Connection real, AtomicBoolean failNext) {
+    return (Connection)
+        Proxy.newProxyInstance(
+            Connection.class.getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("unwrap") && args[0] == PGConnection.class) {
+                PGConnection pg = real.unwrap(PGConnection.class);
+                return Proxy.newProxyInstance(
+                    PGConnection.class.getClassLoader(),
+                    new Class<?>[] {PGConnection.class},
+                    (p2, m2, a2) -> {
+                      if (m2.getName().equals("getNotifications")
+                          && a2 != null
+                          && failNext.compareAndSet(true, false)) {
+                        throw new SQLException("injected failure", "08006");
+                      }
+                      return invoke(pg, m2, a2);
+                    });
+              }
+              return invoke(real, method, args);
+            });
+  }
+
+  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
   }
 
   /** The pid of the one backend of the listen pool that has run LISTEN. */
