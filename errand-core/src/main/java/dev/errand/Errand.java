@@ -1133,6 +1133,20 @@ public final class Errand implements AutoCloseable {
     return store.finishedStats(from, to);
   }
 
+  /**
+   * Jobs that finished (SUCCEEDED or FAILED) per {@code step}, {@code count} steps from {@code
+   * first}, the last one ending at {@code end} (store clock; see {@link FinishedSeries}), counted
+   * by the store in one query.
+   *
+   * @throws IllegalArgumentException if {@code step} is not a positive whole number of
+   *     microseconds, {@code count} is not in 1..{@value FinishedSeries#MAX_POINTS}, or {@code end}
+   *     is before the last step's start
+   */
+  public FinishedSeries finishedSeries(Instant first, Duration step, int count, Instant end) {
+    FinishedSeries.check(first, step, count, end);
+    return store.finishedSeries(first, step, count, end);
+  }
+
   /** Nodes that are alive (heartbeat within the last six node-heartbeat intervals). */
   public List<Node> nodes() {
     return store.nodes();

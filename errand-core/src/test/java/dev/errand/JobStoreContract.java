@@ -1002,6 +1002,58 @@ public abstract class JobStoreContract {
         .isEmpty();
   }
 
+  @Test
+  void finished_series_counts_each_step_as_finished_stats_counts_its_window() {
+    // six finished jobs, a cancelled one and a waiting one; the steps are placed on the jobs' own
+    // finish times so that the boundaries are exercised: a step's start is in it, its end is not
+    List<Instant> finished = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      ClaimedJob c = claimOne(queueWith(job("s" + i)));
+      store.complete(
+          List.of(
+              i % 3 == 2
+                  ? Completion.fail(c.job().id(), c.fence(), err(1, "no"))
+                  : Completion.succeeded(c.job().id(), c.fence(), null)));
+      finished.add(get(c.job().id()).finishedAt());
+    }
+    store.cancel(claimOne(queueWith(job("sc"))).job().id());
+    enqueueOne(job("sw"));
+    Collections.sort(finished);
+    Instant first = finished.get(1); // the earliest job lies before the first step
+    Instant end = finished.get(5); // the latest one is the last step's inclusive end
+    Duration span = Duration.between(first, end);
+    Duration step = Duration.ofNanos(Math.max(1_000, span.toNanos() / 3 / 1_000 * 1_000));
+    int count = (int) Math.max(1, Math.min(4, span.toNanos() / step.toNanos()));
+
+    FinishedSeries series = store.finishedSeries(first, step, count, end);
+    assertThat(series.points()).hasSize(count);
+    long total = 0;
+    for (int i = 0; i < count; i++) {
+      FinishedSeries.Point p = series.points().get(i);
+      Instant from = first.plus(step.multipliedBy(i));
+      Instant to = i == count - 1 ? end : from.plus(step).minusNanos(1);
+      FinishedStats.Row expected = store.finishedStats(from, to).total();
+      assertThat(p.from()).isEqualTo(from);
+      assertThat(tuple(p.succeeded(), p.failed()))
+          .as("step %d [%s, %s]", i, from, to)
+          .isEqualTo(tuple(expected.succeeded(), expected.failed()));
+      total += p.finished();
+    }
+    assertThat(total).as("all but the earliest job").isEqualTo(5);
+
+    FinishedSeries empty =
+        store.finishedSeries(
+            first.minusSeconds(7200), Duration.ofMinutes(10), 6, first.minusSeconds(3600));
+    assertThat(empty.points()).hasSize(6).allMatch(p -> p.finished() == 0);
+    assertThatThrownBy(() -> store.finishedSeries(first, Duration.ZERO, 3, end))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("positive");
+    assertThatThrownBy(() -> store.finishedSeries(first, step, 0, end))
+        .hasMessageContaining("1 to " + FinishedSeries.MAX_POINTS);
+    assertThatThrownBy(() -> store.finishedSeries(end, step, 3, first))
+        .hasMessageContaining("before its last step's start");
+  }
+
   /** Enqueues {@code j} and returns its queue, for {@link #claimOne}. */
   private String queueWith(NewJob j) {
     enqueueOne(j);

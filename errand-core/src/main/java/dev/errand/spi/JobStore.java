@@ -1,5 +1,6 @@
 package dev.errand.spi;
 
+import dev.errand.FinishedSeries;
 import dev.errand.FinishedStats;
 import dev.errand.Job;
 import dev.errand.JobCounts;
@@ -181,12 +182,30 @@ public interface JobStore extends AutoCloseable {
   }
 
   /**
+   * Counts the jobs that finished (SUCCEEDED or FAILED) per step (see {@link FinishedSeries} for
+   * the steps' bounds), over every such job the store holds. SQL stores count in one grouped query
+   * over the window's rows; this default pages through {@link #list} once and suits small in-memory
+   * stores only.
+   *
+   * @throws IllegalArgumentException as {@link FinishedSeries#check}
+   */
+  default FinishedSeries finishedSeries(Instant first, Duration step, int count, Instant end) {
+    FinishedSeries.check(first, step, count, end);
+    return FinishedSeries.of(first, step, count, end, finishedJobs());
+  }
+
+  /**
    * Counts the jobs that finished (SUCCEEDED or FAILED) with {@code finishedAt} in {@code [from,
    * to]}, by queue and type, over every such job the store holds. SQL stores aggregate in the
    * database (an index on state and finish time keeps it to the window's rows); this default pages
    * through {@link #list} and suits small in-memory stores only.
    */
   default FinishedStats finishedStats(Instant from, Instant to) {
+    return FinishedStats.of(from, to, finishedJobs());
+  }
+
+  /** Every SUCCEEDED and FAILED job, paged through {@link #list}: for the in-memory defaults. */
+  private List<Job> finishedJobs() {
     List<Job> all = new ArrayList<>();
     JobQuery q =
         JobQuery.all().states(JobState.SUCCEEDED, JobState.FAILED).limit(JobQuery.MAX_LIMIT);
@@ -196,7 +215,7 @@ public interface JobStore extends AutoCloseable {
       all.addAll(page.jobs());
       cursor = page.nextCursor();
     } while (cursor != null);
-    return FinishedStats.of(from, to, all);
+    return all;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.errand.jdbc;
 
 import dev.errand.AttemptError;
+import dev.errand.FinishedSeries;
 import dev.errand.FinishedStats;
 import dev.errand.Job;
 import dev.errand.JobCounts;
@@ -1179,6 +1180,39 @@ public final class PostgresJobStore implements JobStore {
       WHERE state IN ('SUCCEEDED', 'FAILED')
         AND finished_at >= ?::timestamptz AND finished_at <= ?::timestamptz
       GROUP BY queue, type""";
+
+  /**
+   * Finished jobs per step: parameters first (microseconds since the epoch), step (microseconds),
+   * last step's index, first and end as timestamps. Jobs past the last step's start fall in it.
+   */
+  static final String FINISHED_SERIES_SQL =
+      """
+      SELECT least(floor((extract(epoch FROM finished_at) * 1000000 - ?::bigint)
+                         / ?::bigint), ?::int)::int AS step,
+             count(*) FILTER (WHERE state = 'SUCCEEDED'),
+             count(*) FILTER (WHERE state = 'FAILED')
+      FROM errand_jobs
+      WHERE state IN ('SUCCEEDED', 'FAILED')
+        AND finished_at >= ?::timestamptz AND finished_at <= ?::timestamptz
+      GROUP BY 1""";
+
+  /** One grouped query over the window's rows, found through {@code errand_jobs_finished}. */
+  @Override
+  public FinishedSeries finishedSeries(Instant first, Duration step, int count, Instant end) {
+    FinishedSeries.check(first, step, count, end);
+    return run(
+        "finished series",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(FINISHED_SERIES_SQL)) {
+            ps.setLong(1, first.getEpochSecond() * 1_000_000 + first.getNano() / 1_000);
+            ps.setLong(2, micros(step));
+            ps.setInt(3, count - 1);
+            ps.setString(4, isoMicros(first));
+            ps.setString(5, isoMicros(end));
+            return Sql.finishedSeries(ps, first, step, count, end);
+          }
+        });
+  }
 
   /** One aggregate over the window's rows, found through {@code errand_jobs_finished}. */
   @Override

@@ -1,11 +1,14 @@
 package dev.errand.jdbc;
 
+import dev.errand.FinishedSeries;
 import dev.errand.FinishedStats;
 import dev.errand.FinishedStats.Row;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -81,5 +84,21 @@ final class Sql {
       }
     }
     return rows;
+  }
+
+  /** Reads (step, succeeded, failed) rows of a finished-series query into a whole series. */
+  static FinishedSeries finishedSeries(
+      PreparedStatement ps, Instant first, Duration step, int count, Instant end)
+      throws SQLException {
+    long[] succeeded = new long[count];
+    long[] failed = new long[count];
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        int i = rs.getInt(1);
+        succeeded[i] += rs.getLong(2);
+        failed[i] += rs.getLong(3);
+      }
+    }
+    return FinishedSeries.fromCounts(first, step, end, succeeded, failed);
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.errand.AttemptError;
+import dev.errand.FinishedSeries;
 import dev.errand.FinishedStats;
 import dev.errand.Job;
 import dev.errand.JobCounts;
@@ -1288,6 +1289,37 @@ public final class SqliteJobStore implements JobStore {
             FROM errand_jobs
             WHERE state IN ('SUCCEEDED', 'FAILED') AND finished_at >= ? AND finished_at <= ?)
       GROUP BY queue, type""";
+
+  /**
+   * Finished jobs per step: parameters first and step (microseconds), the last step's index, first
+   * and end. Jobs past the last step's start fall in it.
+   */
+  static final String FINISHED_SERIES_SQL =
+      """
+      SELECT min((finished_at - ?) / ?, ?) AS step,
+             sum(state = 'SUCCEEDED'), sum(state = 'FAILED')
+      FROM errand_jobs
+      WHERE state IN ('SUCCEEDED', 'FAILED') AND finished_at >= ? AND finished_at <= ?
+      GROUP BY 1""";
+
+  /** One grouped query over the window's rows, found through {@code errand_jobs_state}. */
+  @Override
+  public FinishedSeries finishedSeries(Instant first, Duration step, int count, Instant end) {
+    FinishedSeries.check(first, step, count, end);
+    return readers()
+        .read(
+            "finished series",
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(FINISHED_SERIES_SQL)) {
+                ps.setLong(1, micros(first));
+                ps.setLong(2, micros(step));
+                ps.setInt(3, count - 1);
+                ps.setLong(4, micros(first));
+                ps.setLong(5, micros(end));
+                return Sql.finishedSeries(ps, first, step, count, end);
+              }
+            });
+  }
 
   /** One aggregate over the window's rows, found through {@code errand_jobs_state}. */
   @Override

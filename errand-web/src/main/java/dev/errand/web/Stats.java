@@ -1,6 +1,7 @@
 package dev.errand.web;
 
 import dev.errand.Errand;
+import dev.errand.FinishedSeries;
 import dev.errand.FinishedStats;
 import dev.errand.JobCounts;
 import dev.errand.JobState;
@@ -88,20 +89,19 @@ final class Stats {
   /**
    * Finished jobs per {@code step} over the {@code window} ending now: steps aligned to whole
    * multiples of {@code step} since the epoch (so minutes start at :00), the last one still
-   * filling, each one {@link Errand#finishedStats} query.
+   * filling, all counted in one {@link Errand#finishedSeries} query.
    */
   Map<String, Object> series(Duration window, Duration step) {
     Instant now = errand.store().now();
     long stepMs = step.toMillis();
     long last = Math.floorDiv(now.toEpochMilli(), stepMs) * stepMs;
-    long count = Math.max(1, window.toMillis() / stepMs);
+    int count = (int) Math.max(1, window.toMillis() / stepMs);
+    Instant first = Instant.ofEpochMilli(last - (count - 1) * stepMs);
     List<Map<String, Object>> points = new ArrayList<>();
-    for (long i = count - 1; i >= 0; i--) {
-      Instant from = Instant.ofEpochMilli(last - i * stepMs);
-      Instant to = i == 0 ? now : from.plusMillis(stepMs).minusNanos(1);
-      FinishedStats.Row r = errand.finishedStats(from, to).total();
+    for (FinishedSeries.Point r :
+        errand.finishedSeries(first, Duration.ofMillis(stepMs), count, now).points()) {
       Map<String, Object> p = new LinkedHashMap<>();
-      p.put("at", from);
+      p.put("at", r.from());
       p.put("succeeded", r.succeeded());
       p.put("failed", r.failed());
       p.put("errorRate", rate(r.failed(), r.finished()));
