@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -97,6 +98,7 @@ public interface JobStore extends AutoCloseable {
    */
   default <R> R completeInTransaction(Completion success, TransactionWork<R> work)
       throws Exception {
+    Objects.requireNonNull(success, "success");
     if (success.outcome() != Completion.Outcome.SUCCEEDED) {
       throw new IllegalArgumentException(
           "completeInTransaction writes a SUCCEEDED outcome, got "

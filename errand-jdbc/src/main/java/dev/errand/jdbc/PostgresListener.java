@@ -199,13 +199,13 @@ final class PostgresListener implements AutoCloseable {
       NotificationReadAhead.restore(c);
       c.unwrap(PGConnection.class).getNotifications();
     } catch (SQLException e) {
-      log.warn(
-          "errand: UNLISTEN failed; closing the connection instead of giving it back listening", e);
       try {
         c.abort(Runnable::run); // a pool discards an aborted connection
       } catch (SQLException | RuntimeException abortFailed) {
         e.addSuppressed(abortFailed);
       }
+      log.warn(
+          "errand: UNLISTEN failed; aborted the connection instead of giving it back listening", e);
     }
   }
 
