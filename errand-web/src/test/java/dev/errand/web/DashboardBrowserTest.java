@@ -110,11 +110,32 @@ class DashboardBrowserTest {
   /** A duration as the dashboard writes it: "840 ms", "1.25 s", "2 min 5 s", "1.5 h". */
   static final String DURATION = "\\d+ ms|\\d+\\.\\d+ s|\\d+ min \\d+ s|\\d+\\.\\d h";
 
-  /** The Took cell of attempt {@code n} in the detail view's attempts table. */
+  /**
+   * The Took cell of attempt {@code n} in the detail view's attempts table, read in one script
+   * call: the table is redrawn as events arrive, so an element found first and read after could be
+   * gone.
+   */
   private String took(int n) {
-    return b.driver
-        .findElement(By.cssSelector("#attempts tr[data-attempt='" + n + "'] td.took"))
-        .getText();
+    return (String)
+        b.js(
+            "var e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';",
+            "#attempts tr[data-attempt='" + n + "'] td.took");
+  }
+
+  /**
+   * Runs {@code read} again when the element it used was redrawn meanwhile (the lists are redrawn
+   * as events arrive), up to ten times.
+   */
+  private static <T> T fresh(java.util.function.Supplier<T> read) {
+    for (int i = 1; ; i++) {
+      try {
+        return read.get();
+      } catch (org.openqa.selenium.StaleElementReferenceException e) {
+        if (i == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   private List<WebElement> rows() {
@@ -155,10 +176,16 @@ class DashboardBrowserTest {
             rows().size() == 1
                 && rows().get(0).getAttribute("data-job-id").equals(String.valueOf(flaky)));
     assertThat(b.driver.getCurrentUrl()).contains("state=FAILED").contains("type=flaky");
-    assertThat(rows().get(0).getText()).contains("flaky").contains("first attempt fails");
+    assertThat(fresh(() -> rows().get(0).getText()))
+        .contains("flaky")
+        .contains("first attempt fails");
     b.screenshot("02-failed-jobs-filtered");
 
-    rows().get(0).click();
+    fresh(
+        () -> {
+          rows().get(0).click();
+          return null;
+        });
     b.awaitText(By.id("attempts"), "first attempt fails");
     assertThat(b.driver.findElement(By.id("last-error")).getText()).contains("first attempt fails");
     assertThat(b.driver.findElement(By.cssSelector(".page-head .badge")).getText())
@@ -216,9 +243,10 @@ class DashboardBrowserTest {
     b.awaitText(By.id("attempts"), "failed before the upgrade");
     assertThat(took(1)).isEqualTo("—");
     assertThat(
-            b.driver
-                .findElement(By.cssSelector("#attempts tr[data-attempt='1'] td.took"))
-                .getAttribute("title"))
+            (String)
+                b.js(
+                    "return document.querySelector(arguments[0]).title;",
+                    "#attempts tr[data-attempt='1'] td.took"))
         .contains("unknown");
 
     f.errand.retry(id);
@@ -252,8 +280,12 @@ class DashboardBrowserTest {
 
     open("#/jobs?state=FAILED");
     b.await("the failed job is listed", d -> rows().size() == 1);
-    assertThat(rows().get(0).getText()).contains("boom " + SCRIPT);
-    rows().get(0).click();
+    assertThat(fresh(() -> rows().get(0).getText())).contains("boom " + SCRIPT);
+    fresh(
+        () -> {
+          rows().get(0).click();
+          return null;
+        });
     b.awaitText(By.id("last-error"), "boom " + SCRIPT + " " + IMG);
     b.awaitText(By.id("attempts"), SCRIPT);
 
@@ -468,7 +500,7 @@ class DashboardBrowserTest {
     b = Browser.start(profile, 1366, 860);
     open("#/jobs?type=send-email&state=SCHEDULED");
     b.await("a first page of 50", d -> rows().size() == 50);
-    String newest = rows().get(0).getAttribute("data-job-id");
+    String newest = fresh(() -> rows().get(0).getAttribute("data-job-id"));
     b.driver.findElement(By.id("older")).click();
     b.await("a second page of 5", d -> rows().size() == 5);
     assertThat(b.driver.findElement(By.id("older")).isEnabled())
