@@ -398,8 +398,11 @@ public final class Errand implements AutoCloseable {
   /**
    * Enqueues one job on the caller's JDBC connection, inside the caller's transaction: the job
    * exists if and only if that transaction commits. Errand never commits, rolls back or closes the
-   * connection. Across processes the job is announced on commit (PostgreSQL NOTIFY); on SQLite the
-   * workers find it by their next poll.
+   * connection. Across processes the job is announced on commit (PostgreSQL NOTIFY); on SQLite this
+   * process's workers are woken on commit (a connection from the store's data source) and other
+   * processes' find it by their next poll. The {@code errand.jobs.enqueued} counter and the
+   * ENQUEUED event are emitted when this returns, before the commit, and stay if the transaction
+   * rolls back.
    *
    * @throws IllegalStateException if the store is not a JDBC store
    */
