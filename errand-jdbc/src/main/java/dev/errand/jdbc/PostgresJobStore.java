@@ -1204,7 +1204,7 @@ public final class PostgresJobStore implements JobStore {
         "finished series",
         c -> {
           try (PreparedStatement ps = c.prepareStatement(FINISHED_SERIES_SQL)) {
-            ps.setLong(1, first.getEpochSecond() * 1_000_000 + first.getNano() / 1_000);
+            ps.setLong(1, ChronoUnit.MICROS.between(Instant.EPOCH, first));
             ps.setLong(2, micros(step));
             ps.setInt(3, count - 1);
             ps.setString(4, isoMicros(first));
