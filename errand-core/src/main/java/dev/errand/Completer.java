@@ -8,15 +8,19 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes attempt outcomes in batches on one platform thread, {@code errand-completer}: it takes
  * whatever finished while the previous write ran (up to the batch size) and writes it with one
- * store call, so under load many jobs share one commit and at low load a job waits for no timer. A
- * failed write is retried (the batch is kept) until it succeeds or the engine stops; leases are
- * kept alive by the heartbeat meanwhile, so nothing is lost while the store is down.
+ * store call, so under load many jobs share one commit and at low load a job waits for no timer.
+ * After a write of fewer outcomes than a batch, the next write starts no sooner than the completion
+ * cooldown after it ({@link Errand.Builder#completionCooldown}), so that the outcomes that finish
+ * meanwhile share it. A failed write is retried (the batch is kept) until it succeeds or the engine
+ * stops; leases are kept alive by the heartbeat meanwhile, so nothing is lost while the store is
+ * down.
  *
  * <p>A batch that keeps failing while the store takes this engine's other writes (claims,
  * heartbeats, other outcomes) is refused for what it holds, not cut off: its outcomes are then
@@ -65,17 +69,29 @@ final class Completer {
 
   private void loop() {
     int batchSize = errand.settings().completionBatch();
+    long cooldown = errand.settings().completionCooldown().toNanos();
     List<Pending> batch = new ArrayList<>(batchSize);
     boolean stopping = false;
+    long lastWrite = 0;
+    boolean cool = false; // the last write took fewer outcomes than a batch
     while (!stopping) {
       try {
-        batch.add(queue.take());
+        Pending first = queue.take();
+        batch.add(first);
+        if (cool && first != POISON) {
+          long left = lastWrite + cooldown - System.nanoTime();
+          if (left > 0) {
+            LockSupport.parkNanos(left); // at most the cooldown (≤ 1 s); stop() waits for it
+          }
+        }
         queue.drainTo(batch, batchSize - 1);
         if (batch.remove(POISON)) {
           stopping = true;
           queue.drainTo(batch);
           batch.remove(POISON);
         }
+        cool = cooldown > 0 && batch.size() < batchSize;
+        lastWrite = System.nanoTime();
         write(batch, stopping);
         batch.clear();
       } catch (InterruptedException e) {

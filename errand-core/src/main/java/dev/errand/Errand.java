@@ -225,7 +225,8 @@ public final class Errand implements AutoCloseable {
           scheduler.settings().maintenance());
       log.info(
           "errand: started node {} on {} with queues {}, lease {}, heartbeat {}, rescue every"
-              + " {}, poll {}, claim batch {}, shutdown grace {}, quarantine after {} rescues,"
+              + " {}, poll {}, claim batch {}, cooldown claim {} outcome {}, shutdown grace {},"
+              + " quarantine after {} rescues,"
               + " retention succeeded {} failed {}, {} threads",
           settings.nodeId(),
           store.getClass().getSimpleName(),
@@ -235,6 +236,8 @@ public final class Errand implements AutoCloseable {
           settings.rescueInterval(),
           settings.pollInterval(),
           settings.claimBatch(),
+          settings.claimCooldown(),
+          settings.completionCooldown(),
           settings.shutdownGrace(),
           settings.quarantineAfter(),
           settings.succeededRetention(),
@@ -1470,6 +1473,13 @@ public final class Errand implements AutoCloseable {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
     public static final int DEFAULT_CLAIM_BATCH = 100;
     public static final int DEFAULT_COMPLETION_BATCH = 1000;
+
+    /** Default {@link #claimCooldown} and {@link #completionCooldown}: 1 ms. */
+    public static final Duration DEFAULT_COOLDOWN = Duration.ofMillis(1);
+
+    /** The longest {@link #claimCooldown} or {@link #completionCooldown} accepted: 1 s. */
+    public static final Duration MAX_COOLDOWN = Duration.ofSeconds(1);
+
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
     public static final int DEFAULT_QUARANTINE_AFTER = 3;
     public static final Duration DEFAULT_SUCCEEDED_RETENTION = Duration.ofDays(1);
@@ -1502,6 +1512,8 @@ public final class Errand implements AutoCloseable {
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
     private int claimBatch = DEFAULT_CLAIM_BATCH;
     private int completionBatch = DEFAULT_COMPLETION_BATCH;
+    private Duration claimCooldown = DEFAULT_COOLDOWN;
+    private Duration completionCooldown = DEFAULT_COOLDOWN;
     private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
     private int quarantineAfter = DEFAULT_QUARANTINE_AFTER;
     private Duration succeededRetention = DEFAULT_SUCCEEDED_RETENTION;
@@ -1681,6 +1693,35 @@ public final class Errand implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Least time between the starts of two claims of one queue on this node when the first did not
+     * fill its request (default 1 ms, {@link Duration#ZERO} for none, at most 1 s).
+     *
+     * <p>Every enqueue wakes the queue's fetch loop. Under a steady stream of single enqueues a
+     * loop that claimed on every wake-up would claim one or two jobs per statement; waiting out the
+     * cooldown lets the jobs that arrived meanwhile share one claim. A claim that returned as many
+     * jobs as it asked for is followed at once, so a backlog drains at full speed, and a job that
+     * arrives after a quiet spell longer than the cooldown is claimed at once. So the cooldown
+     * delays a job's start by at most its length, and only while jobs of its queue arrive faster
+     * than one per cooldown. Like River's {@code FetchCooldown}, which defaults to 100 ms.
+     */
+    public Builder claimCooldown(Duration cooldown) {
+      this.claimCooldown = cooldown("claimCooldown", cooldown);
+      return this;
+    }
+
+    /**
+     * Least time between the starts of two outcome writes when the first wrote fewer than {@link
+     * #completionBatch} outcomes (default 1 ms, {@link Duration#ZERO} for none, at most 1 s). The
+     * outcomes that finish meanwhile share the next write; it delays when a job's outcome is stored
+     * (and its callbacks run) by at most its length, and only while jobs finish faster than one per
+     * cooldown. A handler slot is freed when the handler returns, not when its outcome is written.
+     */
+    public Builder completionCooldown(Duration cooldown) {
+      this.completionCooldown = cooldown("completionCooldown", cooldown);
+      return this;
+    }
+
     /** How long close() lets running jobs finish before interrupting and releasing them (10 s). */
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = atLeast("shutdownGrace", grace, Duration.ZERO);
@@ -1763,6 +1804,8 @@ public final class Errand implements AutoCloseable {
               pollInterval,
               claimBatch,
               completionBatch,
+              claimCooldown,
+              completionCooldown,
               shutdownGrace,
               quarantineAfter,
               succeededRetention,
@@ -1793,6 +1836,15 @@ public final class Errand implements AutoCloseable {
       Objects.requireNonNull(d, what);
       if (d.compareTo(min) < 0) {
         throw new IllegalArgumentException(what + " must be at least " + min + ", got " + d);
+      }
+      return d;
+    }
+
+    private static Duration cooldown(String what, Duration d) {
+      atLeast(what, d, Duration.ZERO);
+      if (d.compareTo(MAX_COOLDOWN) > 0) {
+        throw new IllegalArgumentException(
+            what + " must be at most " + MAX_COOLDOWN + " (Duration.ZERO turns it off), got " + d);
       }
       return d;
     }

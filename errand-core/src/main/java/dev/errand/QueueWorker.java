@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The loop sleeps until woken: an enqueue in this JVM, a store notification, a due retry, or a
  * handler that drained the buffer while the last claim was full; else until the poll interval.
+ * After a claim that returned fewer jobs than it asked for, the next claim starts no sooner than
+ * the claim cooldown after it ({@link Errand.Builder#claimCooldown}), so that the jobs woken
+ * meanwhile share one claim; after a full claim the loop claims again at once.
  *
  * <p>A slot is freed when its handler returns, before the completer has written the outcome. The
  * jobs the queue holds in the store (claimed, outcome not written: running, buffered, or waiting
@@ -281,25 +284,36 @@ final class QueueWorker {
 
   private void loop() {
     Duration poll = errand.settings().pollInterval();
+    long cooldown = errand.settings().claimCooldown().toNanos();
     int failures = 0;
+    long lastClaim = 0;
+    boolean cool = false; // the last claim returned fewer jobs than it asked for
     while (true) {
       try {
         int want;
         lock.lock();
         try {
+          if (cool) {
+            awaitCooldown(lastClaim + cooldown);
+          }
           if (!running) {
             return;
           }
           want = wanted();
+          if (want > 0) {
+            signalled = false; // the claim sees every job whose wake-up came before it
+          }
         } finally {
           lock.unlock();
         }
         if (want > 0) {
+          lastClaim = System.nanoTime();
           List<ClaimedJob> claimed =
               errand.store().claim(queue, want, errand.nodeId(), errand.settings().lease());
           errand.storeWrote();
           failures = 0;
           dispatch(claimed, claimed.size() == want);
+          cool = cooldown > 0 && claimed.size() < want;
           if (claimed.size() == want) {
             continue;
           }
@@ -310,6 +324,7 @@ final class QueueWorker {
         return;
       } catch (Throwable t) {
         failures++;
+        cool = false;
         errand.meters().storeError("claim");
         if (failures == 1 || failures % 30 == 0) {
           log.warn(
@@ -363,6 +378,15 @@ final class QueueWorker {
       errand.execute(e);
     }
     startIsolatedIfAlone();
+  }
+
+  /** Waits, holding the lock, until {@code deadline} ({@link System#nanoTime}) or shutdown. */
+  private void awaitCooldown(long deadline) throws InterruptedException {
+    long left = deadline - System.nanoTime();
+    while (running && left > 0) {
+      changed.awaitNanos(left);
+      left = deadline - System.nanoTime();
+    }
   }
 
   private void awaitSignal(long nanos) throws InterruptedException {

@@ -13,6 +13,8 @@ record Settings(
     Duration pollInterval,
     int claimBatch,
     int completionBatch,
+    Duration claimCooldown,
+    Duration completionCooldown,
     Duration shutdownGrace,
     int quarantineAfter,
     Duration succeededRetention,

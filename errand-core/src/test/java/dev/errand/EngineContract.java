@@ -1114,6 +1114,148 @@ public abstract class EngineContract {
         .hasMessageContaining("below half the lease");
     assertThatThrownBy(() -> Errand.builder().queue("q", 1).queue("q", 2))
         .hasMessageContaining("twice");
+    assertThatThrownBy(() -> Errand.builder().claimCooldown(Duration.ofMillis(-1)))
+        .hasMessage("claimCooldown must be at least PT0S, got PT-0.001S");
+    assertThatThrownBy(() -> Errand.builder().completionCooldown(Duration.ofSeconds(2)))
+        .hasMessage(
+            "completionCooldown must be at most PT1S (Duration.ZERO turns it off), got PT2S");
+    assertThatThrownBy(() -> Errand.builder().claimCooldown(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("claimCooldown");
+  }
+
+  /** One store call seen by {@link #recording}: when it started and ended, asked and got. */
+  record Call(long startNanos, long endNanos, int asked, int got) {}
+
+  /**
+   * {@code store} with every {@code claim} of queue {@code queue} (asked: the limit, got: jobs
+   * returned) and every {@code complete} (asked and got: outcomes) recorded in order.
+   */
+  private static JobStore recording(
+      JobStore store, String queue, List<Call> claims, List<Call> completes) {
+    return (JobStore)
+        java.lang.reflect.Proxy.newProxyInstance(
+            EngineContract.class.getClassLoader(),
+            new Class<?>[] {JobStore.class},
+            (proxy, m, args) -> {
+              long start = System.nanoTime();
+              Object r;
+              try {
+                r = m.invoke(store, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+              long end = System.nanoTime();
+              if (m.getName().equals("claim") && queue.equals(args[0])) {
+                claims.add(new Call(start, end, (Integer) args[1], ((List<?>) r).size()));
+              } else if (m.getName().equals("complete") && args.length == 1) {
+                int n = ((List<?>) args[0]).size();
+                completes.add(new Call(start, end, n, n));
+              }
+              return r;
+            });
+  }
+
+  /**
+   * On queue {@code q}: runs one job, then enqueues 20 one per call as fast as the store takes them
+   * and waits for all of them to succeed.
+   */
+  private static void runsOneThenABurstOfTwenty(Errand errand) throws Exception {
+    JobType<Msg> type = errand.register(JobType.of("burst", Msg.class, (ctx, m) -> {}).queue("q"));
+    errand.start();
+    finish(errand.enqueue(type, new Msg("first", 0)));
+    List<JobHandle> burst = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      burst.add(errand.enqueue(type, new Msg("burst", i)));
+    }
+    for (JobHandle h : burst) {
+      assertThat(finish(h).state()).isEqualTo(JobState.SUCCEEDED);
+    }
+  }
+
+  @Test
+  void a_claim_that_was_not_full_is_followed_after_the_cooldown_by_one_that_takes_what_came()
+      throws Exception {
+    Duration cooldown = Duration.ofMillis(500);
+    List<Call> claims = new CopyOnWriteArrayList<>();
+    Errand errand =
+        engine(
+            recording(newStore(), "q", claims, new CopyOnWriteArrayList<>()),
+            b -> b.queue("q", 8).claimCooldown(cooldown).completionCooldown(Duration.ZERO));
+    runsOneThenABurstOfTwenty(errand);
+    List<Call> seen = List.copyOf(claims);
+    for (int i = 1; i < seen.size(); i++) {
+      Call before = seen.get(i - 1);
+      if (before.got() < before.asked()) {
+        // the loop's own clock starts just before the recorded one; 100 ms covers that slack
+        assertThat(Duration.ofNanos(seen.get(i).startNanos() - before.startNanos()))
+            .as("claim %d started after claim %d, which was not full: %s", i, i - 1, seen)
+            .isGreaterThan(cooldown.minusMillis(100));
+      }
+    }
+    int burstClaims = 0;
+    int claimed = 0;
+    for (Call c : seen) {
+      if (c.got() > 0) {
+        burstClaims++;
+        claimed += c.got();
+      }
+    }
+    assertThat(claimed).isEqualTo(21);
+    assertThat(burstClaims - 1)
+        .as("claims that returned the 20 jobs enqueued one by one: %s", seen)
+        .isLessThan(20);
+  }
+
+  @Test
+  void a_full_claim_is_followed_at_once_whatever_the_cooldown() throws Exception {
+    Duration cooldown = Errand.Builder.MAX_COOLDOWN;
+    List<Call> claims = new CopyOnWriteArrayList<>();
+    Errand errand =
+        engine(
+            recording(newStore(), "q", claims, new CopyOnWriteArrayList<>()),
+            b -> b.queue("q", 2).claimBatch(10).claimCooldown(cooldown));
+    JobType<Msg> type = errand.register(JobType.of("full", Msg.class, (ctx, m) -> {}).queue("q"));
+    List<Msg> payloads = new ArrayList<>();
+    for (int i = 0; i < 95; i++) {
+      payloads.add(new Msg("drain", i));
+    }
+    List<JobHandle> jobs = errand.enqueueAll(type, payloads, Enqueue.now());
+    errand.start();
+    for (JobHandle h : jobs) {
+      assertThat(finish(h).state()).isEqualTo(JobState.SUCCEEDED);
+    }
+    List<Call> seen = List.copyOf(claims);
+    int full = 0;
+    for (int i = 1; i < seen.size(); i++) {
+      Call before = seen.get(i - 1);
+      if (before.got() == before.asked()) {
+        full++;
+        assertThat(Duration.ofNanos(seen.get(i).startNanos() - before.endNanos()))
+            .as("claim %d after full claim %d: %s", i, i - 1, seen)
+            .isLessThan(cooldown);
+      }
+    }
+    assertThat(full).as("full claims in %s", seen).isGreaterThanOrEqualTo(5);
+  }
+
+  @Test
+  void after_a_write_of_less_than_a_batch_the_next_outcome_write_waits_out_the_cooldown()
+      throws Exception {
+    Duration cooldown = Duration.ofMillis(500);
+    List<Call> completes = new CopyOnWriteArrayList<>();
+    Errand errand =
+        engine(
+            recording(newStore(), "q", new CopyOnWriteArrayList<>(), completes),
+            b -> b.queue("q", 4).claimCooldown(Duration.ZERO).completionCooldown(cooldown));
+    runsOneThenABurstOfTwenty(errand);
+    List<Call> seen = List.copyOf(completes);
+    assertThat(seen.stream().mapToInt(Call::got).sum()).isGreaterThanOrEqualTo(21);
+    for (int i = 1; i < seen.size(); i++) {
+      assertThat(Duration.ofNanos(seen.get(i).startNanos() - seen.get(i - 1).startNanos()))
+          .as("write %d after write %d: %s", i, i - 1, seen)
+          .isGreaterThan(cooldown.minusMillis(100));
+    }
   }
 
   @Test

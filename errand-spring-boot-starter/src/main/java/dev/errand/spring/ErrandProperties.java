@@ -93,6 +93,18 @@ public class ErrandProperties implements Validator {
   private int completionBatch = 1000;
 
   /**
+   * Least time between two claims of one queue when the first was not full, so that jobs enqueued
+   * meanwhile share one claim; 0 claims on every wake-up. At most 1 s.
+   */
+  private Duration claimCooldown = Duration.ofMillis(1);
+
+  /**
+   * Least time between two outcome writes when the first was not a full batch, so that outcomes
+   * finished meanwhile share one write; 0 writes at once. At most 1 s.
+   */
+  private Duration completionCooldown = Duration.ofMillis(1);
+
+  /**
    * How long shutdown lets running jobs finish before interrupting them and releasing them to other
    * nodes.
    */
@@ -464,6 +476,13 @@ public class ErrandProperties implements Validator {
         completionBatch,
         () -> b.completionBatch(completionBatch));
     check.field(
+        "claimCooldown", "claim-cooldown", claimCooldown, () -> b.claimCooldown(claimCooldown));
+    check.field(
+        "completionCooldown",
+        "completion-cooldown",
+        completionCooldown,
+        () -> b.completionCooldown(completionCooldown));
+    check.field(
         "shutdownGrace", "shutdown-grace", shutdownGrace, () -> b.shutdownGrace(shutdownGrace));
     check.field(
         "quarantineAfterRescues",
@@ -695,6 +714,22 @@ public class ErrandProperties implements Validator {
 
   public void setCompletionBatch(int completionBatch) {
     this.completionBatch = completionBatch;
+  }
+
+  public Duration getClaimCooldown() {
+    return claimCooldown;
+  }
+
+  public void setClaimCooldown(Duration claimCooldown) {
+    this.claimCooldown = claimCooldown;
+  }
+
+  public Duration getCompletionCooldown() {
+    return completionCooldown;
+  }
+
+  public void setCompletionCooldown(Duration completionCooldown) {
+    this.completionCooldown = completionCooldown;
   }
 
   public Duration getShutdownGrace() {

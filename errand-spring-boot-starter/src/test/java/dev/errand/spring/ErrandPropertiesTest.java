@@ -177,6 +177,8 @@ class ErrandPropertiesTest {
     runner
         .withPropertyValues(
             "errand.claim-batch=0",
+            "errand.claim-cooldown=2s",
+            "errand.completion-cooldown=-1ms",
             "errand.sqlite.read-connections=99",
             "errand.scheduler.interval=1ms")
         .run(
@@ -186,6 +188,11 @@ class ErrandPropertiesTest {
                     .rootCause()
                     .hasMessageContaining(
                         "errand.claim-batch=0 is invalid: claimBatch must be 1-10000")
+                    .hasMessageContaining(
+                        "errand.claim-cooldown=PT2S is invalid: claimCooldown must be at most PT1S")
+                    .hasMessageContaining(
+                        "errand.completion-cooldown=PT-0.001S is invalid: completionCooldown must"
+                            + " be at least PT0S")
                     .hasMessageContaining("errand.sqlite.read-connections=99 is invalid")
                     .hasMessageContaining("errand.scheduler.interval=PT0.001S is invalid"));
   }
