@@ -7,6 +7,7 @@ import dev.errand.JobType;
 import dev.errand.jdbc.PostgresJobStore;
 import dev.errand.jdbc.SqliteJobStore;
 import dev.errand.spi.JobStore;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -29,6 +30,14 @@ final class ErrandSystem implements JobSystem {
    */
   static final boolean CLUSTER_EVENTS =
       Boolean.parseBoolean(System.getProperty("errand.bench.clusterEvents", "true"));
+
+  /**
+   * Profiling override: {@code -Derrand.bench.cooldown=PT0S} (an ISO-8601 duration) sets both the
+   * claim and the completion cooldown, instead of their default of 1 ms, to show what they save.
+   */
+  static final Duration COOLDOWN =
+      Duration.parse(
+          System.getProperty("errand.bench.cooldown", Errand.Builder.DEFAULT_COOLDOWN.toString()));
 
   /** The no-op job's payload. */
   record Noop(long seq, long enqueuedMicros) {}
@@ -59,12 +68,22 @@ final class ErrandSystem implements JobSystem {
         + threads
         + ").scheduler(false)"
         + (CLUSTER_EVENTS ? "" : ".clusterEvents(false) (profiling override)")
+        + (COOLDOWN.equals(Errand.Builder.DEFAULT_COOLDOWN)
+            ? ""
+            : ".claimCooldown("
+                + COOLDOWN
+                + ").completionCooldown("
+                + COOLDOWN
+                + ")"
+                + " (profiling override)")
         + " (no stored schedules or maintenance occurrences among the measured jobs), every other"
         + " setting at its default (claim batch "
         + Errand.Builder.DEFAULT_CLAIM_BATCH
         + ", completion batch "
         + Errand.Builder.DEFAULT_COMPLETION_BATCH
-        + ", fallback poll "
+        + ", claim and completion cooldown "
+        + Errand.Builder.DEFAULT_COOLDOWN.toMillis()
+        + " ms, fallback poll "
         + Errand.Builder.DEFAULT_POLL_INTERVAL.toMillis()
         + " ms; wake-up by in-JVM signal"
         + (kind == StoreKind.POSTGRES ? " and LISTEN/NOTIFY" : "")
@@ -95,6 +114,8 @@ final class ErrandSystem implements JobSystem {
             .queue("default", threads)
             .scheduler(false)
             .clusterEvents(CLUSTER_EVENTS)
+            .claimCooldown(COOLDOWN)
+            .completionCooldown(COOLDOWN)
             .build();
     JobType<Noop> type =
         errand.register(
