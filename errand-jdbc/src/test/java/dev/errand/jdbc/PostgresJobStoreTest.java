@@ -283,7 +283,7 @@ class PostgresJobStoreTest {
     // is a real pooled one and stays alive, as after a driver or network hiccup
     AtomicBoolean failNext = new AtomicBoolean();
     PostgresJobStore listening =
-        PostgresJobStore.create(failingNotifications(listenPool, failNext));
+        PostgresJobStore.create(failingNotifications(listenPool, failNext, new AtomicBoolean()));
     PostgresListener l = (PostgresListener) listening.subscribe(q -> {});
     try {
       await().atMost(Duration.ofSeconds(10)).until(l::isListening);
@@ -293,21 +293,61 @@ class PostgresJobStoreTest {
     } finally {
       listening.close();
     }
-    // the pool keeps its connections open: none of them may still hold the listener lock
+    assertNoSessionHoldsTheListenerLock();
+  }
+
+  @Test
+  void a_listener_whose_unlisten_fails_too_aborts_its_connection_instead_of_giving_it_back()
+      throws Exception {
+    AtomicBoolean failNext = new AtomicBoolean();
+    AtomicBoolean failUnlisten = new AtomicBoolean();
+    PostgresJobStore listening =
+        PostgresJobStore.create(failingNotifications(listenPool, failNext, failUnlisten));
+    PostgresListener l = (PostgresListener) listening.subscribe(q -> {});
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(l::isListening);
+      int backend = listenBackend();
+      failUnlisten.set(true);
+      failNext.set(true);
+      await().atMost(Duration.ofSeconds(10)).until(() -> !failNext.get() && !failUnlisten.get());
+      await().atMost(Duration.ofSeconds(20)).until(l::isListening); // on another connection
+      // the failed connection is still LISTENing and locked on the server: only aborting it (its
+      // backend ends) keeps the pool from handing it out like that
+      awaitCountZero(
+          "SELECT count(*) FROM pg_stat_activity WHERE pid = ?",
+          "backend " + backend + " of the aborted connection",
+          backend);
+    } finally {
+      listening.close();
+    }
+    assertNoSessionHoldsTheListenerLock();
+  }
+
+  /** The pool keeps its connections open: none of them may still hold the listener lock. */
+  private static void assertNoSessionHoldsTheListenerLock() throws SQLException {
+    awaitCountZero(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            + " AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 2",
+        "sessions holding the listener lock",
+        PostgresJobStore.EVENTS_LOCK_CLASS,
+        PostgresJobStore.JOBS_LOCK_ID);
+  }
+
+  /** Waits up to 5 s until {@code countSql} with {@code params} counts 0, else fails {@code as}. */
+  private static void awaitCountZero(String countSql, String as, long... params)
+      throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                    + " AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 2")) {
-      ps.setLong(1, PostgresJobStore.EVENTS_LOCK_CLASS);
-      ps.setLong(2, PostgresJobStore.JOBS_LOCK_ID);
+        PreparedStatement ps = c.prepareStatement(countSql)) {
+      for (int i = 0; i < params.length; i++) {
+        ps.setLong(i + 1, params[i]);
+      }
       await()
           .atMost(Duration.ofSeconds(5))
           .untilAsserted(
               () -> {
                 try (ResultSet rs = ps.executeQuery()) {
                   rs.next();
-                  assertThat(rs.getInt(1)).as("sessions holding the listener lock").isZero();
+                  assertThat(rs.getInt(1)).as(as).isZero();
                 }
               });
     }
@@ -317,7 +357,8 @@ class PostgresJobStoreTest {
    * {@code pool}, whose connections' {@code PGConnection.getNotifications(timeout)} throws once
    * each time {@code failNext} is set (and clears it).
    */
-  private static DataSource failingNotifications(DataSource pool, AtomicBoolean failNext) {
+  private static DataSource failingNotifications(
+      DataSource pool, AtomicBoolean failNext, AtomicBoolean failUnlisten) {
     return (DataSource)
         Proxy.newProxyInstance(
             DataSource.class.getClassLoader(),
@@ -325,12 +366,13 @@ class PostgresJobStoreTest {
             (proxy, method, args) -> {
               Object result = invoke(pool, method, args);
               return method.getName().equals("getConnection")
-                  ? failingConnection((Connection) result, failNext)
+                  ? failingConnection((Connection) result, failNext, failUnlisten)
                   : result;
             });
   }
 
-  private static Connection failingConnection(Connection real, AtomicBoolean failNext) {
+  private static Connection failingConnection(
+      Connection real, AtomicBoolean failNext, AtomicBoolean failUnlisten) {
     return (Connection)
         Proxy.newProxyInstance(
             Connection.class.getClassLoader(),
@@ -348,6 +390,20 @@ class PostgresJobStoreTest {
                         throw new SQLException("injected failure", "08006");
                       }
                       return invoke(pg, m2, a2);
+                    });
+              }
+              if (method.getName().equals("createStatement") && args == null) {
+                Statement st = real.createStatement();
+                return Proxy.newProxyInstance(
+                    Statement.class.getClassLoader(),
+                    new Class<?>[] {Statement.class},
+                    (p2, m2, a2) -> {
+                      if (m2.getName().equals("execute")
+                          && "UNLISTEN *".equals(a2[0])
+                          && failUnlisten.compareAndSet(true, false)) {
+                        throw new SQLException("injected UNLISTEN failure", "08006");
+                      }
+                      return invoke(st, m2, a2);
                     });
               }
               return invoke(real, method, args);
