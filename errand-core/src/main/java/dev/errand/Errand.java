@@ -1703,7 +1703,7 @@ public final class Errand implements AutoCloseable {
      * jobs as it asked for is followed at once, so a backlog drains at full speed, and a job that
      * arrives after a quiet spell longer than the cooldown is claimed at once. So the cooldown
      * delays a job's start by at most its length, and only while jobs of its queue arrive faster
-     * than one per cooldown. Like River's {@code FetchCooldown}, which defaults to 100 ms.
+     * than one per cooldown.
      */
     public Builder claimCooldown(Duration cooldown) {
       this.claimCooldown = cooldown("claimCooldown", cooldown);
