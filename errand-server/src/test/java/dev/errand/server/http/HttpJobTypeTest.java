@@ -429,7 +429,7 @@ class HttpJobTypeTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("timeoutMillis")
         .hasMessageContaining("got -1");
-    assertThat(errand.jobs(dev.errand.JobQuery.all()).jobs()).isEmpty();
+    assertThat(errand.jobs(dev.errand.JobQuery.all().type("http")).jobs()).isEmpty();
   }
 
   @Test
