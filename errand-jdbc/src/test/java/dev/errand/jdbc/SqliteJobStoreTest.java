@@ -370,8 +370,8 @@ class SqliteJobStoreTest {
   void work_and_success_commit_together() throws Exception {
     SqliteJobStore store = open();
     createNotes(store);
-    long id = store.enqueue(List.of(job("q", 1))).get(0).id();
-    ClaimedJob c = store.claim("q", 1, "n", Duration.ofMinutes(1)).get(0);
+    ClaimedJob c = claimOne(store);
+    long id = c.job().id();
     String out =
         store.completeInTransaction(
             Completion.succeeded(id, c.fence(), "{\"r\":1}"),
@@ -390,8 +390,8 @@ class SqliteJobStoreTest {
   void jobs_enqueued_on_the_works_connection_commit_with_it_and_plain_writes_are_refused()
       throws Exception {
     SqliteJobStore store = open();
-    long id = store.enqueue(List.of(job("q", 1))).get(0).id();
-    ClaimedJob c = store.claim("q", 1, "n", Duration.ofMinutes(1)).get(0);
+    ClaimedJob c = claimOne(store);
+    long id = c.job().id();
     long followUp =
         store.completeInTransaction(
             Completion.succeeded(id, c.fence(), null),
@@ -410,8 +410,8 @@ class SqliteJobStoreTest {
   void lost_lease_rolls_the_work_back_and_throws() throws Exception {
     SqliteJobStore store = open();
     createNotes(store);
-    long id = store.enqueue(List.of(job("q", 1))).get(0).id();
-    ClaimedJob c = store.claim("q", 1, "n", Duration.ofMinutes(1)).get(0);
+    ClaimedJob c = claimOne(store);
+    long id = c.job().id();
     store.cancel(id);
     List<String> ran = new ArrayList<>();
     assertThatThrownBy(
@@ -435,8 +435,8 @@ class SqliteJobStoreTest {
   void work_that_changes_its_own_job_row_rolls_back_and_throws() throws Exception {
     SqliteJobStore store = open();
     createNotes(store);
-    long id = store.enqueue(List.of(job("q", 1))).get(0).id();
-    ClaimedJob c = store.claim("q", 1, "n", Duration.ofMinutes(1)).get(0);
+    ClaimedJob c = claimOne(store);
+    long id = c.job().id();
     assertThatThrownBy(
             () ->
                 store.completeInTransaction(
@@ -462,8 +462,8 @@ class SqliteJobStoreTest {
   void failing_work_rolls_back_its_writes_and_the_success() throws Exception {
     SqliteJobStore store = open();
     createNotes(store);
-    long id = store.enqueue(List.of(job("q", 1))).get(0).id();
-    ClaimedJob c = store.claim("q", 1, "n", Duration.ofMinutes(1)).get(0);
+    ClaimedJob c = claimOne(store);
+    long id = c.job().id();
     assertThatThrownBy(
             () ->
                 store.completeInTransaction(
@@ -482,8 +482,8 @@ class SqliteJobStoreTest {
   @Test
   void work_cannot_end_the_stores_transaction_or_keep_its_connection() throws Exception {
     SqliteJobStore store = open();
-    long id = store.enqueue(List.of(job("q", 1))).get(0).id();
-    ClaimedJob c = store.claim("q", 1, "n", Duration.ofMinutes(1)).get(0);
+    ClaimedJob c = claimOne(store);
+    long id = c.job().id();
     List<Connection> leaked = new ArrayList<>();
     assertThatThrownBy(
             () ->
@@ -508,6 +508,12 @@ class SqliteJobStoreTest {
         .hasMessageContaining("after the transaction");
     // the store still works
     assertThat(store.enqueue(List.of(job("q", 2)))).hasSize(1);
+  }
+
+  /** Enqueues one job on queue {@code q} and claims it for node {@code n}. */
+  private static ClaimedJob claimOne(SqliteJobStore store) {
+    store.enqueue(List.of(job("q", 1)));
+    return store.claim("q", 1, "n", Duration.ofMinutes(1)).get(0);
   }
 
   private static void createNotes(SqliteJobStore store) throws SQLException {
