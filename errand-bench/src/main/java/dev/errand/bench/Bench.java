@@ -263,11 +263,16 @@ public final class Bench {
     out.printf(
         Locale.ROOT,
         "- mixed: %d producer threads enqueue one job per call as fast as they can"
-            + " for %.0f s, after %.0f s of the same unmeasured, while the workers run in the same"
-            + " JVM%n",
+            + " for %.0f s, after %.0f s of the same unmeasured and then, for at most %.0f s more,"
+            + " until the JIT compiler threads use at most %.0f%% of a core over %d s and have no"
+            + " compilation queued; the workers"
+            + " run in the same JVM%n",
         o.mixedProducers(),
         o.mixedDuration().toMillis() / 1000.0,
-        o.mixedWarmup().toMillis() / 1000.0);
+        o.mixedWarmup().toMillis() / 1000.0,
+        o.mixedJitSettle().toMillis() / 1000.0,
+        Workloads.JIT_SETTLED * 100,
+        Workloads.JIT_STEP.toSeconds());
     out.printf(
         Locale.ROOT,
         "- bloat: drain of %,d jobs with %,d finished rows already in the table,"

@@ -30,6 +30,7 @@ record BenchOptions(
     int mixedProducers,
     Duration mixedDuration,
     Duration mixedWarmup,
+    Duration mixedJitSettle,
     int bloatRows,
     Duration timeout,
     Path sqliteDir,
@@ -60,6 +61,9 @@ record BenchOptions(
         --mixed-producers N     mixed: producer threads (4)
         --mixed-seconds S       mixed: seconds (20)
         --mixed-warmup-seconds S  mixed: unmeasured seconds before, same producers (10)
+        --mixed-jit-settle-seconds S  mixed: after those, go on warming up in 2 s steps while the
+                                JIT compiler threads use more than 10%% of a core or have work
+                                queued, for at most S more seconds (60; 0 = a fixed warm-up)
         --bloat-rows N          bloat: finished rows present before the drain (1000000)
         --timeout-seconds S     give up on one run after this long (600)
         --sqlite-dir DIR        where SQLite files go (a new temp directory)
@@ -89,6 +93,7 @@ record BenchOptions(
     m.put("mixed-producers", "4");
     m.put("mixed-seconds", "20");
     m.put("mixed-warmup-seconds", "10");
+    m.put("mixed-jit-settle-seconds", "60");
     m.put("bloat-rows", "1000000");
     m.put("timeout-seconds", "600");
     m.put("sqlite-dir", "");
@@ -138,6 +143,7 @@ record BenchOptions(
         positive("mixed-producers", v.get("mixed-producers")),
         seconds("mixed-seconds", v.get("mixed-seconds"), false),
         seconds("mixed-warmup-seconds", v.get("mixed-warmup-seconds"), true),
+        seconds("mixed-jit-settle-seconds", v.get("mixed-jit-settle-seconds"), true),
         positive("bloat-rows", v.get("bloat-rows")),
         seconds("timeout-seconds", v.get("timeout-seconds"), false),
         v.get("sqlite-dir").isBlank() ? null : Path.of(v.get("sqlite-dir")),

@@ -25,6 +25,16 @@ enum Metric {
       "machine CPU per 1,000 completed jobs (all processes, all cores; Linux)",
       "ms",
       Direction.INFO),
+  MIXED_JIT(
+      "mixed",
+      "JIT compiler CPU in the benchmark JVM while measured (Linux)",
+      "ms",
+      Direction.INFO),
+  MIXED_WARMUP(
+      "mixed",
+      "warm-up before the measured window (fixed part plus JIT settling)",
+      "s",
+      Direction.INFO),
   BLOAT_DRAIN("bloat", "drain rate with finished rows present", "jobs/s", Direction.HIGHER),
   BLOAT_RATIO("bloat", "that rate as % of the empty-table drain median", "%", Direction.INFO),
   BLOAT_INSERT(

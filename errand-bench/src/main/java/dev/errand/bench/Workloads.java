@@ -378,9 +378,13 @@ final class Workloads {
 
   /**
    * {@code --mixed-producers} threads enqueue one job per call as fast as they can for {@code
-   * --mixed-seconds} while the workers run in the same JVM, after {@code --mixed-warmup-seconds} of
-   * the same unmeasured (so that the JIT has compiled the hot paths: a cold first run measured
-   * about a third less). Completed = enqueued minus what the database holds unfinished at the end.
+   * --mixed-seconds} while the workers run in the same JVM, after a warm-up of the same,
+   * unmeasured: {@code --mixed-warmup-seconds}, then {@link #JIT_STEP} steps for as long as the JIT
+   * compiler threads used more than {@link #JIT_SETTLED} of a core in the last step, up to {@code
+   * --mixed-jit-settle-seconds} more. A cold first run measured about a third less; on a slow VM
+   * the compiler threads were still taking half of this JVM's CPU after ten seconds, which a server
+   * that has run for a while does not pay. Completed = enqueued minus what the database holds
+   * unfinished at the end.
    */
   private void mixed(StoreKind kind, JobSystem system, Map<Metric, Double> result)
       throws Exception {
@@ -389,17 +393,42 @@ final class Workloads {
       Probe probe = Probe.install(0);
       s.startWorkers();
       AtomicLong seq = new AtomicLong();
+      JitCpu jit = new JitCpu();
+      long warmStart = System.nanoTime();
+      long warm = 0;
       if (!o.mixedWarmup().isZero()) {
-        long warm = produce(s, probe, o.mixedWarmup(), seq, 0).enqueued;
-        long deadline = System.nanoTime() + o.timeout().toNanos();
-        while (probe.count() < warm || s.unfinished() > 0) {
-          if (System.nanoTime() - deadline > 0) {
-            throw new IllegalStateException(
-                "the warm-up's " + warm + " jobs had not all finished after " + o.timeout());
+        warm += produce(s, probe, o.mixedWarmup(), seq, 0).enqueued;
+      }
+      String settled = "no JIT settling";
+      if (!o.mixedJitSettle().isZero() && jit.available()) {
+        jit.sinceLast();
+        long settleEnd = System.nanoTime() + o.mixedJitSettle().toNanos();
+        settled = "JIT still compiling after the settling limit";
+        while (System.nanoTime() - settleEnd < 0) {
+          long t = System.nanoTime();
+          warm += produce(s, probe, JIT_STEP, seq, 0).enqueued;
+          double share = jit.sinceLast() / ((System.nanoTime() - t) / 1e6);
+          int queued = JitCpu.queued();
+          if (share <= JIT_SETTLED && queued <= 0) {
+            settled =
+                String.format(
+                    Locale.ROOT,
+                    "JIT settled: %.0f%% of a core in the last step, no compilation queued",
+                    share * 100);
+            break;
           }
-          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
       }
+      long deadline = System.nanoTime() + o.timeout().toNanos();
+      while (probe.count() < warm || s.unfinished() > 0) {
+        if (System.nanoTime() - deadline > 0) {
+          throw new IllegalStateException(
+              "the warm-up's " + warm + " jobs had not all finished after " + o.timeout());
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+      }
+      double warmSeconds = seconds(System.nanoTime() - warmStart);
+      jit.sinceLast();
       OptionalLong cpu0 = MachineCpu.busyMillis();
       Produced p = produce(s, probe, o.mixedDuration(), seq, probe.count());
       OptionalLong cpu1 = MachineCpu.busyMillis();
@@ -409,9 +438,14 @@ final class Workloads {
       result.put(Metric.MIXED_ENQUEUED, p.enqueued / p.seconds);
       result.put(Metric.MIXED_BACKLOG_MAX, (double) p.maxBacklog);
       result.put(Metric.MIXED_BACKLOG_END, (double) unfinished);
+      double jitMillis = jit.sinceLast();
       if (cpu0.isPresent() && cpu1.isPresent() && done > 0) {
         result.put(Metric.MIXED_CPU, (cpu1.getAsLong() - cpu0.getAsLong()) * 1000.0 / done);
       }
+      if (jit.available()) {
+        result.put(Metric.MIXED_JIT, jitMillis);
+      }
+      result.put(Metric.MIXED_WARMUP, warmSeconds);
       report.note(
           kind,
           "mixed",
@@ -424,11 +458,16 @@ final class Workloads {
               + done
               + " finished in "
               + String.format(Locale.ROOT, "%.1f", p.seconds)
-              + " s (after "
-              + o.mixedWarmup().toSeconds()
-              + " s unmeasured)");
+              + String.format(
+                  Locale.ROOT, " s (after %.1f s unmeasured; %s)", warmSeconds, settled));
     }
   }
+
+  /** One step of the mixed workload's JIT settling. */
+  static final Duration JIT_STEP = Duration.ofSeconds(2);
+
+  /** The share of one core below which the JIT counts as settled. */
+  static final double JIT_SETTLED = 0.10;
 
   /** What one phase of the mixed workload did. */
   private record Produced(long enqueued, double seconds, long maxBacklog, List<Long> trend) {}

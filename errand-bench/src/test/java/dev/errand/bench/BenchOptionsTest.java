@@ -22,6 +22,7 @@ class BenchOptionsTest {
     assertThat(o.mixedProducers()).isEqualTo(4);
     assertThat(o.mixedDuration()).isEqualTo(Duration.ofSeconds(20));
     assertThat(o.mixedWarmup()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(o.mixedJitSettle()).isEqualTo(Duration.ofSeconds(60));
     assertThat(o.bloatRows()).isEqualTo(1_000_000);
     assertThat(o.workloads()).containsExactly("enqueue", "drain", "latency", "mixed", "bloat");
     assertThat(o.systems()).containsExactly("errand", "db-scheduler", "jobrunr");

@@ -53,6 +53,8 @@ class BenchSmokeTest {
             "2",
             "--mixed-warmup-seconds",
             "0.5",
+            "--mixed-jit-settle-seconds",
+            "2",
             "--bloat-rows",
             "2000",
             "--timeout-seconds",
@@ -91,6 +93,15 @@ class BenchSmokeTest {
               .allMatch(v -> !v.isNaN() && v >= 0);
         }
       }
+    }
+    for (StoreKind kind : List.of(StoreKind.POSTGRES, StoreKind.SQLITE)) {
+      // the fixed half second, then at most one 2 s settling step
+      assertThat(report.values(kind, Metric.MIXED_WARMUP, "errand"))
+          .singleElement()
+          .satisfies(v -> assertThat(v).isBetween(0.5, 30.0));
+      assertThat(report.values(kind, Metric.MIXED_JIT, "errand"))
+          .singleElement()
+          .satisfies(v -> assertThat(v).isNotNegative());
     }
     assertThat(printed)
         .contains(
