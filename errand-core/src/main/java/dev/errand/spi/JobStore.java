@@ -110,7 +110,10 @@ public interface JobStore extends AutoCloseable {
   }
 
   /**
-   * Extends the leases of RUNNING jobs to {@code lease} from now, storing progress where given.
+   * Extends the leases of RUNNING jobs to {@code lease} from now, storing progress where given. A
+   * store with row locks should not wait for a row another transaction holds (an outcome being
+   * written, a handler's {@link #completeInTransaction}): it may leave that lease as it is for the
+   * next heartbeat, and must then not report it lost.
    *
    * @return ids whose lease is no longer held under that fence
    */

@@ -364,16 +364,35 @@ public final class PostgresJobStore implements JobStore {
           + " finished_at = now(), result = ?, lease_until = NULL"
           + " WHERE id = ? AND fence = ? AND state = 'RUNNING'";
 
+  /**
+   * Renews the leases it can lock without waiting and returns their ids; returns too, without
+   * renewing them, the ids still held under their fence whose rows another transaction has locked
+   * (the completer writing an outcome, a handler's {@code completeInTransaction}). Waiting for
+   * those locks while holding others deadlocked with the completer's batch update (PostgreSQL locks
+   * the rows of both in plan order), and would hold every lease of the node hostage to one
+   * handler's transaction. A row skipped here is renewed by the next heartbeat.
+   */
   static final String HEARTBEAT_SQL =
       ASYNC_COMMIT
-          + "UPDATE errand_jobs j"
-          + " SET lease_until = now() + ?::bigint"
-          + MICROS
-          + ","
-          + " progress = COALESCE(v.progress, j.progress)"
-          + " FROM async, unnest(?::bigint[], ?::bigint[], ?::int[]) AS v(id, fence, progress)"
-          + FENCED
-          + " RETURNING j.id";
+          + """
+      , v AS MATERIALIZED (
+        SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::int[]) AS v(id, fence, progress)
+      ), free AS MATERIALIZED (
+        SELECT j.id FROM errand_jobs j JOIN v ON j.id = v.id
+        WHERE j.fence = v.fence AND j.state = 'RUNNING'
+        FOR UPDATE OF j SKIP LOCKED
+      ), renewed AS (
+        UPDATE errand_jobs j
+        SET lease_until = now() + ?::bigint * interval '1 microsecond',
+            progress = COALESCE(v.progress, j.progress)
+        FROM async, v, free f
+        WHERE j.id = v.id AND j.id = f.id AND j.fence = v.fence AND j.state = 'RUNNING'
+        RETURNING j.id
+      )
+      SELECT id FROM renewed
+      UNION ALL
+      SELECT v.id FROM v JOIN errand_jobs j ON j.id = v.id
+      WHERE j.fence = v.fence AND j.state = 'RUNNING' AND v.id NOT IN (SELECT id FROM free)""";
 
   /** Shared wording with {@code MemoryJobStore.rescueError}. */
   static final String RESCUE_SQL =
@@ -1014,10 +1033,10 @@ public final class PostgresJobStore implements JobStore {
             "heartbeat",
             c -> {
               try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
-                ps.setLong(1, micros(lease));
-                ps.setArray(2, c.createArrayOf("int8", ids));
-                ps.setArray(3, c.createArrayOf("int8", fences));
-                ps.setArray(4, c.createArrayOf("int4", progress));
+                ps.setArray(1, c.createArrayOf("int8", ids));
+                ps.setArray(2, c.createArrayOf("int8", fences));
+                ps.setArray(3, c.createArrayOf("int4", progress));
+                ps.setLong(4, micros(lease));
                 return ids(ps);
               }
             });

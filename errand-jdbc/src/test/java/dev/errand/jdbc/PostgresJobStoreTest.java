@@ -10,6 +10,7 @@ import dev.errand.LeaseLostException;
 import dev.errand.spi.ClaimedJob;
 import dev.errand.spi.Completion;
 import dev.errand.spi.EnqueueResult;
+import dev.errand.spi.LeaseRef;
 import dev.errand.spi.NewJob;
 import dev.errand.spi.Rescue;
 import java.io.IOException;
@@ -598,10 +599,10 @@ class PostgresJobStoreTest {
     try (Connection conn = db.connect()) {
       conn.setAutoCommit(false);
       try (PreparedStatement ps = conn.prepareStatement(PostgresJobStore.HEARTBEAT_SQL)) {
-        ps.setLong(1, 60_000_000L);
-        ps.setArray(2, conn.createArrayOf("int8", new Long[] {c.job().id()}));
-        ps.setArray(3, conn.createArrayOf("int8", new Long[] {c.fence()}));
-        ps.setArray(4, conn.createArrayOf("int4", new Integer[] {50}));
+        ps.setArray(1, conn.createArrayOf("int8", new Long[] {c.job().id()}));
+        ps.setArray(2, conn.createArrayOf("int8", new Long[] {c.fence()}));
+        ps.setArray(3, conn.createArrayOf("int4", new Integer[] {50}));
+        ps.setLong(4, 60_000_000L);
         ps.executeQuery().close();
       }
       try (Statement st = conn.createStatement();
@@ -616,6 +617,64 @@ class PostgresJobStoreTest {
       conn.commit();
     }
     assertThat(store.find(c.job().id()).orElseThrow().progress()).isEqualTo(50);
+  }
+
+  /**
+   * The mixed benchmark logged "deadlock detected" between a heartbeat and the completer: each
+   * batch update held some of the node's rows and waited for one the other held. Here another
+   * transaction holds job B and then asks for job A while a heartbeat of A and B runs; a heartbeat
+   * that waited for B while holding A closed that cycle.
+   */
+  @Test
+  void a_heartbeat_skips_a_row_another_transaction_holds_and_does_not_report_it_lost()
+      throws Exception {
+    store.enqueue(List.of(job("hb"), job("hb")));
+    List<ClaimedJob> claimed = store.claim("hb", 2, "n1", LEASE);
+    assertThat(claimed).hasSize(2);
+    ClaimedJob a = claimed.get(0);
+    ClaimedJob b = claimed.get(1);
+    Instant leaseOfB = store.find(b.job().id()).orElseThrow().leaseUntil();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Connection other = db.connect()) {
+      other.setAutoCommit(false);
+      try (PreparedStatement lock =
+          other.prepareStatement("SELECT id FROM errand_jobs WHERE id = ? FOR UPDATE")) {
+        lock.setLong(1, b.job().id());
+        lock.executeQuery().close();
+      }
+      Future<Set<Long>> beat =
+          pool.submit(
+              () ->
+                  store.heartbeat(
+                      List.of(
+                          new LeaseRef(a.job().id(), a.fence(), 10),
+                          new LeaseRef(b.job().id(), b.fence(), 20)),
+                      Duration.ofMinutes(10)));
+      // a heartbeat that waits for B never returns while B is held
+      assertThat(beat.get(60, TimeUnit.SECONDS)).as("lost").isEmpty();
+      // and A is free for the other transaction at once: no cycle left to close
+      try (PreparedStatement lock =
+          other.prepareStatement("SELECT id FROM errand_jobs WHERE id = ? FOR UPDATE NOWAIT")) {
+        lock.setLong(1, a.job().id());
+        lock.executeQuery().close();
+      }
+      other.rollback();
+    } finally {
+      pool.shutdownNow();
+    }
+    Job renewed = store.find(a.job().id()).orElseThrow();
+    assertThat(renewed.progress()).isEqualTo(10);
+    assertThat(renewed.leaseUntil()).isAfter(Instant.now().plus(Duration.ofMinutes(5)));
+    Job skipped = store.find(b.job().id()).orElseThrow();
+    assertThat(skipped.leaseUntil()).as("left for the next heartbeat").isEqualTo(leaseOfB);
+    assertThat(skipped.progress()).isNull();
+    // the next heartbeat, with B free again, renews it
+    assertThat(store.heartbeat(List.of(new LeaseRef(b.job().id(), b.fence(), 20)), LEASE))
+        .isEmpty();
+    assertThat(store.find(b.job().id()).orElseThrow().progress()).isEqualTo(20);
+    // a fenced-out lease is still reported lost, locked or not
+    assertThat(store.heartbeat(List.of(new LeaseRef(b.job().id(), b.fence() + 1, null)), LEASE))
+        .containsExactly(b.job().id());
   }
 
   // ------------------------------------------------------------------ many nodes
