@@ -103,12 +103,20 @@ public final class ErrandServer implements AutoCloseable {
   }
 
   private static Errand engine(ServerConfig config, JobStore store, Clock clock) {
+    ServerConfig.Workers w = config.workers();
     Errand.Builder b =
         Errand.builder()
             .store(store)
             .clock(clock)
             .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)) // for /metrics
             .shutdownGrace(config.shutdownGrace())
+            .lease(w.lease())
+            .rescueInterval(w.rescueInterval())
+            .pollInterval(w.pollInterval())
+            .claimBatch(w.claimBatch())
+            .completionBatch(w.completionBatch())
+            .claimCooldown(w.claimCooldown())
+            .completionCooldown(w.completionCooldown())
             .retention(config.retention().succeeded(), config.retention().failed())
             .maintenance("errand.prune", config.maintenance().prune())
             .maintenance("errand.orphans", config.maintenance().orphans());

@@ -90,6 +90,19 @@ public final class ServerConfig {
     }
   }
 
+  /**
+   * Worker tuning, passed to the engine's builder unchanged (see {@code Errand.Builder}): lease,
+   * rescue interval, poll interval, claim and completion batch, claim and completion cooldown.
+   */
+  public record Workers(
+      Duration lease,
+      Duration rescueInterval,
+      Duration pollInterval,
+      int claimBatch,
+      int completionBatch,
+      Duration claimCooldown,
+      Duration completionCooldown) {}
+
   /** Retry defaults of the job types the server registers. */
   public record Retry(int maxAttempts, Backoff backoff) {}
 
@@ -163,6 +176,7 @@ public final class ServerConfig {
   private final List<ApiKey> apiKeys;
   private final Map<String, Integer> queues;
   private final Duration shutdownGrace;
+  private final Workers workers;
   private final Retry retry;
   private final HttpJobs httpJobs;
   private final Retention retention;
@@ -189,6 +203,7 @@ public final class ServerConfig {
     queues = queues(r, demo);
     boolean queuesValid = r.problems.size() == before;
     shutdownGrace = r.duration(SHUTDOWN_GRACE, Duration.ZERO);
+    workers = workers(r);
     retry = retry(r);
     String httpQueue = r.raw(HTTP_QUEUE);
     if (queuesValid && !queues.containsKey(httpQueue)) {
@@ -434,6 +449,28 @@ public final class ServerConfig {
     return Collections.unmodifiableMap(queues);
   }
 
+  /** The longest claim or completion cooldown the engine takes. */
+  private static final Duration MAX_COOLDOWN = Duration.ofSeconds(1);
+
+  private static Workers workers(SettingReader r) {
+    return new Workers(
+        r.duration(LEASE, Duration.ofSeconds(1)),
+        r.duration(RESCUE_INTERVAL, Duration.ofMillis(100)),
+        r.duration(POLL_INTERVAL, Duration.ofMillis(10)),
+        r.integer(CLAIM_BATCH, 1, 10_000),
+        r.integer(COMPLETION_BATCH, 1, 10_000),
+        cooldown(r, CLAIM_COOLDOWN),
+        cooldown(r, COMPLETION_COOLDOWN));
+  }
+
+  private static Duration cooldown(SettingReader r, ServerSetting s) {
+    Duration d = r.duration(s, Duration.ZERO);
+    if (d.compareTo(MAX_COOLDOWN) > 0) {
+      r.problem(s, "too long; give at most 1s (e.g. 1ms), or 0s for none");
+    }
+    return d;
+  }
+
   private static Retry retry(SettingReader r) {
     int attempts = r.integer(RETRY_MAX_ATTEMPTS, 1, 1000);
     Duration base = r.duration(RETRY_BACKOFF, Duration.ofMillis(1));
@@ -563,6 +600,11 @@ public final class ServerConfig {
     return shutdownGrace;
   }
 
+  /** Worker tuning. */
+  public Workers workers() {
+    return workers;
+  }
+
   /** Retry defaults. */
   public Retry retry() {
     return retry;
@@ -623,6 +665,8 @@ public final class ServerConfig {
         + queues
         + ", shutdownGrace="
         + shutdownGrace
+        + ", "
+        + workers
         + ", "
         + retry
         + ", "

@@ -45,6 +45,43 @@ public enum ServerSetting {
       "10s",
       "duration",
       "how long a stop lets running jobs finish before interrupting and releasing them"),
+  LEASE(
+      "ERRAND_LEASE",
+      "15s",
+      "duration ≥ 1s",
+      "how long a claim holds a job without a heartbeat (renewed every third of it); a dead node's"
+          + " jobs are rescued within lease + rescue interval"),
+  RESCUE_INTERVAL(
+      "ERRAND_RESCUE_INTERVAL",
+      "5s",
+      "duration ≥ 100ms",
+      "how often expired leases are looked for"),
+  POLL_INTERVAL(
+      "ERRAND_POLL_INTERVAL",
+      "1s",
+      "duration ≥ 10ms",
+      "how often an idle worker looks for due jobs without being woken (wake-ups come first)"),
+  CLAIM_BATCH(
+      "ERRAND_CLAIM_BATCH",
+      "100",
+      "jobs 1-10000",
+      "most jobs claimed in one store call; also bounds what a crash of this node runs again"),
+  COMPLETION_BATCH(
+      "ERRAND_COMPLETION_BATCH",
+      "1000",
+      "outcomes 1-10000",
+      "most outcomes written in one store call"),
+  CLAIM_COOLDOWN(
+      "ERRAND_CLAIM_COOLDOWN",
+      "1ms",
+      "duration 0-1s",
+      "least time between two claims of a queue after one that was not full, so jobs enqueued one"
+          + " by one share claims; 0s: none"),
+  COMPLETION_COOLDOWN(
+      "ERRAND_COMPLETION_COOLDOWN",
+      "1ms",
+      "duration 0-1s",
+      "least time between two outcome writes after one of less than a batch; 0s: none"),
   RETRY_MAX_ATTEMPTS(
       "ERRAND_RETRY_MAX_ATTEMPTS",
       "20",

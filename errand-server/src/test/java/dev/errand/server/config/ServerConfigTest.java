@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.errand.Backoff;
+import dev.errand.Errand;
 import dev.errand.Schedule;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,6 +48,17 @@ class ServerConfigTest {
     assertThat(c.apiKeys()).isEmpty();
     assertThat(c.queues()).containsExactly(Map.entry("default", 4), Map.entry("email", 2));
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+    // the engine's own defaults (Errand.Builder), so an unset variable changes nothing
+    assertThat(c.workers())
+        .isEqualTo(
+            new ServerConfig.Workers(
+                Duration.ofSeconds(15),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(1),
+                100,
+                1000,
+                Errand.Builder.DEFAULT_COOLDOWN,
+                Errand.Builder.DEFAULT_COOLDOWN));
     assertThat(c.retry().maxAttempts()).isEqualTo(20);
     assertThat(c.retry().backoff())
         .isEqualTo(Backoff.exponential(Duration.ofSeconds(2)).withCap(Duration.ofHours(1)));
@@ -88,6 +100,13 @@ class ServerConfigTest {
         "ERRAND_API_KEYS", "0123456789abcdef0123:read, fedcba9876543210fedc:read+enqueue+ADMIN");
     env.put("ERRAND_QUEUES", "default=8, hooks=2");
     env.put("ERRAND_SHUTDOWN_GRACE", "PT30S");
+    env.put("ERRAND_LEASE", "3s");
+    env.put("ERRAND_RESCUE_INTERVAL", "500ms");
+    env.put("ERRAND_POLL_INTERVAL", "250ms");
+    env.put("ERRAND_CLAIM_BATCH", "20");
+    env.put("ERRAND_COMPLETION_BATCH", "50");
+    env.put("ERRAND_CLAIM_COOLDOWN", "0s");
+    env.put("ERRAND_COMPLETION_COOLDOWN", "5ms");
     env.put("ERRAND_RETRY_MAX_ATTEMPTS", "5");
     env.put("ERRAND_RETRY_BACKOFF", "500ms");
     env.put("ERRAND_RETRY_BACKOFF_CAP", "10m");
@@ -130,6 +149,16 @@ class ServerConfigTest {
                 "fedcba9876543210fedc", EnumSet.allOf(ServerConfig.Scope.class)));
     assertThat(c.queues()).containsExactly(Map.entry("default", 8), Map.entry("hooks", 2));
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.workers())
+        .isEqualTo(
+            new ServerConfig.Workers(
+                Duration.ofSeconds(3),
+                Duration.ofMillis(500),
+                Duration.ofMillis(250),
+                20,
+                50,
+                Duration.ZERO,
+                Duration.ofMillis(5)));
     assertThat(c.retry())
         .isEqualTo(
             new ServerConfig.Retry(
@@ -257,6 +286,14 @@ class ServerConfigTest {
             "ten seconds",
             "not a duration; use a whole number with ms, s, m, h or d"),
         Arguments.of("ERRAND_SHUTDOWN_GRACE", "-PT1S", "negative"),
+        Arguments.of("ERRAND_LEASE", "500ms", "too short; give at least 1000 ms"),
+        Arguments.of("ERRAND_RESCUE_INTERVAL", "10ms", "too short; give at least 100 ms"),
+        Arguments.of("ERRAND_POLL_INTERVAL", "1ms", "too short; give at least 10 ms"),
+        Arguments.of("ERRAND_POLL_INTERVAL", "often", "not a duration"),
+        Arguments.of("ERRAND_CLAIM_BATCH", "0", "from 1 to 10000"),
+        Arguments.of("ERRAND_COMPLETION_BATCH", "10001", "from 1 to 10000"),
+        Arguments.of("ERRAND_CLAIM_COOLDOWN", "2s", "too long; give at most 1s"),
+        Arguments.of("ERRAND_COMPLETION_COOLDOWN", "-PT0.001S", "negative"),
         Arguments.of("ERRAND_RETRY_MAX_ATTEMPTS", "0", "from 1 to 1000"),
         Arguments.of("ERRAND_RETRY_BACKOFF", "0s", "too short; give at least 1 ms"),
         Arguments.of("ERRAND_RETRY_BACKOFF_CAP", "1s", "shorter than ERRAND_RETRY_BACKOFF (PT2S)"),
