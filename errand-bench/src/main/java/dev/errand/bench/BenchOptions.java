@@ -27,6 +27,7 @@ record BenchOptions(
     double latencyRate,
     Duration latencyDuration,
     Duration latencyWarmup,
+    int latencyJitJobs,
     int mixedProducers,
     Duration mixedDuration,
     Duration mixedWarmup,
@@ -58,6 +59,9 @@ record BenchOptions(
         --latency-rate R        latency: jobs per second (25)
         --latency-seconds S     latency: measured seconds (20)
         --latency-warmup-seconds S   latency: unmeasured seconds before, at the same rate (30)
+        --latency-jit-jobs N    latency: unmeasured jobs enqueued one per call as fast as they
+                                go before that warm-up, so that both JVMs run compiled code, as a
+                                server that has run for a while does (10000; 0 = none)
         --mixed-producers N     mixed: producer threads (4)
         --mixed-seconds S       mixed: seconds (20)
         --mixed-warmup-seconds S  mixed: unmeasured seconds before, same producers (10)
@@ -90,6 +94,7 @@ record BenchOptions(
     m.put("latency-rate", "25");
     m.put("latency-seconds", "20");
     m.put("latency-warmup-seconds", "30");
+    m.put("latency-jit-jobs", "10000");
     m.put("mixed-producers", "4");
     m.put("mixed-seconds", "20");
     m.put("mixed-warmup-seconds", "10");
@@ -140,6 +145,7 @@ record BenchOptions(
         positiveDouble("latency-rate", v.get("latency-rate")),
         seconds("latency-seconds", v.get("latency-seconds"), false),
         seconds("latency-warmup-seconds", v.get("latency-warmup-seconds"), true),
+        nonNegative("latency-jit-jobs", v.get("latency-jit-jobs")),
         positive("mixed-producers", v.get("mixed-producers")),
         seconds("mixed-seconds", v.get("mixed-seconds"), false),
         seconds("mixed-warmup-seconds", v.get("mixed-warmup-seconds"), true),
@@ -196,6 +202,14 @@ record BenchOptions(
   }
 
   private static int positive(String name, String value) {
+    return whole(name, value, 1);
+  }
+
+  private static int nonNegative(String name, String value) {
+    return whole(name, value, 0);
+  }
+
+  private static int whole(String name, String value, int least) {
     int n;
     try {
       n = Integer.parseInt(value.trim().replace("_", ""));
@@ -203,8 +217,8 @@ record BenchOptions(
       throw new IllegalArgumentException(
           "--" + name + " needs a whole number, got '" + value + "'", e);
     }
-    if (n < 1) {
-      throw new IllegalArgumentException("--" + name + " must be at least 1, got " + n);
+    if (n < least) {
+      throw new IllegalArgumentException("--" + name + " must be at least " + least + ", got " + n);
     }
     return n;
   }

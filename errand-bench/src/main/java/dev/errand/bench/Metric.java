@@ -13,6 +13,18 @@ enum Metric {
   LATENCY_COMMIT_P99("latency", "start after enqueue call returned, p99", "ms", Direction.INFO),
   LATENCY_ENQUEUE_P50("latency", "enqueue call duration p50", "ms", Direction.INFO),
   LATENCY_ENQUEUE_P99("latency", "enqueue call duration p99", "ms", Direction.INFO),
+  LATENCY_FLOOR_SELECT_P50(
+      "latency", "floor: bare JDBC SELECT 1 at the rate, p50", "ms", Direction.INFO),
+  LATENCY_FLOOR_INSERT_P50(
+      "latency",
+      "floor: bare JDBC one-row INSERT, durable commit, at the rate, p50",
+      "ms",
+      Direction.INFO),
+  LATENCY_FLOOR_INSERT_P99(
+      "latency",
+      "floor: bare JDBC one-row INSERT, durable commit, at the rate, p99",
+      "ms",
+      Direction.INFO),
   LATENCY_MISSING("latency", "jobs not started by the deadline", "jobs", Direction.INFO),
   MIXED_COMPLETED("mixed", "completed while producers run", "jobs/s", Direction.HIGHER),
   MIXED_ENQUEUED("mixed", "enqueued by the producers", "jobs/s", Direction.INFO),

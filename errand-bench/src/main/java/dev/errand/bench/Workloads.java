@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -257,10 +258,17 @@ final class Workloads {
    * Enqueues at {@code --latency-rate} jobs/s, paced by the clock, and measures each job's start
    * (by its handler) minus the wall-clock time just before its enqueue call. On PostgreSQL the
    * workers run in another JVM; on SQLite (one process by design) in this one.
+   *
+   * <p>Unmeasured first: {@code --latency-jit-jobs} enqueued one per call as fast as they go, then
+   * {@code --latency-warmup-seconds} at the rate. At 25 jobs/s the paced warm-up alone gives the
+   * hot paths a few hundred runs, below HotSpot's thresholds for its optimizing compiler (thousands
+   * of invocations), so without the burst the measured jobs ran profiled C1 code that a server
+   * which has run for a while no longer runs.
    */
   private void latency(StoreKind kind, JobSystem system, Map<Metric, Double> result)
       throws Exception {
-    int warm = o.latencyWarmupJobs();
+    int burst = o.latencyJitJobs();
+    int warm = burst + o.latencyWarmupJobs();
     int measured = o.latencyJobs();
     int total = warm + measured;
     long[] before = new long[total];
@@ -272,6 +280,14 @@ final class Workloads {
     try (Database db = fresh(kind, system, "latency");
         JobSystem.Session producer = system.open(db, o.threads())) {
       if (kind == StoreKind.POSTGRES) {
+        JdbcFloor.Result floor =
+            JdbcFloor.measure(
+                db.jdbcUrl, o.latencyRate(), Math.min(JdbcFloor.MAX_SAMPLES, o.latencyJobs()));
+        double[] one = Report.sorted(Arrays.stream(floor.selectMicros()).boxed().toList());
+        double[] row = Report.sorted(Arrays.stream(floor.insertMicros()).boxed().toList());
+        result.put(Metric.LATENCY_FLOOR_SELECT_P50, Report.percentile(one, 50) / 1000);
+        result.put(Metric.LATENCY_FLOOR_INSERT_P50, Report.percentile(row, 50) / 1000);
+        result.put(Metric.LATENCY_FLOOR_INSERT_P99, Report.percentile(row, 99) / 1000);
         Duration workerLimit =
             Duration.ofSeconds(120).plus(o.latencyWarmup()).plus(o.latencyDuration()).plus(tail);
         NotifyListener listener =
@@ -280,7 +296,7 @@ final class Workloads {
             WorkerProcess.start(
                 system, db, o.threads(), total, workerLimit, o.workerJvmOptions())) {
           worker.awaitReady(System.nanoTime() + TimeUnit.SECONDS.toNanos(120));
-          pace(producer, total, before, after);
+          pace(producer, burst, total, before, after);
           started = worker.awaitStarts(total, System.nanoTime() + tail.toNanos());
         } finally {
           if (listener != null) {
@@ -308,7 +324,7 @@ final class Workloads {
       } else {
         Probe probe = Probe.install(total);
         producer.startWorkers();
-        pace(producer, total, before, after);
+        pace(producer, burst, total, before, after);
         probe.awaitCount(total, System.nanoTime() + tail.toNanos());
         started = new long[total];
         for (int i = 0; i < total; i++) {
@@ -357,14 +373,20 @@ final class Workloads {
   }
 
   /**
-   * Enqueues jobs 0..n-1 one per call at the configured rate, recording the wall clock around each
-   * call.
+   * Enqueues jobs 0..n-1 one per call, the first {@code burst} as fast as they go and the rest at
+   * the configured rate, recording the wall clock around each call.
    */
-  private void pace(JobSystem.Session s, int n, long[] before, long[] after) throws Exception {
+  private void pace(JobSystem.Session s, int burst, int n, long[] before, long[] after)
+      throws Exception {
+    for (int i = 0; i < burst; i++) {
+      before[i] = Probe.wallMicros();
+      s.enqueue(i, before[i]);
+      after[i] = Probe.wallMicros();
+    }
     double periodNanos = 1e9 / o.latencyRate();
     long start = System.nanoTime();
-    for (int i = 0; i < n; i++) {
-      long target = start + (long) (i * periodNanos);
+    for (int i = burst; i < n; i++) {
+      long target = start + (long) ((i - burst) * periodNanos);
       for (long left = target - System.nanoTime(); left > 0; left = target - System.nanoTime()) {
         LockSupport.parkNanos(left);
       }

@@ -19,6 +19,7 @@ class BenchOptionsTest {
     assertThat(o.batchSize()).isEqualTo(10_000);
     assertThat(o.drainJobs()).isEqualTo(20_000);
     assertThat(o.latencyJobs()).isEqualTo(500);
+    assertThat(o.latencyJitJobs()).isEqualTo(10_000);
     assertThat(o.mixedProducers()).isEqualTo(4);
     assertThat(o.mixedDuration()).isEqualTo(Duration.ofSeconds(20));
     assertThat(o.mixedWarmup()).isEqualTo(Duration.ofSeconds(10));
@@ -63,6 +64,9 @@ class BenchOptionsTest {
   @Test
   void bad_options_are_rejected_with_a_message_naming_them() {
     assertThatThrownBy(() -> BenchOptions.parse("--runs", "0")).hasMessageContaining("--runs");
+    assertThatThrownBy(() -> BenchOptions.parse("--latency-jit-jobs", "-1"))
+        .hasMessageContaining("--latency-jit-jobs must be at least 0, got -1");
+    assertThat(BenchOptions.parse("--latency-jit-jobs", "0").latencyJitJobs()).isZero();
     assertThatThrownBy(() -> BenchOptions.parse("--store", "mysql")).hasMessageContaining("mysql");
     assertThatThrownBy(() -> BenchOptions.parse("--workload", "soak")).hasMessageContaining("soak");
     assertThatThrownBy(() -> BenchOptions.parse("--peers", "quartz"))

@@ -49,6 +49,8 @@ class BenchSmokeTest {
             "1",
             "--latency-warmup-seconds",
             "0.4",
+            "--latency-jit-jobs",
+            "50",
             "--mixed-seconds",
             "2",
             "--mixed-warmup-seconds",
@@ -93,6 +95,16 @@ class BenchSmokeTest {
               .allMatch(v -> !v.isNaN() && v >= 0);
         }
       }
+    }
+    for (Metric floor :
+        List.of(
+            Metric.LATENCY_FLOOR_SELECT_P50,
+            Metric.LATENCY_FLOOR_INSERT_P50,
+            Metric.LATENCY_FLOOR_INSERT_P99)) {
+      assertThat(report.values(StoreKind.POSTGRES, floor, "errand"))
+          .as(floor.label)
+          .singleElement()
+          .satisfies(v -> assertThat(v).isPositive());
     }
     for (StoreKind kind : List.of(StoreKind.POSTGRES, StoreKind.SQLITE)) {
       // the fixed half second, then at most one 2 s settling step
