@@ -99,9 +99,17 @@ final class JitCpu {
     } catch (JMException | RuntimeException e) {
       return -1;
     }
+    return countQueued(out);
+  }
+
+  /**
+   * The tasks listed under the {@code C1 compile queue:} and {@code C2 compile queue:} headings of
+   * {@code Compiler.queue}'s output; the {@code Current compiles:} above them are not counted.
+   */
+  static int countQueued(String compilerQueueOutput) {
     int queued = 0;
     boolean inQueue = false;
-    for (String line : out.split("\n")) {
+    for (String line : compilerQueueOutput.split("\n")) {
       if (line.endsWith("compile queue:")) {
         inQueue = true;
       } else if (inQueue && TASK.matcher(line).find()) {

@@ -3,11 +3,13 @@ package dev.errand.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.function.IntFunction;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 
 class JitCpuTest {
@@ -30,10 +32,33 @@ class JitCpuTest {
   }
 
   @Test
-  void the_compile_queue_is_read_on_hotspot() {
+  void queued_compilations_are_counted_under_the_queue_headings_only() {
+    String out =
+        """
+        Current compiles:\s
+        C2 CompilerThread0  3522   !   4       dev.errand.EnqueueCombiner::writeQueued (313 bytes)
+
+        C1 compile queue:
+        Empty
+
+        C2 compile queue:
+        3099       4       java.net.Socket$SocketOutputStream::write (11 bytes)
+        3127 % !   4       org.postgresql.core.v3.QueryExecutorImpl::sendBind @ 642 (824 bytes)
+        3176       4       com.zaxxer.hikari.util.SuspendResumeLock$1::acquire (1 bytes)
+        """;
+    assertThat(JitCpu.countQueued(out)).isEqualTo(3);
+    assertThat(
+            JitCpu.countQueued(
+                "Current compiles: \n\nC1 compile queue:\nEmpty\n\nC2 compile queue:\nEmpty\n"))
+        .isZero();
+  }
+
+  @Test
+  void the_compile_queue_is_read_where_the_jvm_has_the_diagnostic_command() throws Exception {
     assumeTrue(
-        System.getProperty("java.vm.name", "").contains("HotSpot"),
-        "Compiler.queue is a HotSpot diagnostic command");
+        ManagementFactory.getPlatformMBeanServer()
+            .isRegistered(new ObjectName("com.sun.management:type=DiagnosticCommand")),
+        "this JVM has no DiagnosticCommand MBean");
     assertThat(JitCpu.queued()).isNotNegative();
   }
 
