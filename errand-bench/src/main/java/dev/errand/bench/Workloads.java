@@ -402,11 +402,12 @@ final class Workloads {
    * {@code --mixed-producers} threads enqueue one job per call as fast as they can for {@code
    * --mixed-seconds} while the workers run in the same JVM, after a warm-up of the same,
    * unmeasured: {@code --mixed-warmup-seconds}, then {@link #JIT_STEP} steps for as long as the JIT
-   * compiler threads used more than {@link #JIT_SETTLED} of a core in the last step, up to {@code
-   * --mixed-jit-settle-seconds} more. A cold first run measured about a third less; on a slow VM
-   * the compiler threads were still taking half of this JVM's CPU after ten seconds, which a server
-   * that has run for a while does not pay. Completed = enqueued minus what the database holds
-   * unfinished at the end.
+   * compiler threads used more than {@link #JIT_SETTLED} of a core in the last step or compilations
+   * are still queued ({@link JitCpu#queued()}; where the JVM cannot tell, the share alone decides),
+   * up to {@code --mixed-jit-settle-seconds} more. A cold first run measured about a third less; on
+   * a slow VM the compiler threads were still taking half of this JVM's CPU after ten seconds,
+   * which a server that has run for a while does not pay. Completed = enqueued minus what the
+   * database holds unfinished at the end.
    */
   private void mixed(StoreKind kind, JobSystem system, Map<Metric, Double> result)
       throws Exception {
