@@ -21,10 +21,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ErrandServerTest {
   @TempDir Path dir;
   private final List<String> alerts = new CopyOnWriteArrayList<>();
+  private final CountDownLatch slowReleased = new CountDownLatch(1);
   private HttpServer remote;
   private ErrandServer server;
   private PgTestDatabase database;
@@ -46,6 +50,16 @@ class ErrandServerTest {
     remote = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     remote.createContext("/ok", x -> reply(x, 200, "fine"));
     remote.createContext("/gone", x -> reply(x, 410, "this hook was removed"));
+    remote.createContext(
+        "/slow",
+        x -> {
+          try {
+            slowReleased.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          reply(x, 200, "late");
+        });
     remote.createContext(
         "/alerts",
         x -> {
@@ -66,6 +80,7 @@ class ErrandServerTest {
 
   @AfterEach
   void stop() {
+    slowReleased.countDown();
     if (server != null) {
       server.close();
     }
@@ -99,6 +114,7 @@ class ErrandServerTest {
     env.put("ERRAND_RETRY_BACKOFF", "50ms");
     env.put("ERRAND_ALERT_WEBHOOK_URL", url("/alerts"));
     env.put("ERRAND_ALERT_LOG", "false");
+    env.put("ERRAND_LEASE", "7s");
     server = ErrandServer.create(ServerConfig.load(env, null, Map.of())).start();
     assertThat(server.http().maxAttempts()).isEqualTo(2);
     assertThat(server.errand().store().getClass().getSimpleName())
@@ -142,6 +158,25 @@ class ErrandServerTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(enqueued.statusCode()).as(enqueued.body()).isBetween(200, 202);
+
+    // ERRAND_LEASE reaches the engine: a running job's lease ends at most 7 s after its last
+    // renewal (the default 15 s lease, renewed every 5 s, always ends 10 s or more ahead)
+    long slowId =
+        server
+            .errand()
+            .enqueueJson(
+                "http", "{\"method\":\"GET\",\"url\":\"" + url("/slow") + "\"}", Enqueue.now())
+            .id();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> server.errand().job(slowId).orElseThrow().state() == JobState.RUNNING);
+    Job running = server.errand().job(slowId).orElseThrow();
+    assertThat(running.leaseUntil())
+        .isAfter(running.startedAt())
+        .isBefore(Instant.now().plus(Duration.ofMillis(7_500)));
+    slowReleased.countDown();
+    assertThat(server.errand().handle(slowId).await(Duration.ofSeconds(30)).state())
+        .isEqualTo(JobState.SUCCEEDED);
 
     Job gone =
         server

@@ -449,9 +449,6 @@ public final class ServerConfig {
     return Collections.unmodifiableMap(queues);
   }
 
-  /** The longest claim or completion cooldown the engine takes. */
-  private static final Duration MAX_COOLDOWN = Duration.ofSeconds(1);
-
   private static Workers workers(SettingReader r) {
     return new Workers(
         r.duration(LEASE, Duration.ofSeconds(1)),
@@ -465,7 +462,7 @@ public final class ServerConfig {
 
   private static Duration cooldown(SettingReader r, ServerSetting s) {
     Duration d = r.duration(s, Duration.ZERO);
-    if (d.compareTo(MAX_COOLDOWN) > 0) {
+    if (d.compareTo(dev.errand.Errand.Builder.MAX_COOLDOWN) > 0) {
       r.problem(s, "too long; give at most 1s (e.g. 1ms), or 0s for none");
     }
     return d;
