@@ -54,11 +54,25 @@ final class QueueWorker {
   final int concurrency;
   private final Errand errand;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
+
+  /** The fetch loop sleeps on this one, and only it: a signal here always wakes the loop. */
+  private final Condition loopWake = lock.newCondition();
+
+  /** {@link #awaitIdle} waits on this one, for {@link #busy} to reach 0 or for shutdown. */
+  private final Condition idle = lock.newCondition();
+
   // guarded by lock:
   private final ArrayDeque<Execution> buffer = new ArrayDeque<>();
   private int busy;
   private boolean signalled;
+
+  /**
+   * True while the loop waits out a claim cooldown. It claims when the cooldown ends whatever it is
+   * told meanwhile, so wake-ups then are recorded ({@link #signalled}) without waking its thread:
+   * in the 4-producer mix every enqueue used to wake the loop only for it to sleep again.
+   */
+  private boolean cooling;
+
   private boolean maybeMore;
   private boolean running = true;
 
@@ -103,7 +117,7 @@ final class QueueWorker {
     try {
       signalled = true;
       maybeMore = true;
-      changed.signalAll();
+      signalLoop();
     } finally {
       lock.unlock();
     }
@@ -124,7 +138,7 @@ final class QueueWorker {
         isolated = null;
         isolatedRunning = false;
         signalled = true; // the isolated run is over: claim again
-        changed.signalAll();
+        signalLoop();
       }
       e = running ? buffer.poll() : null;
       if (e == null) {
@@ -132,9 +146,10 @@ final class QueueWorker {
       }
       if (maybeMore && buffer.size() <= prefetch() / 2) {
         signalled = true; // the last claim was full: fetch more
-        changed.signalAll();
-      } else if (busy == 0) {
-        changed.signalAll(); // for shutdown waiters only; the loop sleeps on
+        signalLoop();
+      }
+      if (busy == 0) {
+        idle.signalAll(); // for awaitIdle only
       }
     } finally {
       lock.unlock();
@@ -182,7 +197,8 @@ final class QueueWorker {
     lock.lock();
     try {
       running = false;
-      changed.signalAll();
+      loopWake.signal();
+      idle.signalAll();
     } finally {
       lock.unlock();
     }
@@ -212,7 +228,7 @@ final class QueueWorker {
         if (left <= 0) {
           return false;
         }
-        changed.awaitNanos(left);
+        idle.awaitNanos(left);
       }
       return true;
     } finally {
@@ -380,12 +396,24 @@ final class QueueWorker {
     startIsolatedIfAlone();
   }
 
+  /** Wakes the loop unless it is cooling down, after which it claims anyway. Holds the lock. */
+  private void signalLoop() {
+    if (!cooling) {
+      loopWake.signal();
+    }
+  }
+
   /** Waits, holding the lock, until {@code deadline} ({@link System#nanoTime}) or shutdown. */
   private void awaitCooldown(long deadline) throws InterruptedException {
     long left = deadline - System.nanoTime();
-    while (running && left > 0) {
-      changed.awaitNanos(left);
-      left = deadline - System.nanoTime();
+    cooling = true;
+    try {
+      while (running && left > 0) {
+        loopWake.awaitNanos(left);
+        left = deadline - System.nanoTime();
+      }
+    } finally {
+      cooling = false;
     }
   }
 
@@ -394,7 +422,7 @@ final class QueueWorker {
     try {
       long left = nanos;
       while (!signalled && running && left > 0) {
-        left = changed.awaitNanos(left);
+        left = loopWake.awaitNanos(left);
       }
       signalled = false;
     } finally {
