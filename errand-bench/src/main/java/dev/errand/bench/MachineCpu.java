@@ -38,4 +38,23 @@ final class MachineCpu {
       return OptionalLong.empty();
     }
   }
+
+  /**
+   * Context switches on every core since boot (the {@code ctxt} line), or empty where there is no
+   * {@code /proc/stat}. Each one is a thread put to sleep or woken; on a VM a wake-up on the other
+   * vCPU costs an interrupt through the hypervisor, so hand-offs show up here before they show up
+   * in the CPU time.
+   */
+  static OptionalLong contextSwitches() {
+    try {
+      for (String line : Files.readAllLines(STAT)) {
+        if (line.startsWith("ctxt ")) {
+          return OptionalLong.of(Long.parseLong(line.substring(5).trim()));
+        }
+      }
+      return OptionalLong.empty();
+    } catch (Exception e) {
+      return OptionalLong.empty();
+    }
+  }
 }

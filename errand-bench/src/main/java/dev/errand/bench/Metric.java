@@ -37,6 +37,11 @@ enum Metric {
       "machine CPU per 1,000 completed jobs (all processes, all cores; Linux)",
       "ms",
       Direction.INFO),
+  MIXED_SWITCHES(
+      "mixed",
+      "context switches per completed job (all processes, all cores; Linux)",
+      "switches",
+      Direction.INFO),
   MIXED_JIT(
       "mixed",
       "JIT compiler CPU in the benchmark JVM while measured (Linux)",

@@ -104,7 +104,7 @@ final class Report {
           ? String.format(Locale.ROOT, "%.2f", v)
           : String.format(Locale.ROOT, "%,.0f", v);
     }
-    if (m.unit.equals("s") || m.unit.equals("%")) {
+    if (m.unit.equals("s") || m.unit.equals("%") || m.unit.equals("switches")) {
       return String.format(Locale.ROOT, "%.1f", v);
     }
     return String.format(Locale.ROOT, "%,.0f", v);

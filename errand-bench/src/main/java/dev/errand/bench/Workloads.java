@@ -453,8 +453,10 @@ final class Workloads {
       double warmSeconds = seconds(System.nanoTime() - warmStart);
       jit.sinceLast();
       OptionalLong cpu0 = MachineCpu.busyMillis();
+      OptionalLong switches0 = MachineCpu.contextSwitches();
       Produced p = produce(s, probe, o.mixedDuration(), seq, probe.count());
       OptionalLong cpu1 = MachineCpu.busyMillis();
+      OptionalLong switches1 = MachineCpu.contextSwitches();
       long unfinished = s.unfinished();
       long done = p.enqueued - unfinished;
       result.put(Metric.MIXED_COMPLETED, done / p.seconds);
@@ -464,6 +466,10 @@ final class Workloads {
       double jitMillis = jit.sinceLast();
       if (cpu0.isPresent() && cpu1.isPresent() && done > 0) {
         result.put(Metric.MIXED_CPU, (cpu1.getAsLong() - cpu0.getAsLong()) * 1000.0 / done);
+      }
+      if (switches0.isPresent() && switches1.isPresent() && done > 0) {
+        result.put(
+            Metric.MIXED_SWITCHES, (switches1.getAsLong() - switches0.getAsLong()) / (double) done);
       }
       if (jit.available()) {
         result.put(Metric.MIXED_JIT, jitMillis);

@@ -114,6 +114,10 @@ class BenchSmokeTest {
       assertThat(report.values(kind, Metric.MIXED_JIT, "errand"))
           .singleElement()
           .satisfies(v -> assertThat(v).isNotNegative());
+      // every job is handed from the fetch loop to a handler thread at least
+      assertThat(report.values(kind, Metric.MIXED_SWITCHES, "errand"))
+          .singleElement()
+          .satisfies(v -> assertThat(v).isPositive());
     }
     assertThat(printed)
         .contains(
