@@ -90,7 +90,11 @@ import org.slf4j.LoggerFactory;
  *       connection. An engine with cluster events on (the default) therefore holds two of the
  *       pool's connections while it runs; size pools for that.
  *   <li><b>Finished jobs do not slow the fetch:</b> the fetch reads a partial index of waiting jobs
- *       only; see {@code V1__jobs.sql} for every index and why.
+ *       only; see {@code V1__jobs.sql} for every index and why. Jobs claimed since the last vacuum
+ *       do: each leaves a dead entry at the head of that index, which later claims step over until
+ *       a vacuum removes it. {@code V4__vacuum_settings.sql} therefore has autovacuum visit {@code
+ *       errand_jobs} after every 10,000 dead rows and always clean its indexes; where autovacuum is
+ *       off, run {@code VACUUM errand_jobs} yourself (docs/postgresql.md).
  *   <li><b>Durability.</b> Enqueues, {@link #completeInTransaction} (it carries the handler's own
  *       effects) and management writes commit synchronously. Claims, heartbeats, rescues and
  *       attempt outcomes commit with {@code synchronous_commit = off}, set for their own
