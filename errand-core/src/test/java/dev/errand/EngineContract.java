@@ -459,9 +459,12 @@ public abstract class EngineContract {
     try {
       JobCounts counts = again.counts();
       assertThat(counts.count(JobState.RUNNING)).isZero();
-      assertThat(counts.count(JobState.SUCCEEDED) + counts.count(JobState.QUEUED)).isEqualTo(5000);
-      assertThat(counts.count(JobState.SUCCEEDED)).isEqualTo(runs.get());
-      JobPage queued = again.list(JobQuery.all().states(JobState.QUEUED).limit(1000));
+      // by type: the maintenance schedules' first jobs fall due on the next minute, which a run
+      // that crosses it would count too
+      assertThat(counts.count("drain", JobState.SUCCEEDED) + counts.count("drain", JobState.QUEUED))
+          .isEqualTo(5000);
+      assertThat(counts.count("drain", JobState.SUCCEEDED)).isEqualTo(runs.get());
+      JobPage queued = again.list(JobQuery.all().type("drain").states(JobState.QUEUED).limit(1000));
       assertThat(queued.jobs()).allSatisfy(j -> assertThat(j.attempt()).isZero());
     } finally {
       again.close();
