@@ -198,7 +198,7 @@ public final class Errand implements AutoCloseable {
       store.heartbeatNode(node);
       handlers = Threads.perTask("errand-worker");
       completer.start();
-      subscription = store.subscribe(this::wake);
+      subscription = store.subscribe(store.notifiesOnOwnThread() ? this::wakeAndClaim : this::wake);
       if (settings.clusterEvents() && store.supportsClusterEvents()) {
         cluster =
             new ClusterEvents(store, mapper, settings.nodeId(), meters, events::publishRemote);
@@ -587,6 +587,17 @@ public final class Errand implements AutoCloseable {
     QueueWorker w = workers.get(queue);
     if (w != null) {
       w.wake();
+    }
+  }
+
+  /**
+   * A store's notification that another process enqueued for {@code queue}: the notifying thread
+   * claims itself when the queue's loop is idle (see {@link QueueWorker#wakeAndClaim}).
+   */
+  private void wakeAndClaim(String queue) {
+    QueueWorker w = workers.get(queue);
+    if (w != null) {
+      w.wakeAndClaim();
     }
   }
 

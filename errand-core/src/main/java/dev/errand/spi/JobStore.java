@@ -187,6 +187,18 @@ public interface JobStore extends AutoCloseable {
   }
 
   /**
+   * Whether {@link #subscribe}'s listener runs on a thread of the store's own, which the engine may
+   * use to claim (call this store) before the listener returns. Then a notification that finds a
+   * queue idle is claimed on that thread, one thread hand-off sooner. False by default: a store
+   * that calls its listener on a caller's thread (SQLite: the thread that commits) must not have
+   * the engine claim there. A store that answers true must still deliver later notifications after
+   * a slow or failed claim.
+   */
+  default boolean notifiesOnOwnThread() {
+    return false;
+  }
+
+  /**
    * Counts the jobs that finished (SUCCEEDED or FAILED) per step (see {@link FinishedSeries} for
    * the steps' bounds), over every such job the store holds. SQL stores count in one grouped query
    * over the window's rows; this default pages through {@link #list} once and suits small in-memory

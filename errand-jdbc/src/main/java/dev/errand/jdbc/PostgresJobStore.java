@@ -1463,6 +1463,15 @@ public final class PostgresJobStore implements JobStore {
   // ------------------------------------------------------------------ notifications
 
   /**
+   * True: the listener runs on the store's {@code errand-pg-listen} thread, which the engine may
+   * use to claim. Notifications that arrive meanwhile wait in the connection's buffer.
+   */
+  @Override
+  public boolean notifiesOnOwnThread() {
+    return true;
+  }
+
+  /**
    * Listens for {@code NOTIFY errand_jobs} on a dedicated connection taken from the DataSource
    * (held until the subscription is closed) and calls {@code listener} with each queue name on the
    * daemon thread {@value PostgresListener#THREAD_NAME}. Reconnects by itself with backoff;

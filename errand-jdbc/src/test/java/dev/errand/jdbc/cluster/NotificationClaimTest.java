@@ -1,0 +1,363 @@
+package dev.errand.jdbc.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.Errand;
+import dev.errand.JobState;
+import dev.errand.JobType;
+import dev.errand.jdbc.PgTestDatabase;
+import dev.errand.jdbc.PostgresJobStore;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node told by LISTEN/NOTIFY that another process enqueued claims on the notification thread
+ * while its fetch loop sleeps (one thread hand-off less per job at low load), and that claim races
+ * the loop's own claims, other nodes' claims and shutdown without running a job twice or losing
+ * one.
+ */
+class NotificationClaimTest {
+  /** A job's payload: its number. */
+  record Item(int n) {}
+
+  private PgTestDatabase db;
+  private final List<Errand> engines = new ArrayList<>();
+
+  @BeforeEach
+  void createDatabase() {
+    db = PgTestDatabase.create();
+  }
+
+  @AfterEach
+  void stop() {
+    engines.forEach(Errand::close);
+    db.close();
+  }
+
+  @Test
+  void a_notification_claims_on_the_listen_thread_while_the_fetch_loop_sleeps() {
+    OneWorker w = oneWorker();
+    ThreadRecordingDataSource workerPool = w.pool();
+    Map<Long, AtomicInteger> runs = w.runs();
+    Errand producer = w.producer();
+    JobType<Item> item = w.item();
+    int probes = awaitListening(producer, item);
+    int before = workerPool.connectionsTakenBy("errand-pg-listen");
+
+    int jobs = 20;
+    for (int n = 0; n < jobs; n++) {
+      long id = producer.enqueue(item, new Item(n)).id();
+      await("job " + id + " to run")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> runs.containsKey(id));
+      sleep(30); // the worker's loop goes back to sleep: the next job is a low-load one again
+    }
+
+    // the listen thread keeps its dedicated connection; every other connection it takes is for a
+    // claim
+    int onListenThread = workerPool.connectionsTakenBy("errand-pg-listen") - before;
+    assertThat(onListenThread)
+        .as("claims on the listen thread for %d jobs enqueued 30 ms apart by another node", jobs)
+        .isGreaterThanOrEqualTo(jobs * 3 / 4);
+    assertThat(runs.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+    assertThat(TestSql.states(db.dataSource()))
+        .containsExactly(Map.entry("SUCCEEDED", (long) jobs + probes));
+  }
+
+  @Test
+  void claims_on_notification_threads_race_loops_and_other_nodes_and_run_every_job_once()
+      throws Exception {
+    int nodes = 3;
+    int producers = 4;
+    int perProducer = 400;
+    Map<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
+    List<ThreadRecordingDataSource> pools = new ArrayList<>();
+    List<Errand> workers = new ArrayList<>();
+    for (int i = 1; i <= nodes; i++) {
+      ThreadRecordingDataSource pool = new ThreadRecordingDataSource(db.newDataSource("node-" + i));
+      pools.add(pool);
+      workers.add(node("node-" + i, pool, runs));
+    }
+    workers.forEach(Errand::start);
+    Errand producer = producer();
+    JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> {}));
+    int probes = awaitListening(producer, item);
+
+    // one job per call from several threads, with pauses that let the loops fall asleep, so that
+    // notification-thread claims, loop claims after a cooldown and other nodes' claims interleave
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int p = 0; p < producers; p++) {
+      int base = p * perProducer;
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  for (int n = 0; n < perProducer; n++) {
+                    producer.enqueue(item, new Item(base + n));
+                    if (n % 7 == 0) {
+                      sleep(3);
+                    }
+                  }
+                } catch (Throwable e) {
+                  failure.compareAndSet(null, e);
+                }
+              },
+              "producer-" + p);
+      threads.add(t);
+      t.start();
+    }
+    // one node stops gracefully while jobs keep coming: what it holds goes back, unspent
+    sleep(300);
+    workers.get(0).close();
+    for (Thread t : threads) {
+      t.join(TimeUnit.SECONDS.toMillis(60));
+    }
+    assertThat(failure.get()).isNull();
+
+    int total = producers * perProducer + probes;
+    await("all " + total + " jobs SUCCEEDED")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                TestSql.count(
+                        db.dataSource(),
+                        "SELECT count(*) FROM errand_jobs WHERE state = 'SUCCEEDED'")
+                    == total);
+    assertThat(TestSql.states(db.dataSource()))
+        .containsExactly(Map.entry("SUCCEEDED", (long) total));
+    assertThat(runs).hasSize(total);
+    assertThat(runs.values())
+        .allSatisfy(c -> assertThat(c.get()).as("runs of one job").isEqualTo(1));
+    assertThat(
+            TestSql.count(
+                db.dataSource(),
+                "SELECT count(*) FROM errand_jobs WHERE attempt <> 1 OR rescues <> 0"))
+        .as("jobs that needed more than one attempt")
+        .isZero();
+    int listenClaims = 0;
+    for (ThreadRecordingDataSource pool : pools) {
+      listenClaims += pool.connectionsTakenBy("errand-pg-listen") - 1;
+    }
+    assertThat(listenClaims).as("claims made on notification threads").isPositive();
+  }
+
+  @Test
+  void shutdown_waits_for_a_claim_on_the_listen_thread_and_leaves_its_job_ready_or_done()
+      throws Exception {
+    OneWorker w = oneWorker();
+    ThreadRecordingDataSource workerPool = w.pool();
+    Map<Long, AtomicInteger> runs = w.runs();
+    Errand producer = w.producer();
+    JobType<Item> item = w.item();
+    awaitListening(producer, item);
+
+    CountDownLatch release = new CountDownLatch(1);
+    workerPool.holdListenThread(release);
+    long id = producer.enqueue(item, new Item(1)).id();
+    await("the listen thread to start its claim")
+        .atMost(Duration.ofSeconds(30))
+        .until(workerPool::listenThreadHeld);
+
+    Thread closer = new Thread(w.worker()::close, "closer");
+    closer.start();
+    sleep(200); // let close reach the queue's stop while the claim is held
+    release.countDown();
+    closer.join(TimeUnit.SECONDS.toMillis(60));
+    assertThat(closer.isAlive()).as("close returned").isFalse();
+
+    // the held claim went through before the queue stopped: its job either ran, or was handed
+    // back without spending an attempt; it is never left RUNNING on a stopped node
+    JobState state = producer.job(id).orElseThrow().state();
+    assertThat(state).isIn(JobState.SUCCEEDED, JobState.QUEUED);
+    if (state == JobState.QUEUED) {
+      assertThat(producer.job(id).orElseThrow().attempt()).isZero();
+    }
+    assertThat(runs.getOrDefault(id, new AtomicInteger()).get()).isLessThanOrEqualTo(1);
+  }
+
+  /** A started worker node on a recording pool, and a producer node with the job type. */
+  private record OneWorker(
+      ThreadRecordingDataSource pool,
+      Map<Long, AtomicInteger> runs,
+      Errand worker,
+      Errand producer,
+      JobType<Item> item) {}
+
+  private OneWorker oneWorker() {
+    ThreadRecordingDataSource pool = new ThreadRecordingDataSource(db.newDataSource("worker"));
+    Map<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
+    Errand worker = node("worker", pool, runs);
+    worker.start();
+    Errand producer = producer();
+    JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> {}));
+    return new OneWorker(pool, runs, worker, producer, item);
+  }
+
+  private Errand node(String name, DataSource pool, Map<Long, AtomicInteger> runs) {
+    Errand e =
+        track(
+            Errand.builder()
+                .scheduler(false)
+                .store(PostgresJobStore.create(pool))
+                .nodeId(name)
+                .queue("default", 4)
+                .build());
+    e.register(
+        JobType.of(
+            "item",
+            Item.class,
+            (ctx, it) ->
+                runs.computeIfAbsent(ctx.jobId(), k -> new AtomicInteger()).incrementAndGet()));
+    return e;
+  }
+
+  private Errand producer() {
+    return track(
+        Errand.builder()
+            .scheduler(false)
+            .store(PostgresJobStore.create(db.newDataSource("producer")))
+            .nodeId("producer")
+            .build());
+  }
+
+  /** Waits until the producer's store knows that another engine listens, so that it notifies. */
+  private int awaitListening(Errand producer, JobType<Item> item) {
+    AtomicInteger probes = new AtomicInteger();
+    await("a first job to be picked up through a notification")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              long id = producer.enqueue(item, new Item(-probes.incrementAndGet())).id();
+              sleep(200);
+              return producer.job(id).orElseThrow().state() != JobState.QUEUED;
+            });
+    await("the probes to finish")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                TestSql.count(
+                        db.dataSource(),
+                        "SELECT count(*) FROM errand_jobs WHERE state <> 'SUCCEEDED'")
+                    == 0);
+    return probes.get();
+  }
+
+  private Errand track(Errand e) {
+    engines.add(e);
+    return e;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A real connection pool that records which thread took each connection, and can hold the listen
+   * thread's next connection until a latch opens.
+   */
+  static final class ThreadRecordingDataSource implements DataSource {
+    private final DataSource delegate;
+    private final Map<String, AtomicInteger> taken = new ConcurrentHashMap<>();
+    private volatile CountDownLatch hold;
+    private volatile boolean held;
+
+    ThreadRecordingDataSource(DataSource delegate) {
+      this.delegate = delegate;
+    }
+
+    int connectionsTakenBy(String threadName) {
+      AtomicInteger n = taken.get(threadName);
+      return n == null ? 0 : n.get();
+    }
+
+    void holdListenThread(CountDownLatch until) {
+      hold = until;
+    }
+
+    boolean listenThreadHeld() {
+      return held;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+      String name = Thread.currentThread().getName();
+      taken.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+      CountDownLatch h = hold;
+      if (h != null && name.equals("errand-pg-listen")) {
+        hold = null;
+        held = true;
+        try {
+          h.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new SQLException("interrupted while held by the test", e);
+        }
+      }
+      return delegate.getConnection();
+    }
+
+    @Override
+    public Connection getConnection(String user, String password) throws SQLException {
+      throw new SQLFeatureNotSupportedException("the store takes connections without a user");
+    }
+
+    @Override
+    public PrintWriter getLogWriter() throws SQLException {
+      return delegate.getLogWriter();
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) throws SQLException {
+      delegate.setLogWriter(out);
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) throws SQLException {
+      delegate.setLoginTimeout(seconds);
+    }
+
+    @Override
+    public int getLoginTimeout() throws SQLException {
+      return delegate.getLoginTimeout();
+    }
+
+    @Override
+    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+      return delegate.getParentLogger();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+      return iface.isInstance(this) ? iface.cast(this) : delegate.unwrap(iface);
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) throws SQLException {
+      return iface.isInstance(this) || delegate.isWrapperFor(iface);
+    }
+  }
+}
