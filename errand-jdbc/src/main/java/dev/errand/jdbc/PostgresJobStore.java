@@ -864,8 +864,7 @@ public final class PostgresJobStore implements JobStore {
     if (limit == 0) {
       return List.of();
     }
-    return run(
-        "claim",
+    Sql.Work<List<ClaimedJob>> work =
         c -> {
           List<ClaimedJob> out = new ArrayList<>();
           try (PreparedStatement ps = c.prepareStatement(CLAIM_SQL)) {
@@ -885,7 +884,17 @@ public final class PostgresJobStore implements JobStore {
           }
           out.sort(Comparator.comparing(ClaimedJob::job, CLAIM_ORDER));
           return out;
-        });
+        };
+    // on a notification, the LISTEN connection: its backend is awake, and the pool is not touched
+    Connection listening = PostgresListener.deliveringConnection(dataSource);
+    if (listening == null) {
+      return run("claim", work);
+    }
+    try {
+      return work.run(listening);
+    } catch (SQLException e) {
+      throw new StoreException("claim", e);
+    }
   }
 
   @Override
@@ -1464,7 +1473,9 @@ public final class PostgresJobStore implements JobStore {
 
   /**
    * True: the listener runs on the store's {@code errand-pg-listen} thread, which the engine may
-   * use to claim. Notifications that arrive meanwhile wait in the connection's buffer.
+   * use to claim. A {@link #claim} made there runs on the LISTEN connection itself (in auto-commit,
+   * on the backend that has just sent the notification) rather than one from the pool;
+   * notifications that arrive meanwhile wait in the connection's buffer.
    */
   @Override
   public boolean notifiesOnOwnThread() {

@@ -32,6 +32,12 @@ final class PostgresListener implements AutoCloseable {
   static final Duration PING_INTERVAL = Duration.ofSeconds(15);
   private static final Logger log = LoggerFactory.getLogger(PostgresListener.class);
 
+  /** The listening connection of the listener whose thread is delivering, while it delivers. */
+  private static final ThreadLocal<Delivering> DELIVERING = new ThreadLocal<>();
+
+  /** A listener's connection, with the pool it came from. */
+  private record Delivering(DataSource from, Connection connection) {}
+
   private final DataSource dataSource;
   private final String channel;
   private final String advertise;
@@ -81,6 +87,18 @@ final class PostgresListener implements AutoCloseable {
 
   boolean isListening() {
     return listening;
+  }
+
+  /**
+   * The listening connection of a listener on {@code from} whose thread is calling this while it
+   * delivers a notification, else null. A store call made from the delivery (the engine's claim on
+   * a notification) can run on it: the backend that just sent the notification is awake, and the
+   * pool is not touched. The connection is in auto-commit; notifications that arrive meanwhile are
+   * buffered for the next read. The caller must not close it or leave a transaction open.
+   */
+  static Connection deliveringConnection(DataSource from) {
+    Delivering d = DELIVERING.get();
+    return d != null && d.from() == from ? d.connection() : null;
   }
 
   String channel() {
@@ -169,12 +187,18 @@ final class PostgresListener implements AutoCloseable {
   private void receive(Connection c) throws SQLException {
     PGConnection pg = c.unwrap(PGConnection.class);
     long lastTraffic = System.nanoTime();
+    Delivering self = new Delivering(dataSource, c);
     while (!closed) {
       PGNotification[] notifications = pg.getNotifications((int) POLL.toMillis());
       if (notifications != null && notifications.length > 0) {
         lastTraffic = System.nanoTime();
-        for (PGNotification n : notifications) {
-          deliver(n.getParameter());
+        DELIVERING.set(self);
+        try {
+          for (PGNotification n : notifications) {
+            deliver(n.getParameter());
+          }
+        } finally {
+          DELIVERING.remove();
         }
       } else if (System.nanoTime() - lastTraffic > PING_INTERVAL.toNanos()) {
         try (Statement st = c.createStatement()) {

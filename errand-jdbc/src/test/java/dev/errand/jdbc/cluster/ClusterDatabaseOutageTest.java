@@ -305,12 +305,17 @@ class ClusterDatabaseOutageTest {
     return TestSql.count(check, "SELECT count(*) FROM errand_jobs WHERE state = 'SUCCEEDED'");
   }
 
-  /** Sessions of the two worker nodes whose last statement was their LISTEN. */
+  /**
+   * Sessions of the two worker nodes that hold the listeners' advisory lock and have gone on to
+   * LISTEN (their last statement is LISTEN, or a claim run on that connection since).
+   */
   private long listening() {
     return TestSql.count(
         check,
-        "SELECT count(*) FROM pg_stat_activity"
-            + " WHERE application_name IN ('long', 'short') AND query ILIKE 'LISTEN%'");
+        "SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid"
+            + " WHERE a.application_name IN ('long', 'short') AND l.locktype = 'advisory'"
+            + " AND l.granted AND l.classid = x'45524e44'::int AND l.objid = 1"
+            + " AND a.query NOT ILIKE '%pg_advisory_lock_shared%'");
   }
 
   private static double storeErrors(Errand e, String operation) {

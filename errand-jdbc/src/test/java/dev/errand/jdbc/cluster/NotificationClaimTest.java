@@ -9,6 +9,8 @@ import dev.errand.JobType;
 import dev.errand.jdbc.PgTestDatabase;
 import dev.errand.jdbc.PostgresJobStore;
 import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
@@ -37,6 +39,12 @@ class NotificationClaimTest {
   /** A job's payload: its number. */
   record Item(int n) {}
 
+  /** The thread of a PostgreSQL store's LISTEN connection. */
+  static final String LISTEN_THREAD = "errand-pg-listen";
+
+  /** Text of the store's claim statement, and of no other. */
+  static final String CLAIM_MARK = "ready AS MATERIALIZED";
+
   private PgTestDatabase db;
   private final List<Errand> engines = new ArrayList<>();
 
@@ -52,14 +60,14 @@ class NotificationClaimTest {
   }
 
   @Test
-  void a_notification_claims_on_the_listen_thread_while_the_fetch_loop_sleeps() {
+  void a_notification_claims_on_the_listen_connection_while_the_fetch_loop_sleeps() {
     OneWorker w = oneWorker();
-    ThreadRecordingDataSource workerPool = w.pool();
+    ClaimRecordingDataSource workerPool = w.pool();
     Map<Long, AtomicInteger> runs = w.runs();
     Errand producer = w.producer();
     JobType<Item> item = w.item();
     int probes = awaitListening(producer, item);
-    int before = workerPool.connectionsTakenBy("errand-pg-listen");
+    int taken = workerPool.connectionsTakenBy(LISTEN_THREAD);
 
     int jobs = 20;
     for (int n = 0; n < jobs; n++) {
@@ -70,12 +78,13 @@ class NotificationClaimTest {
       sleep(30); // the worker's loop goes back to sleep: the next job is a low-load one again
     }
 
-    // the listen thread keeps its dedicated connection; every other connection it takes is for a
-    // claim
-    int onListenThread = workerPool.connectionsTakenBy("errand-pg-listen") - before;
+    int onListenThread = workerPool.claimsBy(LISTEN_THREAD);
     assertThat(onListenThread)
         .as("claims on the listen thread for %d jobs enqueued 30 ms apart by another node", jobs)
         .isGreaterThanOrEqualTo(jobs * 3 / 4);
+    assertThat(workerPool.connectionsTakenBy(LISTEN_THREAD))
+        .as("connections the listen thread took from the pool: none more, it claims on its own")
+        .isEqualTo(taken);
     assertThat(runs.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
     assertThat(TestSql.states(db.dataSource()))
         .containsExactly(Map.entry("SUCCEEDED", (long) jobs + probes));
@@ -88,10 +97,10 @@ class NotificationClaimTest {
     int producers = 4;
     int perProducer = 400;
     Map<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
-    List<ThreadRecordingDataSource> pools = new ArrayList<>();
+    List<ClaimRecordingDataSource> pools = new ArrayList<>();
     List<Errand> workers = new ArrayList<>();
     for (int i = 1; i <= nodes; i++) {
-      ThreadRecordingDataSource pool = new ThreadRecordingDataSource(db.newDataSource("node-" + i));
+      ClaimRecordingDataSource pool = new ClaimRecordingDataSource(db.newDataSource("node-" + i));
       pools.add(pool);
       workers.add(node("node-" + i, pool, runs));
     }
@@ -154,8 +163,8 @@ class NotificationClaimTest {
         .as("jobs that needed more than one attempt")
         .isZero();
     int listenClaims = 0;
-    for (ThreadRecordingDataSource pool : pools) {
-      listenClaims += pool.connectionsTakenBy("errand-pg-listen") - 1;
+    for (ClaimRecordingDataSource pool : pools) {
+      listenClaims += pool.claimsBy(LISTEN_THREAD);
     }
     assertThat(listenClaims).as("claims made on notification threads").isPositive();
   }
@@ -164,7 +173,7 @@ class NotificationClaimTest {
   void shutdown_waits_for_a_claim_on_the_listen_thread_and_leaves_its_job_ready_or_done()
       throws Exception {
     OneWorker w = oneWorker();
-    ThreadRecordingDataSource workerPool = w.pool();
+    ClaimRecordingDataSource workerPool = w.pool();
     Map<Long, AtomicInteger> runs = w.runs();
     Errand producer = w.producer();
     JobType<Item> item = w.item();
@@ -196,14 +205,14 @@ class NotificationClaimTest {
 
   /** A started worker node on a recording pool, and a producer node with the job type. */
   private record OneWorker(
-      ThreadRecordingDataSource pool,
+      ClaimRecordingDataSource pool,
       Map<Long, AtomicInteger> runs,
       Errand worker,
       Errand producer,
       JobType<Item> item) {}
 
   private OneWorker oneWorker() {
-    ThreadRecordingDataSource pool = new ThreadRecordingDataSource(db.newDataSource("worker"));
+    ClaimRecordingDataSource pool = new ClaimRecordingDataSource(db.newDataSource("worker"));
     Map<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
     Errand worker = node("worker", pool, runs);
     worker.start();
@@ -276,21 +285,23 @@ class NotificationClaimTest {
   }
 
   /**
-   * A real connection pool that records which thread took each connection, and can hold the listen
-   * thread's next connection until a latch opens.
+   * A real connection pool whose connections record on which thread each claim statement was
+   * prepared, and can hold the listen thread's next claim until a latch opens.
    */
-  static final class ThreadRecordingDataSource implements DataSource {
+  static final class ClaimRecordingDataSource implements DataSource {
     private final DataSource delegate;
+    private final Map<String, AtomicInteger> claims = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> taken = new ConcurrentHashMap<>();
     private volatile CountDownLatch hold;
     private volatile boolean held;
 
-    ThreadRecordingDataSource(DataSource delegate) {
+    ClaimRecordingDataSource(DataSource delegate) {
       this.delegate = delegate;
     }
 
-    int connectionsTakenBy(String threadName) {
-      AtomicInteger n = taken.get(threadName);
+    /** Claim statements prepared on the thread {@code threadName}. */
+    int claimsBy(String threadName) {
+      AtomicInteger n = claims.get(threadName);
       return n == null ? 0 : n.get();
     }
 
@@ -302,12 +313,41 @@ class NotificationClaimTest {
       return held;
     }
 
+    /** Connections taken from the pool on the thread {@code threadName}. */
+    int connectionsTakenBy(String threadName) {
+      AtomicInteger n = taken.get(threadName);
+      return n == null ? 0 : n.get();
+    }
+
     @Override
     public Connection getConnection() throws SQLException {
+      taken
+          .computeIfAbsent(Thread.currentThread().getName(), k -> new AtomicInteger())
+          .incrementAndGet();
+      Connection real = delegate.getConnection();
+      return (Connection)
+          Proxy.newProxyInstance(
+              Connection.class.getClassLoader(),
+              new Class<?>[] {Connection.class},
+              (proxy, method, args) -> {
+                if (method.getName().equals("prepareStatement")
+                    && args[0] instanceof String sql
+                    && sql.contains(CLAIM_MARK)) {
+                  claimPrepared();
+                }
+                try {
+                  return method.invoke(real, args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                }
+              });
+    }
+
+    private void claimPrepared() throws SQLException {
       String name = Thread.currentThread().getName();
-      taken.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+      claims.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
       CountDownLatch h = hold;
-      if (h != null && name.equals("errand-pg-listen")) {
+      if (h != null && name.equals(LISTEN_THREAD)) {
         hold = null;
         held = true;
         try {
@@ -317,7 +357,6 @@ class NotificationClaimTest {
           throw new SQLException("interrupted while held by the test", e);
         }
       }
-      return delegate.getConnection();
     }
 
     @Override
