@@ -3,6 +3,7 @@ package dev.errand.jdbc.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.errand.Enqueue;
 import dev.errand.Errand;
 import dev.errand.JobState;
 import dev.errand.JobType;
@@ -201,6 +202,50 @@ class NotificationClaimTest {
       assertThat(producer.job(id).orElseThrow().attempt()).isZero();
     }
     assertThat(runs.getOrDefault(id, new AtomicInteger()).get()).isLessThanOrEqualTo(1);
+  }
+
+  @Test
+  void a_notification_that_arrives_during_a_claim_on_the_listen_connection_is_still_delivered()
+      throws Exception {
+    ClaimRecordingDataSource pool = new ClaimRecordingDataSource(db.newDataSource("worker"));
+    Map<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
+    // no polling to speak of: only notifications start these jobs
+    Errand worker =
+        track(
+            Errand.builder()
+                .scheduler(false)
+                .store(PostgresJobStore.create(pool))
+                .nodeId("worker")
+                .queue("default", 4)
+                .queue("other", 4)
+                .pollInterval(Duration.ofHours(1))
+                .build());
+    worker.register(
+        JobType.of(
+            "item",
+            Item.class,
+            (ctx, it) ->
+                runs.computeIfAbsent(ctx.jobId(), k -> new AtomicInteger()).incrementAndGet()));
+    worker.start();
+    Errand producer = producer();
+    JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> {}));
+    awaitListening(producer, item);
+
+    CountDownLatch release = new CountDownLatch(1);
+    pool.holdListenThread(release);
+    long first = producer.enqueue(item, new Item(1)).id();
+    await("the listen thread to start its claim")
+        .atMost(Duration.ofSeconds(30))
+        .until(pool::listenThreadHeld);
+    // its NOTIFY reaches the LISTEN connection while that connection waits to run the claim
+    long second = producer.enqueue(item, new Item(2), Enqueue.now().queue("other")).id();
+    sleep(200);
+    release.countDown();
+
+    await("both jobs to run, the second woken by the notification that arrived meanwhile")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> runs.containsKey(first) && runs.containsKey(second));
+    assertThat(pool.claimsBy(LISTEN_THREAD)).isGreaterThanOrEqualTo(2);
   }
 
   /** A started worker node on a recording pool, and a producer node with the job type. */
