@@ -181,11 +181,7 @@ class NotificationClaimTest {
     awaitListening(producer, item);
 
     CountDownLatch release = new CountDownLatch(1);
-    workerPool.holdListenThread(release);
-    long id = producer.enqueue(item, new Item(1)).id();
-    await("the listen thread to start its claim")
-        .atMost(Duration.ofSeconds(30))
-        .until(workerPool::listenThreadHeld);
+    long id = enqueueWithListenClaimHeld(workerPool, release, producer, item);
 
     Thread closer = new Thread(w.worker()::close, "closer");
     closer.start();
@@ -232,11 +228,7 @@ class NotificationClaimTest {
     awaitListening(producer, item);
 
     CountDownLatch release = new CountDownLatch(1);
-    pool.holdListenThread(release);
-    long first = producer.enqueue(item, new Item(1)).id();
-    await("the listen thread to start its claim")
-        .atMost(Duration.ofSeconds(30))
-        .until(pool::listenThreadHeld);
+    long first = enqueueWithListenClaimHeld(pool, release, producer, item);
     // its NOTIFY reaches the LISTEN connection while that connection waits to run the claim
     long second = producer.enqueue(item, new Item(2), Enqueue.now().queue("other")).id();
     sleep(200);
@@ -246,6 +238,20 @@ class NotificationClaimTest {
         .atMost(Duration.ofSeconds(30))
         .until(() -> runs.containsKey(first) && runs.containsKey(second));
     assertThat(pool.claimsBy(LISTEN_THREAD)).isGreaterThanOrEqualTo(2);
+  }
+
+  /**
+   * Enqueues one job and waits until the worker's listen thread, woken by its notification, is held
+   * (until {@code release} opens) before it prepares the claim.
+   */
+  private static long enqueueWithListenClaimHeld(
+      ClaimRecordingDataSource pool, CountDownLatch release, Errand producer, JobType<Item> item) {
+    pool.holdListenThread(release);
+    long id = producer.enqueue(item, new Item(1)).id();
+    await("the listen thread to start its claim")
+        .atMost(Duration.ofSeconds(30))
+        .until(pool::listenThreadHeld);
+    return id;
   }
 
   /** A started worker node on a recording pool, and a producer node with the job type. */
