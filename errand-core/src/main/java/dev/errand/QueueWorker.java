@@ -28,7 +28,10 @@ import org.slf4j.LoggerFactory;
  * handler that drained the buffer while the last claim was full; else until the poll interval.
  * After a claim that returned fewer jobs than it asked for, the next claim starts no sooner than
  * the claim cooldown after it ({@link Errand.Builder#claimCooldown}), so that the jobs woken
- * meanwhile share one claim; after a full claim the loop claims again at once.
+ * meanwhile share one claim; after a full claim the loop claims again at once. A store notification
+ * that finds the loop asleep, with a free slot and past the cooldown, is claimed on the store's
+ * notification thread instead ({@link #wakeAndClaim}); one claim runs at a time, whichever thread
+ * runs it.
  *
  * <p>A slot is freed when its handler returns, before the completer has written the outcome. The
  * jobs the queue holds in the store (claimed, outcome not written: running, buffered, or waiting
