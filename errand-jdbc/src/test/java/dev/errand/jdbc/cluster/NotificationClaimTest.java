@@ -15,8 +15,10 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +31,8 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 /**
  * A node told by LISTEN/NOTIFY that another process enqueued claims on the notification thread
@@ -67,21 +71,20 @@ class NotificationClaimTest {
     Map<Long, AtomicInteger> runs = w.runs();
     Errand producer = w.producer();
     JobType<Item> item = w.item();
-    int probes = awaitListening(producer, item);
+    int probes = awaitListening(producer, item, List.of(workerPool));
     int taken = workerPool.connectionsTakenBy(LISTEN_THREAD);
+    int claimsBefore = workerPool.claimsBy(LISTEN_THREAD);
 
     int jobs = 20;
     for (int n = 0; n < jobs; n++) {
-      long id = producer.enqueue(item, new Item(n)).id();
-      await("job " + id + " to run")
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> runs.containsKey(id));
-      sleep(30); // the worker's loop goes back to sleep: the next job is a low-load one again
+      // one at a time, each once the last one's outcome is written: the worker's loop is asleep
+      // when every notification arrives, as at low load
+      awaitSucceeded(producer, producer.enqueue(item, new Item(n)).id());
     }
 
-    int onListenThread = workerPool.claimsBy(LISTEN_THREAD);
+    int onListenThread = workerPool.claimsBy(LISTEN_THREAD) - claimsBefore;
     assertThat(onListenThread)
-        .as("claims on the listen thread for %d jobs enqueued 30 ms apart by another node", jobs)
+        .as("claims on the listen thread for %d jobs enqueued one at a time by another node", jobs)
         .isGreaterThanOrEqualTo(jobs * 3 / 4);
     assertThat(workerPool.connectionsTakenBy(LISTEN_THREAD))
         .as("connections the listen thread took from the pool: none more, it claims on its own")
@@ -108,7 +111,7 @@ class NotificationClaimTest {
     workers.forEach(Errand::start);
     Errand producer = producer();
     JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> {}));
-    int probes = awaitListening(producer, item);
+    int probes = awaitListening(producer, item, pools);
 
     // one job per call from several threads, with pauses that let the loops fall asleep, so that
     // notification-thread claims, loop claims after a cooldown and other nodes' claims interleave
@@ -135,7 +138,9 @@ class NotificationClaimTest {
       t.start();
     }
     // one node stops gracefully while jobs keep coming: what it holds goes back, unspent
-    sleep(300);
+    await("a first share of the jobs to run")
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> runs.size() >= probes + 300);
     workers.get(0).close();
     for (Thread t : threads) {
       t.join(TimeUnit.SECONDS.toMillis(60));
@@ -178,14 +183,20 @@ class NotificationClaimTest {
     Map<Long, AtomicInteger> runs = w.runs();
     Errand producer = w.producer();
     JobType<Item> item = w.item();
-    awaitListening(producer, item);
+    awaitListening(producer, item, List.of(workerPool));
 
     CountDownLatch release = new CountDownLatch(1);
     long id = enqueueWithListenClaimHeld(workerPool, release, producer, item);
 
     Thread closer = new Thread(w.worker()::close, "closer");
     closer.start();
-    sleep(200); // let close reach the queue's stop while the claim is held
+    // close has reached the queue's stop, and waits there for the held claim
+    await("close to wait for the claim in flight")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                w.worker().lifecycle() == Errand.Lifecycle.STOPPING
+                    && closer.getState() == Thread.State.TIMED_WAITING);
     release.countDown();
     closer.join(TimeUnit.SECONDS.toMillis(60));
     assertThat(closer.isAlive()).as("close returned").isFalse();
@@ -225,19 +236,37 @@ class NotificationClaimTest {
     worker.start();
     Errand producer = producer();
     JobType<Item> item = producer.register(JobType.of("item", Item.class, (ctx, i) -> {}));
-    awaitListening(producer, item);
+    awaitListening(producer, item, List.of(pool));
 
-    CountDownLatch release = new CountDownLatch(1);
-    long first = enqueueWithListenClaimHeld(pool, release, producer, item);
-    // its NOTIFY reaches the LISTEN connection while that connection waits to run the claim
-    long second = producer.enqueue(item, new Item(2), Enqueue.now().queue("other")).id();
-    sleep(200);
-    release.countDown();
+    try (Connection heard = db.connect()) {
+      try (Statement st = heard.createStatement()) {
+        st.execute("LISTEN errand_jobs");
+      }
+      CountDownLatch release = new CountDownLatch(1);
+      long first = enqueueWithListenClaimHeld(pool, release, producer, item);
+      // its NOTIFY goes to the LISTEN connection while that connection waits to run the claim;
+      // once this session has it, PostgreSQL has sent it to every listener
+      long second = producer.enqueue(item, new Item(2), Enqueue.now().queue("other")).id();
+      PGConnection pg = heard.unwrap(PGConnection.class);
+      await("PostgreSQL to send the second job's notification")
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                PGNotification[] got = pg.getNotifications(100);
+                return got != null
+                    && Arrays.stream(got).anyMatch(n -> n.getParameter().equals("other"));
+              });
+      release.countDown();
+      awaitBothRan(runs, first, second);
+    }
+    assertThat(pool.claimsBy(LISTEN_THREAD)).isGreaterThanOrEqualTo(2);
+  }
+
+  private static void awaitBothRan(Map<Long, AtomicInteger> runs, long first, long second) {
 
     await("both jobs to run, the second woken by the notification that arrived meanwhile")
         .atMost(Duration.ofSeconds(30))
         .until(() -> runs.containsKey(first) && runs.containsKey(second));
-    assertThat(pool.claimsBy(LISTEN_THREAD)).isGreaterThanOrEqualTo(2);
   }
 
   /**
@@ -300,25 +329,29 @@ class NotificationClaimTest {
   }
 
   /** Waits until the producer's store knows that another engine listens, so that it notifies. */
-  private int awaitListening(Errand producer, JobType<Item> item) {
+  /**
+   * Enqueues probe jobs one at a time until one of them was claimed on a listen thread of {@code
+   * pools}: the producer's store then knows that another engine listens, and notifies. Returns how
+   * many probes it enqueued (they run, and succeed, like any job).
+   */
+  private int awaitListening(
+      Errand producer, JobType<Item> item, List<ClaimRecordingDataSource> pools) {
     AtomicInteger probes = new AtomicInteger();
-    await("a first job to be picked up through a notification")
-        .atMost(Duration.ofSeconds(30))
+    await("a probe job to be claimed on a listen thread")
+        .atMost(Duration.ofSeconds(60))
         .until(
             () -> {
-              long id = producer.enqueue(item, new Item(-probes.incrementAndGet())).id();
-              sleep(200);
-              return producer.job(id).orElseThrow().state() != JobState.QUEUED;
+              awaitSucceeded(
+                  producer, producer.enqueue(item, new Item(-probes.incrementAndGet())).id());
+              return pools.stream().anyMatch(p -> p.claimsBy(LISTEN_THREAD) > 0);
             });
-    await("the probes to finish")
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                TestSql.count(
-                        db.dataSource(),
-                        "SELECT count(*) FROM errand_jobs WHERE state <> 'SUCCEEDED'")
-                    == 0);
     return probes.get();
+  }
+
+  private static void awaitSucceeded(Errand producer, long id) {
+    await("job " + id + " to succeed")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> producer.job(id).orElseThrow().state() == JobState.SUCCEEDED);
   }
 
   private Errand track(Errand e) {
