@@ -256,10 +256,11 @@ public final class Bench {
         "- latency: %.0f jobs/s, one per call, %.0f s measured after %,d unmeasured jobs"
             + " enqueued one per call as fast as they go (so that the JIT has compiled both JVMs'"
             + " hot paths) and %.0f s of warm-up at the rate; enqueue-to-start = the handler's wall-clock start minus the wall clock just"
-            + " before the enqueue call (microseconds, one machine, one clock). PostgreSQL: workers in a"
-            + " separate JVM started with this JVM's class path, and first a floor: up to %d"
+            + " before the enqueue call (microseconds, one machine, one clock); first a floor: up to %d"
             + " SELECT 1 and one-row durable INSERT calls on a bare JDBC connection at the same"
-            + " rate; SQLite: same JVM%n",
+            + " rate (SQLite: a file of its own in the same directory, WAL, synchronous=FULL, its WAL"
+            + " grown to 4 MiB and checkpointed first). PostgreSQL: workers in a separate JVM"
+            + " started with this JVM's class path; SQLite: same JVM%n",
         o.latencyRate(),
         o.latencyDuration().toMillis() / 1000.0,
         o.latencyJitJobs(),

@@ -137,7 +137,7 @@ final class Database implements AutoCloseable {
     }
   }
 
-  private static void deleteSqlite(Path f) throws IOException {
+  static void deleteSqlite(Path f) throws IOException {
     for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
       Files.deleteIfExists(Path.of(f + suffix));
     }

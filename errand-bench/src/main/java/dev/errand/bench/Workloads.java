@@ -279,15 +279,8 @@ final class Workloads {
         o.timeout().compareTo(Duration.ofSeconds(60)) < 0 ? o.timeout() : Duration.ofSeconds(60);
     try (Database db = fresh(kind, system, "latency");
         JobSystem.Session producer = system.open(db, o.threads())) {
+      floor(kind, db, result);
       if (kind == StoreKind.POSTGRES) {
-        JdbcFloor.Result floor =
-            JdbcFloor.measure(
-                db.jdbcUrl, o.latencyRate(), Math.min(JdbcFloor.MAX_SAMPLES, o.latencyJobs()));
-        double[] one = Report.sorted(Arrays.stream(floor.selectMicros()).boxed().toList());
-        double[] row = Report.sorted(Arrays.stream(floor.insertMicros()).boxed().toList());
-        result.put(Metric.LATENCY_FLOOR_SELECT_P50, Report.percentile(one, 50) / 1000);
-        result.put(Metric.LATENCY_FLOOR_INSERT_P50, Report.percentile(row, 50) / 1000);
-        result.put(Metric.LATENCY_FLOOR_INSERT_P99, Report.percentile(row, 99) / 1000);
         Duration workerLimit =
             Duration.ofSeconds(120).plus(o.latencyWarmup()).plus(o.latencyDuration()).plus(tail);
         NotifyListener listener =
@@ -370,6 +363,31 @@ final class Workloads {
               + measured
               + " measured jobs had not started by the deadline; percentiles are over the others");
     }
+  }
+
+  /**
+   * The bare database's cost at the latency workload's rate ({@link JdbcFloor}). On SQLite on a
+   * file of its own in the same directory, deleted after.
+   */
+  private void floor(StoreKind kind, Database db, Map<Metric, Double> result) throws Exception {
+    int samples = Math.min(JdbcFloor.MAX_SAMPLES, o.latencyJobs());
+    JdbcFloor.Result floor;
+    if (kind == StoreKind.SQLITE) {
+      Path file = db.file().resolveSibling(db.file().getFileName() + "-floor.db");
+      Database.deleteSqlite(file);
+      try {
+        floor = JdbcFloor.measure(kind, "jdbc:sqlite:" + file, o.latencyRate(), samples);
+      } finally {
+        Database.deleteSqlite(file);
+      }
+    } else {
+      floor = JdbcFloor.measure(kind, db.jdbcUrl, o.latencyRate(), samples);
+    }
+    double[] one = Report.sorted(Arrays.stream(floor.selectMicros()).boxed().toList());
+    double[] row = Report.sorted(Arrays.stream(floor.insertMicros()).boxed().toList());
+    result.put(Metric.LATENCY_FLOOR_SELECT_P50, Report.percentile(one, 50) / 1000);
+    result.put(Metric.LATENCY_FLOOR_INSERT_P50, Report.percentile(row, 50) / 1000);
+    result.put(Metric.LATENCY_FLOOR_INSERT_P99, Report.percentile(row, 99) / 1000);
   }
 
   /**

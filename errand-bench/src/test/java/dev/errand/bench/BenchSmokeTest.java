@@ -101,10 +101,12 @@ class BenchSmokeTest {
             Metric.LATENCY_FLOOR_SELECT_P50,
             Metric.LATENCY_FLOOR_INSERT_P50,
             Metric.LATENCY_FLOOR_INSERT_P99)) {
-      assertThat(report.values(StoreKind.POSTGRES, floor, "errand"))
-          .as(floor.label)
-          .singleElement()
-          .satisfies(v -> assertThat(v).isPositive());
+      for (StoreKind kind : List.of(StoreKind.POSTGRES, StoreKind.SQLITE)) {
+        assertThat(report.values(kind, floor, "errand"))
+            .as("%s on %s", floor.label, kind.label())
+            .singleElement()
+            .satisfies(v -> assertThat(v).isPositive());
+      }
     }
     for (StoreKind kind : List.of(StoreKind.POSTGRES, StoreKind.SQLITE)) {
       // the fixed half second, then at most one 2 s settling step
