@@ -577,6 +577,64 @@ class PostgresJobStoreTest {
     assertThat(store.liveCounts().byState().get(JobState.RUNNING)).isEqualTo(2);
   }
 
+  @Test
+  void enqueues_without_unique_keys_insert_without_the_speculative_conflict_check()
+      throws Exception {
+    Object[] one = {"t", "q", "{}", 0, 3, null, "", null, "2026-01-01T00:00:00Z"};
+    Object[] batch = new Object[9];
+    // the plans are taken without running the statements; the arrays only need their types
+    try (Connection c = db.connect()) {
+      batch[0] = c.createArrayOf("text", new String[] {"t"});
+      batch[1] = c.createArrayOf("text", new String[] {"q"});
+      batch[2] = c.createArrayOf("text", new String[] {"{}"});
+      batch[3] = c.createArrayOf("int4", new Integer[] {0});
+      batch[4] = c.createArrayOf("int4", new Integer[] {3});
+      batch[5] = c.createArrayOf("text", new String[] {"2026-01-01T00:00:00Z"});
+      batch[6] = c.createArrayOf("text", new String[] {null});
+      batch[7] = c.createArrayOf("text", new String[] {""});
+      batch[8] = c.createArrayOf("text", new String[] {null});
+    }
+    for (String keyed :
+        List.of(PostgresJobStore.ENQUEUE_ONE_SQL, PostgresJobStore.ENQUEUE_ONE_QUIET_SQL)) {
+      assertThat(explain(keyed, one)).contains("Conflict Arbiter Indexes: errand_jobs_unique_live");
+    }
+    for (String keyed : List.of(PostgresJobStore.ENQUEUE_SQL, PostgresJobStore.ENQUEUE_QUIET_SQL)) {
+      assertThat(explain(keyed, batch))
+          .contains("Conflict Arbiter Indexes: errand_jobs_unique_live");
+    }
+    for (String keyless :
+        List.of(
+            PostgresJobStore.ENQUEUE_ONE_KEYLESS_SQL,
+            PostgresJobStore.ENQUEUE_ONE_KEYLESS_QUIET_SQL)) {
+      assertThat(explain(keyless, one))
+          .contains("Insert on errand_jobs")
+          .doesNotContain("Conflict");
+    }
+    for (String keyless :
+        List.of(PostgresJobStore.ENQUEUE_KEYLESS_SQL, PostgresJobStore.ENQUEUE_KEYLESS_QUIET_SQL)) {
+      assertThat(explain(keyless, batch))
+          .contains("Insert on errand_jobs")
+          .doesNotContain("Conflict");
+    }
+    assertThat(PostgresJobStore.ENQUEUE_ONE_KEYLESS_SQL)
+        .isEqualTo(
+            PostgresJobStore.ENQUEUE_ONE_SQL.replaceAll(
+                "\\s+ON CONFLICT [^)]*\\) WHERE [^)]*\\) DO NOTHING", ""));
+    assertThatThrownBy(() -> PostgresJobStore.withoutConflictClause("INSERT INTO t VALUES (1)"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no ON CONFLICT clause");
+
+    // keyed and keyless jobs in one batch take the keyed statement, and the key still holds
+    long first = store.enqueue(List.of(keyed("k1"))).get(0).id();
+    List<EnqueueResult> mixed = store.enqueue(List.of(job("q"), keyed("k1"), job("q")));
+    assertThat(mixed).extracting(EnqueueResult::created).containsExactly(true, false, true);
+    assertThat(mixed.get(1).id()).isEqualTo(first);
+    assertThat(store.enqueue(List.of(job("q"), job("q"))))
+        .extracting(EnqueueResult::created)
+        .containsExactly(true, true);
+    assertThat(store.liveCounts().byState().get(JobState.QUEUED)).isEqualTo(5);
+  }
+
   private static String explain(String sql, Object... params) throws SQLException {
     try (Connection c = db.connect();
         PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {

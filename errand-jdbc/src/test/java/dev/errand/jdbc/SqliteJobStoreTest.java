@@ -804,7 +804,9 @@ class SqliteJobStoreTest {
 
   @Test
   void process_killed_mid_run_loses_no_acknowledged_job() throws Exception {
-    int n = 2_000;
+    // far more than the child can enqueue before the kill, even on a disk that syncs in 0.1 ms,
+    // so that "killed before it finished" never depends on the disk's speed
+    int n = 10_000_000;
     SqliteJobStore reader = open(); // this JVM has the file open while the other one writes
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process child =
@@ -839,7 +841,10 @@ class SqliteJobStoreTest {
             "child-stdout");
     pump.start();
     try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() >= 100);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(10))
+          .until(() -> acknowledged.size() >= 100);
       // the other process is writing right now; this one reads the same file
       assertThat(reader.counts().count(JobState.QUEUED)).isGreaterThanOrEqualTo(100);
       child.destroyForcibly(); // SIGKILL
