@@ -112,6 +112,8 @@ public final class Bench {
       }
       for (String workload : workloads) {
         String loadBefore = loadAverage();
+        String wakeBefore =
+            o.wakeProbeSamples() > 0 ? WakeProbe.describe(o.wakeProbeSamples()) : null;
         for (int run = 1; run <= o.runs(); run++) {
           for (JobSystem s : runnable) {
             w.run(kind, workload, run, s);
@@ -127,6 +129,17 @@ public final class Bench {
                 + " (on "
                 + Runtime.getRuntime().availableProcessors()
                 + " cores; anything else running on the machine shows up here)");
+        if (wakeBefore != null) {
+          report.note(
+              kind,
+              workload,
+              "a thread woken after an idle gap, before this workload: "
+                  + wakeBefore
+                  + "; after: "
+                  + WakeProbe.describe(o.wakeProbeSamples())
+                  + " (how fast the VM is at the steps of a paced job right now; it can change"
+                  + " within the hour)");
+        }
         if (workload.equals("bloat")) {
           for (JobSystem s : runnable) {
             report.note(kind, "bloat", s.name() + ": " + s.bloatEquivalent());

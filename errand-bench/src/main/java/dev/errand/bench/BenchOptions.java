@@ -36,6 +36,7 @@ record BenchOptions(
     Duration timeout,
     Path sqliteDir,
     String dbPrefix,
+    int wakeProbeSamples,
     List<String> workerJvmOptions,
     List<String> args) {
 
@@ -73,6 +74,8 @@ record BenchOptions(
         --sqlite-dir DIR        where SQLite files go (a new temp directory)
         --db-prefix NAME        prefix of the PostgreSQL databases the benchmark creates (errand_bench)
         --worker-java-options "OPTS"  extra JVM options of the latency worker JVM (e.g. JFR)
+        --wake-probe N          wake-ups after 40 ms idle timed before and after each workload,
+                                reported with it (50, 2 s each time; 0 = none)
       """
           .formatted(DEFAULT_PG_URL);
 
@@ -104,6 +107,7 @@ record BenchOptions(
     m.put("sqlite-dir", "");
     m.put("db-prefix", "errand_bench");
     m.put("worker-java-options", "");
+    m.put("wake-probe", "50");
     return Map.copyOf(m);
   }
 
@@ -154,6 +158,7 @@ record BenchOptions(
         seconds("timeout-seconds", v.get("timeout-seconds"), false),
         v.get("sqlite-dir").isBlank() ? null : Path.of(v.get("sqlite-dir")),
         prefix(v.get("db-prefix")),
+        nonNegative("wake-probe", v.get("wake-probe")),
         workerOpts.isEmpty() ? List.of() : Arrays.asList(workerOpts.split("\\s+")),
         List.of(args));
   }

@@ -67,6 +67,10 @@ class BenchOptionsTest {
     assertThatThrownBy(() -> BenchOptions.parse("--latency-jit-jobs", "-1"))
         .hasMessageContaining("--latency-jit-jobs must be at least 0, got -1");
     assertThat(BenchOptions.parse("--latency-jit-jobs", "0").latencyJitJobs()).isZero();
+    assertThat(BenchOptions.defaults().wakeProbeSamples()).isEqualTo(50);
+    assertThat(BenchOptions.parse("--wake-probe", "0").wakeProbeSamples()).isZero();
+    assertThatThrownBy(() -> BenchOptions.parse("--wake-probe", "-2"))
+        .hasMessageContaining("--wake-probe must be at least 0, got -2");
     assertThatThrownBy(() -> BenchOptions.parse("--store", "mysql")).hasMessageContaining("mysql");
     assertThatThrownBy(() -> BenchOptions.parse("--workload", "soak")).hasMessageContaining("soak");
     assertThatThrownBy(() -> BenchOptions.parse("--peers", "quartz"))

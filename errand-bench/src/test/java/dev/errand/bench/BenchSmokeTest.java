@@ -64,7 +64,9 @@ class BenchSmokeTest {
             "--db-prefix",
             prefix,
             "--sqlite-dir",
-            sqliteDir.toString());
+            sqliteDir.toString(),
+            "--wake-probe",
+            "2");
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     Report report;
     try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
@@ -94,6 +96,17 @@ class BenchSmokeTest {
               .hasSize(1)
               .allMatch(v -> !v.isNaN() && v >= 0);
         }
+      }
+    }
+    for (StoreKind kind : List.of(StoreKind.POSTGRES, StoreKind.SQLITE)) {
+      for (String workload : BenchOptions.WORKLOADS) {
+        assertThat(report.notes(kind, workload))
+            .as("the wake-up probe around %s on %s", workload, kind.label())
+            .anyMatch(
+                n ->
+                    n.matches(
+                        "a thread woken after an idle gap, before this workload: p50 \\d+ µs, p90"
+                            + " \\d+ µs \\(2 wake-ups after 40 ms idle\\); after: p50 .*"));
       }
     }
     for (Metric floor :
