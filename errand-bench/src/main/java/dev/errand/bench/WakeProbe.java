@@ -65,17 +65,19 @@ final class WakeProbe {
   /** {@code p50 X µs, p90 Y µs (N wake-ups after 40 ms idle)}, or why it could not be taken. */
   static String describe(int samples) {
     try {
-      long[] d = measure(samples);
+      double[] micros = Arrays.stream(measure(samples)).mapToDouble(n -> n / 1e3).toArray();
       return String.format(
           Locale.ROOT,
           "p50 %.0f µs, p90 %.0f µs (%d wake-ups after %d ms idle)",
-          d[(d.length - 1) / 2] / 1e3,
-          d[(int) Math.ceil(d.length * 0.9) - 1] / 1e3,
-          d.length,
+          Report.percentile(micros, 50),
+          Report.percentile(micros, 90),
+          micros.length,
           GAP_MILLIS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "not measured (interrupted)";
+    } catch (IllegalStateException e) {
+      return "not measured (" + e.getMessage() + ")"; // a note, never the end of the run
     }
   }
 }
